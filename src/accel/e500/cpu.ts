@@ -1,0 +1,874 @@
+/**
+ * Architected state of one e500 vCPU and its memory system: GPRs/SPRs, the software TLB
+ * that caches translations in front of the architected TLB, the load/store fast paths, and
+ * the slow paths that translate, fault, exit for MMIO, keep decoded code coherent and log
+ * dirty pages.
+ *
+ * Fast paths are written for V8: typed arrays, monomorphic objects, no allocation. A store
+ * takes the fast path only through a software-TLB write entry, and such an entry is created
+ * only for a page that holds no decoded code and needs no dirty logging (or is already
+ * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
+ * while it is off.
+ */
+import type { DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
+import type { GuestPhysAddr } from '../../api/memory.js';
+import { FpuState } from './fpu/state.js';
+import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
+import { FAMILY_TRAITS, MSR, tlbCfg, type CpuModel, type FamilyTraits } from './models.js';
+import type { PhysMap, PhysRegion } from './phys-map.js';
+import { BookeTimers, type VirtualClock } from './timers.js';
+import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
+import type { Block } from './block.js';
+import { sprTable, type SprDef } from './spr.js';
+
+/** Thrown to abandon the current block; the state says why (fault, exit, halt). */
+export const BLOCK_EXIT: { readonly blockExit: true } = Object.freeze({ blockExit: true });
+
+const STLB_BITS = 8;
+const STLB_SIZE = 1 << STLB_BITS;
+const STLB_MASK = STLB_SIZE - 1;
+/** Four translation modes (MSR[PR] × address space), each with its own software TLB slice. */
+const STLB_TOTAL = STLB_SIZE * 4;
+
+export const SPR = {
+  XER: 1,
+  LR: 8,
+  CTR: 9,
+  DEC: 22,
+  SRR0: 26,
+  SRR1: 27,
+  PID0: 48,
+  DECAR: 54,
+  CSRR0: 58,
+  CSRR1: 59,
+  DEAR: 61,
+  ESR: 62,
+  IVPR: 63,
+  USPRG0: 256,
+  TBL_R: 268,
+  TBU_R: 269,
+  SPRG0: 272,
+  TBL_W: 284,
+  TBU_W: 285,
+  PIR: 286,
+  PVR: 287,
+  DBSR: 304,
+  EPCR: 307,
+  DBCR0: 308,
+  DBCR1: 309,
+  DBCR2: 310,
+  IAC1: 312,
+  IAC2: 313,
+  DAC1: 316,
+  DAC2: 317,
+  TSR: 336,
+  TCR: 340,
+  MAS5: 339,
+  MAS8: 341,
+  SPEFSCR: 512,
+  L1CFG0: 515,
+  L1CFG1: 516,
+  MCSRR0: 570,
+  MCSRR1: 571,
+  MCSR: 572,
+  MCAR: 573,
+  DSRR0: 574,
+  DSRR1: 575,
+  MAS0: 624,
+  MAS1: 625,
+  MAS2: 626,
+  MAS3: 627,
+  MAS4: 628,
+  MAS6: 630,
+  PID1: 633,
+  PID2: 634,
+  TLB0CFG: 688,
+  TLB1CFG: 689,
+  EPR: 702,
+  MAS7: 944,
+  HID0: 1008,
+  HID1: 1009,
+  L1CSR0: 1010,
+  L1CSR1: 1011,
+  MMUCSR0: 1012,
+  MMUCFG: 1015,
+  SVR: 1023,
+} as const;
+
+export const HID0 = {
+  DOZE: 0x00800000,
+  NAP: 0x00400000,
+  SLEEP: 0x00200000,
+  EN_MAS7_UPDATE: 0x00000080,
+} as const;
+
+/** Decoded code for one 4 KiB physical page; dropped as a whole when the page is written. */
+export class CodePage {
+  readonly key: number;
+  readonly region: PhysRegion;
+  /** Offset of the page inside the backing. */
+  readonly hostOffset: number;
+  readonly pa: number;
+  readonly blocks: (Block | undefined)[] = new Array(1024);
+  /** One bit per instruction slot covered by a decoded block. */
+  readonly codeBits = new Uint32Array(32);
+  valid = true;
+
+  constructor(key: number, region: PhysRegion, hostOffset: number, pa: number) {
+    this.key = key;
+    this.region = region;
+    this.hostOffset = hostOffset;
+    this.pa = pa;
+  }
+
+  /** Whether a write of `len` bytes at page offset `off` touches decoded instructions. */
+  overlaps(off: number, len: number): boolean {
+    const first = off >>> 2;
+    const last = (off + len - 1) >>> 2;
+    for (let s = first; s <= last && s < 1024; s++) {
+      if ((this.codeBits[s >>> 5]! & (1 << (s & 31))) !== 0) return true;
+    }
+    return false;
+  }
+}
+
+function pageKey(region: PhysRegion, hostOffset: number): number {
+  return region.backing.id * 0x10000000 + Math.floor(hostOffset / 4096);
+}
+
+interface MmioLogEntry {
+  readonly isWrite: boolean;
+  readonly data: Uint8Array;
+}
+
+/** Per-vCPU counters; plain fields so the hot paths can bump them cheaply. */
+export class CpuCounters {
+  instructions = 0;
+  blocksTranslated = 0;
+  interrupts = 0;
+  emulationFailures = 0;
+  tlbMisses = 0;
+  codeInvalidations = 0;
+  mmio = 0;
+  dcr = 0;
+  hypercalls = 0;
+  halts = 0;
+}
+
+export class Cpu {
+  readonly model: CpuModel;
+  readonly traits: FamilyTraits;
+  readonly vcpuId: number;
+
+  // ---- architected state -------------------------------------------------------------
+  readonly gpr = new Int32Array(32);
+  /** Address of the next instruction to execute (outside a block). */
+  pc = 0;
+  /** Inside a block: where execution continues after it; branches write it. */
+  npc = 0;
+  /** Effective address of the first instruction of the current block. */
+  blockEa = 0;
+  cr = 0;
+  lr = 0;
+  ctr = 0;
+  xerSO = 0;
+  xerOV = 0;
+  xerCA = 0;
+  /** XER bits other than SO/OV/CA (byte count and reserved bits, kept as written). */
+  xerRest = 0;
+  msr = 0;
+  /** SPRs without side effects live here, indexed by SPR number. */
+  readonly spr = new Uint32Array(1024);
+  resvValid = false;
+  resvAddr = 0;
+  readonly fpu: FpuState;
+  /** SPE upper halves of the GPRs (e500v2), kept so that state round-trips. */
+  readonly gprHigh = new Int32Array(32);
+
+  // ---- MMU ---------------------------------------------------------------------------
+  tlb: TlbArray;
+  /** PIDs for matching; unimplemented PIDs are -1 so they never match a TID. */
+  pid0 = 0;
+  pid1 = -1;
+  pid2 = -1;
+  /** Round-robin next victim for TLB0 misses. */
+  tlb0Nv = 0;
+  tlb0Cfg: number;
+  tlb1Cfg: number;
+
+  // ---- software TLB (translation cache) ------------------------------------------------
+  dmode = 0;
+  imode = 0;
+  readonly rTag = new Int32Array(STLB_TOTAL).fill(-1);
+  readonly rBase = new Float64Array(STLB_TOTAL);
+  readonly rView: DataView[] = new Array(STLB_TOTAL);
+  readonly wTag = new Int32Array(STLB_TOTAL).fill(-1);
+  readonly wBase = new Float64Array(STLB_TOTAL);
+  readonly wView: DataView[] = new Array(STLB_TOTAL);
+  readonly xTag = new Int32Array(STLB_TOTAL).fill(-1);
+  readonly xPage: (CodePage | undefined)[] = new Array(STLB_TOTAL);
+
+  // ---- physical memory ----------------------------------------------------------------
+  phys: PhysMap;
+  readonly codePages = new Map<number, CodePage>();
+  /** Set by the VM (possibly from another call path) when the map or dirty state changed. */
+  physStale = false;
+
+  // ---- interrupts and timers -----------------------------------------------------------
+  readonly timers: BookeTimers;
+  /** Level and edge conditions from outside the timer facility (Pending bits). */
+  lines = 0;
+  /** Deliverable now: recomputed whenever MSR, TSR/TCR or lines change. */
+  irqReady = false;
+  halted = false;
+  /** Vector for proxy-mode external interrupts is asked from the VMM (KVM_EXIT_EPR). */
+  eprExitEnabled = false;
+
+  // ---- faults and exits in flight --------------------------------------------------------
+  faultIvor = -1;
+  faultEsr = 0;
+  faultDear = 0;
+  faultSetsDear = false;
+  faultSetsEsr = false;
+  /** System call style: SRR0 points after the instruction. */
+  faultAfter = false;
+  pendingExit: Exit | null = null;
+  /** The instruction that exited completes when run() is called again. */
+  exitResumesAfter = false;
+  readonly mmioLog: MmioLogEntry[] = [];
+  replaying = false;
+  replayIndex = 0;
+  /** Set by a guest write to a code page the current block may come from. */
+  codeChanged = false;
+
+  readonly exits: {
+    readonly mmio: MmioExit;
+    readonly dcr: DcrExit;
+    readonly hypercall: HypercallExit;
+    readonly halt: HaltExit;
+    readonly interrupted: InterruptedExit;
+    readonly epr: EprExit;
+  };
+
+  readonly features: ReadonlySet<string>;
+  /** SPR behaviour table of this core family. */
+  readonly sprs: readonly (SprDef | undefined)[];
+  readonly counters = new CpuCounters();
+  /** Rate-limits the log line for injected emulation failures. */
+  lastFailureLogMs = 0;
+  failureLogSuppressed = 0;
+  log: (line: string) => void = (line) => process.stderr.write(line + '\n');
+
+  constructor(opts: {
+    model: CpuModel;
+    vcpuId: number;
+    phys: PhysMap;
+    clock: VirtualClock;
+    timebaseHz: number;
+    features: ReadonlySet<string>;
+  }) {
+    this.model = opts.model;
+    this.traits = FAMILY_TRAITS[opts.model.family];
+    this.vcpuId = opts.vcpuId;
+    this.phys = opts.phys;
+    this.features = opts.features;
+    this.sprs = sprTable(opts.model.family);
+    this.fpu = new FpuState();
+    this.timers = new BookeTimers(opts.clock, opts.timebaseHz);
+    const t = this.traits;
+    this.tlb = new TlbArray({ tlb0Entries: t.tlb0.entries, tlb0Ways: t.tlb0.ways, tlb1Entries: t.tlb1Entries });
+    this.tlb0Cfg = tlbCfg({ entries: t.tlb0.entries, ways: t.tlb0.ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
+    this.tlb1Cfg = tlbCfg({ entries: t.tlb1Entries, ways: t.tlb1Entries, minTsize: 1, maxTsize: t.tlb1MaxTsize, iprot: true, avail: true });
+    this.exits = {
+      mmio: { kind: 'mmio', addr: 0 as GuestPhysAddr, size: 0, isWrite: false, data: new Uint8Array(8) },
+      dcr: { kind: 'dcr', dcrn: 0, isWrite: false, data: 0 },
+      hypercall: { kind: 'hypercall', nr: 0, args: new Uint32Array(8), ret: new Uint32Array(8) },
+      halt: { kind: 'halt' },
+      interrupted: { kind: 'interrupted' },
+      epr: { kind: 'epr', epr: 0 },
+    };
+    this.reset();
+  }
+
+  /** Architected reset state (what a Book E core has after a hard reset, before any boot loader). */
+  reset(): void {
+    this.gpr.fill(0);
+    this.gprHigh.fill(0);
+    this.pc = 0xfffffffc;
+    this.cr = 0;
+    this.lr = 0;
+    this.ctr = 0;
+    this.xerSO = this.xerOV = this.xerCA = this.xerRest = 0;
+    this.spr.fill(0);
+    this.resvValid = false;
+    this.fpu.fpr.fill(0);
+    this.fpu.fpscr = 0;
+    this.tlb.clear();
+    this.pid0 = 0;
+    this.pid1 = this.traits.pidCount >= 2 ? 0 : -1;
+    this.pid2 = this.traits.pidCount >= 3 ? 0 : -1;
+    this.tlb0Nv = 0;
+    this.spr[SPR.PVR] = this.model.pvr;
+    this.spr[SPR.PIR] = this.vcpuId;
+    this.spr[SPR.SVR] = 0;
+    this.timers.reset();
+    this.lines = 0;
+    this.halted = false;
+    this.pendingExit = null;
+    this.mmioLog.length = 0;
+    this.faultIvor = -1;
+    this.setMsr(0);
+    this.flushSoftTlb();
+  }
+
+  /** Installs a (VMM-shared) TLB array of a new geometry; the TLB starts empty. */
+  installTlb(tlb: TlbArray): void {
+    const g = tlb.geometry;
+    this.tlb = tlb;
+    tlb.clear();
+    this.tlb0Nv = 0;
+    this.tlb0Cfg = tlbCfg({ entries: g.tlb0Entries, ways: g.tlb0Ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
+    this.tlb1Cfg = tlbCfg({
+      entries: g.tlb1Entries,
+      ways: g.tlb1Entries,
+      minTsize: 1,
+      maxTsize: this.traits.tlb1MaxTsize,
+      iprot: true,
+      avail: true,
+    });
+    this.flushSoftTlb();
+  }
+
+  // ==== MSR, modes and interrupt readiness =============================================
+
+  setMsr(value: number): void {
+    this.msr = (value & this.traits.msrMask) >>> 0;
+    const pr = (this.msr & MSR.PR) !== 0 ? 2 * STLB_SIZE : 0;
+    this.dmode = pr | ((this.msr & MSR.DS) !== 0 ? STLB_SIZE : 0);
+    this.imode = pr | ((this.msr & MSR.IS) !== 0 ? STLB_SIZE : 0);
+    this.updateIrq();
+  }
+
+  /** All pending interrupt conditions (lines plus timer status) as Pending bits. */
+  pendingConditions(): number {
+    let p = this.lines;
+    const t = this.timers.pendingMask();
+    if (t.dec) p |= Pending.Decrementer;
+    if (t.fit) p |= Pending.FixedInterval;
+    if (t.wdt) p |= Pending.Watchdog;
+    return p;
+  }
+
+  updateIrq(): void {
+    this.irqReady = deliverable(this.pendingConditions(), this.msr) !== 0;
+  }
+
+  setLine(bit: Pending, asserted: boolean): void {
+    this.lines = asserted ? this.lines | bit : this.lines & ~bit;
+    this.updateIrq();
+  }
+
+  /** Takes the highest-priority deliverable asynchronous interrupt, if any. */
+  deliverPending(): boolean {
+    const ready = deliverable(this.pendingConditions(), this.msr);
+    if (ready === 0) {
+      this.irqReady = false;
+      return false;
+    }
+    for (const [bit, ivor] of PENDING_ORDER) {
+      if ((ready & bit) === 0) continue;
+      // Doorbells are edge events consumed by taking them.
+      if (bit === Pending.Doorbell || bit === Pending.CriticalDoorbell) this.lines &= ~bit;
+      this.takeInterrupt(ivor, this.pc);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Interrupt entry: save PC/MSR in the class's save/restore pair, clear MSR bits as the
+   * ISA says for the class, and continue at IVPR | IVORn.
+   */
+  takeInterrupt(ivor: Ivor, srr0: number): void {
+    const cls = ivorClass(ivor);
+    const oldMsr = this.msr;
+    if (cls === IrqClass.MachineCheck && (oldMsr & MSR.ME) === 0) {
+      // Checkstop: the core stops; the run loop turns this into a shutdown exit.
+      this.checkstop = true;
+      return;
+    }
+    let s0: number = SPR.SRR0;
+    let s1: number = SPR.SRR1;
+    if (cls === IrqClass.Critical) {
+      s0 = SPR.CSRR0;
+      s1 = SPR.CSRR1;
+    } else if (cls === IrqClass.MachineCheck) {
+      s0 = SPR.MCSRR0;
+      s1 = SPR.MCSRR1;
+    } else if (cls === IrqClass.Debug) {
+      // e500v2 saves debug state in CSRR0/1; e500mc has DSRR0/1.
+      if (this.model.family === 'e500mc') {
+        s0 = SPR.DSRR0;
+        s1 = SPR.DSRR1;
+      } else {
+        s0 = SPR.CSRR0;
+        s1 = SPR.CSRR1;
+      }
+    }
+    this.spr[s0] = srr0 >>> 0;
+    this.spr[s1] = oldMsr;
+    this.halted = false;
+    this.resvValid = false;
+    this.counters.interrupts++;
+    this.pc = ((this.spr[SPR.IVPR]! & 0xffff0000) | (this.spr[ivorSpr(ivor)]! & 0xfff0)) >>> 0;
+    this.setMsr(oldMsr & msrKeptOnEntry(cls));
+  }
+
+  checkstop = false;
+
+  // ==== faults ===========================================================================
+
+  /** Records a synchronous interrupt for the current instruction and abandons the block. */
+  fault(ivor: Ivor, esr: number | undefined, dear?: number): never {
+    this.faultIvor = ivor;
+    this.faultSetsEsr = esr !== undefined;
+    this.faultEsr = esr ?? 0;
+    this.faultSetsDear = dear !== undefined;
+    this.faultDear = dear ?? 0;
+    this.faultAfter = false;
+    throw BLOCK_EXIT;
+  }
+
+  programInterrupt(esr: number): never {
+    return this.fault(Ivor.Program, esr);
+  }
+
+  illegal(): never {
+    return this.fault(Ivor.Program, ESR.PIL);
+  }
+
+  privileged(): never {
+    return this.fault(Ivor.Program, ESR.PPR);
+  }
+
+  /** Checks MSR[PR] for a privileged instruction. */
+  requireSupervisor(): void {
+    if ((this.msr & MSR.PR) !== 0) this.privileged();
+  }
+
+  /** A system-call style interrupt: SRR0 points after the instruction. */
+  systemCall(ivor: number): never {
+    this.faultIvor = ivor;
+    this.faultSetsEsr = false;
+    this.faultSetsDear = false;
+    this.faultAfter = true;
+    throw BLOCK_EXIT;
+  }
+
+  /** Ends the block with an exit to the VMM. */
+  exitTo(exit: Exit, resumesAfter: boolean): never {
+    this.pendingExit = exit;
+    this.exitResumesAfter = resumesAfter;
+    throw BLOCK_EXIT;
+  }
+
+  /** Delivers the fault recorded by `fault()` for the instruction at `cia`. */
+  deliverFault(cia: number): void {
+    const ivor = this.faultIvor as Ivor;
+    this.faultIvor = -1;
+    if (this.faultSetsEsr) this.spr[SPR.ESR] = this.faultEsr >>> 0;
+    if (this.faultSetsDear) this.spr[SPR.DEAR] = this.faultDear >>> 0;
+    this.takeInterrupt(ivor, this.faultAfter ? (cia + 4) >>> 0 : cia);
+  }
+
+  // ==== software TLB =======================================================================
+
+  flushSoftTlb(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.xTag.fill(-1);
+    this.xPage.fill(undefined);
+  }
+
+  /** Drops cached translations of effective pages [ea, ea+size) in every mode. */
+  flushSoftTlbRange(ea: number, size: number): void {
+    if (size > 16 * 4096) {
+      this.flushSoftTlb();
+      return;
+    }
+    for (let off = 0; off < size; off += 4096) {
+      const pn = ((ea + off) >>> 12) & 0xfffff;
+      const base = pn & STLB_MASK;
+      for (let m = 0; m < STLB_TOTAL; m += STLB_SIZE) {
+        const i = base | m;
+        if (this.rTag[i] === pn) this.rTag[i] = -1;
+        if (this.wTag[i] === pn) this.wTag[i] = -1;
+        if (this.xTag[i] === pn) {
+          this.xTag[i] = -1;
+          this.xPage[i] = undefined;
+        }
+      }
+    }
+  }
+
+  flushWriteTlb(): void {
+    this.wTag.fill(-1);
+  }
+
+  setPid(which: 0 | 1 | 2, value: number): void {
+    const v = value & ((1 << this.traits.pidBits) - 1);
+    if (which === 0) {
+      this.spr[SPR.PID0] = v;
+      this.pid0 = v;
+    } else if (which === 1) {
+      this.spr[SPR.PID1] = v;
+      this.pid1 = v;
+    } else {
+      this.spr[SPR.PID2] = v;
+      this.pid2 = v;
+    }
+    this.flushSoftTlb();
+  }
+
+  /**
+   * Translates a data access; on success returns the physical address and fills the
+   * software TLB for RAM pages. Faults (TLB miss, permission) raise the guest interrupt.
+   */
+  translateData(ea: number, isWrite: boolean): number {
+    const as = (this.msr & MSR.DS) !== 0 ? 1 : 0;
+    const e = this.tlb.find(ea, as, this.pid0, this.pid1, this.pid2);
+    if (e < 0) return this.tlbMiss(ea, as, false, isWrite);
+    const mas3 = this.tlb.mas3(e);
+    const user = (this.msr & MSR.PR) !== 0;
+    const canRead = (mas3 & (user ? MAS3_UR : MAS3_SR)) !== 0;
+    const canWrite = (mas3 & (user ? MAS3_UW : MAS3_SW)) !== 0;
+    if (isWrite ? !canWrite : !canRead) {
+      this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, ea);
+    }
+    const pa = this.tlb.pagePhys(e) + (ea - this.tlb.pageEffective(e));
+    const littleEndian = (this.tlb.mas2(e) & 1) !== 0;
+    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite);
+    this.lastLittleEndian = littleEndian;
+    return pa;
+  }
+
+  /** Byte order of the page of the last `translateData` (MAS2[E]). */
+  lastLittleEndian = false;
+
+  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
+    const paPage = pa - (pa % 4096);
+    const r = this.phys.find(paPage);
+    if (r === undefined) return;
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    const hostOffset = paPage - r.start + r.offset;
+    if (canRead) {
+      this.rTag[i] = pn;
+      this.rBase[i] = hostOffset;
+      this.rView[i] = r.view;
+    }
+    if (canWrite && !r.readOnly && !this.codePages.has(pageKey(r, hostOffset)) && !this.needsDirtyMark(r, hostOffset)) {
+      this.wTag[i] = pn;
+      this.wBase[i] = hostOffset;
+      this.wView[i] = r.view;
+    }
+  }
+
+  /** Dirty bitmap per backing, supplied by the VM when logging is enabled for a region. */
+  dirtyBitmapOf: (region: PhysRegion) => Uint32Array | undefined = () => undefined;
+
+  private needsDirtyMark(r: PhysRegion, hostOffset: number): boolean {
+    if (!r.logDirty) return false;
+    const bm = this.dirtyBitmapOf(r);
+    if (bm === undefined) return false;
+    const page = Math.floor(hostOffset / 4096);
+    return (Atomics.load(bm, page >>> 5) & (1 << (page & 31))) === 0;
+  }
+
+  private markDirty(r: PhysRegion, hostOffset: number, length: number): void {
+    if (!r.logDirty) return;
+    const bm = this.dirtyBitmapOf(r);
+    if (bm === undefined) return;
+    const first = Math.floor(hostOffset / 4096);
+    const last = Math.floor((hostOffset + length - 1) / 4096);
+    for (let p = first; p <= last; p++) Atomics.or(bm, p >>> 5, 1 << (p & 31));
+  }
+
+  /** Data/instruction TLB miss: preload MAS registers as the e500 does and raise the interrupt. */
+  tlbMiss(ea: number, as: number, isFetch: boolean, isWrite: boolean): never {
+    this.counters.tlbMisses++;
+    const mas4 = this.spr[SPR.MAS4]!;
+    const tlbsel = (mas4 >>> 28) & 3;
+    const tidsel = (mas4 >>> 16) & 3;
+    const tid = tidsel === 0 ? this.pid0 : tidsel === 1 ? Math.max(this.pid1, 0) : tidsel === 2 ? Math.max(this.pid2, 0) : 0;
+    const victim = this.tlb0Nv;
+    this.tlb0Nv = (victim + 1) % this.tlb.geometry.tlb0Ways;
+    this.spr[SPR.MAS0] = ((tlbsel << 28) | (tlbsel === 0 ? (victim << 16) | this.tlb0Nv : 0)) >>> 0;
+    this.spr[SPR.MAS1] = (MAS1_V | (tid << 16) | (as << 12) | (mas4 & 0x0f00)) >>> 0;
+    this.spr[SPR.MAS2] = ((ea & 0xfffff000) | (mas4 & 0x1f)) >>> 0;
+    this.spr[SPR.MAS3] = 0;
+    this.spr[SPR.MAS7] = 0;
+    this.spr[SPR.MAS6] = ((this.pid0 << 16) | as) >>> 0;
+    if (isFetch) this.fault(Ivor.InstructionTlb, undefined);
+    return this.fault(Ivor.DataTlb, isWrite ? ESR.ST : 0, ea);
+  }
+
+  // ==== loads and stores ===================================================================
+
+  ld8(ea: number): number {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.rTag[i] === pn) return this.rView[i]!.getUint8(this.rBase[i]! + (ea & 0xfff));
+    return this.loadSlow(ea, 1);
+  }
+
+  ld16(ea: number): number {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffe) return this.rView[i]!.getUint16(this.rBase[i]! + (ea & 0xfff));
+    return this.loadSlow(ea, 2);
+  }
+
+  /** Returns the word as a signed 32-bit integer. */
+  ld32(ea: number): number {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffc) return this.rView[i]!.getInt32(this.rBase[i]! + (ea & 0xfff));
+    return this.loadSlow(ea, 4) | 0;
+  }
+
+  st8(ea: number, v: number): void {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.wTag[i] === pn) {
+      this.wView[i]!.setUint8(this.wBase[i]! + (ea & 0xfff), v);
+      return;
+    }
+    this.storeSlow(ea, 1, v);
+  }
+
+  st16(ea: number, v: number): void {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.wTag[i] === pn && (ea & 0xfff) <= 0xffe) {
+      this.wView[i]!.setUint16(this.wBase[i]! + (ea & 0xfff), v);
+      return;
+    }
+    this.storeSlow(ea, 2, v);
+  }
+
+  st32(ea: number, v: number): void {
+    const pn = ea >>> 12;
+    const i = (pn & STLB_MASK) | this.dmode;
+    if (this.wTag[i] === pn && (ea & 0xfff) <= 0xffc) {
+      this.wView[i]!.setInt32(this.wBase[i]! + (ea & 0xfff), v);
+      return;
+    }
+    this.storeSlow(ea, 4, v);
+  }
+
+  /** Probes write access without storing (dcbz, stwcx. on a failed reservation). */
+  probeWrite(ea: number): number {
+    return this.translateData(ea >>> 0, true);
+  }
+
+  /** Physical address of a word just loaded by lwarx (the reservation granule). */
+  probeReservation(ea: number): number {
+    return this.translateData(ea >>> 0, false);
+  }
+
+  /** Runs when run() is called again after an exit that completes the instruction. */
+  resumeAction: ((c: Cpu) => void) | null = null;
+
+  /** Delivery of msgsnd doorbells to the VM's vCPUs (set by the VM; default: this vCPU only). */
+  doorbellSink: (type: number, broadcast: boolean, pirTag: number) => void = (type, broadcast, pirTag) => {
+    if (broadcast || pirTag === this.spr[SPR.PIR]) this.raiseDoorbell(type);
+  };
+
+  /** tlbivax/tlbilx are broadcast to every vCPU of the VM (set by the VM). */
+  tlbInvalidateSink: ((op: (c: Cpu) => void) => void) | null = null;
+
+  raiseDoorbell(type: number): void {
+    if (type === 0) this.setLine(Pending.Doorbell, true);
+    else if (type === 1) this.setLine(Pending.CriticalDoorbell, true);
+  }
+
+  loadSlow(ea: number, size: number): number {
+    if ((ea & 0xfff) + size > 0x1000) {
+      // Crosses a page: each byte is translated (and may fault) on its own.
+      let v = 0;
+      for (let k = 0; k < size; k++) v = (v * 256 + this.ld8((ea + k) >>> 0)) >>> 0;
+      return v;
+    }
+    const pa = this.translateData(ea, false);
+    const le = this.lastLittleEndian;
+    const r = this.phys.find(pa);
+    let v: number;
+    if (r !== undefined) {
+      const off = pa - r.start + r.offset;
+      v = size === 1 ? r.view.getUint8(off) : size === 2 ? r.view.getUint16(off, le) : r.view.getUint32(off, le);
+    } else {
+      v = this.mmioRead(pa, size, le);
+    }
+    return v;
+  }
+
+  storeSlow(ea: number, size: number, v: number): void {
+    if ((ea & 0xfff) + size > 0x1000) {
+      for (let k = 0; k < size; k++) this.st8((ea + k) >>> 0, (v >>> (8 * (size - 1 - k))) & 0xff);
+      return;
+    }
+    const pa = this.translateData(ea, true);
+    const le = this.lastLittleEndian;
+    const r = this.phys.find(pa);
+    if (r === undefined || r.readOnly) {
+      this.mmioWrite(pa, size, v, le);
+      return;
+    }
+    const off = pa - r.start + r.offset;
+    this.noteGuestWrite(r, off, size);
+    if (size === 1) r.view.setUint8(off, v);
+    else if (size === 2) r.view.setUint16(off, v, le);
+    else r.view.setUint32(off, v >>> 0, le);
+  }
+
+  /** Invalidates decoded code and marks dirty before a guest store lands in RAM. */
+  private noteGuestWrite(r: PhysRegion, hostOffset: number, size: number): void {
+    const pageOff = hostOffset - (hostOffset % 4096);
+    const cp = this.codePages.get(pageKey(r, pageOff));
+    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) this.dropCodePage(cp);
+    this.markDirty(r, hostOffset, size);
+  }
+
+  /** Reads `size` bytes at a physical address (RAM or MMIO) without translation. */
+  private mmioRead(pa: number, size: number, le: boolean): number {
+    const data = this.mmioAccess(pa, size, false);
+    let v = 0;
+    if (le) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
+    else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
+    return v >>> 0;
+  }
+
+  private mmioWrite(pa: number, size: number, v: number, le: boolean): void {
+    const data = new Uint8Array(size);
+    for (let k = 0; k < size; k++) {
+      const shift = 8 * (le ? k : size - 1 - k);
+      data[k] = (v >>> shift) & 0xff;
+    }
+    this.mmioAccess(pa, size, true, data);
+  }
+
+  /**
+   * One MMIO access of the current instruction. The first time it is reached the vCPU exits;
+   * the instruction is then re-executed when run() is called again, and accesses that already
+   * exited are answered from the log (reads) or skipped (writes). This makes instructions with
+   * several accesses (lmw, stmw, page-crossing) behave without special cases.
+   */
+  mmioAccess(pa: number, size: number, isWrite: boolean, writeData?: Uint8Array): Uint8Array {
+    if (this.replaying) {
+      const k = this.replayIndex++;
+      const entry = this.mmioLog[k];
+      if (entry !== undefined) return entry.data;
+    }
+    const data = writeData ?? new Uint8Array(size);
+    this.mmioLog.push({ isWrite, data });
+    const e = this.exits.mmio;
+    e.addr = pa as GuestPhysAddr;
+    e.size = size;
+    e.isWrite = isWrite;
+    e.data = data;
+    this.counters.mmio++;
+    return this.exitTo(e, false);
+  }
+
+  // ==== code pages ==========================================================================
+
+  /** Finds or creates the decoded-code record for the RAM page at physical `paPage`. */
+  codePageFor(paPage: number): CodePage | undefined {
+    const r = this.phys.find(paPage);
+    if (r === undefined) return undefined;
+    const hostOffset = paPage - r.start + r.offset;
+    const key = pageKey(r, hostOffset);
+    let cp = this.codePages.get(key);
+    if (cp === undefined) {
+      cp = new CodePage(key, r, hostOffset, paPage);
+      this.codePages.set(key, cp);
+      this.dropWriteEntriesFor(r.view, hostOffset);
+    }
+    return cp;
+  }
+
+  /** Makes stores to a page that now holds decoded code take the slow path. */
+  private dropWriteEntriesFor(view: DataView, hostOffset: number): void {
+    for (let i = 0; i < STLB_TOTAL; i++) {
+      if (this.wTag[i] !== -1 && this.wView[i] === view && this.wBase[i] === hostOffset) this.wTag[i] = -1;
+    }
+  }
+
+  dropCodePage(cp: CodePage): void {
+    cp.valid = false;
+    this.codePages.delete(cp.key);
+    this.counters.codeInvalidations++;
+    this.codeChanged = true;
+    for (let i = 0; i < STLB_TOTAL; i++) {
+      if (this.xPage[i] === cp) {
+        this.xTag[i] = -1;
+        this.xPage[i] = undefined;
+      }
+    }
+  }
+
+  /** A write by the VMM (loader, debugger, device DMA) into a backing. */
+  invalidateHostRange(backingId: number, offset: number, length: number): void {
+    if (this.codePages.size === 0) return;
+    const first = Math.floor(offset / 4096);
+    const last = Math.floor((offset + length - 1) / 4096);
+    for (let p = first; p <= last; p++) {
+      const cp = this.codePages.get(backingId * 0x10000000 + p);
+      if (cp !== undefined) this.dropCodePage(cp);
+    }
+  }
+
+  dropAllCode(): void {
+    for (const cp of [...this.codePages.values()]) this.dropCodePage(cp);
+  }
+
+  /** Installs a new physical map (from setMemoryMap). */
+  setPhysMap(map: PhysMap): void {
+    this.phys = map;
+    this.dropAllCode();
+    this.flushSoftTlb();
+  }
+
+  /** Reads a GPR as an unsigned 32-bit number. */
+  ureg(n: number): number {
+    return this.gpr[n]! >>> 0;
+  }
+
+  get xer(): number {
+    return ((this.xerSO << 31) | (this.xerOV << 30) | (this.xerCA << 29) | (this.xerRest & 0x1fffffff)) >>> 0;
+  }
+
+  set xer(v: number) {
+    this.xerSO = (v >>> 31) & 1;
+    this.xerOV = (v >>> 30) & 1;
+    this.xerCA = (v >>> 29) & 1;
+    this.xerRest = v & 0x1fffffff;
+  }
+
+  /** Sets CR0 from a 32-bit result (LT/GT/EQ + SO). */
+  setCr0(result: number): void {
+    const r = result | 0;
+    const f = r < 0 ? 8 : r > 0 ? 4 : 2;
+    this.cr = (this.cr & 0x0fffffff) | ((f | this.xerSO) << 28);
+  }
+
+  /** Permission helpers for instruction fetch. */
+  canExecute(mas3: number): boolean {
+    return (mas3 & ((this.msr & MSR.PR) !== 0 ? MAS3_UX : MAS3_SX)) !== 0;
+  }
+
+  tlbEntryTid(e: number): number {
+    return tlbTid(this.tlb.mas1(e));
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The run loop of the software vCPU: fetch through the instruction-side software TLB, find
+ * or translate the basic block, execute its predecoded instructions, and handle what ends a
+ * block (fault, exit, halt, interrupt, time check).
+ *
+ * `run()` behaves like KVM_RUN: it returns only for an exit. Time-driven work (timers, kicks)
+ * is checked every few thousand instructions, and a halted vCPU sleeps on its control word
+ * until its next timer event or a kick.
+ */
+import type { Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
+import { Block, type Insn } from './block.js';
+import { BLOCK_EXIT, type CodePage, type Cpu } from './cpu.js';
+import type { Decoder } from './insn/decoder.js';
+import { ESR, Ivor } from './interrupts.js';
+import { MSR } from './models.js';
+
+/** Instructions between checks of the clock and the kick flag. */
+const CHECK_INTERVAL = 4096;
+/** Upper bound on block length, so a long straight run still reaches the checks. */
+const MAX_BLOCK_INSNS = 256;
+
+/** Layout of the per-vCPU shared control word array. */
+export const CTL_KICK = 0;
+export const CTL_WORDS = 4;
+
+export class Engine {
+  readonly cpu: Cpu;
+  readonly decoder: Decoder;
+  /** Shared with other threads: kick flag (and room to grow). */
+  readonly control: Int32Array;
+  private haltReported = false;
+  private readonly shutdownExit: ShutdownExit = { kind: 'shutdown', reason: '' };
+  private readonly systemEvent: SystemEventExit = { kind: 'system-event', event: 'reset', reason: '' };
+
+  constructor(cpu: Cpu, decoder: Decoder, control: Int32Array) {
+    this.cpu = cpu;
+    this.decoder = decoder;
+    this.control = control;
+  }
+
+  run(): Exit {
+    const c = this.cpu;
+    const resumed = this.resume();
+    if (resumed !== null) return resumed;
+    for (;;) {
+      if (c.halted && !c.irqReady) {
+        if (!this.haltReported) {
+          this.haltReported = true;
+          c.counters.halts++;
+          return c.exits.halt;
+        }
+        const woke = this.sleep();
+        if (woke !== null) return woke;
+        continue;
+      }
+      this.haltReported = false;
+      const exit = this.execute();
+      if (exit !== null) return exit;
+    }
+  }
+
+  /** Completes the instruction that exited last time, if any. */
+  private resume(): Exit | null {
+    const c = this.cpu;
+    const pending = c.pendingExit;
+    if (pending === null) return this.takeKick();
+    c.pendingExit = null;
+    if (c.resumeAction !== null) {
+      const act = c.resumeAction;
+      c.resumeAction = null;
+      act(c);
+    }
+    if (pending.kind === 'mmio') return this.replay();
+    return this.takeKick();
+  }
+
+  private takeKick(): InterruptedExit | null {
+    if (Atomics.load(this.control, CTL_KICK) === 0) return null;
+    Atomics.store(this.control, CTL_KICK, 0);
+    return this.cpu.exits.interrupted;
+  }
+
+  /**
+   * Re-executes the instruction whose MMIO access exited, answering its earlier accesses
+   * from the log; it may exit again for a further access.
+   */
+  private replay(): Exit | null {
+    const c = this.cpu;
+    const pc = c.pc;
+    c.replaying = true;
+    c.replayIndex = 0;
+    try {
+      const insn = this.decodeAt(pc);
+      c.blockEa = pc;
+      c.npc = (pc + 4) >>> 0;
+      insn.fn(c, insn);
+      c.pc = c.npc;
+      c.mmioLog.length = 0;
+      c.counters.instructions++;
+    } catch (e) {
+      if (e !== BLOCK_EXIT) throw e;
+      const exit = this.blockExited(pc);
+      if (exit !== null) return exit;
+    } finally {
+      c.replaying = false;
+    }
+    return null;
+  }
+
+  private decodeAt(pc: number): Insn {
+    const page = this.fetchPage(pc);
+    const word = page.region.view.getUint32(page.hostOffset + (pc & 0xfff));
+    const insn = this.decoder.decode(word);
+    insn.off = 0;
+    return insn;
+  }
+
+  /** Halted with nothing deliverable: wait for the next timer event or a kick. */
+  private sleep(): Exit | null {
+    const c = this.cpu;
+    const ms = c.timers.msUntilNextEvent();
+    Atomics.wait(this.control, CTL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+    if (c.timers.update()) c.updateIrq();
+    if (c.timers.resetRequested) return this.watchdogReset();
+    return this.takeKick();
+  }
+
+  private watchdogReset(): Exit {
+    this.cpu.timers.resetRequested = false;
+    this.systemEvent.event = 'reset';
+    this.systemEvent.reason = 'watchdog timer final expiry';
+    return this.systemEvent;
+  }
+
+  /** Instruction-side translation of the page holding `pc`; faults raise the guest interrupt. */
+  fetchPage(pc: number): CodePage {
+    const c = this.cpu;
+    const as = (c.msr & MSR.IS) !== 0 ? 1 : 0;
+    const e = c.tlb.find(pc, as, c.pid0, c.pid1, c.pid2);
+    if (e < 0) c.tlbMiss(pc, as, true, false);
+    if (!c.canExecute(c.tlb.mas3(e))) c.fault(Ivor.InstructionStorage, 0);
+    const pa = c.tlb.pagePhys(e) + (pc - c.tlb.pageEffective(e));
+    const page = c.codePageFor(pa - (pa % 4096));
+    // Nothing but RAM holds code here; fetching elsewhere reads zeros, an illegal instruction.
+    if (page === undefined) return c.fault(Ivor.Program, ESR.PIL);
+    const pn = pc >>> 12;
+    const xi = (pn & 0xff) | c.imode;
+    c.xTag[xi] = pn;
+    c.xPage[xi] = page;
+    return page;
+  }
+
+  private translate(page: CodePage, pc: number): Block {
+    const c = this.cpu;
+    const view = page.region.view;
+    const insns: Insn[] = [];
+    let off = pc & 0xfff;
+    while (off < 4096 && insns.length < MAX_BLOCK_INSNS) {
+      const insn = this.decoder.decode(view.getUint32(page.hostOffset + off));
+      insn.off = insns.length * 4;
+      insns.push(insn);
+      const slot = off >>> 2;
+      page.codeBits[slot >>> 5]! |= 1 << (slot & 31);
+      off += 4;
+      if (this.decoder.endsBlock(insn)) break;
+    }
+    const block = new Block(insns);
+    page.blocks[(pc & 0xfff) >>> 2] = block;
+    c.counters.blocksTranslated++;
+    return block;
+  }
+
+  /**
+   * Runs blocks until something needs the caller. Returns an exit, or null to let `run()`
+   * re-examine the halted state.
+   */
+  private execute(): Exit | null {
+    const c = this.cpu;
+    let budget = CHECK_INTERVAL;
+    for (;;) {
+      if (c.irqReady) {
+        c.deliverPending();
+        if (c.checkstop) return this.checkstop();
+      }
+      const pc = c.pc;
+      let k = 0;
+      try {
+        const pn = pc >>> 12;
+        const xi = (pn & 0xff) | c.imode;
+        let page = c.xTag[xi] === pn ? c.xPage[xi] : undefined;
+        if (page === undefined) page = this.fetchPage(pc);
+        const block = page.blocks[(pc & 0xfff) >>> 2] ?? this.translate(page, pc);
+        c.blockEa = pc;
+        c.npc = (pc + block.byteLength) >>> 0;
+        const insns = block.insns;
+        const n = insns.length;
+        for (; k < n; k++) {
+          const i = insns[k]!;
+          i.fn(c, i);
+        }
+        c.pc = c.npc;
+        c.counters.instructions += n;
+        budget -= n;
+      } catch (e) {
+        if (e !== BLOCK_EXIT) throw e;
+        c.counters.instructions += k;
+        budget -= k + 1;
+        const exit = this.blockExited((pc + 4 * k) >>> 0);
+        if (exit !== null) return exit;
+      }
+      if (c.halted) return null;
+      if (budget <= 0) {
+        budget = CHECK_INTERVAL;
+        const exit = this.periodic();
+        if (exit !== null) return exit;
+      }
+    }
+  }
+
+  /** Handles an abandoned block: deliver the fault, or hand the exit to the caller. */
+  private blockExited(cia: number): Exit | null {
+    const c = this.cpu;
+    if (c.faultIvor >= 0) {
+      c.mmioLog.length = 0;
+      c.deliverFault(cia);
+      if (c.checkstop) return this.checkstop();
+      return null;
+    }
+    const exit = c.pendingExit;
+    if (exit === null) return null;
+    c.pc = c.exitResumesAfter ? (cia + 4) >>> 0 : cia;
+    return exit;
+  }
+
+  private checkstop(): Exit {
+    this.shutdownExit.reason = 'checkstop: machine check with MSR[ME]=0';
+    return this.shutdownExit;
+  }
+
+  private periodic(): Exit | null {
+    const c = this.cpu;
+    if (c.timers.update()) c.updateIrq();
+    if (c.timers.resetRequested) return this.watchdogReset();
+    return this.takeKick();
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * The e500 accelerator behind the API: Hypervisor, Vm and Vcpu for the software Book E vCPU.
+ * Guest RAM lives in SharedArrayBuffers so other threads (console, debugger) can see it.
+ */
+import { threadId } from 'node:worker_threads';
+import {
+  BusyError,
+  ClosedError,
+  InvalidArgumentError,
+  UnsupportedError,
+  UnsupportedFeatureError,
+  UnsupportedTargetError,
+  VcpuExistsError,
+  hex,
+} from '../../api/errors.js';
+import { EXIT_KINDS, type Exit, type ExitKind, type ExitStats } from '../../api/exit.js';
+import type {
+  Capability,
+  Hypervisor,
+  InterruptLine,
+  Vcpu,
+  VcpuHandle,
+  VcpuInit,
+  Vm,
+  VmOptions,
+} from '../../api/hypervisor.js';
+import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
+import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
+import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
+import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
+import { Cpu } from './cpu.js';
+import { Engine } from './engine.js';
+import { Decoder } from './insn/decoder.js';
+import { Pending } from './interrupts.js';
+import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily } from './models.js';
+import { PhysMap, type PhysRegion } from './phys-map.js';
+import { RegisterFile } from './registers.js';
+import { HostClock, type VirtualClock } from './timers.js';
+import { TlbArray } from './tlb.js';
+
+const MAX_VCPUS = 32;
+const PHYS_BITS = 36;
+/** QEMU's ppce500 clocks the time base at 400 MHz; boards pass their own value. */
+const DEFAULT_TIMEBASE_HZ = 400_000_000;
+
+const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number>([
+  ['one-reg', 1],
+  ['max-vcpus', MAX_VCPUS],
+  ['max-phys-bits', PHYS_BITS],
+  ['readonly-mem', 1],
+  ['dirty-log', 1],
+  ['immediate-exit', 1],
+  ['irq-line', 1],
+  ['ppc-dcr', 1],
+  ['ppc-epapr-hcall', 1],
+  ['sw-tlb', 1],
+]);
+
+export class E500Hypervisor implements Hypervisor {
+  readonly accel = 'e500' as const;
+  readonly arch = 'ppc' as const;
+  private closed = false;
+
+  checkExtension(cap: Capability): number {
+    return CAPABILITIES.get(cap) ?? 0;
+  }
+
+  capabilities(): ReadonlyMap<Capability, number> {
+    return CAPABILITIES;
+  }
+
+  targets(): readonly string[] {
+    return [...CPU_MODELS.keys()];
+  }
+
+  createVm(options: VmOptions = {}): Vm {
+    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
+    return new E500Vm(this, options);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+let nextBackingId = 1;
+
+class SabBacking implements MemoryBacking {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly buffer: SharedArrayBuffer;
+
+  constructor(size: number, name: string) {
+    this.id = nextBackingId++;
+    this.name = name;
+    this.size = size;
+    this.buffer = new SharedArrayBuffer(size);
+    this.bytes = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+  }
+}
+
+export class E500Vm implements Vm {
+  readonly hypervisor: Hypervisor;
+  readonly name: string;
+  readonly memory: GuestMemory;
+  private readonly backings = new Set<MemoryBacking>();
+  private regions: MemoryRegion[] = [];
+  private phys = new PhysMap([], 0);
+  private readonly dirty = new Map<number, Uint32Array>();
+  private readonly vcpuList: E500Vcpu[] = [];
+  private readonly clock: VirtualClock = new HostClock();
+  private family: CoreFamily | undefined;
+  readonly ownerThread = threadId;
+  private closed = false;
+  eprExits = false;
+
+  constructor(hv: Hypervisor, options: VmOptions) {
+    this.hypervisor = hv;
+    this.name = options.name ?? 'vm';
+    const mem = new MappedGuestMemory((region, offset, length) => this.hostWrote(region, offset, length));
+    this.memory = mem;
+    this.guestMemory = mem;
+  }
+
+  private readonly guestMemory: MappedGuestMemory;
+
+  private live(): void {
+    if (this.closed) throw new ClosedError(`VM "${this.name}" is closed`);
+    assertThread(this.ownerThread, `VM "${this.name}"`);
+  }
+
+  createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
+    this.live();
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
+    }
+    let b: SabBacking;
+    try {
+      b = new SabBacking(size, options.name ?? `mem${nextBackingId}`);
+    } catch (cause) {
+      throw new InvalidArgumentError(`cannot allocate ${hex(size)} bytes of guest memory on this host`, { cause });
+    }
+    this.backings.add(b);
+    return b;
+  }
+
+  setMemoryMap(regions: readonly MemoryRegion[]): void {
+    this.live();
+    const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
+    for (const r of sorted) {
+      // Dirty bits live per backing page, so moving or removing a region never loses them.
+      if (r.logDirty === true && !this.dirty.has(r.backing.id)) {
+        const pages = Math.ceil(r.backing.size / PAGE_SIZE);
+        this.dirty.set(r.backing.id, new Uint32Array(new SharedArrayBuffer(Math.ceil(pages / 32) * 4)));
+      }
+    }
+    this.regions = sorted.map((r) => ({ ...r }));
+    this.phys = new PhysMap(this.regions, this.phys.generation + 1);
+    this.guestMemory.setRegions(this.regions);
+    for (const v of this.vcpuList) v.cpu.setPhysMap(this.phys);
+  }
+
+  memoryMap(): readonly MemoryRegion[] {
+    return this.regions;
+  }
+
+  dirtyBitmapOf(region: PhysRegion): Uint32Array | undefined {
+    return this.dirty.get(region.backing.id);
+  }
+
+  private hostWrote(region: MemoryRegion, offset: number, length: number): void {
+    for (const v of this.vcpuList) v.cpu.invalidateHostRange(region.backing.id, offset, length);
+    if (region.logDirty === true) {
+      const bm = this.dirty.get(region.backing.id);
+      if (bm !== undefined) {
+        const first = Math.floor(offset / PAGE_SIZE);
+        const last = Math.floor((offset + length - 1) / PAGE_SIZE);
+        for (let p = first; p <= last; p++) Atomics.or(bm, p >>> 5, 1 << (p & 31));
+      }
+    }
+  }
+
+  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+    this.live();
+    const { addr, size } = range;
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0) {
+      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must be page-aligned and non-empty`);
+    }
+    const max = options.maxPages ?? Infinity;
+    const out: number[] = [];
+    for (let p = 0; p < size / PAGE_SIZE && out.length < max; p++) {
+      const gpa = addr + p * PAGE_SIZE;
+      const r = this.regions.find((x) => gpa >= x.guestAddr && gpa < x.guestAddr + x.size);
+      if (r === undefined || r.logDirty !== true) continue;
+      const bm = this.dirty.get(r.backing.id);
+      if (bm === undefined) continue;
+      const page = (r.offset + (gpa - r.guestAddr)) / PAGE_SIZE;
+      const bit = 1 << (page & 31);
+      if ((Atomics.load(bm, page >>> 5) & bit) === 0) continue;
+      out.push(p);
+      if (options.clear === true) Atomics.and(bm, page >>> 5, ~bit);
+    }
+    // Cleared pages must be write-protected again so the next guest store is logged.
+    if (options.clear === true && out.length > 0) for (const v of this.vcpuList) v.cpu.flushWriteTlb();
+    return out;
+  }
+
+  createVcpu(id: number, init: VcpuInit): Vcpu {
+    this.live();
+    if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) {
+      throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${MAX_VCPUS - 1}`);
+    }
+    if (this.vcpuList.some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${this.name}"`);
+    if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('vCPU init must be an object { target, features }');
+    const model = CPU_MODELS.get(init.target);
+    if (model === undefined) {
+      throw new UnsupportedTargetError(
+        `the e500 accelerator has no CPU model "${String(init.target)}"; available: ${[...CPU_MODELS.keys()].join(', ')}`,
+      );
+    }
+    if (this.family !== undefined && model.family !== this.family) {
+      throw new UnsupportedTargetError(`vCPU ${id} would be ${model.family} but this VM's vCPUs are ${this.family}; mixing core families is not supported`);
+    }
+    const features = new Set<string>();
+    for (const f of init.features ?? []) {
+      if (!(CPU_FEATURES as readonly string[]).includes(f)) {
+        throw new UnsupportedFeatureError(`CPU feature "${String(f)}" is not known for ${model.name}; known: ${CPU_FEATURES.join(', ')}`);
+      }
+      features.add(f);
+    }
+    const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
+    if (!Number.isFinite(tb) || tb <= 0) throw new InvalidArgumentError(`timebaseHz ${String(tb)} must be a positive frequency`);
+    this.family = model.family;
+    const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features });
+    cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
+    cpu.eprExitEnabled = this.eprExits;
+    const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features));
+    this.vcpuList.push(vcpu);
+    this.vcpuList.sort((a, b) => a.id - b.id);
+    this.wireBroadcasts();
+    return vcpu;
+  }
+
+  /** msgsnd and tlbivax reach every vCPU of the VM. */
+  private wireBroadcasts(): void {
+    const all = this.vcpuList;
+    for (const v of all) {
+      v.cpu.doorbellSink = (type, broadcast, pirTag) => {
+        for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.raiseDoorbell(type);
+      };
+      v.cpu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
+    }
+  }
+
+  vcpus(): readonly Vcpu[] {
+    return this.vcpuList;
+  }
+
+  enableCap(cap: string, args: readonly number[] = []): void {
+    this.live();
+    throw new UnsupportedError(`capability "${cap}" (args ${JSON.stringify(args)}) cannot be enabled on the e500 accelerator`);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+class E500Vcpu implements Vcpu {
+  readonly id: number;
+  readonly target: string;
+  readonly cpu: Cpu;
+  readonly ownerThread = threadId;
+  private readonly vm: E500Vm;
+  private readonly engine: Engine;
+  private readonly registers: RegisterFile;
+  private readonly control: SharedArrayBuffer;
+  private readonly controlWords: Int32Array;
+  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
+  private running = false;
+  private closed = false;
+
+  constructor(vm: E500Vm, id: number, cpu: Cpu, decoder: Decoder) {
+    this.vm = vm;
+    this.id = id;
+    this.target = cpu.model.name;
+    this.cpu = cpu;
+    this.control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+    this.controlWords = new Int32Array(this.control);
+    this.engine = new Engine(cpu, decoder, this.controlWords);
+    this.registers = new RegisterFile(cpu.model.family);
+  }
+
+  private live(what: string): void {
+    if (this.closed) throw new ClosedError(`vCPU ${this.id} is closed`);
+    assertThread(this.ownerThread, `vCPU ${this.id} (${what})`);
+  }
+
+  run(): Exit {
+    this.live('run');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    this.running = true;
+    try {
+      const exit = this.engine.run();
+      this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
+      return exit;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  kick(): void {
+    Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    Atomics.notify(this.controlWords, CONTROL_KICK);
+  }
+
+  handle(): VcpuHandle {
+    return { accel: 'e500', id: this.id, ownerThread: this.ownerThread, control: this.control };
+  }
+
+  registerList(): readonly RegisterDescriptor[] {
+    return this.registers.list;
+  }
+
+  getRegisters(ids: readonly RegisterId[]): bigint[] {
+    this.live('getRegisters');
+    return this.registers.get(this.cpu, ids);
+  }
+
+  setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void {
+    this.live('setRegisters');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; registers can change only between runs`);
+    this.registers.set(this.cpu, values);
+  }
+
+  getRegister(id: RegisterId): bigint {
+    return this.getRegisters([id])[0]!;
+  }
+
+  setRegister(id: RegisterId, value: bigint): void {
+    this.setRegisters([[id, value]]);
+  }
+
+  stats(): ExitStats {
+    const k = this.cpu.counters;
+    return {
+      ...this.exitCounts,
+      instructions: k.instructions,
+      'blocks-translated': k.blocksTranslated,
+      interrupts: k.interrupts,
+      'emulation-failure': k.emulationFailures,
+      'tlb-miss': k.tlbMisses,
+      'code-invalidations': k.codeInvalidations,
+    };
+  }
+
+  setInterruptLine(line: InterruptLine, asserted: boolean): void {
+    this.live('setInterruptLine');
+    switch (line) {
+      case 'external':
+        this.cpu.setLine(Pending.External, asserted);
+        return;
+      case 'critical':
+        this.cpu.setLine(Pending.CriticalInput, asserted);
+        return;
+      case 'machine-check':
+        throw new UnsupportedError('the e500 accelerator has no machine-check input line');
+      default:
+        throw new InvalidArgumentError(`unknown interrupt line "${String(line)}"; PowerPC lines: external, critical`);
+    }
+  }
+
+  reset(): void {
+    this.live('reset');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; reset it between runs`);
+    this.cpu.reset();
+  }
+
+  configTlb(config: BookeTlbConfig): void {
+    this.live('configTlb');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; configure its TLB between runs`);
+    const want = this.cpu.model.family === 'e500mc' ? MMU_FSL_BOOKE_HV : MMU_FSL_BOOKE_NOHV;
+    if (config.mmuType !== MMU_FSL_BOOKE_NOHV && config.mmuType !== MMU_FSL_BOOKE_HV) {
+      throw new InvalidArgumentError(`unknown MMU type ${String(config.mmuType)}; expected ${MMU_FSL_BOOKE_NOHV} (FSL_BOOKE_NOHV) or ${MMU_FSL_BOOKE_HV} (FSL_BOOKE_HV)`);
+    }
+    if (config.mmuType !== want) {
+      throw new UnsupportedError(
+        `${this.cpu.model.name} has the ${want === MMU_FSL_BOOKE_HV ? 'FSL_BOOKE_HV' : 'FSL_BOOKE_NOHV'} MMU, not MMU type ${config.mmuType}`,
+      );
+    }
+    const geometry = validateTlbParams(config);
+    this.cpu.installTlb(new TlbArray(geometry, config.array));
+  }
+
+  dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
+    this.live('dirtyTlb');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
+    const entries = this.cpu.tlb.totalEntries;
+    if (bitmap !== null && bitmap.length * 8 < entries) {
+      throw new InvalidArgumentError(`dirty bitmap has ${bitmap.length * 8} bits for ${entries} TLB entries`);
+    }
+    if (!Number.isInteger(numDirty) || numDirty < 0) throw new InvalidArgumentError(`numDirty ${String(numDirty)} must be a non-negative integer`);
+    // Translations are cached per effective page, not per entry; dropping the whole cache is
+    // cheaper than finding the pages an overwritten entry used to map.
+    this.cpu.flushSoftTlb();
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.vm;
+  }
+}
+
+const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Checks `struct kvm_book3e_206_tlb_params` and the array size; returns the geometry. */
+function validateTlbParams(config: BookeTlbConfig): { tlb0Entries: number; tlb0Ways: number; tlb1Entries: number } {
+  const { params } = config;
+  if (params === null || typeof params !== 'object' || params.tlbSizes?.length !== 4 || params.tlbWays?.length !== 4) {
+    throw new InvalidArgumentError('TLB params need tlbSizes[4] and tlbWays[4]');
+  }
+  const [s0, s1, s2, s3] = params.tlbSizes;
+  const [w0, w1, w2, w3] = params.tlbWays;
+  if ((params.reserved ?? []).some((r) => r !== 0)) throw new InvalidArgumentError('TLB params: reserved words must be zero');
+  if (s2 !== 0 || s3 !== 0 || w2 !== 0 || w3 !== 0) throw new InvalidArgumentError('TLB params: e500 cores have two TLBs; TLB2 and TLB3 must be 0');
+  if (!isPow2(w0) || w0 < 2 || w0 > 16) throw new InvalidArgumentError(`TLB0 ways ${w0} must be a power of two from 2 to 16`);
+  if (!Number.isInteger(s0) || s0 <= 0 || s0 % w0 !== 0) throw new InvalidArgumentError(`TLB0 size ${s0} must be a positive multiple of its ${w0} ways`);
+  if (!isPow2(s0 / w0)) throw new InvalidArgumentError(`TLB0 has ${s0 / w0} sets; the number of sets must be a power of two`);
+  if (!Number.isInteger(s1) || s1 <= 0 || s1 > 64) throw new InvalidArgumentError(`TLB1 size ${s1} must be from 1 to 64`);
+  if (w1 !== s1) throw new InvalidArgumentError(`TLB1 must be fully associative: ways (${w1}) must equal size (${s1})`);
+  const need = (s0 + s1) * BOOKE_TLB_ENTRY_BYTES;
+  if (!Number.isInteger(config.arrayLength) || config.arrayLength < need || config.array.byteLength < config.arrayLength) {
+    throw new InvalidArgumentError(`TLB array of ${config.arrayLength} bytes is too short: ${s0 + s1} entries need ${need} bytes`);
+  }
+  return { tlb0Entries: s0, tlb0Ways: w0, tlb1Entries: s1 };
+}

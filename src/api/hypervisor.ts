@@ -1,0 +1,143 @@
+/**
+ * The accelerator-neutral contracts: Hypervisor → Vm → Vcpu, each created only by its parent,
+ * as with /dev/kvm, a VM fd and a vCPU fd.
+ *
+ * A VM belongs to the thread that created it, and so does each vCPU: `run()` is synchronous
+ * (like KVM_RUN, the calling thread handles the exit), so a VMM gives every vCPU a thread of
+ * its own and keeps its event loop elsewhere. Other threads reach a vCPU through a
+ * `VcpuHandle`, which can kick it but not run it.
+ */
+import type { BookeTlbConfig } from './booke.js';
+import type { Exit, ExitStats } from './exit.js';
+import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
+import type { RegisterDescriptor, RegisterId } from './registers.js';
+
+export type AcceleratorName = 'e500' | 'kvm';
+export type GuestArch = 'ppc' | 'x86_64';
+
+/**
+ * Capability names. `checkExtension` returns 0 when absent, otherwise a positive number
+ * whose meaning is documented per capability (1 for booleans, a count or width otherwise).
+ */
+export type Capability =
+  /** Tag/value register access (always 1). */
+  | 'one-reg'
+  /** Maximum number of vCPUs per VM. */
+  | 'max-vcpus'
+  /** Width of guest-physical addresses in bits. */
+  | 'max-phys-bits'
+  /** Read-only memory regions (writes exit as MMIO). */
+  | 'readonly-mem'
+  /** Dirty page logging per region. */
+  | 'dirty-log'
+  /** `kick()` makes a running vCPU exit promptly (1). */
+  | 'immediate-exit'
+  /** Interrupt input lines on the vCPU (`setInterruptLine`). */
+  | 'irq-line'
+  /** vCPU feature `dcr`: mfdcr/mtdcr become DCR exits (PowerPC). */
+  | 'ppc-dcr'
+  /** vCPU feature `epapr-hcall`: ePAPR hypercalls exit to the VMM (PowerPC). */
+  | 'ppc-epapr-hcall'
+  /** Book E software-managed TLB shared with the VMM (KVM_CAP_SW_TLB). */
+  | 'sw-tlb'
+  /** Guest debugging (single-step, breakpoints). */
+  | 'guest-debug'
+  /** ioeventfd-style notifiers on guest writes. */
+  | 'ioeventfd'
+  /** irqfd-style notifiers raising interrupts. */
+  | 'irqfd';
+
+export interface HypervisorOptions {
+  readonly accel: AcceleratorName;
+}
+
+export interface Hypervisor {
+  readonly accel: AcceleratorName;
+  readonly arch: GuestArch;
+  checkExtension(cap: Capability): number;
+  /** Every capability with a non-zero value. */
+  capabilities(): ReadonlyMap<Capability, number>;
+  /** CPU models (`target` names) this accelerator can create. */
+  targets(): readonly string[];
+  createVm(options?: VmOptions): Vm;
+  close(): void;
+}
+
+export interface VmOptions {
+  /** Name used in messages. */
+  readonly name?: string;
+}
+
+export interface VcpuInit {
+  /** CPU model, e.g. `e500v2_v30`, `e500mc`; validated all at once with `features`. */
+  readonly target: string;
+  /** Optional features of the model; an unknown or unavailable one is an error. */
+  readonly features?: readonly string[];
+  /** PowerPC: time-base frequency the platform clocks the core with (default 400 MHz, as QEMU's ppce500). */
+  readonly timebaseHz?: number;
+}
+
+export interface Vm {
+  readonly hypervisor: Hypervisor;
+  /** Allocates host memory that can back guest-physical ranges (page-multiple size). */
+  createMemory(size: number, options?: { readonly name?: string }): MemoryBacking;
+  /** Replaces the whole guest-physical memory map atomically; on error the old map stays. */
+  setMemoryMap(regions: readonly MemoryRegion[]): void;
+  memoryMap(): readonly MemoryRegion[];
+  /** Guest-physical access through the map in force (dirty-tracked, cache-coherent). */
+  readonly memory: GuestMemory;
+  createVcpu(id: number, init: VcpuInit): Vcpu;
+  vcpus(): readonly Vcpu[];
+  /** Opt-in behaviour changes; an unknown capability is an error. */
+  enableCap(cap: string, args?: readonly number[]): void;
+  /**
+   * Dirty pages of a guest-physical range as page numbers relative to `addr`, at most
+   * `maxPages` of them; with `clear` the returned pages are cleared in the log.
+   */
+  getDirtyLog(range: { readonly addr: number; readonly size: number }, options?: { readonly maxPages?: number; readonly clear?: boolean }): number[];
+  close(): void;
+}
+
+/** PowerPC core inputs: MPIC INT, MPIC CINT, machine check. */
+export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
+export type InterruptLine = PpcInterruptLine;
+
+/** Cloneable description of a vCPU that another thread can use to kick it. */
+export interface VcpuHandle {
+  readonly accel: AcceleratorName;
+  readonly id: number;
+  readonly ownerThread: number;
+  readonly control: SharedArrayBuffer;
+}
+
+export interface Vcpu {
+  readonly id: number;
+  readonly target: string;
+  /** Runs the vCPU until an exit; the exit object is valid until the next call. */
+  run(): Exit;
+  /** Makes a running (or the next) `run()` return an `interrupted` exit promptly. */
+  kick(): void;
+  handle(): VcpuHandle;
+  registerList(): readonly RegisterDescriptor[];
+  getRegisters(ids: readonly RegisterId[]): bigint[];
+  setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void;
+  getRegister(id: RegisterId): bigint;
+  setRegister(id: RegisterId, value: bigint): void;
+  /** Exit counts by kind plus in-accelerator events (seed 004). */
+  stats(): ExitStats;
+  setInterruptLine(line: InterruptLine, asserted: boolean): void;
+  /** Returns the vCPU to its architected reset state, as right after `createVcpu`. */
+  reset(): void;
+  /**
+   * Book E only (capability `sw-tlb`): shares the guest TLB with the VMM as an array; the TLB
+   * is empty afterwards. Not allowed while the vCPU runs.
+   */
+  configTlb(config: BookeTlbConfig): void;
+  /**
+   * Book E only: tells the accelerator which entries of the shared array the VMM changed
+   * (one bit per entry, entry 0 in bit 0 of byte 0), or all of them when `bitmap` is null.
+   * `numDirty` is a hint: above a threshold everything cached is dropped at once.
+   */
+  dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void;
+  close(): void;
+}

@@ -1,0 +1,218 @@
+/**
+ * Validation of a whole guest-physical memory map, and `GuestMemory` over a validated map.
+ * Shared by every accelerator so that "what is a valid map" has one answer.
+ */
+import {
+  BackingRangeError,
+  EmptyRegionError,
+  InvalidArgumentError,
+  RegionAlignmentError,
+  RegionOverlapError,
+  UnknownBackingError,
+  UnmappedAddressError,
+  hex,
+} from './errors.js';
+import { PAGE_SIZE, describeRange, type GuestMemory, type GuestPhysAddr, type MemoryBacking, type MemoryRegion } from './memory.js';
+
+function regionName(r: MemoryRegion, index: number): string {
+  return r.name !== undefined ? `region ${index} ("${r.name}")` : `region ${index}`;
+}
+
+/**
+ * Checks a complete map: sizes, alignment, backing ownership and bounds, address width,
+ * overlaps. Returns the regions sorted by guest address. Throws the first problem found.
+ */
+export function validateMemoryMap(
+  regions: readonly MemoryRegion[],
+  opts: { ownsBacking: (b: MemoryBacking) => boolean; maxPhysBits: number },
+): MemoryRegion[] {
+  if (!Array.isArray(regions)) throw new InvalidArgumentError('the memory map must be an array of regions');
+  const limit = 2 ** opts.maxPhysBits;
+  regions.forEach((r, i) => {
+    const what = regionName(r, i);
+    if (typeof r !== 'object' || r === null) throw new InvalidArgumentError(`${what} is not an object`);
+    if (!Number.isSafeInteger(r.size) || r.size <= 0) {
+      throw new EmptyRegionError(`${what} has size ${String(r.size)}; a region must be at least one page (${PAGE_SIZE} bytes)`);
+    }
+    for (const [field, value] of [
+      ['guest address', r.guestAddr],
+      ['size', r.size],
+      ['backing offset', r.offset],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new InvalidArgumentError(`${what}: ${field} ${String(value)} is not a non-negative integer`);
+      }
+      if (value % PAGE_SIZE !== 0) {
+        throw new RegionAlignmentError(`${what}: ${field} ${hex(value)} is not a multiple of the ${PAGE_SIZE}-byte page size`);
+      }
+    }
+    if (r.guestAddr + r.size > limit) {
+      throw new InvalidArgumentError(
+        `${what} ${describeRange(r.guestAddr, r.size)} goes beyond the ${opts.maxPhysBits}-bit guest-physical address space`,
+      );
+    }
+    if (r.backing === undefined || r.backing === null || !opts.ownsBacking(r.backing)) {
+      throw new UnknownBackingError(`${what}: its backing was not created by this VM (use vm.createMemory())`);
+    }
+    if (r.offset + r.size > r.backing.size) {
+      throw new BackingRangeError(
+        `${what}: window ${describeRange(r.offset, r.size)} does not fit backing "${r.backing.name}" of ${hex(r.backing.size)} bytes`,
+      );
+    }
+  });
+  const sorted = [...regions].sort((x, y) => x.guestAddr - y.guestAddr);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    const cur = sorted[i]!;
+    if (cur.guestAddr < prev.guestAddr + prev.size) {
+      const a = regions.indexOf(prev);
+      const b = regions.indexOf(cur);
+      throw new RegionOverlapError(
+        `${regionName(cur, b)} ${describeRange(cur.guestAddr, cur.size)} overlaps ${regionName(prev, a)} ${describeRange(prev.guestAddr, prev.size)}`,
+      );
+    }
+  }
+  return sorted;
+}
+
+/**
+ * `GuestMemory` over a sorted map. `onWrite` is told about every write (dirty tracking and
+ * code-cache coherence live in the accelerator); accesses that leave RAM are errors, since
+ * MMIO belongs to the device models, not to this interface.
+ */
+export class MappedGuestMemory implements GuestMemory {
+  private regions: readonly MemoryRegion[] = [];
+  private readonly onWrite: (region: MemoryRegion, offset: number, length: number) => void;
+
+  constructor(onWrite: (region: MemoryRegion, offset: number, length: number) => void) {
+    this.onWrite = onWrite;
+  }
+
+  setRegions(sorted: readonly MemoryRegion[]): void {
+    this.regions = sorted;
+  }
+
+  private find(addr: number): MemoryRegion | undefined {
+    const rs = this.regions;
+    let lo = 0;
+    let hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rs[mid]!;
+      if (addr < r.guestAddr) hi = mid - 1;
+      else if (addr >= r.guestAddr + r.size) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  /** Calls `fn` for each contiguous piece of [addr, addr+length), or throws if a byte is unmapped. */
+  private forEachPiece(addr: number, length: number, fn: (r: MemoryRegion, backingOffset: number, pos: number, len: number) => void): void {
+    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new InvalidArgumentError(`bad guest-physical range ${String(addr)} + ${String(length)}`);
+    }
+    let pos = 0;
+    while (pos < length) {
+      const a = addr + pos;
+      const r = this.find(a);
+      if (r === undefined) {
+        throw new UnmappedAddressError(`guest-physical address ${hex(a)} is not backed by RAM (reading ${describeRange(addr, length)})`);
+      }
+      const len = Math.min(length - pos, r.guestAddr + r.size - a);
+      fn(r, r.offset + (a - r.guestAddr), pos, len);
+      pos += len;
+    }
+  }
+
+  isMapped(addr: GuestPhysAddr, length: number): boolean {
+    let pos = 0;
+    while (pos < length) {
+      const r = this.find(addr + pos);
+      if (r === undefined) return false;
+      pos += r.guestAddr + r.size - (addr + pos);
+    }
+    return true;
+  }
+
+  read(addr: GuestPhysAddr, dst: Uint8Array): void {
+    this.forEachPiece(addr, dst.length, (r, off, pos, len) => {
+      dst.set(r.backing.bytes.subarray(off, off + len), pos);
+    });
+  }
+
+  write(addr: GuestPhysAddr, src: Uint8Array): void {
+    this.forEachPiece(addr, src.length, (r, off, pos, len) => {
+      if (r.readOnly !== true) {
+        r.backing.bytes.set(src.subarray(pos, pos + len), off);
+        this.onWrite(r, off, len);
+      } else {
+        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      }
+    });
+  }
+
+  fill(addr: GuestPhysAddr, length: number, value: number): void {
+    this.forEachPiece(addr, length, (r, off, pos, len) => {
+      if (r.readOnly === true) {
+        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      }
+      r.backing.bytes.fill(value, off, off + len);
+      this.onWrite(r, off, len);
+    });
+  }
+
+  private scalar(addr: number, size: number): DataView {
+    const buf = new Uint8Array(size);
+    this.read(addr as GuestPhysAddr, buf);
+    return new DataView(buf.buffer);
+  }
+
+  private store(addr: number, size: number, set: (v: DataView) => void): void {
+    const buf = new Uint8Array(size);
+    set(new DataView(buf.buffer));
+    this.write(addr as GuestPhysAddr, buf);
+  }
+
+  readUint8(addr: GuestPhysAddr): number {
+    return this.scalar(addr, 1).getUint8(0);
+  }
+  readUint16BE(addr: GuestPhysAddr): number {
+    return this.scalar(addr, 2).getUint16(0, false);
+  }
+  readUint16LE(addr: GuestPhysAddr): number {
+    return this.scalar(addr, 2).getUint16(0, true);
+  }
+  readUint32BE(addr: GuestPhysAddr): number {
+    return this.scalar(addr, 4).getUint32(0, false);
+  }
+  readUint32LE(addr: GuestPhysAddr): number {
+    return this.scalar(addr, 4).getUint32(0, true);
+  }
+  readBigUint64BE(addr: GuestPhysAddr): bigint {
+    return this.scalar(addr, 8).getBigUint64(0, false);
+  }
+  readBigUint64LE(addr: GuestPhysAddr): bigint {
+    return this.scalar(addr, 8).getBigUint64(0, true);
+  }
+  writeUint8(addr: GuestPhysAddr, value: number): void {
+    this.store(addr, 1, (v) => v.setUint8(0, value));
+  }
+  writeUint16BE(addr: GuestPhysAddr, value: number): void {
+    this.store(addr, 2, (v) => v.setUint16(0, value, false));
+  }
+  writeUint16LE(addr: GuestPhysAddr, value: number): void {
+    this.store(addr, 2, (v) => v.setUint16(0, value, true));
+  }
+  writeUint32BE(addr: GuestPhysAddr, value: number): void {
+    this.store(addr, 4, (v) => v.setUint32(0, value, false));
+  }
+  writeUint32LE(addr: GuestPhysAddr, value: number): void {
+    this.store(addr, 4, (v) => v.setUint32(0, value, true));
+  }
+  writeBigUint64BE(addr: GuestPhysAddr, value: bigint): void {
+    this.store(addr, 8, (v) => v.setBigUint64(0, value, false));
+  }
+  writeBigUint64LE(addr: GuestPhysAddr, value: bigint): void {
+    this.store(addr, 8, (v) => v.setBigUint64(0, value, true));
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Thread binding: a vCPU runs on the thread that created it; other threads hold a
+ * `VcpuHandle` that can kick it (a store plus a futex wake on shared memory, no signal) and
+ * that refuses everything else with a `WrongThreadError`.
+ */
+import { threadId } from 'node:worker_threads';
+import { InvalidArgumentError, WrongThreadError } from './errors.js';
+import type { VcpuHandle } from './hypervisor.js';
+
+/** Word 0 of a vCPU's control block: non-zero asks the vCPU to exit with `interrupted`. */
+export const CONTROL_KICK = 0;
+export const CONTROL_WORDS = 4;
+
+export function currentThread(): number {
+  return threadId;
+}
+
+/** Throws unless the caller runs on `ownerThread`. */
+export function assertThread(ownerThread: number, what: string): void {
+  if (threadId !== ownerThread) {
+    throw new WrongThreadError(
+      `${what} is bound to thread ${ownerThread} and cannot be used from thread ${threadId}; ` +
+        'from other threads only kick it, through vcpu.handle() and attachVcpu()',
+    );
+  }
+}
+
+/** A vCPU as seen from a thread other than its own. */
+export class RemoteVcpu {
+  readonly id: number;
+  readonly ownerThread: number;
+  private readonly control: Int32Array;
+
+  constructor(handle: VcpuHandle & { readonly ownerThread: number }) {
+    if (!(handle.control instanceof SharedArrayBuffer) || handle.control.byteLength < CONTROL_WORDS * 4) {
+      throw new InvalidArgumentError('not a vCPU handle: its control block must be a SharedArrayBuffer from vcpu.handle()');
+    }
+    this.id = handle.id;
+    this.ownerThread = handle.ownerThread;
+    this.control = new Int32Array(handle.control);
+  }
+
+  kick(): void {
+    Atomics.store(this.control, CONTROL_KICK, 1);
+    Atomics.notify(this.control, CONTROL_KICK);
+  }
+
+  run(): never {
+    assertThread(this.ownerThread, `vCPU ${this.id}`);
+    // Reached only on the owning thread with a handle instead of the vCPU object itself.
+    throw new WrongThreadError(`vCPU ${this.id}: run() needs the Vcpu object, not a handle`);
+  }
+}
+
+export function attachVcpu(handle: VcpuHandle & { readonly ownerThread: number }): RemoteVcpu {
+  return new RemoteVcpu(handle);
+}

@@ -1,0 +1,148 @@
+/**
+ * ELF executable parsing for boot loaders: the loadable segments and the entry point, with
+ * every field checked against the file size before it is used. Nothing is written to guest
+ * memory here; boards decide where images may go.
+ */
+import { BoardError } from '../errors.js';
+
+export const EM_PPC = 20;
+export const EM_X86_64 = 62;
+export const EM_386 = 3;
+
+const PT_LOAD = 1;
+const PT_NOTE = 4;
+
+export interface ElfSegment {
+  readonly paddr: number;
+  readonly vaddr: number;
+  /** Bytes taken from the file. */
+  readonly data: Uint8Array;
+  /** Size in memory (the rest, beyond `data`, is zero-filled). */
+  readonly memsz: number;
+}
+
+export interface ElfNote {
+  readonly name: string;
+  readonly type: number;
+  readonly desc: Uint8Array;
+}
+
+export interface ElfImage {
+  readonly class: 32 | 64;
+  readonly littleEndian: boolean;
+  readonly machine: number;
+  readonly entry: number;
+  readonly segments: readonly ElfSegment[];
+  readonly notes: readonly ElfNote[];
+}
+
+export function isElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
+const MACHINE_NAMES: Record<number, string> = {
+  [EM_386]: 'x86 (i386)',
+  [EM_PPC]: 'PowerPC (32-bit)',
+  21: 'PowerPC64',
+  40: 'ARM',
+  [EM_X86_64]: 'x86-64',
+  183: 'AArch64',
+  243: 'RISC-V',
+};
+
+export function machineName(machine: number): string {
+  return MACHINE_NAMES[machine] ?? `machine ${machine}`;
+}
+
+/**
+ * Parses `bytes` as an ELF executable. `what` names the file in messages.
+ * Throws BoardError ERR_IMAGE_FORMAT for anything malformed or truncated.
+ */
+export function parseElf(bytes: Uint8Array, what: string): ElfImage {
+  const bad = (msg: string): never => {
+    throw new BoardError('ERR_IMAGE_FORMAT', `${what}: ${msg}`);
+  };
+  if (!isElf(bytes)) bad('not an ELF file (no \\x7fELF magic)');
+  if (bytes.length < 52) bad(`truncated ELF header (${bytes.length} bytes)`);
+  const cls = bytes[4];
+  if (cls !== 1 && cls !== 2) bad(`unknown ELF class ${cls}`);
+  const data = bytes[5];
+  if (data !== 1 && data !== 2) bad(`unknown ELF data encoding ${data}`);
+  const le = data === 1;
+  const is64 = cls === 2;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u16 = (o: number): number => dv.getUint16(o, le);
+  const u32 = (o: number): number => dv.getUint32(o, le);
+  const addr = (o: number): number => {
+    if (!is64) return u32(o);
+    const v = dv.getBigUint64(o, le);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`address 0x${v.toString(16)} is out of range`);
+    return Number(v);
+  };
+  if (is64 && bytes.length < 64) bad(`truncated ELF64 header (${bytes.length} bytes)`);
+  const type = u16(16);
+  if (type !== 2) bad(`ELF type ${type} is not an executable (ET_EXEC)`);
+  const machine = u16(18);
+  const entry = addr(24);
+  const phoff = addr(is64 ? 32 : 28);
+  const phentsize = u16(is64 ? 54 : 42);
+  const phnum = u16(is64 ? 56 : 44);
+  const minEnt = is64 ? 56 : 32;
+  if (phnum === 0) bad('no program headers');
+  if (phentsize < minEnt) bad(`program header entry size ${phentsize} is smaller than ${minEnt}`);
+  if (phoff + phnum * phentsize > bytes.length) bad('program header table extends past the end of the file (truncated?)');
+  const segments: ElfSegment[] = [];
+  const notes: ElfNote[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    const ptype = u32(p);
+    const offset = addr(is64 ? p + 8 : p + 4);
+    const vaddr = addr(is64 ? p + 16 : p + 8);
+    const paddr = addr(is64 ? p + 24 : p + 12);
+    const filesz = addr(is64 ? p + 32 : p + 16);
+    const memsz = addr(is64 ? p + 40 : p + 20);
+    if (ptype !== PT_LOAD && ptype !== PT_NOTE) continue;
+    if (offset + filesz > bytes.length) bad(`segment ${i} (file offset 0x${offset.toString(16)}, 0x${filesz.toString(16)} bytes) extends past the end of the file (truncated?)`);
+    if (ptype === PT_NOTE) {
+      notes.push(...parseNotes(bytes.subarray(offset, offset + filesz), le, bad));
+      continue;
+    }
+    if (memsz < filesz) bad(`segment ${i} has memsz 0x${memsz.toString(16)} smaller than filesz 0x${filesz.toString(16)}`);
+    if (memsz === 0) continue;
+    segments.push({ paddr, vaddr, data: bytes.subarray(offset, offset + filesz), memsz });
+  }
+  if (segments.length === 0) bad('no loadable (PT_LOAD) segments');
+  return { class: is64 ? 64 : 32, littleEndian: le, machine, entry, segments, notes };
+}
+
+function parseNotes(buf: Uint8Array, le: boolean, bad: (m: string) => never): ElfNote[] {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: ElfNote[] = [];
+  let p = 0;
+  const align4 = (n: number): number => (n + 3) & ~3;
+  while (p + 12 <= buf.length) {
+    const namesz = dv.getUint32(p, le);
+    const descsz = dv.getUint32(p + 4, le);
+    const type = dv.getUint32(p + 8, le);
+    const nameStart = p + 12;
+    const descStart = nameStart + align4(namesz);
+    if (descStart + descsz > buf.length) bad('truncated ELF note');
+    const name = new TextDecoder().decode(buf.subarray(nameStart, nameStart + Math.max(0, namesz - 1)));
+    out.push({ name, type, desc: buf.subarray(descStart, descStart + descsz) });
+    p = descStart + align4(descsz);
+  }
+  return out;
+}
+
+/** Lowest physical address and QEMU's notion of the image size (sum of memsz). */
+export function elfExtent(img: ElfImage): { low: number; high: number; totalMemsz: number } {
+  let low = Infinity;
+  let high = 0;
+  let total = 0;
+  for (const s of img.segments) {
+    low = Math.min(low, s.paddr);
+    high = Math.max(high, s.paddr + s.memsz);
+    total += s.memsz;
+  }
+  return { low, high, totalMemsz: total };
+}

@@ -1,0 +1,300 @@
+/**
+ * QEMU-compatible `ppce500` machine: RAM at 0, the CCSR window at 0xF_E000_0000 with the
+ * ns16550 UART and the global utilities block, and QEMU's boot conventions (where images and
+ * the device tree go, the boot CPU's registers and TLB1[0] identity mapping).
+ *
+ * Built only on the hypervisor API, so it runs on any accelerator providing e500 vCPUs.
+ */
+import {
+  BOOKE_TLB_ENTRY_BYTES,
+  MMU_FSL_BOOKE_HV,
+  MMU_FSL_BOOKE_NOHV,
+  writeTlbEntry,
+} from '../../api/booke.js';
+import type { Exit } from '../../api/exit.js';
+import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
+import { gpa, type MemoryBacking } from '../../api/memory.js';
+import { REG_ARCH_PPC, regId, type RegisterId } from '../../api/registers.js';
+import { MmioBus, type Logger } from '../../devices/bus.js';
+import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
+import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
+import { BoardError } from '../errors.js';
+import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
+import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_DTB_TOTAL_SIZE } from './device-tree.js';
+
+export const MiB = 0x100000;
+export const CCSR_BASE = 0xf_e000_0000;
+export const CCSR_SIZE = 0x10_0000;
+export const UART0_OFFSET = 0x4500;
+export const UART1_OFFSET = 0x4600;
+export const GUTS_OFFSET = 0xe_0000;
+/** QEMU rounds RAM down to this granule. */
+export const RAM_ALIGN = 64 * MiB;
+/** QEMU refuses to boot unless the device tree and this much room after it fit in RAM. */
+const DTB_MAX_SIZE = 8 * MiB;
+const EPAPR_MAGIC = 0x45504150;
+/** QEMU's initial stack pointer (firmware ignores it). */
+const BOOT_R1 = 16 * MiB - 8;
+
+export interface BootImage {
+  /** For messages, usually the path. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface Ppce500Config {
+  /** CPU model as QEMU names it (`e500v2_v30`, `e500mc`, …). */
+  readonly cpu: string;
+  readonly ramSize: number;
+  readonly bios?: BootImage;
+  readonly kernel?: BootImage;
+  readonly initrd?: BootImage;
+  readonly append?: string;
+  /** One or two serial ports (UART0 at CCSR+0x4500, UART1 at +0x4600). */
+  readonly serials: readonly SerialBackend[];
+  readonly log?: Logger;
+}
+
+const ppcReg = (set: number, n: number): RegisterId => regId(REG_ARCH_PPC, 4, set, n);
+const REG = {
+  pc: ppcReg(2, 0),
+  msr: ppcReg(2, 1),
+  gpr: (n: number) => ppcReg(1, n),
+  pir: ppcReg(3, 286),
+} as const;
+
+/** What the machine loop must do after an exit the board handled. */
+export type BoardEvent = 'none' | 'reset';
+
+export class Ppce500Board {
+  readonly vm: Vm;
+  readonly vcpus: readonly Vcpu[];
+  readonly bus: MmioBus;
+  readonly uarts: readonly Uart16550[];
+  readonly config: Ppce500Config;
+  readonly ram: MemoryBacking;
+  readonly ramSize: number;
+  private readonly family: 'e500v2' | 'e500mc';
+  private readonly payload: ElfImage;
+  private readonly tlbArrays: ArrayBuffer[] = [];
+  private resetRequested = false;
+  /** Where the boot images and device tree were placed (for diagnostics and tests). */
+  readonly placement: { readonly entry: number; readonly dtbAddress: number; readonly mapSize: number };
+
+  private constructor(hv: Hypervisor, config: Ppce500Config) {
+    this.config = config;
+    const log = config.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    if (config.serials.length < 1 || config.serials.length > 2) {
+      throw new BoardError('ERR_BOARD_OPTION', `ppce500 has one or two serial ports, not ${config.serials.length}`);
+    }
+    this.ramSize = checkRamSize(config.ramSize, log);
+    const payloadImage = config.bios ?? config.kernel;
+    if (payloadImage === undefined) {
+      throw new BoardError('ERR_BOARD_OPTION', 'ppce500 needs firmware (--bios FILE.elf) or a kernel (--kernel FILE.elf) to run');
+    }
+    if (config.initrd !== undefined && config.kernel === undefined) {
+      throw new BoardError('ERR_BOARD_OPTION', '--initrd needs --kernel (as with QEMU)');
+    }
+    this.payload = loadPpcElf(payloadImage);
+
+    this.vm = hv.createVm({ name: 'ppce500' });
+    this.ram = this.vm.createMemory(this.ramSize, { name: 'ram' });
+    this.vm.setMemoryMap([{ guestAddr: gpa(0), size: this.ramSize, backing: this.ram, offset: 0, name: 'ram' }]);
+    const vcpu = this.vm.createVcpu(0, { target: config.cpu });
+    this.vcpus = [vcpu];
+    this.family = config.cpu === 'e500mc' ? 'e500mc' : 'e500v2';
+
+    this.bus = new MmioBus(log);
+    const uarts = config.serials.map((backend, i) => new Uart16550(`uart${i}`, backend));
+    this.uarts = uarts;
+    uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
+    this.bus.map(
+      CCSR_BASE + GUTS_OFFSET,
+      0x1000,
+      new Mpc8544Guts({
+        pvr: () => Number(vcpu.getRegister(ppcReg(3, 287))),
+        svr: 0,
+        requestReset: () => {
+          this.resetRequested = true;
+        },
+      }),
+    );
+    this.placement = this.loadImages();
+  }
+
+  static create(hv: Hypervisor, config: Ppce500Config): Ppce500Board {
+    if (hv.arch !== 'ppc') {
+      throw new BoardError('ERR_BOARD_OPTION', `ppce500 needs PowerPC vCPUs; the ${hv.accel} accelerator provides ${hv.arch}`);
+    }
+    return new Ppce500Board(hv, config);
+  }
+
+  /** Handles one exit of `vcpu`; MMIO goes to the devices. */
+  handleExit(_vcpu: Vcpu, exit: Exit): BoardEvent {
+    switch (exit.kind) {
+      case 'mmio':
+        this.bus.handle(exit);
+        break;
+      case 'dcr':
+        // No DCR devices on this board: reads return 0, writes are dropped.
+        if (!exit.isWrite) exit.data = 0;
+        break;
+      case 'system-event':
+        if (exit.event === 'reset') this.resetRequested = true;
+        break;
+      default:
+        break;
+    }
+    if (this.resetRequested) {
+      this.resetRequested = false;
+      return 'reset';
+    }
+    return 'none';
+  }
+
+  /** Console input arrived: let the UARTs take it. */
+  pollInput(): void {
+    for (const u of this.uarts) u.pollInput();
+  }
+
+  /** System reset as QEMU does it: devices and CPUs reset, images and device tree rewritten. */
+  reset(): void {
+    for (const u of this.uarts) u.reset();
+    for (const v of this.vcpus) v.reset();
+    this.loadImages();
+  }
+
+  private loadImages(): { entry: number; dtbAddress: number; mapSize: number } {
+    const cfg = this.config;
+    const extent = elfExtent(this.payload);
+    const payloadName = (cfg.bios ?? cfg.kernel)!.name;
+    for (const seg of this.payload.segments) {
+      if (seg.paddr + seg.memsz > this.ramSize) {
+        throw new BoardError(
+          'ERR_IMAGE_PLACEMENT',
+          `${payloadName}: segment at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) does not fit in ${this.ramSize / MiB} MiB of RAM`,
+        );
+      }
+    }
+    const place = placePpce500BootImages({
+      payloadAddress: extent.low,
+      payloadSize: extent.totalMemsz,
+      kernelIsPayload: cfg.bios === undefined,
+      ...(cfg.bios !== undefined && cfg.kernel !== undefined ? { kernelFileSize: cfg.kernel.bytes.length } : {}),
+      ...(cfg.initrd !== undefined ? { initrdSize: cfg.initrd.bytes.length } : {}),
+    });
+    if (place.dtbAddress + DTB_MAX_SIZE > this.ramSize) {
+      throw new BoardError(
+        'ERR_RAM_SIZE',
+        `not enough memory for the device tree: the firmware ends near 0x${(extent.low + extent.totalMemsz).toString(16)}, ` +
+          `so the device tree goes to 0x${place.dtbAddress.toString(16)} and needs RAM up to 0x${(place.dtbAddress + DTB_MAX_SIZE).toString(16)}; use a larger -m`,
+      );
+    }
+    const mem = this.vm.memory;
+    for (const seg of this.payload.segments) {
+      mem.write(gpa(seg.paddr), seg.data);
+      if (seg.memsz > seg.data.length) mem.fill(gpa(seg.paddr + seg.data.length), seg.memsz - seg.data.length, 0);
+    }
+    if (cfg.bios !== undefined && cfg.kernel !== undefined && place.bootKernel !== undefined) {
+      this.placeRaw(cfg.kernel, place.bootKernel.address);
+    }
+    if (cfg.initrd !== undefined && place.initrd !== undefined) this.placeRaw(cfg.initrd, place.initrd.start);
+    const dt = buildPpce500DeviceTree({
+      ramSize: this.ramSize,
+      cpuCount: this.vcpus.length,
+      cpuModel: this.family,
+      serialCount: this.config.serials.length as 1 | 2,
+      ...(cfg.append !== undefined ? { bootargs: cfg.append } : {}),
+      ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
+      ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
+    });
+    mem.write(gpa(place.dtbAddress), dt.blob);
+    const mapSize = this.bootCpuState(this.payload.entry, place.dtbAddress, place.dtbAddress + dt.size);
+    return { entry: this.payload.entry, dtbAddress: place.dtbAddress, mapSize };
+  }
+
+  private placeRaw(img: BootImage, addr: number): void {
+    if (addr + img.bytes.length > this.ramSize) {
+      throw new BoardError('ERR_IMAGE_PLACEMENT', `${img.name} (${img.bytes.length} bytes at 0x${addr.toString(16)}) does not fit in RAM`);
+    }
+    this.vm.memory.write(gpa(addr), img.bytes);
+  }
+
+  /**
+   * The boot CPU's state at the first instruction, as QEMU sets it: ePAPR registers and a
+   * TLB1[0] identity mapping from 0 that covers the device tree.
+   */
+  private bootCpuState(entry: number, dtbAddress: number, dtbEnd: number): number {
+    const vcpu = this.vcpus[0]!;
+    // TSIZE in QEMU's 1 KiB << t terms, rounded up to an even t (4^n KiB pages).
+    let t = Math.floor(Math.log2(dtbEnd / 1024)) + 1;
+    if (t % 2 !== 0) t++;
+    const mapSize = 1024 * 2 ** t;
+    const n0 = 512;
+    const n1 = this.family === 'e500mc' ? 64 : 16;
+    const bytes = (n0 + n1) * BOOKE_TLB_ENTRY_BYTES;
+    const array = new ArrayBuffer(bytes);
+    this.tlbArrays[0] = array;
+    vcpu.configTlb({
+      mmuType: this.family === 'e500mc' ? MMU_FSL_BOOKE_HV : MMU_FSL_BOOKE_NOHV,
+      params: { tlbSizes: [n0, n1, 0, 0], tlbWays: [4, n1, 0, 0] },
+      array,
+      arrayLength: bytes,
+    });
+    writeTlbEntry(new DataView(array), n0, {
+      mas8: 0,
+      mas1: (0x80000000 | ((t / 2) << 8)) >>> 0,
+      mas2: 0,
+      mas7_3: 0x3fn,
+    });
+    vcpu.dirtyTlb(null, 1);
+    const regs: [RegisterId, bigint][] = [
+      [REG.pc, BigInt(entry >>> 0)],
+      [REG.msr, 0n],
+      [REG.gpr(1), BigInt(BOOT_R1)],
+      [REG.gpr(3), BigInt(dtbAddress)],
+      [REG.gpr(4), 0n],
+      [REG.gpr(5), 0n],
+      [REG.gpr(6), BigInt(EPAPR_MAGIC)],
+      [REG.gpr(7), BigInt(mapSize)],
+      [REG.gpr(8), 0n],
+      [REG.gpr(9), 0n],
+      [REG.pir, 0n],
+    ];
+    vcpu.setRegisters(regs);
+    return mapSize;
+  }
+}
+
+/** RAM sizes as QEMU treats them: rounded down to 64 MiB, at least 64 MiB. */
+function checkRamSize(size: number, log: Logger): number {
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new BoardError('ERR_RAM_SIZE', `RAM size ${String(size)} is not a positive number of bytes`);
+  }
+  const rounded = size - (size % RAM_ALIGN);
+  if (rounded === 0) {
+    throw new BoardError('ERR_RAM_SIZE', `ppce500 needs at least 64 MiB of RAM (RAM is used in 64 MiB steps); got ${size / MiB} MiB`);
+  }
+  if (rounded !== size) log(`ngkvm: ppce500 uses RAM in 64 MiB steps; using ${rounded / MiB} MiB instead of ${size / MiB} MiB`);
+  if (rounded > 0xc_0000_0000) {
+    throw new BoardError('ERR_RAM_SIZE', `ppce500 RAM must end below the PCI window at 0xC_0000_0000 (at most 48 GiB); got ${rounded / MiB} MiB`);
+  }
+  return rounded;
+}
+
+/** Parses a boot image that must be a 32-bit big-endian PowerPC ELF executable. */
+export function loadPpcElf(img: BootImage): ElfImage {
+  if (!isElf(img.bytes)) {
+    throw new BoardError('ERR_IMAGE_FORMAT', `${img.name}: not an ELF file; ppce500 boots ELF images (U-Boot's uboot.elf, an ELF kernel)`);
+  }
+  const elf = parseElf(img.bytes, img.name);
+  if (elf.machine !== EM_PPC || elf.class !== 32) {
+    throw new BoardError('ERR_IMAGE_ARCH', `${img.name}: built for ${machineName(elf.machine)} (ELF${elf.class}); ppce500 needs a 32-bit PowerPC image`);
+  }
+  if (elf.littleEndian) {
+    throw new BoardError('ERR_IMAGE_ARCH', `${img.name}: little-endian PowerPC image; the e500 cores boot big-endian code`);
+  }
+  return elf;
+}
+
+export { PPCE500_DTB_TOTAL_SIZE };

@@ -1,0 +1,140 @@
+/**
+ * `ngkvm` command line. User mistakes print one clear line and exit with status 1 (2 for
+ * usage errors); only internal failures print a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
+import type { MachineConfig, SerialSpec } from '../vmm/config.js';
+import { runMachine } from '../vmm/host.js';
+import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
+
+const MACHINES = ['ppce500'] as const;
+
+const RUN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'machine', aliases: ['M'], value: 'NAME', help: `board to emulate: ${MACHINES.join(', ')} (default ppce500)` },
+  { name: 'accel', value: 'NAME', help: 'accelerator: e500 (software e500 vCPU; default for ppce500)' },
+  { name: 'cpu', value: 'MODEL', help: `CPU model (default ${DEFAULT_PPCE500_CPU}); --cpu help lists them` },
+  { name: 'memory', aliases: ['m'], value: 'SIZE', help: 'guest RAM, e.g. 256M or 1G; a bare number is MiB (default 128M)' },
+  { name: 'bios', value: 'FILE', help: 'firmware ELF to run first (e.g. U-Boot uboot.elf)' },
+  { name: 'kernel', value: 'FILE', help: 'kernel ELF; runs directly when no --bios is given' },
+  { name: 'initrd', value: 'FILE', help: 'initial ramdisk (needs --kernel)' },
+  { name: 'append', value: 'CMDLINE', help: 'kernel command line (/chosen/bootargs)' },
+  { name: 'serial', value: 'DEV', help: 'first serial port: stdio, file:PATH or none (default stdio)' },
+  { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
+  { name: 'help', aliases: ['h'], help: 'show this help' },
+];
+
+const USAGE = `usage: ngkvm run [options]
+
+Runs a virtual machine. The guest's serial console is connected to this terminal;
+in a terminal, press Ctrl-A x to quit and Ctrl-A h for the other keys.
+
+options:
+${formatHelp(RUN_OPTIONS)}
+
+example:
+  ngkvm run --machine ppce500 --cpu e500mc -m 256M --bios /usr/lib/u-boot/qemu-ppce500/uboot.elf --serial stdio`;
+
+const TOP_USAGE = `usage: ngkvm <command> [options]
+
+commands:
+  run        run a virtual machine (ngkvm run --help)
+  version    print the version
+
+ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
+
+function parseSerial(text: string): SerialSpec {
+  if (text === 'stdio') return { kind: 'stdio' };
+  if (text === 'none' || text === 'null') return { kind: 'none' };
+  if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
+  throw new UsageError(`--serial "${text}" is not supported; use stdio, file:PATH or none`);
+}
+
+export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' | 'cpu-help' {
+  const opts = parseOptions(argv, RUN_OPTIONS);
+  if (opts.has('help')) return 'help';
+  const str = (k: string): string | undefined => {
+    const v = opts.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const machine = str('machine') ?? 'ppce500';
+  if (!(MACHINES as readonly string[]).includes(machine)) {
+    throw new UsageError(`unknown machine "${machine}"; available: ${MACHINES.join(', ')}`);
+  }
+  const accel = str('accel') ?? 'e500';
+  if (accel !== 'e500') {
+    throw new UsageError(
+      accel === 'kvm'
+        ? 'the kvm accelerator runs x86-64 guests; ppce500 needs --accel e500'
+        : `unknown accelerator "${accel}"; available: e500`,
+    );
+  }
+  const cpu = str('cpu') ?? DEFAULT_PPCE500_CPU;
+  if (cpu === 'help' || cpu === '?') return 'cpu-help';
+  if (!CPU_MODELS.has(cpu)) {
+    throw new UsageError(`unknown CPU model "${cpu}" for ppce500; available: ${[...CPU_MODELS.keys()].join(', ')}`);
+  }
+  const memText = str('memory');
+  const memory = memText !== undefined ? parseSize(memText, '-m') : 128 * 1024 * 1024;
+  const bios = str('bios');
+  const kernel = str('kernel');
+  if (bios === undefined && kernel === undefined) {
+    throw new UsageError('nothing to run: give --bios FILE (firmware) or --kernel FILE');
+  }
+  const initrd = str('initrd');
+  const append = str('append');
+  return {
+    machine: 'ppce500',
+    accel: 'e500',
+    cpu,
+    memory,
+    ...(bios !== undefined ? { bios } : {}),
+    ...(kernel !== undefined ? { kernel } : {}),
+    ...(initrd !== undefined ? { initrd } : {}),
+    ...(append !== undefined ? { append } : {}),
+    noReboot: opts.has('no-reboot'),
+    serial: parseSerial(str('serial') ?? 'stdio'),
+  };
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      process.stdout.write(TOP_USAGE + '\n');
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === 'version' || cmd === '--version') {
+      process.stdout.write(`ngkvm ${version()}\n`);
+      return 0;
+    }
+    if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
+    const config = buildRunConfig(rest);
+    if (config === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (config === 'cpu-help') {
+      for (const m of CPU_MODELS.values()) process.stdout.write(`${m.name.padEnd(12)} ${m.description} (PVR 0x${m.pvr.toString(16)})\n`);
+      return 0;
+    }
+    const result = await runMachine(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    if (result.error !== undefined) {
+      process.stderr.write(`ngkvm: ${result.error.message}\n`);
+      return result.code;
+    }
+    if (result.code !== 0) process.stderr.write(`ngkvm: ${result.reason}\n`);
+    return result.code;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ngkvm: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
