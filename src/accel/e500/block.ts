@@ -12,6 +12,7 @@
  * changing anything else: the block keeps its instructions for that.
  */
 import type { Cpu } from './cpu.js';
+import type { CompiledBlock } from './jit.js';
 
 export type ExecFn = (c: Cpu, i: Insn) => void;
 
@@ -54,7 +55,9 @@ export class Block {
   readonly insns: Insn[];
   /** Effective-address-independent length in bytes. */
   readonly byteLength: number;
+  /** Executions so far by the interpreter; the block is translated when it gets hot. */
   execCount = 0;
+  compiled: CompiledBlock | null = null;
 
   constructor(insns: Insn[]) {
     this.insns = insns;

@@ -182,8 +182,11 @@ export class Cpu {
   resvValid = false;
   resvAddr = 0;
   readonly fpu: FpuState;
-  /** SPE upper halves of the GPRs (e500v2), kept so that state round-trips. */
+  /** SPE upper halves of the 64-bit GPRs (e500v2). */
   readonly gprHigh = new Int32Array(32);
+  /** SPE 64-bit accumulator, high and low words (e500v2). */
+  accHi = 0;
+  accLo = 0;
 
   // ---- MMU ---------------------------------------------------------------------------
   tlb: TlbArray;
@@ -240,6 +243,9 @@ export class Cpu {
   replayIndex = 0;
   /** Set by a guest write to a code page the current block may come from. */
   codeChanged = false;
+  /** Set by translated blocks when an instruction throws: its index, and instructions done before. */
+  jitIndex = 0;
+  jitDone = 0;
 
   readonly exits: {
     readonly mmio: MmioExit;
@@ -294,6 +300,7 @@ export class Cpu {
   reset(): void {
     this.gpr.fill(0);
     this.gprHigh.fill(0);
+    this.accHi = this.accLo = 0;
     this.pc = 0xfffffffc;
     this.cr = 0;
     this.lr = 0;
@@ -343,6 +350,7 @@ export class Cpu {
 
   setMsr(value: number): void {
     this.msr = (value & this.traits.msrMask) >>> 0;
+    this.fpu.fe = (this.msr & (MSR.FE0 | MSR.FE1)) !== 0;
     const pr = (this.msr & MSR.PR) !== 0 ? 2 * STLB_SIZE : 0;
     this.dmode = pr | ((this.msr & MSR.DS) !== 0 ? STLB_SIZE : 0);
     this.imode = pr | ((this.msr & MSR.IS) !== 0 ? STLB_SIZE : 0);

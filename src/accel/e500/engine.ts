@@ -13,11 +13,14 @@ import { BLOCK_EXIT, type CodePage, type Cpu } from './cpu.js';
 import type { Decoder } from './insn/decoder.js';
 import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
+import { compileBlock } from './jit.js';
 
 /** Instructions between checks of the clock and the kick flag. */
 const CHECK_INTERVAL = 4096;
 /** Upper bound on block length, so a long straight run still reaches the checks. */
 const MAX_BLOCK_INSNS = 256;
+/** Interpreted executions after which a block is translated to a JS function. */
+const JIT_THRESHOLD = 32;
 
 /** Layout of the per-vCPU shared control word array. */
 export const CTL_KICK = 0;
@@ -31,6 +34,9 @@ export class Engine {
   private haltReported = false;
   private readonly shutdownExit: ShutdownExit = { kind: 'shutdown', reason: '' };
   private readonly systemEvent: SystemEventExit = { kind: 'system-event', event: 'reset', reason: '' };
+
+  /** Block translation on; NGKVM_JIT=0 in the environment runs the interpreter only. */
+  jit = process.env['NGKVM_JIT'] !== '0';
 
   constructor(cpu: Cpu, decoder: Decoder, control: Int32Array) {
     this.cpu = cpu;
@@ -184,28 +190,44 @@ export class Engine {
       }
       const pc = c.pc;
       let k = 0;
+      let block: Block | undefined;
       try {
         const pn = pc >>> 12;
         const xi = (pn & 0xff) | c.imode;
         let page = c.xTag[xi] === pn ? c.xPage[xi] : undefined;
         if (page === undefined) page = this.fetchPage(pc);
-        const block = page.blocks[(pc & 0xfff) >>> 2] ?? this.translate(page, pc);
+        block = page.blocks[(pc & 0xfff) >>> 2] ?? this.translate(page, pc);
         c.blockEa = pc;
         c.npc = (pc + block.byteLength) >>> 0;
-        const insns = block.insns;
-        const n = insns.length;
-        for (; k < n; k++) {
-          const i = insns[k]!;
-          i.fn(c, i);
+        const compiled = block.compiled;
+        if (compiled !== null) {
+          const done = compiled(c, budget);
+          c.pc = c.npc;
+          c.counters.instructions += done;
+          budget -= done;
+        } else {
+          const insns = block.insns;
+          const n = insns.length;
+          for (; k < n; k++) {
+            const i = insns[k]!;
+            i.fn(c, i);
+          }
+          c.pc = c.npc;
+          c.counters.instructions += n;
+          budget -= n;
+          if (++block.execCount === JIT_THRESHOLD && this.jit) block.compiled = compileBlock(block);
         }
-        c.pc = c.npc;
-        c.counters.instructions += n;
-        budget -= n;
       } catch (e) {
         if (e !== BLOCK_EXIT) throw e;
+        let cia = (pc + 4 * k) >>> 0;
+        if (block !== undefined && block.compiled !== null) {
+          // The translated block reports where it stopped; loops restart from the block start.
+          cia = (pc + 4 * c.jitIndex) >>> 0;
+          k = c.jitDone + c.jitIndex;
+        }
         c.counters.instructions += k;
         budget -= k + 1;
-        const exit = this.blockExited((pc + 4 * k) >>> 0);
+        const exit = this.blockExited(cia);
         if (exit !== null) return exit;
       }
       if (c.halted) return null;

@@ -81,7 +81,8 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
   };
   if (is64 && bytes.length < 64) bad(`truncated ELF64 header (${bytes.length} bytes)`);
   const type = u16(16);
-  if (type !== 2) bad(`ELF type ${type} is not an executable (ET_EXEC)`);
+  // Position-independent executables (ET_DYN) load at their program-header addresses, as QEMU does.
+  if (type !== 2 && type !== 3) bad(`ELF type ${type} is not an executable (ET_EXEC or ET_DYN)`);
   const machine = u16(18);
   const entry = addr(24);
   const phoff = addr(is64 ? 32 : 28);

@@ -120,6 +120,11 @@ export const mftb: ExecFn = (c, i) => {
 
 export const nop: ExecFn = () => {};
 
+/** Privileged instructions with no architectural effect in this model (tlbsync). */
+export const supervisorNop: ExecFn = (c) => {
+  c.requireSupervisor();
+};
+
 /** e500mc `wait`: the vCPU halts; SRR0 of the waking interrupt points after it. */
 export const wait: ExecFn = (c) => {
   c.halted = true;

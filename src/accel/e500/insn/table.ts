@@ -14,10 +14,14 @@ import * as fp from './fp.js';
 import * as int from './integer.js';
 import * as ls from './loadstore.js';
 import * as mmu from './mmu.js';
+import * as spe from './spe.js';
 import * as sys from './system.js';
 
-/** How the extended opcode is found: none (primary only), 10-bit X/XL/XFX, 9-bit XO, 5-bit A. */
-export type XoKind = 'none' | 'x' | 'xo' | 'a';
+/**
+ * How the extended opcode is found: none (primary only), 10-bit X/XL/XFX, 9-bit XO, 5-bit A,
+ * or the 11-bit EVX field of the SPE instructions (opcode 4).
+ */
+export type XoKind = 'none' | 'x' | 'xo' | 'a' | 'evx';
 
 /**
  * How `Insn.imm` is formed: signed or unsigned 16-bit, shifted 16-bit, I-form and B-form
@@ -25,7 +29,7 @@ export type XoKind = 'none' | 'x' | 'xo' | 'a';
  */
 export type ImmKind = 'none' | 'simm' | 'uimm' | 'shifted' | 'li' | 'bd' | 'spr' | 'mask';
 
-export type Availability = 'all' | CoreFamily | 'fpu' | 'dcr';
+export type Availability = 'all' | CoreFamily | 'fpu' | 'spe' | 'dcr';
 
 export interface InsnSpec {
   readonly name: string;
@@ -38,6 +42,8 @@ export interface InsnSpec {
   readonly avail: Availability;
   /** Ends the block: branches, and anything that changes translation or interrupt state. */
   readonly ends?: boolean;
+  /** SPE vector and double-precision instructions need MSR[SPE]; otherwise SPE unavailable. */
+  readonly needsSpe?: boolean;
   /** Update-form load (rA = 0 or rA = rT invalid) or store (rA = 0 invalid). */
   readonly update?: 'load' | 'store';
   readonly exec?: ExecFn;
@@ -201,7 +207,7 @@ export const INSN_TABLE: readonly InsnSpec[] = [
   x('icblc', 31, 230, sys.cacheLock),
   // ---- opcode 31: TLB management
   x('tlbivax', 31, 786, mmu.tlbivax, END),
-  x('tlbsync', 31, 566, sys.nop),
+  x('tlbsync', 31, 566, sys.supervisorNop),
   x('tlbsx', 31, 914, mmu.tlbsx, END),
   x('tlbre', 31, 946, mmu.tlbre, END),
   x('tlbwe', 31, 978, mmu.tlbwe, END),
@@ -246,4 +252,6 @@ export const INSN_TABLE: readonly InsnSpec[] = [
   d('stmw', 47, 'simm', ls.stmw),
   // ---- classic floating point (e500mc)
   ...fp.FP_SPECS,
+  // ---- SPE and embedded floating point (e500v2)
+  ...spe.SPE_SPECS,
 ];
