@@ -56,12 +56,12 @@ int main(void)
 	search("CCSR entry", 0xe0004500, 0, 0);
 	search("nothing there", 0x6f000000, 0x2a, 1);
 
-	/* EA = rA + rB (rA = 0 means 0). */
+	/* EA = (rA|0) + rB with rA = 0.  A non-zero rA is checked only in
+	 * isa/tlbsx_ra: QEMU 7.2 adds the RT field's register (r0) instead. */
 	struct tlbe e;
 	mtspr(SPR_MAS6, 0);
-	uint32_t ra = 0x68000000, rb = 0x00012344;
-	__asm__ __volatile__("tlbsx %0,%1\n\tisync" : : "b"(ra), "r"(rb)
-			     : "memory");
+	uint32_t rb = 0x68012344;
+	__asm__ __volatile__("tlbsx 0,%0\n\tisync" : : "r"(rb) : "memory");
 	e.mas0 = mfspr(SPR_MAS0);
 	e.mas1 = mfspr(SPR_MAS1);
 	e.mas2 = mfspr(SPR_MAS2);

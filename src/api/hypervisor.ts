@@ -38,6 +38,8 @@ export type Capability =
   | 'ppc-dcr'
   /** vCPU feature `epapr-hcall`: ePAPR hypercalls exit to the VMM (PowerPC). */
   | 'ppc-epapr-hcall'
+  /** vCPU cap `ppc-epr`: external-proxy interrupts ask the VMM for SPR EPR first (KVM_CAP_PPC_EPR). */
+  | 'ppc-epr'
   /** Book E software-managed TLB shared with the VMM (KVM_CAP_SW_TLB). */
   | 'sw-tlb'
   /** Guest debugging (single-step, breakpoints). */
@@ -126,6 +128,8 @@ export interface Vcpu {
   /** Exit counts by kind plus in-accelerator events (seed 004). */
   stats(): ExitStats;
   setInterruptLine(line: InterruptLine, asserted: boolean): void;
+  /** Opt-in vCPU behaviour (e.g. `ppc-epr` with [1] to enable, [0] to disable); unknown caps are errors. */
+  enableCap(cap: string, args?: readonly number[]): void;
   /** Returns the vCPU to its architected reset state, as right after `createVcpu`. */
   reset(): void;
   /**

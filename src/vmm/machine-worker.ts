@@ -91,6 +91,7 @@ async function main(data: MachineWorkerData): Promise<void> {
     switch (exit.kind) {
       case 'mmio':
       case 'dcr':
+      case 'epr':
       case 'system-event':
         event = board.handleExit(vcpu, exit);
         break;

@@ -376,21 +376,37 @@ export class Cpu {
     this.updateIrq();
   }
 
-  /** Takes the highest-priority deliverable asynchronous interrupt, if any. */
-  deliverPending(): boolean {
+  /**
+   * Takes the highest-priority deliverable asynchronous interrupt, if any. Returns an exit
+   * when the VMM must supply the external-proxy vector first (KVM_EXIT_EPR); the interrupt
+   * is then taken when run() is called again.
+   */
+  deliverPending(): Exit | null {
     const ready = deliverable(this.pendingConditions(), this.msr);
     if (ready === 0) {
       this.irqReady = false;
-      return false;
+      return null;
     }
     for (const [bit, ivor] of PENDING_ORDER) {
       if ((ready & bit) === 0) continue;
       // Doorbells are edge events consumed by taking them.
       if (bit === Pending.Doorbell || bit === Pending.CriticalDoorbell) this.lines &= ~bit;
+      if (bit === Pending.External && this.eprExitEnabled) {
+        const e = this.exits.epr;
+        e.epr = 0;
+        // The VMM acknowledges the interrupt controller, which usually drops the line; the
+        // acknowledged interrupt is taken regardless.
+        this.resumeAction = (c) => {
+          c.spr[SPR.EPR] = e.epr >>> 0;
+          c.takeInterrupt(Ivor.External, c.pc);
+        };
+        this.pendingExit = e;
+        return e;
+      }
       this.takeInterrupt(ivor, this.pc);
-      return true;
+      return null;
     }
-    return false;
+    return null;
   }
 
   /**
@@ -554,14 +570,18 @@ export class Cpu {
       this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, ea);
     }
     const pa = this.tlb.pagePhys(e) + (ea - this.tlb.pageEffective(e));
-    const littleEndian = (this.tlb.mas2(e) & 1) !== 0;
+    const wimge = this.tlb.mas2(e) & 0x1f;
+    const littleEndian = (wimge & 1) !== 0;
     if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite);
     this.lastLittleEndian = littleEndian;
+    this.lastWimge = wimge;
     return pa;
   }
 
   /** Byte order of the page of the last `translateData` (MAS2[E]). */
   lastLittleEndian = false;
+  /** WIMGE attributes of the page of the last `translateData`. */
+  lastWimge = 0;
 
   private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
     const paPage = pa - (pa % 4096);

@@ -185,7 +185,8 @@ export class Engine {
     let budget = CHECK_INTERVAL;
     for (;;) {
       if (c.irqReady) {
-        c.deliverPending();
+        const proxy = c.deliverPending();
+        if (proxy !== null) return proxy;
         if (c.checkstop) return this.checkstop();
       }
       const pc = c.pc;

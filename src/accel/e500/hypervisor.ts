@@ -55,6 +55,7 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['ppc-dcr', 1],
   ['ppc-epapr-hcall', 1],
   ['sw-tlb', 1],
+  ['ppc-epr', 1],
 ]);
 
 export class E500Hypervisor implements Hypervisor {
@@ -117,7 +118,6 @@ export class E500Vm implements Vm {
   private family: CoreFamily | undefined;
   readonly ownerThread = threadId;
   private closed = false;
-  eprExits = false;
 
   constructor(hv: Hypervisor, options: VmOptions) {
     this.hypervisor = hv;
@@ -238,7 +238,6 @@ export class E500Vm implements Vm {
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
-    cpu.eprExitEnabled = this.eprExits;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features));
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -373,6 +372,16 @@ class E500Vcpu implements Vcpu {
       default:
         throw new InvalidArgumentError(`unknown interrupt line "${String(line)}"; PowerPC lines: external, critical`);
     }
+  }
+
+  enableCap(cap: string, args: readonly number[] = []): void {
+    this.live('enableCap');
+    if (cap !== 'ppc-epr') {
+      throw new UnsupportedError(`vCPU capability "${cap}" is not available on the e500 accelerator (known: ppc-epr)`);
+    }
+    const on = args[0];
+    if (args.length !== 1 || (on !== 0 && on !== 1)) throw new InvalidArgumentError('ppc-epr takes one argument: 1 to enable, 0 to disable');
+    this.cpu.eprExitEnabled = on === 1;
   }
 
   reset(): void {

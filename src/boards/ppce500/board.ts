@@ -17,6 +17,7 @@ import { gpa, type MemoryBacking } from '../../api/memory.js';
 import { REG_ARCH_PPC, regId, type RegisterId } from '../../api/registers.js';
 import { MmioBus, type Logger } from '../../devices/bus.js';
 import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
+import { OpenPic } from '../../devices/openpic.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import { BoardError } from '../errors.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
@@ -28,6 +29,10 @@ export const CCSR_SIZE = 0x10_0000;
 export const UART0_OFFSET = 0x4500;
 export const UART1_OFFSET = 0x4600;
 export const GUTS_OFFSET = 0xe_0000;
+export const MPIC_OFFSET = 0x4_0000;
+export const MPIC_SIZE = 0x4_0000;
+/** MPIC source of the UARTs (both share it, as on QEMU's board). */
+export const UART_IRQ = 42;
 /** QEMU rounds RAM down to this granule. */
 export const RAM_ALIGN = 64 * MiB;
 /** QEMU refuses to boot unless the device tree and this much room after it fit in RAM. */
@@ -71,6 +76,7 @@ export class Ppce500Board {
   readonly vcpus: readonly Vcpu[];
   readonly bus: MmioBus;
   readonly uarts: readonly Uart16550[];
+  readonly mpic: OpenPic;
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -105,9 +111,19 @@ export class Ppce500Board {
     this.family = config.cpu === 'e500mc' ? 'e500mc' : 'e500v2';
 
     this.bus = new MmioBus(log);
+    const vcpus = this.vcpus;
+    this.mpic = new OpenPic(vcpus.length, {
+      setInt: (cpu, level) => vcpus[cpu]?.setInterruptLine('external', level),
+      setCint: (cpu, level) => vcpus[cpu]?.setInterruptLine('critical', level),
+      // In proxy mode the cores take the vector from SPR EPR, acknowledged at delivery.
+      setProxyMode: (on) => vcpus.forEach((v) => v.enableCap('ppc-epr', [on ? 1 : 0])),
+    });
+    this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
     const uarts = config.serials.map((backend, i) => new Uart16550(`uart${i}`, backend));
     this.uarts = uarts;
     uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
+    // Both UARTs drive the same MPIC source: the line is the OR of their outputs.
+    for (const u of uarts) u.onIrq = () => this.mpic.setLine(UART_IRQ, uarts.some((x) => x.irq));
     this.bus.map(
       CCSR_BASE + GUTS_OFFSET,
       0x1000,
@@ -130,10 +146,14 @@ export class Ppce500Board {
   }
 
   /** Handles one exit of `vcpu`; MMIO goes to the devices. */
-  handleExit(_vcpu: Vcpu, exit: Exit): BoardEvent {
+  handleExit(vcpu: Vcpu, exit: Exit): BoardEvent {
     switch (exit.kind) {
       case 'mmio':
+        this.mpic.currentCpu = vcpu.id;
         this.bus.handle(exit);
+        break;
+      case 'epr':
+        exit.epr = this.mpic.acknowledge(vcpu.id);
         break;
       case 'dcr':
         // No DCR devices on this board: reads return 0, writes are dropped.
@@ -159,6 +179,7 @@ export class Ppce500Board {
 
   /** System reset as QEMU does it: devices and CPUs reset, images and device tree rewritten. */
   reset(): void {
+    this.mpic.reset();
     for (const u of this.uarts) u.reset();
     for (const v of this.vcpus) v.reset();
     this.loadImages();

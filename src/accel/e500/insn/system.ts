@@ -173,16 +173,25 @@ export const msgclr: ExecFn = (c, i) => {
 
 // ---- cache management ------------------------------------------------------------------------
 
+const WIMGE_W = 0x10;
+const WIMGE_I = 0x08;
+
 function eaX(c: Cpu, i: Insn): number {
   return (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) >>> 0;
 }
 
-/** dcbz zeroes one data-cache block (32 bytes on e500v2, 64 on e500mc); a store for permissions. */
+/**
+ * dcbz zeroes one data-cache block (32 bytes on e500v2, 64 on e500mc); a store for permissions.
+ * On a write-through or caching-inhibited page the cores take an alignment interrupt
+ * instead (e500 core reference manuals; QEMU 7.2 zeroes the block anyway).
+ */
 export const dcbz: ExecFn = (c, i) => {
   const size = c.traits.dcbzSize;
-  const base = eaX(c, i) & ~(size - 1);
+  const ea = eaX(c, i);
+  const base = ea & ~(size - 1);
   // Probe first so a fault leaves memory untouched.
   c.probeWrite(base >>> 0);
+  if ((c.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) c.fault(Ivor.Alignment, ESR.ST, ea);
   for (let off = 0; off < size; off += 4) c.st32((base + off) >>> 0, 0);
 };
 
