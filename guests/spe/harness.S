@@ -3,7 +3,8 @@
  * struct spe_case: 0 a, 8 b, 16 d, 24 acc (64-bit images, high word first),
  * 32 spefscr, 36 cr, 40 stub, 44 flags (bit 0: clear MSR[SPE] for the stub).
  * ACC is set with evmra and read back with evmwumiaa on zero operands
- * (ACC + 0), the only accumulator moves QEMU implements. */
+ * (ACC + 0), the only accumulator moves QEMU implements.  CR2-CR4 belong to
+ * the caller (SysV ABI) and are restored. */
 	.text
 	.globl run_case
 	.globl run_case_resume
@@ -12,6 +13,8 @@ run_case:
 	mflr	%r0
 	stw	%r0,36(%r1)
 	stw	%r31,28(%r1)
+	mfcr	%r0
+	stw	%r0,24(%r1)
 	mr	%r31,%r3
 	evldd	%r8,24(%r31)
 	evmra	%r8,%r8
@@ -45,6 +48,8 @@ run_case_resume:
 	evxor	%r9,%r9,%r9
 	evmwumiaa %r9,%r9,%r9
 	evstdd	%r9,24(%r31)
+	lwz	%r0,24(%r1)
+	mtcrf	0x38,%r0
 	lwz	%r31,28(%r1)
 	lwz	%r0,36(%r1)
 	mtlr	%r0

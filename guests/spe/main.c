@@ -199,7 +199,7 @@ static void report(int show_d0, int show_acc0, int show_cr0, int mem)
     if (out.cr != in.cr) { puts_(" c="); putnum(out.cr); }
     if (mem) {
         puts_(" m=");
-        for (int i = 0; i < 24; i++)
+        for (int i = 0; i < 48; i++)
             putnum(buf[BUF_BASE - 8 + i] >> 4), putnum(buf[BUF_BASE - 8 + i] & 15);
     }
     if (trap_rec.count) {
@@ -309,6 +309,9 @@ static void gen(u32 kind)
         for (i = 0; i < 48; i++) {
             in.a = join(pick_float(), pick_float());
             in.b = i < 4 ? in.a : join(pick_float(), pick_float());
+            /* NZ: no zero divisors (division by zero is an e500 special case) */
+            if ((kind & NZ) && ((in.b & 0x7fffffff) == 0 || (in.b >> 32 & 0x7fffffff) == 0))
+                in.b = join(0x40400000, 0xbf400000);
             in.d = join(0x5eed0000u | i, 0xd0d0d0d0u);
             run();
             report(0, 0, 0, 0);
@@ -349,6 +352,8 @@ static void gen(u32 kind)
         for (i = 0; i < 48; i++) {
             in.a = pick_double();
             in.b = i < 4 ? in.a : pick_double();
+            if ((kind & NZ) && (in.b << 1) == 0)
+                in.b = 0xc008000000000000ull;
             in.d = join(0x5eed0000u | i, 0xd0d0d0d0u);
             run();
             report(0, 0, 0, 0);
@@ -393,10 +398,12 @@ static void gen(u32 kind)
         }
         break;
     case K_SPEU:
+    case K_SPEU_F:
         for (i = 0; i < 2; i++) {
+            int f = (kind & 0xff) == K_SPEU_F;
             in.flags = 1;
-            in.a = join(pick_int(), pick_int());
-            in.b = join(pick_int(), pick_int());
+            in.a = join(pick_int(), f ? pick_float() : pick_int());
+            in.b = join(pick_int(), f ? pick_float() : pick_int());
             in.d = join(0x5eed0000u | i, 0xd0d0d0d0u);
             run();
             report(1, 0, 0, 0);

@@ -35,6 +35,8 @@
 #define K_FDCI64 26  /* double from 64-bit integer */
 #define K_FDTI64 27  /* double to 64-bit integer */
 #define K_RAW    28  /* the stub sets up its own operands */
+#define K_SPEU_F 29  /* run with MSR[SPE]=0, single-precision operands */
+#define NZ       0x10000 /* flag: no zero divisor */
 
 #ifdef __ASSEMBLER__
 /* OP name, kind, instruction: one stub plus its optab entry.  Stubs of
