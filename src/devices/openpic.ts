@@ -236,7 +236,7 @@ export class OpenPic implements MmioDevice {
       default:
         break;
     }
-    if (offset >= 0x10a0 && offset < 0x10e0 && (offset & 0xf) === 0) return this.src[MPIC_IPI_BASE + ((offset - 0x10a0) >>> 4)]!.ivpr;
+    if (offset >= 0x10a0 && offset < 0x10e0 && (offset & 0xf) === 0) return this.src[MPIC_IPI_BASE + ((offset - 0x10a0) >>> 4)]!.ivpr >>> 0;
     if (offset >= 0x1100 && offset < 0x1200) return this.readTimer((offset - 0x1100) >>> 6, offset & 0x3f);
     if (offset >= 0x1600 && offset < 0x1680 && (offset & 0xf) === 0) {
       // Reading MSIR n returns and clears the group's pending bits.
@@ -336,7 +336,7 @@ export class OpenPic implements MmioDevice {
 
   private readSource(n: number, reg: number): number {
     const s = this.src[n]!;
-    if (reg === 0x00) return s.ivpr;
+    if (reg === 0x00) return s.ivpr >>> 0;
     if (reg === 0x10) return s.idr;
     if (reg === 0x18) return s.ilr;
     return 0;
@@ -366,7 +366,7 @@ export class OpenPic implements MmioDevice {
       case 0x10:
         return this.timerBase[t]!;
       case 0x20:
-        return this.src[n]!.ivpr;
+        return this.src[n]!.ivpr >>> 0;
       case 0x30:
         return this.src[n]!.idr;
       default:

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Prepares a fresh clone for `npm start`, `npm test` or `npm run bench`: npm dependencies,
+// the Debian packages the chosen task needs (installed with apt-get when missing), the
+// TypeScript build and the guest programs. Plain JavaScript because it runs before the build.
+//
+//   node scripts/setup.mjs --for start|test|bench
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
+
+/** Debian packages per task, with a command that proves each is present. */
+const PACKAGES = {
+  'gcc-powerpc-linux-gnu': 'powerpc-linux-gnu-gcc',
+  'binutils-powerpc-linux-gnu': 'powerpc-linux-gnu-objdump',
+  make: 'make',
+  'qemu-system-ppc': 'qemu-system-ppc',
+  'device-tree-compiler': 'dtc',
+};
+const NEEDS = {
+  start: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'],
+  test: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make', 'qemu-system-ppc', 'device-tree-compiler'],
+  bench: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make', 'qemu-system-ppc'],
+};
+
+function log(msg) {
+  process.stderr.write(`setup: ${msg}\n`);
+}
+
+function fail(msg) {
+  process.stderr.write(`setup: ${msg}\n`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env ?? {}) } });
+  if (r.error) return { ok: false, out: String(r.error) };
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+function have(command) {
+  return run('sh', ['-c', `command -v ${command}`], { quiet: true }).ok;
+}
+
+function ensureNpmDependencies() {
+  if (existsSync(join(root, 'node_modules', 'typescript', 'bin', 'tsc'))) return;
+  log('installing npm dependencies');
+  const args = existsSync(join(root, 'package-lock.json')) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  if (!run('npm', args).ok) fail('npm could not install the dependencies (see above)');
+}
+
+function ensureDebianPackages(names) {
+  const missing = names.filter((p) => !have(PACKAGES[p]));
+  if (missing.length === 0) return;
+  const isDebian = existsSync('/etc/debian_version') && have('apt-get');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isDebian) {
+    fail(`missing tools from these Debian packages: ${missing.join(' ')}. This machine has no apt-get; install the equivalent packages with your system's package manager and run again.`);
+  }
+  const sudo = isRoot ? [] : have('sudo') ? ['sudo'] : null;
+  if (sudo === null) {
+    fail(`missing Debian packages: ${missing.join(' ')}. Install them as root: apt-get install ${missing.join(' ')}`);
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => run(sudo[0] ?? 'apt-get', [...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing], { env });
+  if (!install().ok) {
+    // A fresh machine may have no package lists yet.
+    run(sudo[0] ?? 'apt-get', [...(sudo.length ? ['apt-get'] : []), 'update'], { env });
+    if (!install().ok) fail(`apt-get could not install: ${missing.join(' ')}`);
+  }
+}
+
+function build() {
+  log('compiling TypeScript');
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');
+}
+
+function buildGuests(dirs) {
+  for (const dir of dirs) {
+    log(`building guest programs in ${dir}`);
+    const jobs = `-j${Math.min(8, Math.max(2, availableParallelism()))}`;
+    if (!run('make', ['-C', join(root, dir), '-s', jobs]).ok) fail(`building the guests in ${dir} failed (see above)`);
+  }
+}
+
+if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test or bench`);
+ensureNpmDependencies();
+ensureDebianPackages(NEEDS[purpose]);
+build();
+buildGuests(purpose === 'test' ? ['guests', 'guests/spe'] : ['guests']);
+log('ready');
