@@ -103,7 +103,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       if (escape) {
         escape = false;
         if (b === 0x78 /* x */) {
-          io.stderr.write('QEMU: Terminated\r\n'.replace('QEMU', 'ngkvm'));
+          io.stderr.write('ngkvm: Terminated\r\n');
           request(REQ_QUIT);
           return;
         }

@@ -1,0 +1,13 @@
+/**
+ * `npm run bench`: every benchmark prints its figures and the ratio against its anchor
+ * measured in the same run (QEMU for the e500 accelerator). Benchmarks never fail on timing;
+ * these machines are noisy, so the numbers are for people to read.
+ */
+import { benchCpu } from './cpu.js';
+
+const only = process.argv[2];
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu };
+for (const [name, run] of Object.entries(benches)) {
+  if (only !== undefined && only !== name) continue;
+  await run();
+}
