@@ -55,8 +55,9 @@ export class Block {
   readonly insns: Insn[];
   /** Effective-address-independent length in bytes. */
   readonly byteLength: number;
-  /** Executions so far by the interpreter; the block is translated when it gets hot. */
+  /** Executions so far by the interpreter; the block's page region is translated when it gets hot. */
   execCount = 0;
+  /** Entry into the translated region of its page, starting at this block. */
   compiled: CompiledBlock | null = null;
 
   constructor(insns: Insn[]) {

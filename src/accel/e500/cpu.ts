@@ -202,17 +202,23 @@ export class Cpu {
   // ---- software TLB (translation cache) ------------------------------------------------
   dmode = 0;
   imode = 0;
+  /**
+   * Fast-path entries cover pages of the primary RAM backing (`ram`) only; the addend turns
+   * an effective address into an offset in it with 32-bit integer arithmetic:
+   * `(add[i] + ea) | 0`. Pages of other backings or beyond 2 GiB take the slow path.
+   */
   readonly rTag = new Int32Array(STLB_TOTAL).fill(-1);
-  readonly rBase = new Float64Array(STLB_TOTAL);
-  readonly rView: DataView[] = new Array(STLB_TOTAL);
+  readonly rAdd = new Int32Array(STLB_TOTAL);
   readonly wTag = new Int32Array(STLB_TOTAL).fill(-1);
-  readonly wBase = new Float64Array(STLB_TOTAL);
-  readonly wView: DataView[] = new Array(STLB_TOTAL);
+  readonly wAdd = new Int32Array(STLB_TOTAL);
   readonly xTag = new Int32Array(STLB_TOTAL).fill(-1);
   readonly xPage: (CodePage | undefined)[] = new Array(STLB_TOTAL);
 
   // ---- physical memory ----------------------------------------------------------------
   phys: PhysMap;
+  /** The backing of the largest RAM region: the one the load/store fast paths address. */
+  ram: DataView = new DataView(new ArrayBuffer(8));
+  private ramBacking: unknown = null;
   readonly codePages = new Map<number, CodePage>();
   /** Set by the VM (possibly from another call path) when the map or dirty state changed. */
   physStale = false;
@@ -243,8 +249,8 @@ export class Cpu {
   replayIndex = 0;
   /** Set by a guest write to a code page the current block may come from. */
   codeChanged = false;
-  /** Set by translated blocks when an instruction throws: its index, and instructions done before. */
-  jitIndex = 0;
+  /** Set by translated code when an instruction throws: its address, and instructions done before. */
+  jitPc = 0;
   jitDone = 0;
 
   readonly exits: {
@@ -293,6 +299,7 @@ export class Cpu {
       interrupted: { kind: 'interrupted' },
       epr: { kind: 'epr', epr: 0 },
     };
+    this.setPhysMap(opts.phys);
     this.reset();
   }
 
@@ -586,19 +593,19 @@ export class Cpu {
   private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
     const paPage = pa - (pa % 4096);
     const r = this.phys.find(paPage);
-    if (r === undefined) return;
+    if (r === undefined || r.backing !== this.ramBacking) return;
+    const hostOffset = paPage - r.start + r.offset;
+    if (hostOffset > 0x7fffefff) return;
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
-    const hostOffset = paPage - r.start + r.offset;
+    const add = (hostOffset - (ea & 0xfffff000)) | 0;
     if (canRead) {
       this.rTag[i] = pn;
-      this.rBase[i] = hostOffset;
-      this.rView[i] = r.view;
+      this.rAdd[i] = add;
     }
     if (canWrite && !r.readOnly && !this.codePages.has(pageKey(r, hostOffset)) && !this.needsDirtyMark(r, hostOffset)) {
       this.wTag[i] = pn;
-      this.wBase[i] = hostOffset;
-      this.wView[i] = r.view;
+      this.wAdd[i] = add;
     }
   }
 
@@ -646,14 +653,14 @@ export class Cpu {
   ld8(ea: number): number {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
-    if (this.rTag[i] === pn) return this.rView[i]!.getUint8(this.rBase[i]! + (ea & 0xfff));
+    if (this.rTag[i] === pn) return this.ram.getUint8((this.rAdd[i]! + ea) | 0);
     return this.loadSlow(ea, 1);
   }
 
   ld16(ea: number): number {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
-    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffe) return this.rView[i]!.getUint16(this.rBase[i]! + (ea & 0xfff));
+    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffe) return this.ram.getUint16((this.rAdd[i]! + ea) | 0);
     return this.loadSlow(ea, 2);
   }
 
@@ -661,7 +668,7 @@ export class Cpu {
   ld32(ea: number): number {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
-    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffc) return this.rView[i]!.getInt32(this.rBase[i]! + (ea & 0xfff));
+    if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffc) return this.ram.getInt32((this.rAdd[i]! + ea) | 0);
     return this.loadSlow(ea, 4) | 0;
   }
 
@@ -669,7 +676,7 @@ export class Cpu {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
     if (this.wTag[i] === pn) {
-      this.wView[i]!.setUint8(this.wBase[i]! + (ea & 0xfff), v);
+      this.ram.setUint8((this.wAdd[i]! + ea) | 0, v);
       return;
     }
     this.storeSlow(ea, 1, v);
@@ -679,7 +686,7 @@ export class Cpu {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
     if (this.wTag[i] === pn && (ea & 0xfff) <= 0xffe) {
-      this.wView[i]!.setUint16(this.wBase[i]! + (ea & 0xfff), v);
+      this.ram.setUint16((this.wAdd[i]! + ea) | 0, v);
       return;
     }
     this.storeSlow(ea, 2, v);
@@ -689,7 +696,7 @@ export class Cpu {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
     if (this.wTag[i] === pn && (ea & 0xfff) <= 0xffc) {
-      this.wView[i]!.setInt32(this.wBase[i]! + (ea & 0xfff), v);
+      this.ram.setInt32((this.wAdd[i]! + ea) | 0, v);
       return;
     }
     this.storeSlow(ea, 4, v);
@@ -821,15 +828,16 @@ export class Cpu {
     if (cp === undefined) {
       cp = new CodePage(key, r, hostOffset, paPage);
       this.codePages.set(key, cp);
-      this.dropWriteEntriesFor(r.view, hostOffset);
+      if (r.backing === this.ramBacking) this.dropWriteEntriesFor(hostOffset);
     }
     return cp;
   }
 
   /** Makes stores to a page that now holds decoded code take the slow path. */
-  private dropWriteEntriesFor(view: DataView, hostOffset: number): void {
+  private dropWriteEntriesFor(hostOffset: number): void {
     for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.wTag[i] !== -1 && this.wView[i] === view && this.wBase[i] === hostOffset) this.wTag[i] = -1;
+      const pn = this.wTag[i]!;
+      if (pn !== -1 && ((this.wAdd[i]! + (pn << 12)) | 0) === hostOffset) this.wTag[i] = -1;
     }
   }
 
@@ -864,6 +872,10 @@ export class Cpu {
   /** Installs a new physical map (from setMemoryMap). */
   setPhysMap(map: PhysMap): void {
     this.phys = map;
+    let largest: PhysRegion | undefined;
+    for (const r of map.regions) if (largest === undefined || r.end - r.start > largest.end - largest.start) largest = r;
+    this.ram = largest?.view ?? new DataView(new ArrayBuffer(8));
+    this.ramBacking = largest?.backing ?? null;
     this.dropAllCode();
     this.flushSoftTlb();
   }

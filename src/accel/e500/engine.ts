@@ -13,14 +13,16 @@ import { BLOCK_EXIT, type CodePage, type Cpu } from './cpu.js';
 import type { Decoder } from './insn/decoder.js';
 import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
-import { compileBlock } from './jit.js';
+import { compileRegion, type RegionBlock } from './jit.js';
 
 /** Instructions between checks of the clock and the kick flag. */
 const CHECK_INTERVAL = 4096;
 /** Upper bound on block length, so a long straight run still reaches the checks. */
 const MAX_BLOCK_INSNS = 256;
-/** Interpreted executions after which a block is translated to a JS function. */
+/** Interpreted executions after which a block's page region is translated to JS. */
 const JIT_THRESHOLD = 32;
+/** Executions that make a block part of its page's region when the region is (re)translated. */
+const REGION_MIN = 4;
 
 /** Layout of the per-vCPU shared control word array. */
 export const CTL_KICK = 0;
@@ -177,6 +179,24 @@ export class Engine {
   }
 
   /**
+   * Translates the warm blocks of a code page into one region function and points each of
+   * them at it. Called again when another block of the page gets hot.
+   */
+  private translateRegion(page: CodePage): void {
+    const blocks: RegionBlock[] = [];
+    page.blocks.forEach((b, slot) => {
+      if (b !== undefined && b.execCount >= REGION_MIN) {
+        blocks.push({ offset: slot * 4, block: b, lastEndsBlock: this.decoder.endsBlock(b.insns[b.insns.length - 1]!) });
+      }
+    });
+    const region = compileRegion(blocks, `pa 0x${page.pa.toString(16)}`);
+    blocks.forEach((rb, state) => {
+      const entry = rb.offset;
+      rb.block.compiled = (c, budget) => region(c, budget, entry, state);
+    });
+  }
+
+  /**
    * Runs blocks until something needs the caller. Returns an exit, or null to let `run()`
    * re-examine the halted state.
    */
@@ -216,15 +236,15 @@ export class Engine {
           c.pc = c.npc;
           c.counters.instructions += n;
           budget -= n;
-          if (++block.execCount === JIT_THRESHOLD && this.jit) block.compiled = compileBlock(block);
+          if (++block.execCount === JIT_THRESHOLD && this.jit) this.translateRegion(page);
         }
       } catch (e) {
         if (e !== BLOCK_EXIT) throw e;
         let cia = (pc + 4 * k) >>> 0;
         if (block !== undefined && block.compiled !== null) {
-          // The translated block reports where it stopped; loops restart from the block start.
-          cia = (pc + 4 * c.jitIndex) >>> 0;
-          k = c.jitDone + c.jitIndex;
+          // Translated code reports which instruction stopped it and how many completed.
+          cia = c.jitPc;
+          k = c.jitDone;
         }
         c.counters.instructions += k;
         budget -= k + 1;

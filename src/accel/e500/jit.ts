@@ -1,23 +1,28 @@
 /**
- * Block translator: turns a hot basic block into one JavaScript function, so that V8 compiles
- * the guest code path as a whole — guest registers live in JS locals (machine registers),
- * constant operands are folded, and the per-instruction indirect call disappears.
+ * Region translator: turns the hot basic blocks of one 4 KiB code page into a single
+ * JavaScript function, so that V8 compiles the guest's loops as a whole — guest registers live
+ * in JS locals (machine registers), constant operands are folded, per-instruction indirect
+ * calls disappear, and branches between blocks of the region stay inside the function.
  *
- * Common instructions have templates emitting JS source; every other instruction becomes a
- * direct call of its interpreter function, with the cached registers written back before and
- * reloaded after it. A block whose last branch jumps back to its own start (a loop) iterates
- * inside the function until it falls out or its instruction budget is spent.
+ * The function is a `switch` over block start offsets inside a loop. Common instructions have
+ * templates emitting JS source; every other instruction becomes a direct call of its
+ * interpreter function, with the cached registers written back before and reloaded after it.
+ * Control leaves the region for a target outside it (another page, a block not yet hot),
+ * after an instruction that changes translation or interrupt state, and when the instruction
+ * budget is spent.
  *
- * Contract with the engine: `run(c, budget)` executes the block (possibly several iterations)
- * and returns the number of instructions executed; it sets `c.npc`. If an instruction throws
- * (fault, exit), the cached registers are written back first, `c.jitIndex` holds the index of
- * that instruction in the block and `c.jitDone` the instructions completed before it.
+ * Contract with the engine: `run(c, budget, entry, state)` starts at page offset `entry`, the
+ * block with switch state `state` (with `c.blockEa` the EA of that block), returns the number of instructions executed and leaves
+ * the next PC in `c.npc`. If an instruction throws (fault, exit), the cached registers are
+ * written back first, `c.jitPc` holds that instruction's address and `c.jitDone` the number
+ * of instructions completed before it.
  */
 import type { Block, ExecFn, Insn } from './block.js';
 import type { Cpu } from './cpu.js';
 import { mulhw, mulhwu } from './insn/integer.js';
 
 export type CompiledBlock = (c: Cpu, budget: number) => number;
+export type CompiledRegion = (c: Cpu, budget: number, entry: number, state: number) => number;
 
 type Template = (i: Insn) => string;
 
@@ -118,35 +123,61 @@ def('cmpli', (i) => `{ const a = ${r(i.a)} >>> 0; ${crf(i.d >>> 2, cmpBits('a', 
 def('cmp', (i) => `{ const a = ${r(i.a)}, b = ${r(i.b)}; ${crf(i.d >>> 2, cmpBits('a', 'b'))} }`);
 def('cmpl', (i) => `{ const a = ${r(i.a)} >>> 0, b = ${r(i.b)} >>> 0; ${crf(i.d >>> 2, cmpBits('a', 'b'))} }`);
 
-// ---- loads and stores; EA computed inline, access through the vCPU's fast paths
+// ---- loads and stores: EA and the software-TLB fast path inline; misses call the slow path.
+// Region locals: `dm` translation mode, `rT`/`rA` read tags/addends, `wT`/`wA` write
+// tags/addends, `M` the primary RAM (see Cpu.ld32 for the same logic).
 const eaD = (i: Insn): string => (i.a === 0 ? hex(i.imm) : `(${r(i.a)} + ${i.imm | 0}) >>> 0`);
 const eaX = (i: Insn): string => (i.a === 0 ? `${r(i.b)} >>> 0` : `(${r(i.a)} + ${r(i.b)}) >>> 0`);
-def('lwz', (i) => `${r(i.d)} = c.ld32(${eaD(i)});`);
-def('lbz', (i) => `${r(i.d)} = c.ld8(${eaD(i)});`);
-def('lhz', (i) => `${r(i.d)} = c.ld16(${eaD(i)});`);
-def('lha', (i) => `${r(i.d)} = (c.ld16(${eaD(i)}) << 16) >> 16;`);
-def('stw', (i) => `c.st32(${eaD(i)}, ${r(i.d)});`);
-def('stb', (i) => `c.st8(${eaD(i)}, ${r(i.d)} & 0xff);`);
-def('sth', (i) => `c.st16(${eaD(i)}, ${r(i.d)} & 0xffff);`);
-def('lwzx', (i) => `${r(i.d)} = c.ld32(${eaX(i)});`);
-def('lbzx', (i) => `${r(i.d)} = c.ld8(${eaX(i)});`);
-def('lhzx', (i) => `${r(i.d)} = c.ld16(${eaX(i)});`);
-def('stwx', (i) => `c.st32(${eaX(i)}, ${r(i.d)});`);
-def('stbx', (i) => `c.st8(${eaX(i)}, ${r(i.d)} & 0xff);`);
-def('sthx', (i) => `c.st16(${eaX(i)}, ${r(i.d)} & 0xffff);`);
-const upd = (load: boolean, access: string, eaCode: string, i: Insn): string =>
-  load
-    ? `{ const ea = ${eaCode}; const v = ${access}; ${r(i.d)} = v; ${r(i.a)} = ea | 0; }`
-    : `{ const ea = ${eaCode}; ${access}; ${r(i.a)} = ea | 0; }`;
-def('lwzu', (i) => upd(true, 'c.ld32(ea)', eaD(i), i));
-def('lbzu', (i) => upd(true, 'c.ld8(ea)', eaD(i), i));
-def('lhzu', (i) => upd(true, 'c.ld16(ea)', eaD(i), i));
-def('stwu', (i) => upd(false, `c.st32(ea, ${r(i.d)})`, eaD(i), i));
-def('stbu', (i) => upd(false, `c.st8(ea, ${r(i.d)} & 0xff)`, eaD(i), i));
-def('sthu', (i) => upd(false, `c.st16(ea, ${r(i.d)} & 0xffff)`, eaD(i), i));
-def('lwzux', (i) => upd(true, 'c.ld32(ea)', eaX(i), i));
-def('lbzux', (i) => upd(true, 'c.ld8(ea)', eaX(i), i));
-def('stwux', (i) => upd(false, `c.st32(ea, ${r(i.d)})`, eaX(i), i));
+const GET = { 1: 'getUint8', 2: 'getUint16', 4: 'getInt32' } as const;
+const SET = { 1: 'setUint8', 2: 'setUint16', 4: 'setInt32' } as const;
+const LIMIT = { 1: 0xfff, 2: 0xffe, 4: 0xffc } as const;
+/** Expression reading `size` bytes at the local `ea` (zero-extended for 1 and 2, signed for 4). */
+const load = (size: 1 | 2 | 4): string => {
+  const ok = size === 1 ? 'rT[ti] === pn' : `rT[ti] === pn && (ea & 0xfff) <= ${LIMIT[size]}`;
+  const slow = size === 4 ? 'c.loadSlow(ea, 4) | 0' : `c.loadSlow(ea, ${size})`;
+  return `(pn = ea >>> 12, ti = (pn & 255) | dm, ${ok} ? M.${GET[size]}((rA[ti] + ea) | 0) : ${slow})`;
+};
+/** Statement writing `v` (an expression over locals) as `size` bytes at the local `ea`. */
+const store = (size: 1 | 2 | 4, v: string): string => {
+  const ok = size === 1 ? 'wT[ti] === pn' : `wT[ti] === pn && (ea & 0xfff) <= ${LIMIT[size]}`;
+  return `pn = ea >>> 12; ti = (pn & 255) | dm; if (${ok}) M.${SET[size]}((wA[ti] + ea) | 0, ${v}); else c.storeSlow(ea, ${size}, ${v});`;
+};
+const ld = (i: Insn, ea: string, size: 1 | 2 | 4, signExtend16 = false): string =>
+  `{ const ea = ${ea}; const v = ${load(size)}; ${r(i.d)} = ${signExtend16 ? '(v << 16) >> 16' : 'v'}; }`;
+const st = (i: Insn, ea: string, size: 1 | 2 | 4): string => {
+  const v = size === 4 ? r(i.d) : `${r(i.d)} & ${size === 1 ? '0xff' : '0xffff'}`;
+  return `{ const ea = ${ea}; ${store(size, v)} }`;
+};
+const ldu = (i: Insn, ea: string, size: 1 | 2 | 4): string =>
+  `{ const ea = ${ea}; const v = ${load(size)}; ${r(i.d)} = v; ${r(i.a)} = ea | 0; }`;
+const stu = (i: Insn, ea: string, size: 1 | 2 | 4): string => {
+  const v = size === 4 ? r(i.d) : `${r(i.d)} & ${size === 1 ? '0xff' : '0xffff'}`;
+  return `{ const ea = ${ea}; ${store(size, v)} ${r(i.a)} = ea | 0; }`;
+};
+def('lwz', (i) => ld(i, eaD(i), 4));
+def('lbz', (i) => ld(i, eaD(i), 1));
+def('lhz', (i) => ld(i, eaD(i), 2));
+def('lha', (i) => ld(i, eaD(i), 2, true));
+def('stw', (i) => st(i, eaD(i), 4));
+def('stb', (i) => st(i, eaD(i), 1));
+def('sth', (i) => st(i, eaD(i), 2));
+def('lwzx', (i) => ld(i, eaX(i), 4));
+def('lbzx', (i) => ld(i, eaX(i), 1));
+def('lhzx', (i) => ld(i, eaX(i), 2));
+def('lhax', (i) => ld(i, eaX(i), 2, true));
+def('stwx', (i) => st(i, eaX(i), 4));
+def('stbx', (i) => st(i, eaX(i), 1));
+def('sthx', (i) => st(i, eaX(i), 2));
+def('lwzu', (i) => ldu(i, eaD(i), 4));
+def('lbzu', (i) => ldu(i, eaD(i), 1));
+def('lhzu', (i) => ldu(i, eaD(i), 2));
+def('stwu', (i) => stu(i, eaD(i), 4));
+def('stbu', (i) => stu(i, eaD(i), 1));
+def('sthu', (i) => stu(i, eaD(i), 2));
+def('lwzux', (i) => ldu(i, eaX(i), 4));
+def('lbzux', (i) => ldu(i, eaX(i), 1));
+def('stwux', (i) => stu(i, eaX(i), 4));
+def('stbux', (i) => stu(i, eaX(i), 1));
 
 // ---- SPR moves that are plain register copies (others fall back to the interpreter)
 def('mfspr', (i) => (i.imm === 8 ? `${r(i.d)} = c.lr | 0;` : i.imm === 9 ? `${r(i.d)} = ctr;` : ''));
@@ -173,19 +204,25 @@ function condition(bo: number, bi: number): string {
 interface BranchPlan {
   /** Code computing `taken` (and updating CTR/LR). */
   readonly code: string;
-  /** Target as an expression, or 'self' when it is the block start (a loop). */
+  /** Target EA as an expression. */
   readonly target: string;
+  /** Page offset of the target when it is known at translation time (relative branches). */
+  readonly staticOffset?: number;
 }
 
-/** Templates for the block-ending branch; undefined = use the interpreter function. */
-function planBranch(i: Insn): BranchPlan | undefined {
+/**
+ * Templates for a block-ending branch at page offset `at`; undefined = use the interpreter
+ * function. Targets are expressions over `base`, the EA of the page.
+ */
+function planBranch(i: Insn, at: number): BranchPlan | undefined {
   const name = i.name;
   const aa = (i.word & 2) !== 0;
   const lk = (i.word & 1) !== 0;
-  const link = lk ? `c.lr = (c.blockEa + ${i.off + 4}) >>> 0; ` : '';
-  const rel = (): string => (i.imm === -i.off ? 'self' : `((c.blockEa + ${i.off + i.imm}) >>> 0)`);
-  if (name === 'b') return { code: `${link}const taken = true;`, target: aa ? hex(i.imm) : rel() };
-  if (name === 'bc') return { code: condition(i.d, i.a) + ' ' + link, target: aa ? hex(i.imm) : rel() };
+  const link = lk ? `c.lr = (base + ${at + 4}) >>> 0; ` : '';
+  const rel = `((base + ${at + i.imm}) >>> 0)`;
+  const to = aa ? { target: hex(i.imm) } : { target: rel, staticOffset: at + i.imm };
+  if (name === 'b') return { code: `${link}const taken = true;`, ...to };
+  if (name === 'bc') return { code: condition(i.d, i.a) + ' ' + link, ...to };
   if (name === 'bclr') return { code: `const tgt = c.lr & ~3; ${condition(i.d, i.a)} ${link}`, target: '(tgt >>> 0)' };
   if (name === 'bcctr' && (i.d & 0x04) !== 0) return { code: `${condition(i.d, i.a)} ${link}`, target: '((ctr & ~3) >>> 0)' };
   return undefined;
@@ -195,16 +232,16 @@ const FLUSH = '/*FLUSH*/';
 const RELOAD = '/*RELOAD*/';
 
 /**
- * JS for one instruction at index `k`: its template when it has one that applies (an empty
- * template result means "not handled here"), otherwise a call of its interpreter function
- * with the register cache written back and reloaded around it.
+ * JS for one instruction at page offset `at` (index `k` of block `b`): its template when it
+ * has one that applies (an empty template result means "not handled here"), otherwise a call
+ * of its interpreter function with the register cache written back and reloaded around it.
  */
-function instructionCode(i: Insn, k: number): string {
+function instructionCode(i: Insn, b: number, k: number, at: number): string {
   if (isNoop(i)) return '';
   const t = templates.get(i.name);
   const code = t !== undefined ? t(i) : '';
-  if (code !== '') return NEVER_FAULTS.has(i.name) ? code : `k = ${k};\n${code}`;
-  return `k = ${k}; ${FLUSH} f${k}(c, i${k}); ${RELOAD}`;
+  if (code !== '') return NEVER_FAULTS.has(i.name) ? code : `kp = ${at};\n${code}`;
+  return `kp = ${at}; ${FLUSH} c.blockEa = (base + ${at - i.off}) >>> 0; f${b}_${k}(c, i${b}_${k}); ${RELOAD}`;
 }
 
 /** `nop` (ori 0,0,0) and `mr rX,rX` do nothing. */
@@ -212,27 +249,69 @@ function isNoop(i: Insn): boolean {
   return (i.name === 'ori' && i.imm === 0 && i.a === i.d) || (i.name === 'or' && i.d === i.b && i.a === i.d);
 }
 
-export function compileBlock(block: Block): CompiledBlock {
+export interface RegionBlock {
+  /** Page offset of the block's first instruction. */
+  readonly offset: number;
+  readonly block: Block;
+  /** The block's last instruction ends blocks (a branch, or a change of translation or interrupt state). */
+  readonly lastEndsBlock: boolean;
+}
+
+/** Where each block of a region sits: page offset → state index in the region's switch. */
+type SlotMap = ReadonlyMap<number, number>;
+
+/**
+ * Code that continues at page offset `o`: the next block's state when it is in the region,
+ * otherwise an exit to the engine.
+ */
+function goStatic(o: number, slots: SlotMap): string {
+  const idx = slots.get(o);
+  if (idx !== undefined) return `st = ${idx}; continue outer;`;
+  return `c.npc = (base + ${o}) >>> 0; ${FLUSH} return done;`;
+}
+
+/** Code that continues at a computed EA: looked up among the region's blocks at run time. */
+function goDynamic(expr: string): string {
+  return `off = (${expr} - base) | 0; st = (off >>> 0) < 4096 ? SLOT[off >> 2] : -1; continue outer;`;
+}
+
+/** JS for one block (state `b`) as a `case` of the region's switch. */
+function blockCase(rb: RegionBlock, b: number, slots: SlotMap): string {
+  const { offset, block } = rb;
   const insns = block.insns;
   const n = insns.length;
-  const fns: ExecFn[] = insns.map((i) => i.fn);
   const last = insns[n - 1]!;
-  const branch = planBranch(last);
+  const lastAt = offset + (n - 1) * 4;
+  const fallOff = offset + block.byteLength;
   const lines: string[] = [];
-  for (let k = 0; k < n - 1; k++) lines.push(instructionCode(insns[k]!, k));
-  const fall = `((c.blockEa + ${block.byteLength}) >>> 0)`;
-  const loops = branch !== undefined && branch.target === 'self';
-  let tail: string;
-  if (branch === undefined) {
-    tail = `${instructionCode(last, n - 1)} ${FLUSH} return ${n};`;
-  } else if (loops) {
-    tail =
-      `${branch.code} if (!taken) { c.npc = ${fall}; ${FLUSH} return done + ${n}; } ` +
-      `done += ${n}; if (done + ${n} > budget) { c.npc = c.blockEa; ${FLUSH} return done; }`;
-  } else {
-    tail = `${branch.code} c.npc = taken ? ${branch.target} : ${fall}; ${FLUSH} return ${n};`;
+  for (let k = 0; k < n - 1; k++) lines.push(instructionCode(insns[k]!, b, k, offset + k * 4));
+  const fall = `((base + ${fallOff}) >>> 0)`;
+  const branch = rb.lastEndsBlock ? planBranch(last, lastAt) : undefined;
+  const body = `bo = ${offset};\n${lines.join('\n')}\n`;
+  if (rb.lastEndsBlock && branch === undefined) {
+    // The interpreter function decides where execution continues (rfi, sc, …) or the
+    // instruction changed state the region relies on (mtmsr, tlbwe, isync, …).
+    return `case ${b}: { ${body} c.npc = ${fall}; ${instructionCode(last, b, n - 1, lastAt)} done += ${n}; ${FLUSH} return done; }`;
   }
-  const body = lines.join('\n') + `\nk = ${n - 1}; ${tail}`;
+  if (branch === undefined) {
+    const out = `if (done >= budget) { c.npc = ${fall}; ${FLUSH} return done; } ${goStatic(fallOff, slots)}`;
+    return `case ${b}: { ${body} ${instructionCode(last, b, n - 1, lastAt)} done += ${n}; ${out} }`;
+  }
+  const spent = `if (done >= budget) { c.npc = taken ? ${branch.target} : ${fall}; ${FLUSH} return done; }`;
+  const head = `kp = ${lastAt}; ${branch.code} done += ${n}; ${spent}`;
+  if (branch.staticOffset === offset) {
+    // A block that branches to its own start loops right here, without the switch.
+    return `case ${b}: for (;;) { ${body} ${head} if (!taken) { ${goStatic(fallOff, slots)} } }`;
+  }
+  const taken = branch.staticOffset !== undefined ? goStatic(branch.staticOffset, slots) : goDynamic(branch.target);
+  return `case ${b}: { ${body} ${head} if (taken) { ${taken} } ${goStatic(fallOff, slots)} }`;
+}
+
+/** `label` names the region in NGKVM_JIT_DUMP output (e.g. the page's physical address). */
+export function compileRegion(blocks: readonly RegionBlock[], label = ''): CompiledRegion {
+  const slots = new Map(blocks.map((rb, b) => [rb.offset, b] as const));
+  const cases = blocks.map((rb, b) => blockCase(rb, b, slots)).join('\n');
+  const body = `switch (st) {\n${cases}\ndefault: c.npc = (base + off) >>> 0; ${FLUSH} return done;\n}`;
 
   // Which guest registers the code touches, and which it writes, decide the cache.
   const used = new Set<number>();
@@ -257,23 +336,35 @@ export function compileBlock(block: Block): CompiledBlock {
     ...(usesCtr ? ['ctr = c.ctr | 0;'] : []),
   ].join(' ');
   const code = body.replaceAll(FLUSH, flush).replaceAll(RELOAD, reload);
-  const prologue = fns.map((_, k) => `const f${k} = F[${k}], i${k} = I[${k}];`).join('\n');
+  const prologue = blocks
+    .flatMap((rb, b) => rb.block.insns.map((_, k) => `const f${b}_${k} = F[${b}][${k}], i${b}_${k} = I[${b}][${k}];`))
+    .join('\n');
   const locals = decl.length > 0 ? `let ${decl.join(', ')};` : '';
   const src = `${prologue}
-return function block(c, budget) {
-  const g = c.gpr; let k = 0; let done = 0; ${locals}
-  try { ${loops ? `for (;;) { ${code} }` : code} }
-  catch (e) { ${flush} c.jitIndex = k; c.jitDone = done; throw e; }
+return function region(c, budget, entry, state) {
+  const g = c.gpr; const base = (c.blockEa - entry) >>> 0;
+  const dm = c.dmode, rT = c.rTag, rA = c.rAdd, wT = c.wTag, wA = c.wAdd, M = c.ram;
+  let st = state, off = entry, bo = entry, kp = entry, done = 0, pn = 0, ti = 0; ${locals}
+  try { outer: for (;;) { ${code} } }
+  catch (e) { ${flush} c.jitPc = (base + kp) >>> 0; c.jitDone = done + ((kp - bo) >> 2); throw e; }
 };`;
   if (process.env['NGKVM_JIT_DUMP'] !== undefined) {
-    process.stderr.write(`--- block ${insns.map((x) => x.name).join(' ')}\n${src}\n`);
+    process.stderr.write(`--- region ${label} ${blocks.map((rb) => rb.offset.toString(16)).join(' ')}\n${src}\n`);
   }
-  const factory = new Function('F', 'I', 'mulhw', 'mulhwu', src) as (
-    F: ExecFn[],
-    I: Insn[],
+  const slotTable = new Int16Array(1024).fill(-1);
+  for (const [o, b] of slots) slotTable[o >> 2] = b;
+  const factory = new Function('F', 'I', 'SLOT', 'mulhw', 'mulhwu', src) as (
+    F: ExecFn[][],
+    I: Insn[][],
+    SLOT: Int16Array,
     mulhwFn: (a: number, b: number) => number,
     mulhwuFn: (a: number, b: number) => number,
-  ) => CompiledBlock;
-  return factory(fns, insns, mulhw, mulhwu);
+  ) => CompiledRegion;
+  return factory(
+    blocks.map((rb) => rb.block.insns.map((i) => i.fn)),
+    blocks.map((rb) => rb.block.insns),
+    slotTable,
+    mulhw,
+    mulhwu,
+  );
 }
-
