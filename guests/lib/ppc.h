@@ -44,6 +44,10 @@
 #define SPR_PVR      287
 #define SPR_DBSR     304
 #define SPR_DBCR0    308
+#define SPR_IAC1     312
+#define SPR_IAC2     313
+#define SPR_DAC1     316
+#define SPR_DAC2     317
 #define SPR_TSR      336
 #define SPR_TCR      340
 #define SPR_IVOR(n)  ((n) < 16 ? 400 + (n) : 528 + (n) - 32)

@@ -20,6 +20,7 @@ import { BookeTimers, type VirtualClock } from './timers.js';
 import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
 import type { Block } from './block.js';
 import { sprTable, type SprDef } from './spr.js';
+import { checkDac, updateDebugState } from './debug.js';
 
 /** Thrown to abandon the current block; the state says why (fault, exit, halt). */
 export const BLOCK_EXIT: { readonly blockExit: true } = Object.freeze({ blockExit: true });
@@ -249,6 +250,14 @@ export class Cpu {
   replayIndex = 0;
   /** Set by a guest write to a code page the current block may come from. */
   codeChanged = false;
+  /** Instructions must run one at a time with debug checks (see debug.ts). */
+  debugStepping = false;
+  /** DAC compares are armed: data accesses take the slow path. */
+  dacActive = false;
+  /** Host (VMM) single-step request through the API. */
+  hostSingleStep = false;
+  /** Host (VMM) instruction breakpoints through the API. */
+  hostBreakpoints: readonly number[] = [];
   /** Set by translated code when an instruction throws: its address, and instructions done before. */
   jitPc = 0;
   jitDone = 0;
@@ -358,6 +367,7 @@ export class Cpu {
   setMsr(value: number): void {
     this.msr = (value & this.traits.msrMask) >>> 0;
     this.fpu.fe = (this.msr & (MSR.FE0 | MSR.FE1)) !== 0;
+    updateDebugState(this);
     const pr = (this.msr & MSR.PR) !== 0 ? 2 * STLB_SIZE : 0;
     this.dmode = pr | ((this.msr & MSR.DS) !== 0 ? STLB_SIZE : 0);
     this.imode = pr | ((this.msr & MSR.IS) !== 0 ? STLB_SIZE : 0);
@@ -593,7 +603,7 @@ export class Cpu {
   private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
     const paPage = pa - (pa % 4096);
     const r = this.phys.find(paPage);
-    if (r === undefined || r.backing !== this.ramBacking) return;
+    if (r === undefined || r.backing !== this.ramBacking || this.dacActive) return;
     const hostOffset = paPage - r.start + r.offset;
     if (hostOffset > 0x7fffefff) return;
     const pn = ea >>> 12;
@@ -736,6 +746,7 @@ export class Cpu {
       return v;
     }
     const pa = this.translateData(ea, false);
+    if (this.dacActive) checkDac(this, ea, size, false);
     const le = this.lastLittleEndian;
     const r = this.phys.find(pa);
     let v: number;
@@ -754,6 +765,7 @@ export class Cpu {
       return;
     }
     const pa = this.translateData(ea, true);
+    if (this.dacActive) checkDac(this, ea, size, true);
     const le = this.lastLittleEndian;
     const r = this.phys.find(pa);
     if (r === undefined || r.readOnly) {

@@ -9,11 +9,12 @@
  */
 import type { Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
 import { Block, type Insn } from './block.js';
-import { BLOCK_EXIT, type CodePage, type Cpu } from './cpu.js';
+import { BLOCK_EXIT, SPR, type CodePage, type Cpu } from './cpu.js';
 import type { Decoder } from './insn/decoder.js';
 import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
 import { compileRegion, type RegionBlock } from './jit.js';
+import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
 
 /** Instructions between checks of the clock and the kick flag. */
 const CHECK_INTERVAL = 4096;
@@ -209,6 +210,17 @@ export class Engine {
         if (proxy !== null) return proxy;
         if (c.checkstop) return this.checkstop();
       }
+      if (c.debugStepping) {
+        const exit = this.stepWithDebugChecks();
+        if (exit !== null) return exit;
+        if (c.halted) return null;
+        if (--budget <= 0) {
+          budget = CHECK_INTERVAL;
+          const p = this.periodic();
+          if (p !== null) return p;
+        }
+        continue;
+      }
       const pc = c.pc;
       let k = 0;
       let block: Block | undefined;
@@ -258,6 +270,41 @@ export class Engine {
         if (exit !== null) return exit;
       }
     }
+  }
+
+  /**
+   * Executes one instruction with the debug facility's checks around it: an instruction
+   * address compare before (the instruction does not execute), instruction-complete and
+   * branch-taken events after.
+   */
+  private stepWithDebugChecks(): Exit | null {
+    const c = this.cpu;
+    const pc = c.pc;
+    const iac = checkIac(c, pc);
+    if (iac !== 0) {
+      if (debugEvent(c, iac)) c.takeInterrupt(Ivor.Debug, pc);
+      return null;
+    }
+    let insn: Insn;
+    try {
+      insn = this.decodeAt(pc);
+      c.blockEa = pc;
+      c.npc = (pc + 4) >>> 0;
+      insn.fn(c, insn);
+      c.pc = c.npc;
+      c.counters.instructions++;
+    } catch (e) {
+      if (e !== BLOCK_EXIT) throw e;
+      return this.blockExited(pc);
+    }
+    const dbcr0 = c.spr[SPR.DBCR0]!;
+    if ((dbcr0 & DBCR0.IDM) !== 0 && (c.msr & MSR.DE) !== 0) {
+      let bits = 0;
+      if ((dbcr0 & DBCR0.ICMP) !== 0) bits |= DBSR.ICMP;
+      if ((dbcr0 & DBCR0.BRT) !== 0 && c.pc !== ((pc + 4) >>> 0) && insn.name.startsWith('b')) bits |= DBSR.BRT;
+      if (bits !== 0 && debugEvent(c, bits)) c.takeInterrupt(Ivor.Debug, c.pc);
+    }
+    return null;
   }
 
   /** Handles an abandoned block: deliver the fault, or hand the exit to the caller. */

@@ -99,6 +99,8 @@ export const ESR = {
  * doorbell, external input, fixed-interval timer, decrementer, doorbell.
  */
 export const enum Pending {
+  /** An imprecise debug event waiting for MSR[DE] (DBSR[IDE]). */
+  Debug = 1 << 7,
   CriticalInput = 1 << 0,
   Watchdog = 1 << 1,
   CriticalDoorbell = 1 << 2,
@@ -112,6 +114,7 @@ export const PENDING_CE_GATED = Pending.CriticalInput | Pending.Watchdog | Pendi
 export const PENDING_EE_GATED = Pending.External | Pending.FixedInterval | Pending.Decrementer | Pending.Doorbell;
 
 export const PENDING_ORDER: readonly [Pending, Ivor][] = [
+  [Pending.Debug, Ivor.Debug],
   [Pending.CriticalInput, Ivor.CriticalInput],
   [Pending.Watchdog, Ivor.Watchdog],
   [Pending.CriticalDoorbell, Ivor.CriticalDoorbell],
@@ -126,5 +129,6 @@ export function deliverable(pending: number, msr: number): number {
   let mask = 0;
   if ((msr & MSR.CE) !== 0) mask |= PENDING_CE_GATED;
   if ((msr & MSR.EE) !== 0) mask |= PENDING_EE_GATED;
+  if ((msr & MSR.DE) !== 0) mask |= Pending.Debug;
   return pending & mask;
 }

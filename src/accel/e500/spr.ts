@@ -12,6 +12,7 @@
  */
 import type { Cpu } from './cpu.js';
 import { SPR } from './cpu.js';
+import { updateDebugState } from './debug.js';
 import { MSR, type CoreFamily } from './models.js';
 
 export interface SprDef {
@@ -93,13 +94,6 @@ function commonSprs(): Map<number, SprDef> {
     ['ivpr', SPR.IVPR],
     ['usprg0', SPR.USPRG0],
     ['pir', SPR.PIR],
-    ['dbcr0', SPR.DBCR0],
-    ['dbcr1', SPR.DBCR1],
-    ['dbcr2', SPR.DBCR2],
-    ['iac1', SPR.IAC1],
-    ['iac2', SPR.IAC2],
-    ['dac1', SPR.DAC1],
-    ['dac2', SPR.DAC2],
     ['mcsrr0', SPR.MCSRR0],
     ['mcsrr1', SPR.MCSRR1],
     ['mcar', SPR.MCAR],
@@ -129,7 +123,35 @@ function commonSprs(): Map<number, SprDef> {
   for (let k = 0; k < 16; k++) m.set(400 + k, plain(`ivor${k}`, 400 + k));
   m.set(SPR.PVR, readOnly('pvr', (c) => c.spr[SPR.PVR]!));
   m.set(SPR.SVR, readOnly('svr', (c) => c.spr[SPR.SVR]!));
-  m.set(SPR.DBSR, w1c('dbsr', SPR.DBSR));
+  // Debug registers change which checks the vCPU makes (see debug.ts).
+  for (const [name, n] of [
+    ['dbcr0', SPR.DBCR0],
+    ['dbcr1', SPR.DBCR1],
+    ['dbcr2', SPR.DBCR2],
+    ['iac1', SPR.IAC1],
+    ['iac2', SPR.IAC2],
+    ['dac1', SPR.DAC1],
+    ['dac2', SPR.DAC2],
+  ] as const) {
+    m.set(n, {
+      name,
+      read: (c) => c.spr[n]!,
+      write: (c, v) => {
+        c.spr[n] = v;
+        updateDebugState(c);
+      },
+      sideEffects: true,
+    });
+  }
+  m.set(SPR.DBSR, {
+    name: 'dbsr',
+    read: (c) => c.spr[SPR.DBSR]!,
+    write: (c, v) => {
+      c.spr[SPR.DBSR] = (c.spr[SPR.DBSR]! & ~v) >>> 0;
+      updateDebugState(c);
+    },
+    sideEffects: true,
+  });
   m.set(SPR.MCSR, w1c('mcsr', SPR.MCSR));
   m.set(SPR.PID0, { name: 'pid', read: (c) => c.pid0, write: (c, v) => c.setPid(0, v), sideEffects: true });
   m.set(SPR.L1CFG0, readOnly('l1cfg0', (c) => c.traits.l1cfg0));

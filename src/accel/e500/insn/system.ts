@@ -9,6 +9,7 @@ import type { ExecFn, Insn } from '../block.js';
 import { ESR, Ivor, Pending } from '../interrupts.js';
 import { MSR } from '../models.js';
 import { mfsprExec, mtsprExec } from '../spr.js';
+import { trapIsDebugEvent } from '../debug.js';
 
 /** Writes MSR and enters doze/nap/sleep when e500v2 software asks for it (MSR[WE] + HID0). */
 export function writeMsr(c: Cpu, value: number): void {
@@ -100,12 +101,17 @@ function trapTaken(to: number, a: number, b: number): boolean {
   return false;
 }
 
+function trap(c: Cpu): never {
+  if (trapIsDebugEvent(c)) c.fault(Ivor.Debug, undefined);
+  return c.programInterrupt(ESR.PTR);
+}
+
 export const tw: ExecFn = (c, i) => {
-  if (trapTaken(i.d, c.gpr[i.a]!, c.gpr[i.b]!)) c.programInterrupt(ESR.PTR);
+  if (trapTaken(i.d, c.gpr[i.a]!, c.gpr[i.b]!)) trap(c);
 };
 
 export const twi: ExecFn = (c, i) => {
-  if (trapTaken(i.d, c.gpr[i.a]!, i.imm)) c.programInterrupt(ESR.PTR);
+  if (trapTaken(i.d, c.gpr[i.a]!, i.imm)) trap(c);
 };
 
 export const mfspr: ExecFn = (c, i) => mfsprExec(c, i.imm, i.d);
