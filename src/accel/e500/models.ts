@@ -18,7 +18,6 @@ export interface CpuModel {
 
 const E500V2_REVISIONS: readonly [string, number][] = [
   ['e500v2_v10', 0x80210010],
-  ['e500v2_v11', 0x80210011],
   ['e500v2_v20', 0x80210020],
   ['e500v2_v21', 0x80210021],
   ['e500v2_v22', 0x80210022],
@@ -30,8 +29,9 @@ export const CPU_MODELS: ReadonlyMap<string, CpuModel> = new Map<string, CpuMode
     name,
     { name, family: 'e500v2', pvr, description: `Freescale e500v2 core, revision ${name.slice(-2, -1)}.${name.slice(-1)}` },
   ]),
-  // QEMU's alias: plain `e500v2` is revision 2.2.
+  // QEMU's aliases: plain `e500v2` and `e500` are revision 2.2.
   ['e500v2', { name: 'e500v2', family: 'e500v2', pvr: 0x80210022, description: 'Freescale e500v2 core (alias of e500v2_v22)' }],
+  ['e500', { name: 'e500', family: 'e500v2', pvr: 0x80210022, description: 'Freescale e500v2 core (alias of e500v2_v22)' }],
   ['e500mc', { name: 'e500mc', family: 'e500mc', pvr: 0x80230020, description: 'Freescale e500mc core' }],
 ]);
 
