@@ -44,6 +44,8 @@ export type Capability =
   | 'sw-tlb'
   /** Guest debugging (single-step, breakpoints). */
   | 'guest-debug'
+  /** `Vm.runVcpus()`: the VM's vCPUs share the calling thread, scheduled by the accelerator. */
+  | 'cooperative-vcpus'
   /** ioeventfd-style notifiers on guest writes. */
   | 'ioeventfd'
   /** irqfd-style notifiers raising interrupts. */
@@ -97,8 +99,22 @@ export interface Vm {
    * `maxPages` of them; with `clear` the returned pages are cleared in the log.
    */
   getDirtyLog(range: { readonly addr: number; readonly size: number }, options?: { readonly maxPages?: number; readonly clear?: boolean }): number[];
+  /**
+   * Capability `cooperative-vcpus`: runs all of the VM's vCPUs on the calling thread, taking
+   * turns, until one of them exits; returns that vCPU and its exit. Halted and stopped vCPUs
+   * do not run (and a halt is not reported); when none can run, the call sleeps until a
+   * timer event or a kick. Accelerators without the capability throw UnsupportedError.
+   */
+  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit };
   close(): void;
 }
+
+/**
+ * Multiprocessing state, as KVM_{GET,SET}_MP_STATE: `stopped` vCPUs do not run until the VMM
+ * makes them runnable (secondary CPUs held by firmware or a spin table); `halted` ones wait
+ * for an interrupt.
+ */
+export type MpState = 'runnable' | 'halted' | 'stopped';
 
 /** PowerPC core inputs: MPIC INT, MPIC CINT, machine check. */
 export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
@@ -128,6 +144,8 @@ export interface Vcpu {
   /** Exit counts by kind plus in-accelerator events (seed 004). */
   stats(): ExitStats;
   setInterruptLine(line: InterruptLine, asserted: boolean): void;
+  getMpState(): MpState;
+  setMpState(state: MpState): void;
   /** Opt-in vCPU behaviour (e.g. `ppc-epr` with [1] to enable, [0] to disable); unknown caps are errors. */
   enableCap(cap: string, args?: readonly number[]): void;
   /** Returns the vCPU to its architected reset state, as right after `createVcpu`. */

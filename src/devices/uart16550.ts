@@ -5,7 +5,10 @@
  * Baud rate and line timing are not modelled: a byte written to THR reaches the backend at
  * once, and THR is always empty again. Input is taken from the backend only while the
  * receive FIFO has room, so bytes typed faster than the guest reads them wait in the backend
- * and nothing is lost (the FIFO never overruns).
+ * and nothing is lost (the FIFO never overruns). Host input "arrives" when the guest looks
+ * for it, so a receive-FIFO reset hands bytes the guest has not read back to the queue:
+ * firmware that resets its UART while booting does not eat what was typed ahead (QEMU drops
+ * those bytes).
  */
 import type { MmioDevice } from './bus.js';
 
@@ -39,6 +42,8 @@ export class Uart16550 implements MmioDevice {
   onIrq: (level: boolean) => void = () => {};
 
   private rxFifo: number[] = [];
+  /** Bytes taken from the backend but given back by a FIFO reset; read before the backend. */
+  private pushback: number[] = [];
   private ier = 0;
   private lcr = 0;
   private mcr: number = MCR.OUT2;
@@ -57,7 +62,7 @@ export class Uart16550 implements MmioDevice {
   }
 
   reset(): void {
-    this.rxFifo = [];
+    this.returnUnread();
     this.ier = 0;
     this.lcr = 0;
     this.mcr = MCR.OUT2;
@@ -75,11 +80,17 @@ export class Uart16550 implements MmioDevice {
   pollInput(): void {
     const room = this.fifoEnabled ? FIFO_SIZE : 1;
     while (this.rxFifo.length < room) {
-      const b = this.backend.read();
+      const b = this.pushback.length > 0 ? this.pushback.shift()! : this.backend.read();
       if (b < 0) break;
       this.rxFifo.push(b & 0xff);
     }
     this.updateIrq();
+  }
+
+  /** A receive reset: unread host bytes go back to the front of the input queue. */
+  private returnUnread(): void {
+    this.pushback = [...this.rxFifo, ...this.pushback];
+    this.rxFifo = [];
   }
 
   private get dlab(): boolean {
@@ -207,7 +218,7 @@ export class Uart16550 implements MmioDevice {
         return;
       case 2:
         this.fifoEnabled = (v & 0x01) !== 0;
-        if ((v & 0x02) !== 0 || !this.fifoEnabled) this.rxFifo = [];
+        if ((v & 0x02) !== 0 || !this.fifoEnabled) this.returnUnread();
         this.triggerLevel = TRIGGER_LEVELS[(v >>> 6) & 3]!;
         this.pollInput();
         return;

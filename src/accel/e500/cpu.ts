@@ -18,8 +18,8 @@ import { FAMILY_TRAITS, MSR, tlbCfg, type CpuModel, type FamilyTraits } from './
 import type { PhysMap, PhysRegion } from './phys-map.js';
 import { BookeTimers, type VirtualClock } from './timers.js';
 import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
-import type { Block } from './block.js';
 import { sprTable, type SprDef } from './spr.js';
+import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState } from './debug.js';
 
 /** Thrown to abandon the current block; the state says why (fault, exit, halt). */
@@ -103,40 +103,6 @@ export const HID0 = {
   EN_MAS7_UPDATE: 0x00000080,
 } as const;
 
-/** Decoded code for one 4 KiB physical page; dropped as a whole when the page is written. */
-export class CodePage {
-  readonly key: number;
-  readonly region: PhysRegion;
-  /** Offset of the page inside the backing. */
-  readonly hostOffset: number;
-  readonly pa: number;
-  readonly blocks: (Block | undefined)[] = new Array(1024);
-  /** One bit per instruction slot covered by a decoded block. */
-  readonly codeBits = new Uint32Array(32);
-  valid = true;
-
-  constructor(key: number, region: PhysRegion, hostOffset: number, pa: number) {
-    this.key = key;
-    this.region = region;
-    this.hostOffset = hostOffset;
-    this.pa = pa;
-  }
-
-  /** Whether a write of `len` bytes at page offset `off` touches decoded instructions. */
-  overlaps(off: number, len: number): boolean {
-    const first = off >>> 2;
-    const last = (off + len - 1) >>> 2;
-    for (let s = first; s <= last && s < 1024; s++) {
-      if ((this.codeBits[s >>> 5]! & (1 << (s & 31))) !== 0) return true;
-    }
-    return false;
-  }
-}
-
-function pageKey(region: PhysRegion, hostOffset: number): number {
-  return region.backing.id * 0x10000000 + Math.floor(hostOffset / 4096);
-}
-
 interface MmioLogEntry {
   readonly isWrite: boolean;
   readonly data: Uint8Array;
@@ -149,7 +115,6 @@ export class CpuCounters {
   interrupts = 0;
   emulationFailures = 0;
   tlbMisses = 0;
-  codeInvalidations = 0;
   mmio = 0;
   dcr = 0;
   hypercalls = 0;
@@ -220,7 +185,8 @@ export class Cpu {
   /** The backing of the largest RAM region: the one the load/store fast paths address. */
   ram: DataView = new DataView(new ArrayBuffer(8));
   private ramBacking: unknown = null;
-  readonly codePages = new Map<number, CodePage>();
+  /** Decoded code, shared by every vCPU of the VM so that stores invalidate it for all. */
+  readonly code: CodeCache;
   /** Set by the VM (possibly from another call path) when the map or dirty state changed. */
   physStale = false;
 
@@ -231,6 +197,8 @@ export class Cpu {
   /** Deliverable now: recomputed whenever MSR, TSR/TCR or lines change. */
   irqReady = false;
   halted = false;
+  /** Powered off / held by the board (KVM_MP_STATE_STOPPED): runs only when started. */
+  stopped = false;
   /** Vector for proxy-mode external interrupts is asked from the VMM (KVM_EXIT_EPR). */
   eprExitEnabled = false;
 
@@ -287,12 +255,15 @@ export class Cpu {
     clock: VirtualClock;
     timebaseHz: number;
     features: ReadonlySet<string>;
+    code?: CodeCache;
   }) {
     this.model = opts.model;
     this.traits = FAMILY_TRAITS[opts.model.family];
     this.vcpuId = opts.vcpuId;
     this.phys = opts.phys;
     this.features = opts.features;
+    this.code = opts.code ?? new CodeCache();
+    this.code.attach(this);
     this.sprs = sprTable(opts.model.family);
     this.fpu = new FpuState();
     this.timers = new BookeTimers(opts.clock, opts.timebaseHz);
@@ -613,7 +584,7 @@ export class Cpu {
       this.rTag[i] = pn;
       this.rAdd[i] = add;
     }
-    if (canWrite && !r.readOnly && !this.codePages.has(pageKey(r, hostOffset)) && !this.needsDirtyMark(r, hostOffset)) {
+    if (canWrite && !r.readOnly && !this.code.has(r, hostOffset) && !this.needsDirtyMark(r, hostOffset)) {
       this.wTag[i] = pn;
       this.wAdd[i] = add;
     }
@@ -782,8 +753,8 @@ export class Cpu {
   /** Invalidates decoded code and marks dirty before a guest store lands in RAM. */
   private noteGuestWrite(r: PhysRegion, hostOffset: number, size: number): void {
     const pageOff = hostOffset - (hostOffset % 4096);
-    const cp = this.codePages.get(pageKey(r, pageOff));
-    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) this.dropCodePage(cp);
+    const cp = this.code.get(r, pageOff);
+    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) this.code.drop(cp);
     this.markDirty(r, hostOffset, size);
   }
 
@@ -834,29 +805,20 @@ export class Cpu {
   codePageFor(paPage: number): CodePage | undefined {
     const r = this.phys.find(paPage);
     if (r === undefined) return undefined;
-    const hostOffset = paPage - r.start + r.offset;
-    const key = pageKey(r, hostOffset);
-    let cp = this.codePages.get(key);
-    if (cp === undefined) {
-      cp = new CodePage(key, r, hostOffset, paPage);
-      this.codePages.set(key, cp);
-      if (r.backing === this.ramBacking) this.dropWriteEntriesFor(hostOffset);
-    }
-    return cp;
+    return this.code.pageFor(r, paPage - r.start + r.offset, paPage);
   }
 
-  /** Makes stores to a page that now holds decoded code take the slow path. */
-  private dropWriteEntriesFor(hostOffset: number): void {
+  /** A page of `backing` now holds decoded code: stores to it must take the slow path. */
+  dropWriteEntriesFor(backing: unknown, hostOffset: number): void {
+    if (backing !== this.ramBacking) return;
     for (let i = 0; i < STLB_TOTAL; i++) {
       const pn = this.wTag[i]!;
       if (pn !== -1 && ((this.wAdd[i]! + (pn << 12)) | 0) === hostOffset) this.wTag[i] = -1;
     }
   }
 
-  dropCodePage(cp: CodePage): void {
-    cp.valid = false;
-    this.codePages.delete(cp.key);
-    this.counters.codeInvalidations++;
+  /** A decoded page was dropped: forget instruction-side translations that point at it. */
+  forgetCodePage(cp: CodePage): void {
     this.codeChanged = true;
     for (let i = 0; i < STLB_TOTAL; i++) {
       if (this.xPage[i] === cp) {
@@ -866,21 +828,6 @@ export class Cpu {
     }
   }
 
-  /** A write by the VMM (loader, debugger, device DMA) into a backing. */
-  invalidateHostRange(backingId: number, offset: number, length: number): void {
-    if (this.codePages.size === 0) return;
-    const first = Math.floor(offset / 4096);
-    const last = Math.floor((offset + length - 1) / 4096);
-    for (let p = first; p <= last; p++) {
-      const cp = this.codePages.get(backingId * 0x10000000 + p);
-      if (cp !== undefined) this.dropCodePage(cp);
-    }
-  }
-
-  dropAllCode(): void {
-    for (const cp of [...this.codePages.values()]) this.dropCodePage(cp);
-  }
-
   /** Installs a new physical map (from setMemoryMap). */
   setPhysMap(map: PhysMap): void {
     this.phys = map;
@@ -888,7 +835,7 @@ export class Cpu {
     for (const r of map.regions) if (largest === undefined || r.end - r.start > largest.end - largest.start) largest = r;
     this.ram = largest?.view ?? new DataView(new ArrayBuffer(8));
     this.ramBacking = largest?.backing ?? null;
-    this.dropAllCode();
+    this.code.dropAll();
     this.flushSoftTlb();
   }
 

@@ -9,7 +9,8 @@
  */
 import type { Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
 import { Block, type Insn } from './block.js';
-import { BLOCK_EXIT, SPR, type CodePage, type Cpu } from './cpu.js';
+import { BLOCK_EXIT, SPR, type Cpu } from './cpu.js';
+import type { CodePage } from './code-cache.js';
 import type { Decoder } from './insn/decoder.js';
 import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
@@ -52,6 +53,13 @@ export class Engine {
     const resumed = this.resume();
     if (resumed !== null) return resumed;
     for (;;) {
+      if (c.stopped) {
+        // A stopped vCPU runs only when the VMM starts it; until then only a kick ends run().
+        Atomics.wait(this.control, CTL_KICK, 0);
+        const kicked = this.takeKick();
+        if (kicked !== null) return kicked;
+        continue;
+      }
       if (c.halted && !c.irqReady) {
         if (!this.haltReported) {
           this.haltReported = true;
@@ -63,9 +71,42 @@ export class Engine {
         continue;
       }
       this.haltReported = false;
-      const exit = this.execute();
+      const exit = this.execute(Infinity);
       if (exit !== null) return exit;
     }
+  }
+
+  /**
+   * Runs at most about `limit` instructions without blocking, for a scheduler that shares
+   * one thread among several vCPUs. Returns an exit, or null when the slice is used up or
+   * the vCPU has nothing to do (stopped, or halted with no deliverable interrupt).
+   */
+  runSlice(limit: number): Exit | null {
+    const c = this.cpu;
+    const resumed = this.resume();
+    if (resumed !== null) return resumed;
+    if (c.stopped) return null;
+    if (c.halted && !c.irqReady) {
+      if (c.timers.update()) c.updateIrq();
+      if (c.timers.resetRequested) return this.watchdogReset();
+      if (!c.irqReady) return null;
+    }
+    return this.execute(limit);
+  }
+
+  /** Whether runSlice would do work now (used by the scheduler to decide to sleep). */
+  runnable(): boolean {
+    const c = this.cpu;
+    if (c.pendingExit !== null) return true;
+    if (c.stopped) return false;
+    if (!c.halted) return true;
+    if (c.timers.update()) c.updateIrq();
+    return c.irqReady || c.timers.resetRequested;
+  }
+
+  /** Milliseconds until this vCPU's next timer event (Infinity if none or stopped). */
+  msUntilNextEvent(): number {
+    return this.cpu.stopped ? Infinity : this.cpu.timers.msUntilNextEvent();
   }
 
   /** Completes the instruction that exited last time, if any. */
@@ -201,9 +242,10 @@ export class Engine {
    * Runs blocks until something needs the caller. Returns an exit, or null to let `run()`
    * re-examine the halted state.
    */
-  private execute(): Exit | null {
+  private execute(limit: number): Exit | null {
     const c = this.cpu;
-    let budget = CHECK_INTERVAL;
+    let remaining = limit;
+    let budget = Math.min(CHECK_INTERVAL, remaining);
     for (;;) {
       if (c.irqReady) {
         const proxy = c.deliverPending();
@@ -215,9 +257,11 @@ export class Engine {
         if (exit !== null) return exit;
         if (c.halted) return null;
         if (--budget <= 0) {
-          budget = CHECK_INTERVAL;
+          remaining -= Math.min(CHECK_INTERVAL, remaining);
           const p = this.periodic();
           if (p !== null) return p;
+          if (remaining <= 0) return null;
+          budget = Math.min(CHECK_INTERVAL, remaining);
         }
         continue;
       }
@@ -265,9 +309,11 @@ export class Engine {
       }
       if (c.halted) return null;
       if (budget <= 0) {
-        budget = CHECK_INTERVAL;
+        remaining -= Math.min(CHECK_INTERVAL, remaining) - budget;
         const exit = this.periodic();
         if (exit !== null) return exit;
+        if (remaining <= 0) return null;
+        budget = Math.min(CHECK_INTERVAL, remaining);
       }
     }
   }

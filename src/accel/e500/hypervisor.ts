@@ -18,6 +18,7 @@ import type {
   Capability,
   Hypervisor,
   InterruptLine,
+  MpState,
   Vcpu,
   VcpuHandle,
   VcpuInit,
@@ -29,6 +30,7 @@ import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
+import { CodeCache } from './code-cache.js';
 import { Cpu } from './cpu.js';
 import { Engine } from './engine.js';
 import { Decoder } from './insn/decoder.js';
@@ -40,6 +42,8 @@ import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
 
 const MAX_VCPUS = 32;
+/** Instructions a vCPU runs before the cooperative scheduler moves to the next one. */
+const SLICE = 20_000;
 const PHYS_BITS = 36;
 /** QEMU's ppce500 clocks the time base at 400 MHz; boards pass their own value. */
 const DEFAULT_TIMEBASE_HZ = 400_000_000;
@@ -56,6 +60,7 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['ppc-epapr-hcall', 1],
   ['sw-tlb', 1],
   ['ppc-epr', 1],
+  ['cooperative-vcpus', 1],
 ]);
 
 export class E500Hypervisor implements Hypervisor {
@@ -115,6 +120,17 @@ export class E500Vm implements Vm {
   private readonly dirty = new Map<number, Uint32Array>();
   private readonly vcpuList: E500Vcpu[] = [];
   private readonly clock: VirtualClock = new HostClock();
+  /** Decoded code shared by the VM's vCPUs. */
+  private readonly code = new CodeCache();
+  /**
+   * One control block for all vCPUs: they share this thread, so a kick of any of them must
+   * wake the scheduler, which waits on a single word.
+   */
+  readonly control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  private readonly controlWords = new Int32Array(this.control);
+  private rrNext = 0;
+  private lastRan: E500Vcpu | undefined;
+  private sliceUsed = 0;
   private family: CoreFamily | undefined;
   readonly ownerThread = threadId;
   private closed = false;
@@ -174,7 +190,7 @@ export class E500Vm implements Vm {
   }
 
   private hostWrote(region: MemoryRegion, offset: number, length: number): void {
-    for (const v of this.vcpuList) v.cpu.invalidateHostRange(region.backing.id, offset, length);
+    this.code.invalidateHostRange(region.backing.id, offset, length);
     if (region.logDirty === true) {
       const bm = this.dirty.get(region.backing.id);
       if (bm !== undefined) {
@@ -233,12 +249,18 @@ export class E500Vm implements Vm {
       }
       features.add(f);
     }
+    const first = this.vcpuList[0];
+    if (first !== undefined && [...features].sort().join(',') !== [...first.cpu.features].sort().join(',')) {
+      throw new UnsupportedFeatureError(
+        `vCPU ${id} asks for features [${[...features].join(', ')}] but this VM's vCPUs have [${[...first.cpu.features].join(', ')}]; the vCPUs of one VM share decoded code and must have the same features`,
+      );
+    }
     const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
     if (!Number.isFinite(tb) || tb <= 0) throw new InvalidArgumentError(`timebaseHz ${String(tb)} must be a positive frequency`);
     this.family = model.family;
-    const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features });
+    const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
-    const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features));
+    const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
     this.wireBroadcasts();
@@ -258,6 +280,42 @@ export class E500Vm implements Vm {
 
   vcpus(): readonly Vcpu[] {
     return this.vcpuList;
+  }
+
+  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+    this.live();
+    const vs = this.vcpuList;
+    if (vs.length === 0) throw new InvalidArgumentError(`VM "${this.name}" has no vCPUs to run`);
+    for (;;) {
+      let ran = false;
+      for (let k = 0; k < vs.length; k++) {
+        const idx = (this.rrNext + k) % vs.length;
+        const v = vs[idx]!;
+        if (!v.engineRunnable()) continue;
+        ran = true;
+        if (this.lastRan !== v) {
+          // Another vCPU's stores may have hit a reservation; failing stwcx. is always allowed.
+          for (const o of vs) o.cpu.resvValid = false;
+          this.lastRan = v;
+          this.sliceUsed = 0;
+        }
+        const before = v.cpu.counters.instructions;
+        const exit = v.runSlice(SLICE - this.sliceUsed);
+        this.sliceUsed += v.cpu.counters.instructions - before;
+        if (exit !== null) {
+          // The vCPU that exited continues first next time (its instruction may be pending).
+          this.rrNext = this.sliceUsed >= SLICE ? (idx + 1) % vs.length : idx;
+          return { vcpu: v, exit };
+        }
+        this.rrNext = (idx + 1) % vs.length;
+        this.sliceUsed = SLICE;
+      }
+      if (ran) continue;
+      if (Atomics.exchange(this.controlWords, CONTROL_KICK, 0) !== 0) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      let ms = Infinity;
+      for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
+      Atomics.wait(this.controlWords, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+    }
   }
 
   enableCap(cap: string, args: readonly number[] = []): void {
@@ -284,12 +342,12 @@ class E500Vcpu implements Vcpu {
   private running = false;
   private closed = false;
 
-  constructor(vm: E500Vm, id: number, cpu: Cpu, decoder: Decoder) {
+  constructor(vm: E500Vm, id: number, cpu: Cpu, decoder: Decoder, control: SharedArrayBuffer) {
     this.vm = vm;
     this.id = id;
     this.target = cpu.model.name;
     this.cpu = cpu;
-    this.control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+    this.control = control;
     this.controlWords = new Int32Array(this.control);
     this.engine = new Engine(cpu, decoder, this.controlWords);
     this.registers = new RegisterFile(cpu.model.family);
@@ -316,6 +374,41 @@ class E500Vcpu implements Vcpu {
   kick(): void {
     Atomics.store(this.controlWords, CONTROL_KICK, 1);
     Atomics.notify(this.controlWords, CONTROL_KICK);
+  }
+
+  /** Scheduler hooks (runVcpus). */
+  runSlice(limit: number): Exit | null {
+    this.running = true;
+    try {
+      const exit = this.engine.runSlice(limit);
+      if (exit !== null) this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
+      return exit;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  engineRunnable(): boolean {
+    return this.engine.runnable();
+  }
+
+  msUntilNextEvent(): number {
+    return this.engine.msUntilNextEvent();
+  }
+
+  getMpState(): MpState {
+    this.live('getMpState');
+    return this.cpu.stopped ? 'stopped' : this.cpu.halted ? 'halted' : 'runnable';
+  }
+
+  setMpState(state: MpState): void {
+    this.live('setMpState');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; change its state between runs`);
+    if (state !== 'runnable' && state !== 'halted' && state !== 'stopped') {
+      throw new InvalidArgumentError(`unknown MP state "${String(state)}"; use runnable, halted or stopped`);
+    }
+    this.cpu.stopped = state === 'stopped';
+    this.cpu.halted = state === 'halted';
   }
 
   handle(): VcpuHandle {
@@ -354,7 +447,7 @@ class E500Vcpu implements Vcpu {
       interrupts: k.interrupts,
       'emulation-failure': k.emulationFailures,
       'tlb-miss': k.tlbMisses,
-      'code-invalidations': k.codeInvalidations,
+      'code-invalidations': this.cpu.code.invalidations,
     };
   }
 

@@ -93,7 +93,7 @@ export class Ppce500Board {
     if (config.serials.length < 1 || config.serials.length > 2) {
       throw new BoardError('ERR_BOARD_OPTION', `ppce500 has one or two serial ports, not ${config.serials.length}`);
     }
-    this.ramSize = checkRamSize(config.ramSize, log);
+    this.ramSize = checkRamSize(config.ramSize);
     const payloadImage = config.bios ?? config.kernel;
     if (payloadImage === undefined) {
       throw new BoardError('ERR_BOARD_OPTION', 'ppce500 needs firmware (--bios FILE.elf) or a kernel (--kernel FILE.elf) to run');
@@ -287,20 +287,22 @@ export class Ppce500Board {
   }
 }
 
-/** RAM sizes as QEMU treats them: rounded down to 64 MiB, at least 64 MiB. */
-function checkRamSize(size: number, log: Logger): number {
+/** RAM sizes QEMU's ppce500 accepts: positive multiples of 64 MiB, below the PCI window. */
+function checkRamSize(size: number): number {
   if (!Number.isSafeInteger(size) || size <= 0) {
     throw new BoardError('ERR_RAM_SIZE', `RAM size ${String(size)} is not a positive number of bytes`);
   }
-  const rounded = size - (size % RAM_ALIGN);
-  if (rounded === 0) {
-    throw new BoardError('ERR_RAM_SIZE', `ppce500 needs at least 64 MiB of RAM (RAM is used in 64 MiB steps); got ${size / MiB} MiB`);
+  if (size % RAM_ALIGN !== 0) {
+    throw new BoardError('ERR_RAM_SIZE', `ppce500 RAM must be a multiple of 64 MiB (as QEMU requires); got ${formatSize(size)}`);
   }
-  if (rounded !== size) log(`ngkvm: ppce500 uses RAM in 64 MiB steps; using ${rounded / MiB} MiB instead of ${size / MiB} MiB`);
-  if (rounded > 0xc_0000_0000) {
-    throw new BoardError('ERR_RAM_SIZE', `ppce500 RAM must end below the PCI window at 0xC_0000_0000 (at most 48 GiB); got ${rounded / MiB} MiB`);
+  if (size > 0xc_0000_0000) {
+    throw new BoardError('ERR_RAM_SIZE', `ppce500 RAM must end below the PCI window at 0xC_0000_0000 (at most 48 GiB); got ${formatSize(size)}`);
   }
-  return rounded;
+  return size;
+}
+
+function formatSize(bytes: number): string {
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }
 
 /** Parses a boot image that must be a 32-bit big-endian PowerPC ELF executable. */

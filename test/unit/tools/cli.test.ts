@@ -83,8 +83,9 @@ test('a guest runs, prints on the serial console and its reset ends the run with
   assert.match(r.stdout.toString(), /^== arith \(e500v2\)/);
 });
 
-test('RAM sizes that are not 64 MiB multiples are rounded down as QEMU does, with a note', async () => {
+test('RAM sizes that are not 64 MiB multiples are refused, as QEMU refuses them', async () => {
   const r = await ngkvm(['run', '-m', '200M', '--bios', guest, '--serial', 'none', '--no-reboot'], { timeoutMs: 60_000 });
-  assert.equal(r.code, 0);
-  assert.match(r.stderr, /using 192 MiB instead of 200 MiB/);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /RAM must be a multiple of 64 MiB.*got 200 MiB/);
+  noStack(r.stderr);
 });
