@@ -7,7 +7,8 @@
 #
 # BUILD defaults to "build".  With --golden, the (checked) output of each
 # test is also written to DIR/<cpu>/<name>.out.  A test that reads the
-# console gets tests/[<cpu>/]<name>.input on stdin (else /dev/null).
+# console gets tests/[<cpu>/]<name>.input on stdin (else /dev/null); a test
+# with tests/[<cpu>/]<name>.smp runs with that many CPUs.
 # Environment: QEMU (default qemu-system-ppc), TIMEOUT (default 20 s).
 set -u
 
@@ -24,7 +25,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 run() {	# cpu elf input out -> exit status
-	timeout "$TIMEOUT" "$QEMU" -M ppce500 -cpu "$1" -m 256 -display none \
+	timeout "$TIMEOUT" "$QEMU" -M ppce500 -cpu "$1" -smp "$smp" -m 256 -display none \
 		-serial stdio -monitor none -net none -no-reboot -bios "$2" \
 		<"$3" >"$4" 2>"$4.err"
 }
@@ -36,6 +37,10 @@ for cpu in e500v2 e500mc; do
 		[ -e "$elf" ] || continue
 		name=$(basename "$elf" .elf)
 		input=/dev/null
+		smp=1
+		for f in "$here/tests/$cpu/$name.smp" "$here/tests/$name.smp"; do
+			if [ -f "$f" ]; then smp=$(cat "$f"); break; fi
+		done
 		for f in "$here/tests/$cpu/$name.input" "$here/tests/$name.input"; do
 			if [ -f "$f" ]; then input=$f; break; fi
 		done

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
+import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
 import type { MachineConfig, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
@@ -14,12 +15,18 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'machine', aliases: ['M'], value: 'NAME', help: `board to emulate: ${MACHINES.join(', ')} (default ppce500)` },
   { name: 'accel', value: 'NAME', help: 'accelerator: e500 (software e500 vCPU; default for ppce500)' },
   { name: 'cpu', value: 'MODEL', help: `CPU model (default ${DEFAULT_PPCE500_CPU}); --cpu help lists them` },
-  { name: 'memory', aliases: ['m'], value: 'SIZE', help: 'guest RAM, e.g. 256M or 1G; a bare number is MiB (default 128M)' },
+  { name: 'memory', aliases: ['m'], value: 'SIZE', help: 'guest RAM, e.g. 256M or 1G; a bare number is MiB; ppce500 needs a multiple of 64M (default 128M)' },
+  { name: 'smp', value: 'N', help: `number of CPUs, 1 to ${PPCE500_MAX_CPUS} (default 1); CPUs other than the first wait in the spin table` },
   { name: 'bios', value: 'FILE', help: 'firmware ELF to run first (e.g. U-Boot uboot.elf)' },
   { name: 'kernel', value: 'FILE', help: 'kernel ELF; runs directly when no --bios is given' },
   { name: 'initrd', value: 'FILE', help: 'initial ramdisk (needs --kernel)' },
   { name: 'append', value: 'CMDLINE', help: 'kernel command line (/chosen/bootargs)' },
-  { name: 'serial', value: 'DEV', help: 'first serial port: stdio, file:PATH or none (default stdio)' },
+  {
+    name: 'serial',
+    value: 'DEV',
+    repeatable: true,
+    help: 'a serial port (give twice for UART0 and UART1): stdio, file:PATH, tcp:HOST:PORT (a server; waits for a client unless ,nowait), null (output discarded) or none (no UART); default stdio',
+  },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -43,11 +50,48 @@ commands:
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
 
-function parseSerial(text: string): SerialSpec {
+const SERIAL_FORMS = 'stdio, file:PATH, tcp:HOST:PORT, null or none';
+/** Serial ports ppce500 has (QEMU ignores -serial beyond the board's UARTs; we refuse them). */
+const MAX_SERIALS = 2;
+
+export function parseSerial(text: string): SerialSpec {
   if (text === 'stdio') return { kind: 'stdio' };
-  if (text === 'none' || text === 'null') return { kind: 'none' };
-  if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
-  throw new UsageError(`--serial "${text}" is not supported; use stdio, file:PATH or none`);
+  if (text === 'none') return { kind: 'none' };
+  if (text === 'null') return { kind: 'null' };
+  if (text.startsWith('file:')) {
+    if (text.length === 5) throw new UsageError('--serial file: needs a path (file:PATH)');
+    return { kind: 'file', path: text.slice(5) };
+  }
+  if (text.startsWith('tcp:')) return parseTcp(text);
+  throw new UsageError(`--serial "${text}" is not supported; use ${SERIAL_FORMS}`);
+}
+
+/** `tcp:HOST:PORT[,server][,wait=off|,nowait]`; an empty HOST means loopback. */
+function parseTcp(text: string): SerialSpec {
+  const [addr = '', ...flags] = text.slice(4).split(',');
+  let wait = true;
+  for (const f of flags) {
+    if (f === 'server' || f === 'server=on') continue;
+    if (f === 'nowait' || f === 'wait=off') wait = false;
+    else if (f === 'wait' || f === 'wait=on') wait = true;
+    else throw new UsageError(`--serial ${text}: unknown flag "${f}" (ngkvm's tcp port is always a server; flags: server, wait=on|off, nowait)`);
+  }
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(addr);
+  if (m === null) throw new UsageError(`--serial ${text}: expected tcp:HOST:PORT (e.g. tcp:127.0.0.1:4555, or tcp::0 for any free loopback port)`);
+  const host = m[1] === '' ? '127.0.0.1' : m[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError(`--serial ${text}: port ${port} is out of range (0..65535)`);
+  return { kind: 'tcp', host, port, wait };
+}
+
+function parseSmp(text: string): number {
+  // QEMU also accepts cpus=N; the topology keys mean nothing on this board.
+  const m = /^(?:cpus=)?(\d+)$/.exec(text);
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(n) || n < 1 || n > PPCE500_MAX_CPUS) {
+    throw new UsageError(`--smp "${text}": ppce500 takes 1 to ${PPCE500_MAX_CPUS} CPUs`);
+  }
+  return n;
 }
 
 export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' | 'cpu-help' {
@@ -83,17 +127,25 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   }
   const initrd = str('initrd');
   const append = str('append');
+  const serialArgs = opts.get('serial');
+  const serials = (Array.isArray(serialArgs) ? (serialArgs as readonly string[]) : ['stdio']).map(parseSerial);
+  if (serials.filter((s) => s.kind !== 'none').length > MAX_SERIALS) {
+    throw new UsageError(`ppce500 has ${MAX_SERIALS} serial ports; ${serials.length} --serial options were given`);
+  }
+  if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
+  const smpText = str('smp');
   return {
     machine: 'ppce500',
     accel: 'e500',
     cpu,
+    cpus: smpText !== undefined ? parseSmp(smpText) : 1,
     memory,
     ...(bios !== undefined ? { bios } : {}),
     ...(kernel !== undefined ? { kernel } : {}),
     ...(initrd !== undefined ? { initrd } : {}),
     ...(append !== undefined ? { append } : {}),
     noReboot: opts.has('no-reboot'),
-    serial: parseSerial(str('serial') ?? 'stdio'),
+    serials,
   };
 }
 

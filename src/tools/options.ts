@@ -16,10 +16,13 @@ export interface OptionSpec {
   readonly aliases?: readonly string[];
   /** Placeholder for the value; absent for flags. */
   readonly value?: string;
+  /** May be given more than once; the values are collected in order. */
+  readonly repeatable?: boolean;
   readonly help: string;
 }
 
-export type ParsedOptions = Map<string, string | true>;
+/** Flags map to true, options to their value, repeatable options to all their values. */
+export type ParsedOptions = Map<string, string | true | readonly string[]>;
 
 export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
   const byName = new Map<string, OptionSpec>();
@@ -53,6 +56,11 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
       i++;
     }
     if (value === undefined || value === '') throw new UsageError(`option --${spec.name} needs a value (${spec.value})`);
+    if (spec.repeatable === true) {
+      const prev = out.get(spec.name);
+      out.set(spec.name, [...(Array.isArray(prev) ? (prev as readonly string[]) : []), value]);
+      continue;
+    }
     if (out.has(spec.name)) throw new UsageError(`option --${spec.name} given more than once`);
     out.set(spec.name, value);
   }

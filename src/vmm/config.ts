@@ -2,12 +2,26 @@
  * What a machine is made of, as plain data: the CLI builds it, the machine thread receives
  * it (structured clone) and assembles the board from it.
  */
-export type SerialSpec = { readonly kind: 'stdio' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'none' };
+
+/**
+ * Where a serial port goes, as QEMU's `-serial`: the terminal, a file (output only), a TCP
+ * server waiting for one client, a port that discards output and has no input (`null`), or
+ * no port at all (`none`: the board does not get that UART).
+ */
+export type SerialSpec =
+  | { readonly kind: 'stdio' }
+  | { readonly kind: 'file'; readonly path: string }
+  /** `wait`: the machine starts only once a client is connected (QEMU's default for servers). */
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly wait: boolean }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'none' };
 
 export interface MachineConfig {
   readonly machine: 'ppce500';
   readonly accel: 'e500' | 'kvm';
   readonly cpu: string;
+  /** Number of vCPUs (QEMU's -smp). */
+  readonly cpus: number;
   /** RAM in bytes. */
   readonly memory: number;
   readonly bios?: string;
@@ -16,12 +30,15 @@ export interface MachineConfig {
   readonly append?: string;
   /** A guest reset request ends the run with status 0 instead of rebooting (QEMU's -no-reboot). */
   readonly noReboot: boolean;
-  readonly serial: SerialSpec;
+  /** Serial ports in order (UART0, UART1); `none` entries are dropped, as QEMU does. */
+  readonly serials: readonly SerialSpec[];
 }
 
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
   | { readonly type: 'ready'; readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[] }
+  /** Wake the machine (REQ_TIMER) at this host monotonic time in ns, or never (Infinity). */
+  | { readonly type: 'timer'; readonly deadlineNs: number }
   | { readonly type: 'exit'; readonly code: number; readonly reason: string }
   | { readonly type: 'error'; readonly message: string; readonly userError: boolean };
 
@@ -29,4 +46,6 @@ export type MachineMessage =
 export const REQ_WORD = 0;
 export const REQ_QUIT = 1;
 export const REQ_INPUT = 2;
+/** A device timer deadline has passed. */
+export const REQ_TIMER = 4;
 export const CONTROL_BYTES = 16;

@@ -7,16 +7,23 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Hypervisor, HypervisorError } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
+import type { Vcpu } from '../api/hypervisor.js';
+import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { CONTROL_BYTES, REQ_INPUT, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
 
+export interface SerialRings {
+  readonly out: RingDescriptor;
+  readonly in: RingDescriptor;
+}
+
 export interface MachineWorkerData {
   readonly config: MachineConfig;
-  readonly consoleOut: RingDescriptor;
-  readonly consoleIn: RingDescriptor;
+  /** One entry per serial port the board gets (`none` ports dropped); null = discards output. */
+  readonly ports: readonly (SerialRings | null)[];
   readonly control: SharedArrayBuffer;
 }
 
@@ -67,26 +74,28 @@ function describeExit(exit: Exit): string {
 
 async function main(data: MachineWorkerData): Promise<void> {
   const { config } = data;
-  const out = new SharedRing(data.consoleOut);
-  const input = new SharedRing(data.consoleIn);
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
-  const serial = config.serial.kind === 'none' ? nullSerial : new RingSerial(out, input);
+  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in))));
   const hv = await Hypervisor.open({ accel: config.accel });
+  const timers = new TimerQueue();
+  // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
+  timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
   const board = Ppce500Board.create(hv, {
     cpu: config.cpu,
+    cpus: config.cpus,
     ramSize: config.memory,
     ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
     ...(config.kernel !== undefined ? { kernel: readImage(config.kernel, 'kernel')! } : {}),
     ...(config.initrd !== undefined ? { initrd: readImage(config.initrd, 'initrd')! } : {}),
     ...(config.append !== undefined ? { append: config.append } : {}),
-    serials: [serial],
+    serials,
+    clock: timers,
   });
-  const vcpu = board.vcpus[0]!;
-  const h = vcpu.handle();
-  post({ type: 'ready', vcpus: [{ id: h.id, ownerThread: h.ownerThread, control: h.control }] });
+  const run = vcpuRunner(hv, board);
+  post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
-    const exit = vcpu.run();
+    const { vcpu, exit } = run();
     let event: 'none' | 'reset' = 'none';
     switch (exit.kind) {
       case 'mmio':
@@ -113,6 +122,7 @@ async function main(data: MachineWorkerData): Promise<void> {
         post({ type: 'exit', code: 1, reason: describeExit(exit) });
         return;
     }
+    if (timers.nextDeadline() !== Infinity) timers.runDue();
     if (event === 'reset') {
       if (config.noReboot) {
         post({ type: 'exit', code: 0, reason: 'guest requested a reset (--no-reboot)' });
@@ -121,6 +131,19 @@ async function main(data: MachineWorkerData): Promise<void> {
       board.reset();
     }
   }
+}
+
+/**
+ * How this machine's vCPUs share the thread: an accelerator with cooperative vCPUs schedules
+ * them itself; otherwise only a single vCPU can run here.
+ */
+function vcpuRunner(hv: Hypervisor, board: Ppce500Board): () => { vcpu: Vcpu; exit: Exit } {
+  if (hv.checkExtension('cooperative-vcpus') > 0) return () => board.vm.runVcpus();
+  if (board.vcpus.length !== 1) {
+    throw new BoardError('ERR_BOARD_OPTION', `the ${hv.accel} accelerator runs one vCPU per machine thread; this VMM runs only one of them (use -smp 1)`);
+  }
+  const vcpu = board.vcpus[0]!;
+  return () => ({ vcpu, exit: vcpu.run() });
 }
 
 const data = workerData as MachineWorkerData;

@@ -109,6 +109,14 @@ export class SharedRing {
     if (r.async) await r.value;
   }
 
+  /** Resolves when the consumer may have taken bytes (main thread, producer side). */
+  async waitForConsumer(timeoutMs?: number): Promise<void> {
+    const tail = Atomics.load(this.idx, TAIL);
+    if (tail === Atomics.load(this.idx, HEAD)) return;
+    const r = Atomics.waitAsync(this.idx, TAIL, tail, timeoutMs);
+    if (r.async) await r.value;
+  }
+
   close(): void {
     Atomics.store(this.idx, CLOSED, 1);
     Atomics.notify(this.idx, HEAD);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CPUS, GUESTS, GUEST_BUILD, elfsIn } from '../support/paths.js';
-import { firstDifference, guestInput, haveCommand, ngkvmGuest, qemuGuest } from '../support/processes.js';
+import { firstDifference, guestInput, guestSmp, haveCommand, ngkvmGuest, qemuGuest } from '../support/processes.js';
 
 /** Guests too slow for the interpreter-only pass (they run with translation only). */
 const TRANSLATED_ONLY = new Set(['bench-cpu']);
@@ -23,7 +23,8 @@ for (const cpu of CPUS) {
       const name = basename(elf, '.elf');
       test(name, async () => {
         const input = guestInput([join(GUESTS, 'tests', cpu, `${name}.input`), join(GUESTS, 'tests', `${name}.input`)]);
-        const opts = input !== undefined ? { input } : {};
+        const smp = guestSmp([join(GUESTS, 'tests', cpu, `${name}.smp`), join(GUESTS, 'tests', `${name}.smp`)]);
+        const opts = { ...(input !== undefined ? { input } : {}), ...(smp !== undefined ? { smp } : {}) };
         const [qemu, ours] = await Promise.all([qemuGuest(cpu, elf, opts), ngkvmGuest(cpu, elf, opts)]);
         assert.equal(qemu.timedOut, false, 'QEMU timed out');
         assert.equal(qemu.code, 0, `QEMU failed: ${qemu.stderr}`);

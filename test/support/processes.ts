@@ -88,8 +88,9 @@ export function ngkvm(args: readonly string[], opts: { input?: Buffer | string; 
 }
 
 /** Runs a ppce500 guest ELF the way the differential tests do. */
-export function ngkvmGuest(cpu: string, elf: string, opts: { input?: Buffer; jit?: boolean; timeoutMs?: number } = {}): Promise<Outcome> {
-  return ngkvm(['run', '--machine', 'ppce500', '--cpu', cpu, '-m', '256M', '--bios', elf, '--serial', 'stdio', '--no-reboot'], {
+export function ngkvmGuest(cpu: string, elf: string, opts: { input?: Buffer; jit?: boolean; timeoutMs?: number; smp?: number } = {}): Promise<Outcome> {
+  const smp = opts.smp !== undefined ? ['--smp', String(opts.smp)] : [];
+  return ngkvm(['run', '--machine', 'ppce500', '--cpu', cpu, ...smp, '-m', '256M', '--bios', elf, '--serial', 'stdio', '--no-reboot'], {
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     timeoutMs: opts.timeoutMs ?? 120_000,
     env: opts.jit === false ? { NGKVM_JIT: '0' } : {},
@@ -100,10 +101,11 @@ export function haveCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-export function qemuGuest(cpu: string, elf: string, opts: { input?: Buffer; timeoutMs?: number } = {}): Promise<Outcome> {
+export function qemuGuest(cpu: string, elf: string, opts: { input?: Buffer; timeoutMs?: number; smp?: number } = {}): Promise<Outcome> {
+  const smp = opts.smp !== undefined ? ['-smp', String(opts.smp)] : [];
   return runProcess(
     'qemu-system-ppc',
-    ['-M', 'ppce500', '-cpu', cpu, '-m', '256', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-net', 'none', '-no-reboot', '-bios', elf],
+    ['-M', 'ppce500', '-cpu', cpu, ...smp, '-m', '256', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-net', 'none', '-no-reboot', '-bios', elf],
     { ...(opts.input !== undefined ? { input: opts.input } : {}), timeoutMs: opts.timeoutMs ?? 60_000, stdoutToFile: true },
   );
 }
@@ -111,6 +113,12 @@ export function qemuGuest(cpu: string, elf: string, opts: { input?: Buffer; time
 /** Optional stdin for a guest: `<source dir>/<name>.input`. */
 export function guestInput(candidates: readonly string[]): Buffer | undefined {
   for (const c of candidates) if (existsSync(c)) return readFileSync(c);
+  return undefined;
+}
+
+/** Optional CPU count for a guest: `<source dir>/<name>.smp` holds the number. */
+export function guestSmp(candidates: readonly string[]): number | undefined {
+  for (const c of candidates) if (existsSync(c)) return Number(readFileSync(c, 'utf8').trim());
   return undefined;
 }
 

@@ -308,6 +308,7 @@ export class Cpu {
     this.timers.reset();
     this.lines = 0;
     this.halted = false;
+    this.stopped = false;
     this.pendingExit = null;
     this.mmioLog.length = 0;
     this.faultIvor = -1;

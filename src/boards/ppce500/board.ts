@@ -16,12 +16,14 @@ import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
 import { gpa, type MemoryBacking } from '../../api/memory.js';
 import { REG_ARCH_PPC, regId, type RegisterId } from '../../api/registers.js';
 import { MmioBus, type Logger } from '../../devices/bus.js';
+import type { DeviceClock } from '../../devices/clock.js';
 import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
 import { OpenPic } from '../../devices/openpic.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import { BoardError } from '../errors.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
-import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_DTB_TOTAL_SIZE } from './device-tree.js';
+import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
+import { SPIN_MAP_SIZE, SPIN_TABLE_BASE, SPIN_TABLE_SIZE, SpinTable, type SpinRelease } from './spin-table.js';
 
 export const MiB = 0x100000;
 export const CCSR_BASE = 0xf_e000_0000;
@@ -40,6 +42,8 @@ const DTB_MAX_SIZE = 8 * MiB;
 const EPAPR_MAGIC = 0x45504150;
 /** QEMU's initial stack pointer (firmware ignores it). */
 const BOOT_R1 = 16 * MiB - 8;
+/** Memory coherence required: QEMU sets it in the secondary CPUs' boot mapping. */
+const MAS2_M = 0x4;
 
 export interface BootImage {
   /** For messages, usually the path. */
@@ -51,13 +55,20 @@ export interface Ppce500Config {
   /** CPU model as QEMU names it (`e500v2_v30`, `e500mc`, …). */
   readonly cpu: string;
   readonly ramSize: number;
+  /** Number of CPUs (QEMU's -smp), 1 to 32; CPUs other than 0 wait in the spin table. */
+  readonly cpus?: number;
   readonly bios?: BootImage;
   readonly kernel?: BootImage;
   readonly initrd?: BootImage;
   readonly append?: string;
-  /** One or two serial ports (UART0 at CCSR+0x4500, UART1 at +0x4600). */
+  /**
+   * Up to two serial ports (UART0 at CCSR+0x4500, UART1 at +0x4600). With none, the board
+   * has no UART at all, as QEMU's board with `-serial none`.
+   */
   readonly serials: readonly SerialBackend[];
   readonly log?: Logger;
+  /** Device time (MPIC global timers); the VMM runs its queue. */
+  readonly clock?: DeviceClock;
 }
 
 const ppcReg = (set: number, n: number): RegisterId => regId(REG_ARCH_PPC, 4, set, n);
@@ -81,8 +92,10 @@ export class Ppce500Board {
   readonly ram: MemoryBacking;
   readonly ramSize: number;
   private readonly family: 'e500v2' | 'e500mc';
+  private readonly tlb0Entries = 512;
   private readonly payload: ElfImage;
   private readonly tlbArrays: ArrayBuffer[] = [];
+  private readonly spinTable: SpinTable;
   private resetRequested = false;
   /** Where the boot images and device tree were placed (for diagnostics and tests). */
   readonly placement: { readonly entry: number; readonly dtbAddress: number; readonly mapSize: number };
@@ -90,8 +103,12 @@ export class Ppce500Board {
   private constructor(hv: Hypervisor, config: Ppce500Config) {
     this.config = config;
     const log = config.log ?? ((l: string) => process.stderr.write(l + '\n'));
-    if (config.serials.length < 1 || config.serials.length > 2) {
-      throw new BoardError('ERR_BOARD_OPTION', `ppce500 has one or two serial ports, not ${config.serials.length}`);
+    if (config.serials.length > 2) {
+      throw new BoardError('ERR_BOARD_OPTION', `ppce500 has at most two serial ports, not ${config.serials.length}`);
+    }
+    const cpuCount = config.cpus ?? 1;
+    if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > PPCE500_MAX_CPUS) {
+      throw new BoardError('ERR_BOARD_OPTION', `ppce500 takes 1 to ${PPCE500_MAX_CPUS} CPUs (as QEMU's board); got ${String(cpuCount)}`);
     }
     this.ramSize = checkRamSize(config.ramSize);
     const payloadImage = config.bios ?? config.kernel;
@@ -106,9 +123,10 @@ export class Ppce500Board {
     this.vm = hv.createVm({ name: 'ppce500' });
     this.ram = this.vm.createMemory(this.ramSize, { name: 'ram' });
     this.vm.setMemoryMap([{ guestAddr: gpa(0), size: this.ramSize, backing: this.ram, offset: 0, name: 'ram' }]);
-    const vcpu = this.vm.createVcpu(0, { target: config.cpu });
-    this.vcpus = [vcpu];
+    this.vcpus = Array.from({ length: cpuCount }, (_, id) => this.vm.createVcpu(id, { target: config.cpu }));
+    const vcpu = this.vcpus[0]!;
     this.family = config.cpu === 'e500mc' ? 'e500mc' : 'e500v2';
+    this.vcpus.forEach((v, id) => this.configureTlb(v, id));
 
     this.bus = new MmioBus(log);
     const vcpus = this.vcpus;
@@ -135,7 +153,10 @@ export class Ppce500Board {
         },
       }),
     );
+    this.spinTable = new SpinTable(cpuCount, (r) => this.releaseSecondary(r));
+    this.bus.map(SPIN_TABLE_BASE, SPIN_TABLE_SIZE, this.spinTable);
     this.placement = this.loadImages();
+    this.holdSecondaries();
   }
 
   static create(hv: Hypervisor, config: Ppce500Config): Ppce500Board {
@@ -181,8 +202,63 @@ export class Ppce500Board {
   reset(): void {
     this.mpic.reset();
     for (const u of this.uarts) u.reset();
+    this.spinTable.reset();
     for (const v of this.vcpus) v.reset();
     this.loadImages();
+    this.holdSecondaries();
+  }
+
+  /** Secondary CPUs start stopped with PIR = index, until the spin table releases them. */
+  private holdSecondaries(): void {
+    for (const v of this.vcpus) {
+      v.setRegisters([[REG.pir, BigInt(v.id)]]);
+      if (v.id !== 0) v.setMpState('stopped');
+    }
+  }
+
+  /**
+   * Software wrote an even start address into a CPU's spin-table slot: start that CPU with
+   * the ePAPR entry state QEMU gives it, a 64 MiB mapping of the window holding the address.
+   */
+  private releaseSecondary(r: SpinRelease): number {
+    const v = this.vcpus[r.cpu]!;
+    const size = BigInt(SPIN_MAP_SIZE);
+    const base = r.addr & ~(size - 1n);
+    const view = new DataView(this.tlbArrays[r.cpu]!);
+    writeTlbEntry(view, this.tlb0Entries + 1, {
+      mas8: 0,
+      mas1: (0x80000000 | (8 << 8)) >>> 0,
+      mas2: MAS2_M,
+      mas7_3: (base & 0xf_ffff_f000n) | 0x3fn,
+    });
+    v.dirtyTlb(null, 1);
+    v.setRegisters([
+      [REG.pc, r.addr & (size - 1n)],
+      [REG.gpr(3), r.r3 & 0xffff_ffffn],
+      [REG.gpr(4), 0n],
+      [REG.gpr(5), 0n],
+      [REG.gpr(6), 0n],
+      [REG.gpr(7), size],
+      [REG.gpr(8), 0n],
+      [REG.gpr(9), 0n],
+    ]);
+    v.setMpState('runnable');
+    return Number(v.getRegister(REG.pir));
+  }
+
+  /** Each vCPU gets its own shared TLB array, configured like KVM_CAP_SW_TLB. */
+  private configureTlb(vcpu: Vcpu, id: number): void {
+    const n0 = this.tlb0Entries;
+    const n1 = this.family === 'e500mc' ? 64 : 16;
+    const bytes = (n0 + n1) * BOOKE_TLB_ENTRY_BYTES;
+    const array = new ArrayBuffer(bytes);
+    this.tlbArrays[id] = array;
+    vcpu.configTlb({
+      mmuType: this.family === 'e500mc' ? MMU_FSL_BOOKE_HV : MMU_FSL_BOOKE_NOHV,
+      params: { tlbSizes: [n0, n1, 0, 0], tlbWays: [4, n1, 0, 0] },
+      array,
+      arrayLength: bytes,
+    });
   }
 
   private loadImages(): { entry: number; dtbAddress: number; mapSize: number } {
@@ -224,7 +300,7 @@ export class Ppce500Board {
       ramSize: this.ramSize,
       cpuCount: this.vcpus.length,
       cpuModel: this.family,
-      serialCount: this.config.serials.length as 1 | 2,
+      serialCount: this.config.serials.length as 0 | 1 | 2,
       ...(cfg.append !== undefined ? { bootargs: cfg.append } : {}),
       ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
       ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
@@ -251,18 +327,7 @@ export class Ppce500Board {
     let t = Math.floor(Math.log2(dtbEnd / 1024)) + 1;
     if (t % 2 !== 0) t++;
     const mapSize = 1024 * 2 ** t;
-    const n0 = 512;
-    const n1 = this.family === 'e500mc' ? 64 : 16;
-    const bytes = (n0 + n1) * BOOKE_TLB_ENTRY_BYTES;
-    const array = new ArrayBuffer(bytes);
-    this.tlbArrays[0] = array;
-    vcpu.configTlb({
-      mmuType: this.family === 'e500mc' ? MMU_FSL_BOOKE_HV : MMU_FSL_BOOKE_NOHV,
-      params: { tlbSizes: [n0, n1, 0, 0], tlbWays: [4, n1, 0, 0] },
-      array,
-      arrayLength: bytes,
-    });
-    writeTlbEntry(new DataView(array), n0, {
+    writeTlbEntry(new DataView(this.tlbArrays[0]!), this.tlb0Entries, {
       mas8: 0,
       mas1: (0x80000000 | ((t / 2) << 8)) >>> 0,
       mas2: 0,
@@ -320,4 +385,3 @@ export function loadPpcElf(img: BootImage): ElfImage {
   return elf;
 }
 
-export { PPCE500_DTB_TOTAL_SIZE };

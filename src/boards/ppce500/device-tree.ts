@@ -36,6 +36,7 @@
 import { FdtBuilder, type FdtNodeBuilder } from '../fdt/builder.js';
 import type { FdtTree } from '../fdt/tree.js';
 import { randomBytes } from 'node:crypto';
+import { SPIN_SLOT_SIZE, SPIN_TABLE_BASE } from './spin-table.js';
 import type { Ppce500CpuModel, Ppce500DeviceTreeParams } from './device-tree-params.js';
 
 export type { Ppce500CpuModel, Ppce500DeviceTreeParams } from './device-tree-params.js';
@@ -73,8 +74,6 @@ const PCI_IO_SIZE = 0x1_0000;
 const PCI_CLOCK_HZ = 66_666_666;
 const PCI_FIRST_SLOT = 1;
 const PCI_SLOTS = 31;
-const SPIN_TABLE_BASE = 0xf_ef00_0000;
-const SPIN_TABLE_SLOT_SIZE = 0x20;
 const CPU_CLOCK_HZ = 400_000_000;
 const TIMEBASE_HZ = 400_000_000;
 const PLATFORM_CLOCK_HZ = 400_000_000;
@@ -202,7 +201,7 @@ function addCpus(root: FdtNodeBuilder, params: Ppce500DeviceTreeParams): void {
       cpu
         .setString('status', 'disabled')
         .setString('enable-method', 'spin-table')
-        .setU64('cpu-release-addr', SPIN_TABLE_BASE + SPIN_TABLE_SLOT_SIZE * index);
+        .setU64('cpu-release-addr', SPIN_TABLE_BASE + SPIN_SLOT_SIZE * index);
     }
   }
 }

@@ -1,0 +1,366 @@
+/**
+ * The host ends of the guest's serial ports (main thread). Each port owns a pair of shared
+ * rings to the machine thread; the machine thread's UART reads input from its ring only when
+ * the guest has room, so input typed or piped faster than the guest reads it waits here and
+ * nothing is lost.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { SerialSpec } from './config.js';
+import type { SerialRings } from './machine-worker.js';
+import { SharedRing } from './ring.js';
+
+export interface HostIo {
+  readonly stdin: NodeJS.ReadStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/** What ports need from the machine: wake it for input, or end the run (Ctrl-A x). */
+export interface PortHost {
+  inputAvailable(): void;
+  quit(): void;
+}
+
+export class SerialSetupError extends Error {
+  readonly code = 'ERR_SERIAL';
+}
+
+export interface HostPort {
+  /** Shared with the machine thread; null for a port that discards output and has no input. */
+  readonly rings: SerialRings | null;
+  /** Resolves when the port is ready for the guest (a TCP server has its client). */
+  open(): Promise<void>;
+  /** Ends the port after the machine stopped: flushes what the guest wrote. */
+  close(): Promise<void>;
+}
+
+const OUT_RING = 1 << 16;
+const IN_RING = 1 << 12;
+
+/**
+ * Moves guest output from the ring to a sink, honouring the sink's backpressure (the guest
+ * then blocks in its UART writes rather than output piling up in memory).
+ */
+class OutputPump {
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly ring: SharedRing,
+    private readonly sink: (bytes: Uint8Array) => Promise<void> | void,
+  ) {}
+
+  start(): void {
+    this.done = (async () => {
+      while (!this.stopped) {
+        await this.ring.waitForData(200);
+        const bytes = this.ring.drain();
+        if (bytes.length > 0) await this.sink(bytes);
+      }
+      const rest = this.ring.drain();
+      if (rest.length > 0) await this.sink(rest);
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ring.close();
+    await this.done;
+  }
+}
+
+/**
+ * Hands input chunks to the machine as the guest makes room. With `paceLines`, bytes go
+ * over a line at a time and the next line waits until the guest has taken the previous one
+ * out of the ring: a script's later commands are not typed into the middle of an earlier
+ * one's output, and a partial line is held until its newline (or the end of input).
+ */
+export class InputFeeder {
+  private queue: Uint8Array[] = [];
+  private partial: number[] = [];
+  private pumping = false;
+  private closed = false;
+
+  constructor(
+    private readonly ring: SharedRing,
+    private readonly notify: () => void,
+    private readonly paceLines: boolean,
+  ) {}
+
+  push(bytes: Uint8Array): void {
+    if (this.closed || bytes.length === 0) return;
+    if (!this.paceLines) {
+      this.queue.push(bytes);
+    } else {
+      for (const b of bytes) {
+        this.partial.push(b);
+        if (b === 0x0a || b === 0x0d) {
+          this.queue.push(Uint8Array.from(this.partial));
+          this.partial = [];
+        }
+      }
+    }
+    void this.pump();
+  }
+
+  /** End of input: a held partial line goes over as it is. */
+  end(): void {
+    if (this.partial.length > 0) {
+      this.queue.push(Uint8Array.from(this.partial));
+      this.partial = [];
+      void this.pump();
+    }
+  }
+
+  /** The machine stopped: nothing more goes over. */
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.partial = [];
+  }
+
+  /** Bytes accepted from the host and not yet handed to the machine. */
+  get pending(): number {
+    return this.queue.reduce((n, c) => n + c.length, 0) + this.partial.length;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.queue.length > 0) {
+        if (this.paceLines && this.ring.available() > 0) {
+          await this.ring.waitForConsumer(50);
+          continue;
+        }
+        const chunk = this.queue[0]!;
+        const n = this.ring.write(chunk);
+        if (n > 0) this.notify();
+        if (n === chunk.length) {
+          this.queue.shift();
+        } else {
+          this.queue[0] = chunk.subarray(n);
+          await this.ring.waitForConsumer(50);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+const CTRL_A = 0x01;
+const ESCAPE_HELP = ['C-a h    print this help', 'C-a x    exit emulator', 'C-a C-a  sends C-a', ''].join('\r\n');
+
+/**
+ * The terminal: raw mode with QEMU's Ctrl-A escapes when stdin is a TTY; otherwise piped
+ * input, paced a line at a time.
+ */
+class StdioPort implements HostPort {
+  readonly rings: SerialRings;
+  private readonly out = SharedRing.create(OUT_RING);
+  private readonly input = SharedRing.create(IN_RING);
+  private readonly pump: OutputPump;
+  private readonly feeder: InputFeeder;
+  private readonly interactive: boolean;
+  private escape = false;
+  private readonly onData = (buf: Buffer): void => this.received(buf);
+  private readonly onEnd = (): void => this.feeder.end();
+
+  constructor(
+    private readonly io: HostIo,
+    private readonly host: PortHost,
+  ) {
+    this.rings = { out: this.out.descriptor(), in: this.input.descriptor() };
+    this.interactive = io.stdin.isTTY === true;
+    this.feeder = new InputFeeder(this.input, () => host.inputAvailable(), !this.interactive);
+    this.pump = new OutputPump(this.out, (bytes) => writeWithBackpressure(io.stdout, bytes));
+  }
+
+  open(): Promise<void> {
+    const stdin = this.io.stdin;
+    if (this.interactive) stdin.setRawMode(true);
+    stdin.on('data', this.onData);
+    stdin.on('end', this.onEnd);
+    stdin.resume();
+    this.pump.start();
+    return Promise.resolve();
+  }
+
+  private received(buf: Buffer): void {
+    if (!this.interactive) {
+      this.feeder.push(new Uint8Array(buf));
+      return;
+    }
+    const out: number[] = [];
+    for (const b of buf) {
+      if (this.escape) {
+        this.escape = false;
+        if (b === 0x78 /* x */) {
+          this.io.stderr.write('ngkvm: Terminated\r\n');
+          this.host.quit();
+          return;
+        }
+        if (b === 0x68 /* h */) this.io.stderr.write(ESCAPE_HELP);
+        else if (b === CTRL_A) out.push(CTRL_A);
+        continue;
+      }
+      if (b === CTRL_A) this.escape = true;
+      else out.push(b);
+    }
+    this.feeder.push(Uint8Array.from(out));
+  }
+
+  async close(): Promise<void> {
+    this.feeder.close();
+    const stdin = this.io.stdin;
+    stdin.off('data', this.onData);
+    stdin.off('end', this.onEnd);
+    if (this.interactive) stdin.setRawMode(false);
+    stdin.pause();
+    await this.pump.stop();
+  }
+}
+
+/** Output appended to a file (created or truncated, as QEMU's file: chardev); no input. */
+class FilePort implements HostPort {
+  readonly rings: SerialRings;
+  private readonly out = SharedRing.create(OUT_RING);
+  private readonly pump: OutputPump;
+  private stream: WriteStream | undefined;
+
+  constructor(private readonly path: string) {
+    this.rings = { out: this.out.descriptor(), in: SharedRing.create(16).descriptor() };
+    this.pump = new OutputPump(this.out, (bytes) => writeWithBackpressure(this.stream!, bytes));
+  }
+
+  async open(): Promise<void> {
+    const stream = createWriteStream(this.path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new SerialSetupError(`cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
+      );
+    });
+    this.stream = stream;
+    this.pump.start();
+  }
+
+  async close(): Promise<void> {
+    await this.pump.stop();
+    const s = this.stream;
+    if (s !== undefined) await new Promise<void>((resolve) => s.end(resolve));
+  }
+}
+
+/**
+ * A TCP server for one client at a time, like QEMU's `tcp:…,server,wait`: the machine starts
+ * once the first client is connected. Output while no client is connected is dropped; a new
+ * client can connect after the previous one left.
+ */
+class TcpPort implements HostPort {
+  readonly rings: SerialRings;
+  private readonly out = SharedRing.create(OUT_RING);
+  private readonly input = SharedRing.create(IN_RING);
+  private readonly pump: OutputPump;
+  private readonly feeder: InputFeeder;
+  private server: Server | undefined;
+  private client: Socket | undefined;
+
+  constructor(
+    private readonly index: number,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly wait: boolean,
+    portHost: PortHost,
+    private readonly log: (line: string) => void,
+  ) {
+    this.rings = { out: this.out.descriptor(), in: this.input.descriptor() };
+    this.feeder = new InputFeeder(this.input, () => portHost.inputAvailable(), false);
+    this.pump = new OutputPump(this.out, (bytes) => this.send(bytes));
+  }
+
+  private send(bytes: Uint8Array): Promise<void> | void {
+    const c = this.client;
+    if (c === undefined || c.destroyed) return;
+    if (!c.write(bytes)) {
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          c.off('drain', done);
+          c.off('close', done);
+          resolve();
+        };
+        c.on('drain', done);
+        c.on('close', done);
+      });
+    }
+  }
+
+  async open(): Promise<void> {
+    const server = createServer({ noDelay: true });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new SerialSetupError(`serial ${this.index}: cannot listen on tcp:${this.host}:${this.port}: ${err.code ?? err.message}`)),
+      );
+      server.listen(this.port, this.host, () => resolve());
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.port;
+    this.log(`ngkvm: serial ${this.index}: waiting for a connection on tcp:${this.host}:${port}`);
+    const first = new Promise<void>((resolve) => {
+      server.on('connection', (socket) => {
+        if (this.client !== undefined && !this.client.destroyed) {
+          socket.end('ngkvm: this serial port already has a client\r\n');
+          return;
+        }
+        this.client = socket;
+        socket.on('data', (buf: Buffer) => this.feeder.push(new Uint8Array(buf)));
+        socket.on('error', () => socket.destroy());
+        socket.on('close', () => {
+          if (this.client === socket) this.client = undefined;
+        });
+        resolve();
+      });
+    });
+    this.pump.start();
+    if (this.wait) await first;
+  }
+
+  async close(): Promise<void> {
+    this.feeder.close();
+    await this.pump.stop();
+    this.client?.end();
+    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+  }
+}
+
+function writeWithBackpressure(sink: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> | void {
+  if (!sink.write(bytes)) return new Promise<void>((resolve) => sink.once('drain', resolve));
+}
+
+/** The host ports for a machine's serial specs (`none` entries are not ports). */
+export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: PortHost): HostPort[] {
+  const ports: HostPort[] = [];
+  for (const spec of specs) {
+    const index = ports.length;
+    switch (spec.kind) {
+      case 'none':
+        break;
+      case 'null':
+        ports.push({ rings: null, open: () => Promise.resolve(), close: () => Promise.resolve() });
+        break;
+      case 'stdio':
+        ports.push(new StdioPort(io, host));
+        break;
+      case 'file':
+        ports.push(new FilePort(spec.path));
+        break;
+      case 'tcp':
+        ports.push(new TcpPort(index, spec.host, spec.port, spec.wait, host, (l) => io.stderr.write(l + '\n')));
+        break;
+    }
+  }
+  return ports;
+}
