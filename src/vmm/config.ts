@@ -39,6 +39,8 @@ export type MachineMessage =
   | { readonly type: 'ready'; readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[] }
   /** Wake the machine (REQ_TIMER) at this host monotonic time in ns, or never (Infinity). */
   | { readonly type: 'timer'; readonly deadlineNs: number }
+  /** A diagnostic line (device warnings); worker stderr would only flush when the machine stops. */
+  | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'exit'; readonly code: number; readonly reason: string }
   | { readonly type: 'error'; readonly message: string; readonly userError: boolean };
 

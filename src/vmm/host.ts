@@ -66,6 +66,9 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
           if (pendingBits !== 0) request(pendingBits);
           pendingBits = 0;
           break;
+        case 'log':
+          io.stderr.write(msg.line + '\n');
+          break;
         case 'timer':
           armTimer(msg.deadlineNs);
           break;

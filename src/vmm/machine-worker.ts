@@ -90,6 +90,7 @@ async function main(data: MachineWorkerData): Promise<void> {
     ...(config.append !== undefined ? { append: config.append } : {}),
     serials,
     clock: timers,
+    log: (line) => post({ type: 'log', line }),
   });
   const run = vcpuRunner(hv, board);
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });

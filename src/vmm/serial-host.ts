@@ -175,8 +175,15 @@ class StdioPort implements HostPort {
     this.rings = { out: this.out.descriptor(), in: this.input.descriptor() };
     this.interactive = io.stdin.isTTY === true;
     this.feeder = new InputFeeder(this.input, () => host.inputAvailable(), !this.interactive);
-    this.pump = new OutputPump(this.out, (bytes) => writeWithBackpressure(io.stdout, bytes));
+    this.pump = new OutputPump(this.out, (bytes) => (this.outputClosed ? undefined : writeWithBackpressure(io.stdout, bytes)));
+    // A reader that went away (ngkvm … | head) is not the guest's problem: output is dropped.
+    io.stdout.on('error', this.onOutputError);
   }
+
+  private outputClosed = false;
+  private readonly onOutputError = (): void => {
+    this.outputClosed = true;
+  };
 
   open(): Promise<void> {
     const stdin = this.io.stdin;
@@ -220,6 +227,7 @@ class StdioPort implements HostPort {
     if (this.interactive) stdin.setRawMode(false);
     stdin.pause();
     await this.pump.stop();
+    this.io.stdout.off('error', this.onOutputError);
   }
 }
 

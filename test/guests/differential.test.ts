@@ -1,7 +1,8 @@
 /**
  * The differential suite: every guest program of guests/ runs on QEMU's ppce500 and on
- * ngkvm, for both cores, and the serial outputs must be byte-identical. Each guest also runs
- * once more on the interpreter alone (block translation off), against the same QEMU output.
+ * ngkvm, for both cores, and the serial outputs must be byte-identical. ngkvm runs each guest
+ * twice: with eager block translation (every page translated after its first few instructions,
+ * so these short guests exercise the translator) and on the interpreter alone.
  */
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';

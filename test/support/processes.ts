@@ -93,7 +93,8 @@ export function ngkvmGuest(cpu: string, elf: string, opts: { input?: Buffer; jit
   return ngkvm(['run', '--machine', 'ppce500', '--cpu', cpu, ...smp, '-m', '256M', '--bios', elf, '--serial', 'stdio', '--no-reboot'], {
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     timeoutMs: opts.timeoutMs ?? 120_000,
-    env: opts.jit === false ? { NGKVM_JIT: '0' } : {},
+    // The interpreter alone, or the translator from the first few instructions of each page.
+    env: { NGKVM_JIT: opts.jit === false ? '0' : 'eager' },
   });
 }
 

@@ -21,6 +21,8 @@ export class CodePage {
   /** One bit per instruction slot covered by a decoded block. */
   readonly codeBits = new Uint32Array(32);
   valid = true;
+  /** Instructions the interpreter ran in this page since its region was last translated. */
+  warmth = 0;
 
   constructor(key: number, region: PhysRegion, hostOffset: number, pa: number) {
     this.key = key;

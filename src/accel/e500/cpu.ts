@@ -112,6 +112,8 @@ interface MmioLogEntry {
 export class CpuCounters {
   instructions = 0;
   blocksTranslated = 0;
+  /** Code pages translated to JS functions (again when more of a page got warm). */
+  regionsTranslated = 0;
   interrupts = 0;
   emulationFailures = 0;
   tlbMisses = 0;

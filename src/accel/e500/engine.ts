@@ -21,8 +21,14 @@ import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
 const CHECK_INTERVAL = 4096;
 /** Upper bound on block length, so a long straight run still reaches the checks. */
 const MAX_BLOCK_INSNS = 256;
-/** Interpreted executions after which a block's page region is translated to JS. */
-const JIT_THRESHOLD = 32;
+/**
+ * Interpreted instructions in one code page after which the page's warm blocks are translated
+ * to one JS function (and again after as many more). Translation and V8's own warm-up of the
+ * new function cost about as much as interpreting this many instructions, so code that runs
+ * only a few times (most of a firmware's boot) stays interpreted.
+ */
+const JIT_WORK = 500_000;
+const EAGER_JIT_WORK = 64;
 /** Executions that make a block part of its page's region when the region is (re)translated. */
 const REGION_MIN = 4;
 
@@ -41,6 +47,11 @@ export class Engine {
 
   /** Block translation on; NGKVM_JIT=0 in the environment runs the interpreter only. */
   jit = process.env['NGKVM_JIT'] !== '0';
+  /**
+   * Interpreted instructions per page before translation. NGKVM_JIT=eager translates almost at
+   * once, so that short test guests exercise the translator as much as the interpreter.
+   */
+  jitWork = process.env['NGKVM_JIT'] === 'eager' ? EAGER_JIT_WORK : JIT_WORK;
 
   constructor(cpu: Cpu, decoder: Decoder, control: Int32Array) {
     this.cpu = cpu;
@@ -225,6 +236,8 @@ export class Engine {
    * them at it. Called again when another block of the page gets hot.
    */
   private translateRegion(page: CodePage): void {
+    page.warmth = 0;
+    this.cpu.counters.regionsTranslated++;
     const blocks: RegionBlock[] = [];
     page.blocks.forEach((b, slot) => {
       if (b !== undefined && b.execCount >= REGION_MIN) {
@@ -245,26 +258,43 @@ export class Engine {
   private execute(limit: number): Exit | null {
     const c = this.cpu;
     let remaining = limit;
-    let budget = Math.min(CHECK_INTERVAL, remaining);
     for (;;) {
       if (c.irqReady) {
         const proxy = c.deliverPending();
         if (proxy !== null) return proxy;
         if (c.checkstop) return this.checkstop();
       }
-      if (c.debugStepping) {
-        const exit = this.stepWithDebugChecks();
-        if (exit !== null) return exit;
-        if (c.halted) return null;
-        if (--budget <= 0) {
-          remaining -= Math.min(CHECK_INTERVAL, remaining);
-          const p = this.periodic();
-          if (p !== null) return p;
-          if (remaining <= 0) return null;
-          budget = Math.min(CHECK_INTERVAL, remaining);
-        }
-        continue;
+      const budget = Math.min(CHECK_INTERVAL, remaining);
+      const done = c.debugStepping ? this.stepWithDebug(budget) : this.runBlocks(budget);
+      const exit = this.blockExit;
+      if (exit !== null) {
+        this.blockExit = null;
+        return exit;
       }
+      if (c.halted) return null;
+      remaining -= done;
+      if (done >= budget) {
+        const p = this.periodic();
+        if (p !== null) return p;
+        if (remaining <= 0) return null;
+      }
+    }
+  }
+
+  /** Set by runBlocks/stepWithDebug when a block ended in an exit for the caller. */
+  private blockExit: Exit | null = null;
+
+  /**
+   * The dispatch loop: runs blocks until about `budget` instructions are done, a block ends
+   * in an exit (left in `blockExit`), the vCPU halts or an interrupt becomes deliverable.
+   * Returns the instructions used. Kept apart from `execute` so that V8 re-enters (and, after
+   * a deoptimisation, re-optimises) it every few thousand instructions instead of relying on
+   * on-stack replacement of one endless loop.
+   */
+  private runBlocks(budget: number): number {
+    const c = this.cpu;
+    let left = budget;
+    do {
       const pc = c.pc;
       let k = 0;
       let block: Block | undefined;
@@ -278,10 +308,10 @@ export class Engine {
         c.npc = (pc + block.byteLength) >>> 0;
         const compiled = block.compiled;
         if (compiled !== null) {
-          const done = compiled(c, budget);
+          const done = compiled(c, left);
           c.pc = c.npc;
           c.counters.instructions += done;
-          budget -= done;
+          left -= done;
         } else {
           const insns = block.insns;
           const n = insns.length;
@@ -291,8 +321,9 @@ export class Engine {
           }
           c.pc = c.npc;
           c.counters.instructions += n;
-          budget -= n;
-          if (++block.execCount === JIT_THRESHOLD && this.jit) this.translateRegion(page);
+          left -= n;
+          block.execCount++;
+          if ((page.warmth += n) >= this.jitWork && this.jit) this.translateRegion(page);
         }
       } catch (e) {
         if (e !== BLOCK_EXIT) throw e;
@@ -303,19 +334,30 @@ export class Engine {
           k = c.jitDone;
         }
         c.counters.instructions += k;
-        budget -= k + 1;
+        left -= k + 1;
         const exit = this.blockExited(cia);
-        if (exit !== null) return exit;
+        if (exit !== null) {
+          this.blockExit = exit;
+          break;
+        }
       }
-      if (c.halted) return null;
-      if (budget <= 0) {
-        remaining -= Math.min(CHECK_INTERVAL, remaining) - budget;
-        const exit = this.periodic();
-        if (exit !== null) return exit;
-        if (remaining <= 0) return null;
-        budget = Math.min(CHECK_INTERVAL, remaining);
+    } while (left > 0 && !c.halted && !c.irqReady && !c.debugStepping);
+    return budget - left;
+  }
+
+  /** Single-steps with debug checks (debug events enabled), like runBlocks otherwise. */
+  private stepWithDebug(budget: number): number {
+    const c = this.cpu;
+    let n = 0;
+    do {
+      const exit = this.stepWithDebugChecks();
+      n++;
+      if (exit !== null) {
+        this.blockExit = exit;
+        break;
       }
-    }
+    } while (n < budget && !c.halted && !c.irqReady && c.debugStepping);
+    return n;
   }
 
   /**

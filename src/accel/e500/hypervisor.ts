@@ -302,13 +302,12 @@ export class E500Vm implements Vm {
         const before = v.cpu.counters.instructions;
         const exit = v.runSlice(SLICE - this.sliceUsed);
         this.sliceUsed += v.cpu.counters.instructions - before;
-        if (exit !== null) {
-          // The vCPU that exited continues first next time (its instruction may be pending).
-          this.rrNext = this.sliceUsed >= SLICE ? (idx + 1) % vs.length : idx;
-          return { vcpu: v, exit };
-        }
-        this.rrNext = (idx + 1) % vs.length;
-        this.sliceUsed = SLICE;
+        const sliceOver = this.sliceUsed >= SLICE;
+        if (sliceOver) this.sliceUsed = 0;
+        // A vCPU that exits mid-slice continues first next time (its instruction may be pending).
+        this.rrNext = sliceOver || exit === null ? (idx + 1) % vs.length : idx;
+        if (exit !== null) return { vcpu: v, exit };
+        if (!sliceOver) this.sliceUsed = 0;
       }
       if (ran) continue;
       if (Atomics.exchange(this.controlWords, CONTROL_KICK, 0) !== 0) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
@@ -444,6 +443,7 @@ class E500Vcpu implements Vcpu {
       ...this.exitCounts,
       instructions: k.instructions,
       'blocks-translated': k.blocksTranslated,
+      'regions-translated': k.regionsTranslated,
       interrupts: k.interrupts,
       'emulation-failure': k.emulationFailures,
       'tlb-miss': k.tlbMisses,
