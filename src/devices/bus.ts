@@ -3,8 +3,14 @@
  *
  * Devices see register accesses as (offset, size, value) with the value in the byte order
  * the device declares; the bus converts from and to the bytes of the exit. Accesses wider
- * than a device accepts are split, as a real bus would. Unassigned addresses read as zero and
- * ignore writes (what QEMU's ppce500 does), with a rate-limited log line.
+ * than a device accepts are split, as a real bus would. Windows onto another bus (bridges)
+ * get the access bytes untouched, so byte order survives any number of hops. Unassigned
+ * addresses read as zero and ignore writes (what QEMU's ppce500 does), with a rate-limited
+ * log line.
+ *
+ * Device mappings must not overlap: two devices at one address is a wiring bug. Underlays
+ * are for ranges the guest programs (PCI windows, BARs): they may overlap anything, and
+ * device mappings always win over them, as QEMU's lower-priority regions do.
  */
 import type { MmioExit } from '../api/exit.js';
 
@@ -18,10 +24,30 @@ export interface MmioDevice {
   write(offset: number, size: number, value: number): void;
 }
 
+/** A window onto another address space: receives the access bytes as the guest issued them. */
+export interface MmioWindow {
+  readonly name: string;
+  access(offset: number, isWrite: boolean, data: Uint8Array): void;
+}
+
+export type MmioTarget = MmioDevice | MmioWindow;
+
 interface Mapping {
   readonly base: number;
   readonly size: number;
-  readonly device: MmioDevice;
+  readonly device: MmioTarget;
+}
+
+interface Underlay extends Mapping {
+  readonly priority: number;
+}
+
+export interface AccessOptions {
+  /**
+   * Whether underlays take part. An alias of a block of devices (e.g. the CCSR seen from
+   * PCI) sees only those devices; letting it reach windows could loop back into itself.
+   */
+  readonly underlays?: boolean;
 }
 
 export type Logger = (line: string) => void;
@@ -53,6 +79,8 @@ export class RateLimitedLog {
 
 export class MmioBus {
   private mappings: Mapping[] = [];
+  /** Highest priority first; among equals the most recently mapped first. */
+  private underlays: Underlay[] = [];
   private readonly unassigned: RateLimitedLog;
   /** When set, unassigned accesses are reported (like QEMU's -d guest_errors). */
   logUnassigned = false;
@@ -61,7 +89,8 @@ export class MmioBus {
     this.unassigned = new RateLimitedLog(log);
   }
 
-  map(base: number, size: number, device: MmioDevice): void {
+  map(base: number, size: number, device: MmioTarget): void {
+    checkRange(base, size, device);
     for (const m of this.mappings) {
       if (base < m.base + m.size && m.base < base + size) {
         throw new Error(`MMIO range of ${device.name} at 0x${base.toString(16)} overlaps ${m.device.name}`);
@@ -71,40 +100,69 @@ export class MmioBus {
     this.mappings.sort((a, b) => a.base - b.base);
   }
 
-  unmap(device: MmioDevice): void {
-    this.mappings = this.mappings.filter((m) => m.device !== device);
+  /**
+   * Maps a guest-programmed range below every device mapping. Underlays may overlap each
+   * other; the one with the higher priority answers, and among equal priorities the most
+   * recently mapped one.
+   */
+  mapUnderlay(base: number, size: number, target: MmioTarget, priority = 0): void {
+    checkRange(base, size, target);
+    const at = this.underlays.findIndex((u) => u.priority <= priority);
+    this.underlays.splice(at < 0 ? this.underlays.length : at, 0, { base, size, device: target, priority });
   }
 
-  find(addr: number): Mapping | undefined {
+  /** Removes every mapping and underlay of `device` (by identity). */
+  unmap(device: MmioTarget): void {
+    this.mappings = this.mappings.filter((m) => m.device !== device);
+    this.underlays = this.underlays.filter((m) => m.device !== device);
+  }
+
+  find(addr: number, options?: AccessOptions): Mapping | undefined {
     for (const m of this.mappings) if (addr >= m.base && addr < m.base + m.size) return m;
+    if (options?.underlays === false) return undefined;
+    for (const m of this.underlays) if (addr >= m.base && addr < m.base + m.size) return m;
     return undefined;
   }
 
   /** Completes an MMIO exit: performs the write, or fills `data` for a read. */
   handle(exit: MmioExit): void {
-    const addr = exit.addr as number;
-    const m = this.find(addr);
-    if (m === undefined || addr + exit.size > m.base + m.size) {
-      if (!exit.isWrite) exit.data.fill(0);
+    this.access(exit.addr as number, exit.isWrite, exit.data);
+  }
+
+  /** Performs an access of `data.length` bytes: writes them, or fills them for a read. */
+  access(addr: number, isWrite: boolean, data: Uint8Array, options?: AccessOptions): void {
+    const m = this.find(addr, options);
+    if (m === undefined || addr + data.length > m.base + m.size) {
+      if (!isWrite) data.fill(0);
       if (this.logUnassigned) {
         this.unassigned.log(
-          `ngkvm: unassigned ${exit.isWrite ? 'write to' : 'read from'} guest-physical 0x${addr.toString(16)} (${exit.size} bytes)`,
+          `ngkvm: unassigned ${isWrite ? 'write to' : 'read from'} guest-physical 0x${addr.toString(16)} (${data.length} bytes)`,
         );
       }
       return;
     }
     const dev = m.device;
+    if ('access' in dev) {
+      dev.access(addr - m.base, isWrite, data);
+      return;
+    }
     const max = dev.maxAccessSize ?? 4;
-    const step = Math.min(exit.size, max);
+    const step = Math.min(data.length, max);
     const little = dev.endian === 'little';
-    for (let pos = 0; pos < exit.size; pos += step) {
+    for (let pos = 0; pos < data.length; pos += step) {
       const offset = addr - m.base + pos;
-      if (exit.isWrite) {
-        dev.write(offset, step, bytesToValue(exit.data, pos, step, little));
+      if (isWrite) {
+        dev.write(offset, step, bytesToValue(data, pos, step, little));
       } else {
-        valueToBytes(dev.read(offset, step), exit.data, pos, step, little);
+        valueToBytes(dev.read(offset, step), data, pos, step, little);
       }
     }
+  }
+}
+
+function checkRange(base: number, size: number, target: MmioTarget): void {
+  if (!Number.isSafeInteger(base) || base < 0 || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(base + size)) {
+    throw new RangeError(`MMIO range of ${target.name}: base 0x${base.toString(16)} size 0x${size.toString(16)} is not a valid range`);
   }
 }
 

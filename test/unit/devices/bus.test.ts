@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MmioExit } from '../../../src/api/exit.js';
 import type { GuestPhysAddr } from '../../../src/api/memory.js';
-import { MmioBus, type MmioDevice } from '../../../src/devices/bus.js';
+import { MmioBus, type MmioDevice, type MmioWindow } from '../../../src/devices/bus.js';
 import { Mpc8544Guts } from '../../../src/devices/mpc8544-guts.js';
 
 const exit = (addr: number, size: number, isWrite: boolean, data: number[] = new Array(size).fill(0)): MmioExit => ({
@@ -48,4 +48,47 @@ test('GUTS: PVR/SVR mirrors, RSTCR reset request, 32-bit accesses only', () => {
   assert.equal(resets, 0);
   g.write(0xb0, 4, 2);
   assert.equal(resets, 1);
+});
+
+test('underlays: devices win, higher priority wins, ties go to the latest, unmap by identity', () => {
+  const bus = new MmioBus(() => {});
+  const dev = (name: string, v: number): MmioDevice => ({ name, endian: 'big', read: () => v, write: () => {} });
+  const read = (addr: number, options?: { underlays: boolean }) => {
+    const d = new Uint8Array(1);
+    bus.access(addr, false, d, options);
+    return d[0];
+  };
+  const a = dev('a', 1);
+  const b = dev('b', 2);
+  const c = dev('c', 3);
+  bus.map(0x1000, 0x10, a);
+  bus.mapUnderlay(0x0, 0x2000, b, 1);
+  assert.equal(read(0x1004), 1, 'a device mapping wins over an underlay');
+  assert.equal(read(0x1804), 2);
+  bus.mapUnderlay(0x1800, 0x10, c, 0);
+  assert.equal(read(0x1804), 2, 'lower priority stays below');
+  bus.mapUnderlay(0x1800, 0x10, dev('d', 4), 1);
+  assert.equal(read(0x1804), 4, 'the latest of equal priority answers');
+  assert.equal(read(0x1804, { underlays: false }), 0, 'underlays can be left out');
+  bus.unmap(b);
+  assert.equal(read(0x0), 0);
+  assert.throws(() => bus.mapUnderlay(0, 0, c), /not a valid range/);
+});
+
+test('a window receives the access bytes untouched', () => {
+  const bus = new MmioBus(() => {});
+  const seen: string[] = [];
+  const win: MmioWindow = {
+    name: 'w',
+    access: (off, isWrite, data) => {
+      seen.push(`${off}:${isWrite}:${[...data].join(',')}`);
+      if (!isWrite) data.set([9, 8, 7, 6, 5, 4, 3, 2].slice(0, data.length));
+    },
+  };
+  bus.map(0x100, 0x100, win);
+  bus.handle(exit(0x108, 8, true, [1, 2, 3, 4, 5, 6, 7, 8]));
+  const r = exit(0x110, 2, false);
+  bus.handle(r);
+  assert.deepEqual(seen, ['8:true:1,2,3,4,5,6,7,8', '16:false:0,0']);
+  assert.deepEqual([...r.data], [9, 8]);
 });
