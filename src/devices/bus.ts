@@ -27,10 +27,14 @@ export interface MmioDevice {
 /** A window onto another address space: receives the access bytes as the guest issued them. */
 export interface MmioWindow {
   readonly name: string;
+  /** Tells windows from devices: a device model may well have an `access` method of its own. */
+  readonly kind: 'window';
   access(offset: number, isWrite: boolean, data: Uint8Array): void;
 }
 
 export type MmioTarget = MmioDevice | MmioWindow;
+
+const isWindow = (t: MmioTarget): t is MmioWindow => (t as Partial<MmioWindow>).kind === 'window';
 
 interface Mapping {
   readonly base: number;
@@ -142,7 +146,7 @@ export class MmioBus {
       return;
     }
     const dev = m.device;
-    if ('access' in dev) {
+    if (isWindow(dev)) {
       dev.access(addr - m.base, isWrite, data);
       return;
     }

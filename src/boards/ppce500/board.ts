@@ -18,7 +18,8 @@ import { REG_ARCH_PPC, regId, type RegisterId } from '../../api/registers.js';
 import { MmioBus, type Logger } from '../../devices/bus.js';
 import type { DeviceClock } from '../../devices/clock.js';
 import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
-import { OpenPic } from '../../devices/openpic.js';
+import { OpenPic } from '../../devices/mpic/openpic.js';
+import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import { BoardError } from '../errors.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
@@ -33,6 +34,7 @@ export const UART1_OFFSET = 0x4600;
 export const GUTS_OFFSET = 0xe_0000;
 export const MPIC_OFFSET = 0x4_0000;
 export const MPIC_SIZE = 0x4_0000;
+export const PCI_HOST_OFFSET = 0x8000;
 /** MPIC source of the UARTs (both share it, as on QEMU's board). */
 export const UART_IRQ = 42;
 /** QEMU rounds RAM down to this granule. */
@@ -88,6 +90,7 @@ export class Ppce500Board {
   readonly bus: MmioBus;
   readonly uarts: readonly Uart16550[];
   readonly mpic: OpenPic;
+  readonly pciHost: FslPciHost;
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -135,8 +138,10 @@ export class Ppce500Board {
       setCint: (cpu, level) => vcpus[cpu]?.setInterruptLine('critical', level),
       // In proxy mode the cores take the vector from SPR EPR, acknowledged at delivery.
       setProxyMode: (on) => vcpus.forEach((v) => v.enableCap('ppc-epr', [on ? 1 : 0])),
-    });
+    }, { ...(config.clock !== undefined ? { clock: config.clock } : {}), log });
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
+    this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, log });
+    this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
     const uarts = config.serials.map((backend, i) => new Uart16550(`uart${i}`, backend));
     this.uarts = uarts;
     uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
@@ -151,6 +156,7 @@ export class Ppce500Board {
         requestReset: () => {
           this.resetRequested = true;
         },
+        log,
       }),
     );
     this.spinTable = new SpinTable(cpuCount, (r) => this.releaseSecondary(r));
@@ -201,6 +207,7 @@ export class Ppce500Board {
   /** System reset as QEMU does it: devices and CPUs reset, images and device tree rewritten. */
   reset(): void {
     this.mpic.reset();
+    this.pciHost.reset();
     for (const u of this.uarts) u.reset();
     this.spinTable.reset();
     for (const v of this.vcpus) v.reset();
@@ -269,7 +276,8 @@ export class Ppce500Board {
       if (seg.paddr + seg.memsz > this.ramSize) {
         throw new BoardError(
           'ERR_IMAGE_PLACEMENT',
-          `${payloadName}: segment at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) does not fit in ${this.ramSize / MiB} MiB of RAM`,
+          `${payloadName}: segment at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) is outside the ${this.ramSize / MiB} MiB of RAM; ` +
+            `QEMU's ppce500 loads firmware into RAM${seg.paddr >= this.ramSize && seg.paddr >= 0xf000_0000 ? ' (an image linked for flash at the top of the address space is firmware for another board)' : ', so a larger -m may help'}`,
         );
       }
     }

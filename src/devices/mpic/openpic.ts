@@ -165,7 +165,7 @@ export class OpenPic implements MmioDevice {
   }
 
   private report(line: string): void {
-    this.log?.log(`mpic: ${line}`);
+    this.log?.log(`ngkvm: mpic: ${line}`);
   }
 
   private validCpu(cpu: number): boolean {
@@ -289,7 +289,7 @@ export class OpenPic implements MmioDevice {
     const startsCounting = (timer.tbcr & TBCR_CI) !== 0 && (v & TBCR_CI) === 0 && (v & ~TBCR_CI) !== 0;
     if (startsCounting && this.clock === undefined && !this.warnedNoClock) {
       this.warnedNoClock = true;
-      this.log?.log(`mpic: global timer ${t} started, but this MPIC was built without a DeviceClock: the timers do not count`);
+      this.log?.log(`ngkvm: mpic: global timer ${t} started, but this MPIC was built without a DeviceClock: the timers do not count`);
     }
     timer.writeBase(v, this.now(), this.clock !== undefined);
   }

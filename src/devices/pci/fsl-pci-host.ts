@@ -65,6 +65,7 @@ export interface FslPciHostConfig {
 /** A CPU-side view of PCI bus space. */
 class OutboundWindow implements MmioWindow {
   readonly name: string;
+  readonly kind = 'window';
   readonly regs = new Uint32Array(5);
   private readonly pci: PciBus;
 
@@ -106,6 +107,7 @@ export class FslPciHost implements MmioDevice {
     this.pci = new PciBus(config.log);
     this.outbound = OUTBOUND_BLOCKS.map((_, i) => new OutboundWindow(`pci-outbound-${i + 1}`, this.pci));
     const ccsrAlias: MmioWindow = {
+      kind: 'window',
       name: 'pci-ccsr-alias',
       access: (offset, isWrite, data) => cpu.access(ccsrBase + offset, isWrite, data, { underlays: false }),
     };

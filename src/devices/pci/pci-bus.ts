@@ -184,7 +184,7 @@ export class PciBus {
     this.io = new MmioBus(log);
     const io = this.io;
     // Below every memory BAR: a memory BAR placed over the I/O range hides the ports.
-    this.memory.mapUnderlay(0, PCI_IO_SPACE_SIZE, { name: 'pci-io', access: (o, w, d) => io.access(o, w, d) }, 0);
+    this.memory.mapUnderlay(0, PCI_IO_SPACE_SIZE, { name: 'pci-io', kind: 'window', access: (o, w, d) => io.access(o, w, d) }, 0);
   }
 
   attach(slot: number, fn: number, dev: PciFunction): void {

@@ -80,6 +80,7 @@ test('a window receives the access bytes untouched', () => {
   const seen: string[] = [];
   const win: MmioWindow = {
     name: 'w',
+    kind: 'window',
     access: (off, isWrite, data) => {
       seen.push(`${off}:${isWrite}:${[...data].join(',')}`);
       if (!isWrite) data.set([9, 8, 7, 6, 5, 4, 3, 2].slice(0, data.length));
@@ -91,4 +92,21 @@ test('a window receives the access bytes untouched', () => {
   bus.handle(r);
   assert.deepEqual(seen, ['8:true:1,2,3,4,5,6,7,8', '16:false:0,0']);
   assert.deepEqual([...r.data], [9, 8]);
+});
+
+test('a device with an access method of its own is still a device, not a window', () => {
+  const bus = new MmioBus(() => {});
+  const dev = {
+    name: 'd',
+    endian: 'big' as const,
+    read: (off: number) => 0x11223344 + off,
+    write: () => {},
+    access: () => {
+      throw new Error('the bus must not call a device method named access');
+    },
+  };
+  bus.map(0x100, 0x100, dev);
+  const r = exit(0x104, 4, false);
+  bus.handle(r);
+  assert.deepEqual([...r.data], [0x11, 0x22, 0x33, 0x48]);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MmioBus, type MmioTarget } from '../../../src/devices/bus.js';
-import { OpenPic } from '../../../src/devices/openpic.js';
+import { OpenPic } from '../../../src/devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../../src/devices/pci/fsl-pci-host.js';
 
 const CCSR = 0xf_e000_0000;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OpenPic } from '../../../src/devices/openpic.js';
+import { OpenPic } from '../../../src/devices/mpic/openpic.js';
 import { TimerQueue } from '../../../src/devices/clock.js';
 
 const TCCR = (t: number) => 0x1100 + 0x40 * t;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OpenPic } from '../../../src/devices/openpic.js';
+import { OpenPic } from '../../../src/devices/mpic/openpic.js';
 import { TimerQueue } from '../../../src/devices/clock.js';
 
 function mpic(cpus = 1, { withClock = true } = {}) {
@@ -191,7 +191,7 @@ test('writes to offsets that are not modelled change nothing and are logged, rat
   assert.deepEqual(after, before);
   assert.deepEqual(int, [false, false]);
   assert.ok(logs.length >= 1, 'reported');
-  assert.match(logs[0]!, /^mpic: write to 0x10 ignored/);
+  assert.match(logs[0]!, /^ngkvm: mpic: write to 0x10 ignored/);
   assert.ok(logs.length < 1000, 'rate-limited');
 });
 

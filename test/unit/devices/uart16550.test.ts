@@ -60,3 +60,32 @@ test('loopback: written bytes come back and modem inputs follow the outputs', ()
   assert.equal(u.read(0), 0x5a);
   assert.equal(u.read(6) & 0x30, 0x30, 'CTS and DSR follow RTS and DTR');
 });
+
+test('a receive FIFO reset gives unread input back: typed-ahead bytes survive firmware init', () => {
+  const { u, input } = uart([0x61, 0x62, 0x63]);
+  u.write(2, 1, 0x07); // FIFO on: takes a, b, c
+  assert.equal(input.length, 0);
+  assert.equal(u.read(0), 0x61, 'the guest reads one byte');
+  u.write(2, 1, 0x07); // firmware resets the FIFOs again
+  const got: number[] = [];
+  while (u.read(5) & 1) got.push(u.read(0));
+  assert.deepEqual(got, [0x62, 0x63], 'the unread bytes come back, in order, and the read one does not');
+  input.push(0x64);
+  u.reset();
+  u.write(2, 1, 0x01);
+  assert.equal(u.read(0), 0x64, 'a device reset keeps queued input too');
+});
+
+test('interrupt-driven receive: RDA interrupt at the trigger level, cleared by reading below it', () => {
+  const { u, irqs } = uart([1, 2, 3, 4, 5]);
+  u.write(1, 1, 0x01); // IER: received data available
+  u.write(2, 1, 0x41); // FIFO on, trigger level 4
+  assert.equal(u.read(2) & 0x0f, 0x04, 'IIR: received data available');
+  assert.equal(irqs.at(-1), true);
+  u.read(0);
+  u.read(0);
+  assert.equal(u.read(2) & 0x0f, 0x0c, 'below the trigger level with data waiting: character timeout');
+  while (u.read(5) & 1) u.read(0);
+  assert.equal(u.read(2) & 0x0f, 0x01, 'nothing pending');
+  assert.equal(irqs.at(-1), false);
+});

@@ -50,6 +50,24 @@ for (const [what, args, msg] of usageCases) {
 const runCases: [string, () => string[], RegExp][] = [
   ['missing firmware file', () => ['run', '--bios', '/nonexistent/u-boot.elf', '--serial', 'null'], /cannot read firmware "\/nonexistent\/u-boot.elf": no such file/],
   ['firmware for another architecture', () => ['run', '--bios', process.execPath, '--serial', 'null'], /ppce500 needs a 32-bit PowerPC image/],
+  ['firmware path is a directory', () => ['run', '--bios', tmpdir(), '--serial', 'null'], /cannot read firmware ".*": is a directory/],
+  [
+    'firmware linked for another board (flash at the top of the address space)',
+    () => {
+      const elf = new Uint8Array(readFileSync(guest));
+      const v = new DataView(elf.buffer);
+      const phoff = v.getUint32(28);
+      for (let i = 0; i < v.getUint16(44); i++) {
+        const p = phoff + i * v.getUint16(42);
+        v.setUint32(p + 12, 0xfff8_0000 + i * 0x1000);
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'ngkvm-cli-'));
+      const f = join(dir, 'flash.elf');
+      writeFileSync(f, elf);
+      return ['run', '--bios', f, '--serial', 'null'];
+    },
+    /segment at 0xfff80000 .* is outside the 128 MiB of RAM; .*firmware for another board/,
+  ],
   [
     'not an ELF file',
     () => {
@@ -167,4 +185,14 @@ test('--smp 2 starts the second CPU only through the spin table', async () => {
   const r = await ngkvm(['run', '--smp', '2', '--bios', join(GUEST_BUILD, 'e500v2', 'smp_spin.elf'), '-m', '256M', '--no-reboot'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.toString(), /still spinning after the high word: yes\nCPU 1 started: r3 00c0ffee/);
+});
+
+test('garbage in device registers: the guest carries on and each device logs a rate-limited line', async () => {
+  const r = await ngkvm(['run', '--bios', join(GUEST_BUILD, 'e500v2', 'garbage.elf'), '-m', '256M', '--no-reboot'], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.toString(), /frr same, guts pvr same\n(.*\n){5}survived\n$/);
+  const lines = r.stderr.trim().split('\n');
+  for (const dev of ['fsl-pci-host', 'mpic', 'guts']) assert.ok(lines.some((l) => l.startsWith(`ngkvm: ${dev}: `)), `a line from ${dev} in:\n${r.stderr}`);
+  assert.ok(lines.length <= 12, `thousands of bad accesses give a handful of lines, not ${lines.length}`);
+  noStack(r.stderr);
 });
