@@ -13,19 +13,26 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 
-/** Debian packages per task, with a command that proves each is present. */
+/** Where Debian's u-boot-qemu puts the firmware for QEMU's ppce500 (what `npm start` boots). */
+export const UBOOT_PPCE500 = '/usr/lib/u-boot/qemu-ppce500/uboot.elf';
+
+/** Debian packages per task, with a command (or a file) that proves each is present. */
 const PACKAGES = {
-  'gcc-powerpc-linux-gnu': 'powerpc-linux-gnu-gcc',
-  'binutils-powerpc-linux-gnu': 'powerpc-linux-gnu-objdump',
-  make: 'make',
-  'qemu-system-ppc': 'qemu-system-ppc',
-  'device-tree-compiler': 'dtc',
+  'gcc-powerpc-linux-gnu': { command: 'powerpc-linux-gnu-gcc' },
+  'binutils-powerpc-linux-gnu': { command: 'powerpc-linux-gnu-objdump' },
+  make: { command: 'make' },
+  'qemu-system-ppc': { command: 'qemu-system-ppc' },
+  'device-tree-compiler': { command: 'dtc' },
+  'u-boot-qemu': { file: UBOOT_PPCE500 },
 };
+const GUEST_TOOLS = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'];
 const NEEDS = {
-  start: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'],
-  test: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make', 'qemu-system-ppc', 'device-tree-compiler'],
-  bench: ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make', 'qemu-system-ppc'],
+  start: ['u-boot-qemu'],
+  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu'],
+  bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
 };
+/** Guest programs built per task. */
+const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe'], bench: ['guests'] };
 
 function log(msg) {
   process.stderr.write(`setup: ${msg}\n`);
@@ -53,17 +60,24 @@ function ensureNpmDependencies() {
   if (!run('npm', args).ok) fail('npm could not install the dependencies (see above)');
 }
 
+const present = (p) => (PACKAGES[p].file !== undefined ? existsSync(PACKAGES[p].file) : have(PACKAGES[p].command));
+
 function ensureDebianPackages(names) {
-  const missing = names.filter((p) => !have(PACKAGES[p]));
+  const missing = names.filter((p) => !present(p));
   if (missing.length === 0) return;
   const isDebian = existsSync('/etc/debian_version') && have('apt-get');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isDebian) {
-    fail(`missing tools from these Debian packages: ${missing.join(' ')}. This machine has no apt-get; install the equivalent packages with your system's package manager and run again.`);
+    fail(
+      `missing Debian packages: ${missing.join(' ')}, and this machine has no apt-get. Install the equivalent packages with your system's package manager and run again` +
+        (missing.includes('u-boot-qemu')
+          ? `; for the firmware, take uboot.elf from Debian's u-boot-qemu package (https://packages.debian.org/bookworm/u-boot-qemu, path ${UBOOT_PPCE500}) or build U-Boot with qemu-ppce500_defconfig, and run: node bin/ngkvm.js run -m 256M --bios PATH/TO/u-boot --serial stdio`
+          : '.'),
+    );
   }
   const sudo = isRoot ? [] : have('sudo') ? ['sudo'] : null;
   if (sudo === null) {
-    fail(`missing Debian packages: ${missing.join(' ')}. Install them as root: apt-get install ${missing.join(' ')}`);
+    fail(`missing Debian packages: ${missing.join(' ')}, and installing them needs root (no sudo here). As root, run: apt-get install ${missing.join(' ')}`);
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
@@ -71,8 +85,10 @@ function ensureDebianPackages(names) {
   if (!install().ok) {
     // A fresh machine may have no package lists yet.
     run(sudo[0] ?? 'apt-get', [...(sudo.length ? ['apt-get'] : []), 'update'], { env });
-    if (!install().ok) fail(`apt-get could not install: ${missing.join(' ')}`);
+    if (!install().ok) fail(`apt-get could not install: ${missing.join(' ')} (see above)`);
   }
+  const still = names.filter((p) => !present(p));
+  if (still.length > 0) fail(`apt-get finished but these are still missing: ${still.map((p) => PACKAGES[p].file ?? PACKAGES[p].command).join(', ')}`);
 }
 
 function build() {
@@ -93,5 +109,5 @@ if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test o
 ensureNpmDependencies();
 ensureDebianPackages(NEEDS[purpose]);
 build();
-buildGuests(purpose === 'test' ? ['guests', 'guests/spe'] : ['guests']);
+buildGuests(GUEST_DIRS[purpose]);
 log('ready');

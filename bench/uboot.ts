@@ -1,0 +1,74 @@
+/**
+ * Boot time of Debian's U-Boot for ppce500 (package u-boot-qemu): wall time from process start
+ * to the "Hit any key to stop autoboot" line, and to the `=>` prompt after a key is pressed at
+ * that line, on ngkvm and on QEMU, run one after the other (never concurrently) in this run.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { CLI, median, table } from './harness.js';
+
+const UBOOT = '/usr/lib/u-boot/qemu-ppce500/uboot.elf';
+const RUNS = 5;
+
+interface BootTimes {
+  readonly autobootMs: number;
+  readonly promptMs: number;
+}
+
+/** Spawns a console program, waits for the autoboot line, presses Enter, waits for the prompt. */
+function bootOnce(cmd: string, args: readonly string[]): Promise<BootTimes> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    let text = '';
+    let autobootMs = -1;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} did not reach the U-Boot prompt within 60 s; it printed:\n${text.slice(-500)}`));
+    }, 60_000);
+    child.on('error', reject);
+    child.stdin.on('error', () => {});
+    child.stdout.on('data', (b: Buffer) => {
+      text += b.toString('latin1');
+      if (autobootMs < 0 && text.includes('Hit any key to stop autoboot')) {
+        autobootMs = performance.now() - t0;
+        child.stdin.write('\n');
+      }
+      if (autobootMs >= 0 && /\n=> $/.test(text)) {
+        const promptMs = performance.now() - t0;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve({ autobootMs, promptMs });
+      }
+    });
+  });
+}
+
+async function series(cmd: string, args: readonly string[]): Promise<BootTimes> {
+  const runs: BootTimes[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(cmd, args));
+  return { autobootMs: median(runs.map((r) => r.autobootMs)), promptMs: median(runs.map((r) => r.promptMs)) };
+}
+
+export async function benchUboot(): Promise<void> {
+  if (!existsSync(UBOOT)) {
+    process.stdout.write(`\nU-Boot boot: skipped, ${UBOOT} is missing (apt-get install u-boot-qemu)\n`);
+    return;
+  }
+  const rows: string[][] = [['cpu', 'ngkvm autoboot', 'QEMU autoboot', 'ratio', 'ngkvm prompt', 'QEMU prompt', 'ratio']];
+  for (const cpu of ['e500v2', 'e500mc']) {
+    const ours = await series(process.execPath, [CLI, 'run', '--machine', 'ppce500', '--cpu', cpu, '-m', '256M', '--bios', UBOOT, '--serial', 'stdio']);
+    const qemu = await series('qemu-system-ppc', ['-M', 'ppce500', '-cpu', cpu, '-m', '256', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-net', 'none', '-bios', UBOOT]);
+    rows.push([
+      cpu,
+      `${ours.autobootMs.toFixed(0)} ms`,
+      `${qemu.autobootMs.toFixed(0)} ms`,
+      (ours.autobootMs / qemu.autobootMs).toFixed(2),
+      `${ours.promptMs.toFixed(0)} ms`,
+      `${qemu.promptMs.toFixed(0)} ms`,
+      (ours.promptMs / qemu.promptMs).toFixed(2),
+    ]);
+  }
+  process.stdout.write(`\nU-Boot boot (process start to "Hit any key" and to "=>"), median of ${RUNS} runs; ratio < 1 means ngkvm is faster\n`);
+  process.stdout.write(table(rows) + '\n');
+}
