@@ -233,7 +233,8 @@ export class Engine {
 
   /**
    * Translates the warm blocks of a code page into one region function and points each of
-   * them at it. Called again when another block of the page gets hot.
+   * them at it. Called again each time the page has run JIT_WORK more interpreted instructions
+   * (blocks that were cold at the last translation).
    */
   private translateRegion(page: CodePage): void {
     page.warmth = 0;

@@ -47,25 +47,27 @@ for (const [what, args, msg] of usageCases) {
   });
 }
 
+/** A copy of the test guest with each program header's physical address rewritten. */
+function relocatedGuest(name: string, paddr: (old: number, index: number) => number): string {
+  const elf = new Uint8Array(readFileSync(guest));
+  const v = new DataView(elf.buffer);
+  const phoff = v.getUint32(28);
+  for (let i = 0; i < v.getUint16(44); i++) {
+    const p = phoff + i * v.getUint16(42);
+    v.setUint32(p + 12, paddr(v.getUint32(p + 12), i));
+  }
+  const f = join(mkdtempSync(join(tmpdir(), 'ngkvm-cli-')), name);
+  writeFileSync(f, elf);
+  return f;
+}
+
 const runCases: [string, () => string[], RegExp][] = [
   ['missing firmware file', () => ['run', '--bios', '/nonexistent/u-boot.elf', '--serial', 'null'], /cannot read firmware "\/nonexistent\/u-boot.elf": no such file/],
   ['firmware for another architecture', () => ['run', '--bios', process.execPath, '--serial', 'null'], /ppce500 needs a 32-bit PowerPC image/],
   ['firmware path is a directory', () => ['run', '--bios', tmpdir(), '--serial', 'null'], /cannot read firmware ".*": is a directory/],
   [
     'firmware linked for another board (flash at the top of the address space)',
-    () => {
-      const elf = new Uint8Array(readFileSync(guest));
-      const v = new DataView(elf.buffer);
-      const phoff = v.getUint32(28);
-      for (let i = 0; i < v.getUint16(44); i++) {
-        const p = phoff + i * v.getUint16(42);
-        v.setUint32(p + 12, 0xfff8_0000 + i * 0x1000);
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'ngkvm-cli-'));
-      const f = join(dir, 'flash.elf');
-      writeFileSync(f, elf);
-      return ['run', '--bios', f, '--serial', 'null'];
-    },
+    () => ['run', '--bios', relocatedGuest('flash.elf', (_, i) => 0xfff8_0000 + i * 0x1000), '--serial', 'null'],
     /segment at 0xfff80000 .* is outside the 128 MiB of RAM; .*firmware for another board/,
   ],
   [
@@ -80,20 +82,8 @@ const runCases: [string, () => string[], RegExp][] = [
   ],
   [
     'RAM too small for the device tree',
-    () => {
-      // The same guest moved to 48 MiB: its device tree would have to go above 64 MiB.
-      const elf = new Uint8Array(readFileSync(guest));
-      const v = new DataView(elf.buffer);
-      const phoff = v.getUint32(28);
-      for (let i = 0; i < v.getUint16(44); i++) {
-        const p = phoff + i * v.getUint16(42);
-        v.setUint32(p + 12, v.getUint32(p + 12) + 0x0300_0000);
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'ngkvm-cli-'));
-      const f = join(dir, 'high.elf');
-      writeFileSync(f, elf);
-      return ['run', '-m', '64M', '--bios', f, '--serial', 'null'];
-    },
+    // The same guest moved to 48 MiB: its device tree would have to go above 64 MiB.
+    () => ['run', '-m', '64M', '--bios', relocatedGuest('high.elf', (paddr) => paddr + 0x0300_0000), '--serial', 'null'],
     /not enough memory for the device tree.*use a larger -m/,
   ],
 ];
