@@ -148,7 +148,11 @@ export interface Vcpu {
   setMpState(state: MpState): void;
   /** Opt-in vCPU behaviour (e.g. `ppc-epr` with [1] to enable, [0] to disable); unknown caps are errors. */
   enableCap(cap: string, args?: readonly number[]): void;
-  /** Returns the vCPU to its architected reset state, as right after `createVcpu`. */
+  /**
+   * Returns the vCPU's registers to their architected reset state, as right after
+   * `createVcpu`. A Book E TLB shared with `configTlb` is the VMM's to reset, through the
+   * array (BookeTlbView.invalidateAll, then sync).
+   */
   reset(): void;
   /**
    * Book E only (capability `sw-tlb`): shares the guest TLB with the VMM as an array; the TLB
@@ -161,5 +165,46 @@ export interface Vcpu {
    * `numDirty` is a hint: above a threshold everything cached is dropped at once.
    */
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void;
+  /**
+   * KVM_TRANSLATE: the guest-physical address an effective address maps to in the vCPU's
+   * current state, or in the address space / PID given, without running the guest or raising
+   * a fault. Not allowed while the vCPU runs.
+   */
+  translate(ea: number, options?: TranslateOptions): Translation;
   close(): void;
+}
+
+export interface TranslateOptions {
+  /** Book E address space (MSR[IS]/[DS]); default: MSR[DS] now. */
+  readonly as?: 0 | 1;
+  /** Book E process ID to match (TID 0 always matches); default: the PID registers now. */
+  readonly pid?: number;
+}
+
+/** Result of `Vcpu.translate`. */
+export type Translation =
+  | {
+      readonly kind: 'mapped';
+      /** Guest-physical address of `ea`. */
+      readonly phys: number;
+      /** Size of the page (or TLB entry) that maps it, in bytes. */
+      readonly pageSize: number;
+      /** Book E: access permissions and storage attributes of the entry. */
+      readonly booke: BookeTranslation;
+    }
+  | { readonly kind: 'unmapped' };
+
+export interface BookeTranslation {
+  readonly tlb: 0 | 1;
+  /** Entry index inside its TLB (TLB0: set × ways + way). */
+  readonly index: number;
+  /** Supervisor/user read, write, execute. */
+  readonly sr: boolean;
+  readonly sw: boolean;
+  readonly sx: boolean;
+  readonly ur: boolean;
+  readonly uw: boolean;
+  readonly ux: boolean;
+  /** MAS2[W I M G E]. */
+  readonly wimge: number;
 }

@@ -299,7 +299,7 @@ export class Cpu {
     this.resvValid = false;
     this.fpu.fpr.fill(0);
     this.fpu.fpscr = 0;
-    this.tlb.clear();
+    // The TLB is the VMM's shared array (KVM_CAP_SW_TLB): a reset leaves it to the VMM.
     this.pid0 = 0;
     this.pid1 = this.traits.pidCount >= 2 ? 0 : -1;
     this.pid2 = this.traits.pidCount >= 3 ? 0 : -1;

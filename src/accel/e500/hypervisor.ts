@@ -19,6 +19,8 @@ import type {
   Hypervisor,
   InterruptLine,
   MpState,
+  TranslateOptions,
+  Translation,
   Vcpu,
   VcpuHandle,
   VcpuInit,
@@ -35,13 +37,14 @@ import { Cpu } from './cpu.js';
 import { Engine } from './engine.js';
 import { Decoder } from './insn/decoder.js';
 import { Pending } from './interrupts.js';
-import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily } from './models.js';
+import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily, MSR } from './models.js';
 import { PhysMap, type PhysRegion } from './phys-map.js';
 import { RegisterFile } from './registers.js';
 import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
 
 const MAX_VCPUS = 32;
+const UNMAPPED: Translation = Object.freeze({ kind: 'unmapped' });
 /** Instructions a vCPU runs before the cooperative scheduler moves to the next one. */
 const SLICE = 20_000;
 const PHYS_BITS = 36;
@@ -510,6 +513,41 @@ class E500Vcpu implements Vcpu {
     // Translations are cached per effective page, not per entry; dropping the whole cache is
     // cheaper than finding the pages an overwritten entry used to map.
     this.cpu.flushSoftTlb();
+  }
+
+  translate(ea: number, options: TranslateOptions = {}): Translation {
+    this.live('translate');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; translate between runs`);
+    if (!Number.isInteger(ea) || ea < 0 || ea > 0xffffffff) throw new InvalidArgumentError(`effective address ${String(ea)} is not a 32-bit address`);
+    const c = this.cpu;
+    const as = options.as ?? ((c.msr & MSR.DS) !== 0 ? 1 : 0);
+    if (as !== 0 && as !== 1) throw new InvalidArgumentError(`address space ${String(as)} must be 0 or 1`);
+    const pid = options.pid;
+    if (pid !== undefined && (!Number.isInteger(pid) || pid < 0 || pid >= 1 << c.traits.pidBits)) {
+      throw new InvalidArgumentError(`PID ${String(pid)} is out of range for ${c.model.name} (${c.traits.pidBits} bits)`);
+    }
+    const t = c.tlb;
+    const e = pid === undefined ? t.find(ea, as, c.pid0, c.pid1, c.pid2) : t.find(ea, as, pid, -1, -1);
+    if (e < 0) return UNMAPPED;
+    const size = t.pageBytes(e);
+    const mas3 = t.mas3(e);
+    const isTlb1 = t.isTlb1(e);
+    return {
+      kind: 'mapped',
+      phys: t.pagePhys(e) + (ea - t.pageEffective(e)),
+      pageSize: size,
+      booke: {
+        tlb: isTlb1 ? 1 : 0,
+        index: isTlb1 ? e - t.geometry.tlb0Entries : e,
+        sr: (mas3 & 0x01) !== 0,
+        ur: (mas3 & 0x02) !== 0,
+        sw: (mas3 & 0x04) !== 0,
+        uw: (mas3 & 0x08) !== 0,
+        sx: (mas3 & 0x10) !== 0,
+        ux: (mas3 & 0x20) !== 0,
+        wimge: t.mas2(e) & 0x1f,
+      },
+    };
   }
 
   close(): void {

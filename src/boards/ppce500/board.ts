@@ -5,12 +5,8 @@
  *
  * Built only on the hypervisor API, so it runs on any accelerator providing e500 vCPUs.
  */
-import {
-  BOOKE_TLB_ENTRY_BYTES,
-  MMU_FSL_BOOKE_HV,
-  MMU_FSL_BOOKE_NOHV,
-  writeTlbEntry,
-} from '../../api/booke.js';
+import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
+import { BookeTlbView } from '../../api/booke-tlb-view.js';
 import type { Exit } from '../../api/exit.js';
 import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
 import { gpa, type MemoryBacking } from '../../api/memory.js';
@@ -97,7 +93,8 @@ export class Ppce500Board {
   private readonly family: 'e500v2' | 'e500mc';
   private readonly tlb0Entries = 512;
   private readonly payload: ElfImage;
-  private readonly tlbArrays: ArrayBuffer[] = [];
+  /** Each vCPU's TLB, shared with the accelerator; reset, spin-table release and the monitor use it. */
+  readonly tlbs: BookeTlbView[] = [];
   private readonly spinTable: SpinTable;
   private resetRequested = false;
   /** Where the boot images and device tree were placed (for diagnostics and tests). */
@@ -210,7 +207,12 @@ export class Ppce500Board {
     this.pciHost.reset();
     for (const u of this.uarts) u.reset();
     this.spinTable.reset();
-    for (const v of this.vcpus) v.reset();
+    for (const v of this.vcpus) {
+      v.reset();
+      const tlb = this.tlbs[v.id]!;
+      tlb.invalidateAll();
+      tlb.sync(v);
+    }
     this.loadImages();
     this.holdSecondaries();
   }
@@ -231,14 +233,9 @@ export class Ppce500Board {
     const v = this.vcpus[r.cpu]!;
     const size = BigInt(SPIN_MAP_SIZE);
     const base = r.addr & ~(size - 1n);
-    const view = new DataView(this.tlbArrays[r.cpu]!);
-    writeTlbEntry(view, this.tlb0Entries + 1, {
-      mas8: 0,
-      mas1: (0x80000000 | (8 << 8)) >>> 0,
-      mas2: MAS2_M,
-      mas7_3: (base & 0xf_ffff_f000n) | 0x3fn,
-    });
-    v.dirtyTlb(null, 1);
+    const tlb = this.tlbs[r.cpu]!;
+    tlb.write(1, 1, 0, { mas8: 0, mas1: (0x80000000 | (8 << 8)) >>> 0, mas2: MAS2_M, mas7_3: (base & 0xf_ffff_f000n) | 0x3fn });
+    tlb.sync(v);
     v.setRegisters([
       [REG.pc, r.addr & (size - 1n)],
       [REG.gpr(3), r.r3 & 0xffff_ffffn],
@@ -258,14 +255,14 @@ export class Ppce500Board {
     const n0 = this.tlb0Entries;
     const n1 = this.family === 'e500mc' ? 64 : 16;
     const bytes = (n0 + n1) * BOOKE_TLB_ENTRY_BYTES;
-    const array = new ArrayBuffer(bytes);
-    this.tlbArrays[id] = array;
-    vcpu.configTlb({
+    const config: BookeTlbConfig = {
       mmuType: this.family === 'e500mc' ? MMU_FSL_BOOKE_HV : MMU_FSL_BOOKE_NOHV,
       params: { tlbSizes: [n0, n1, 0, 0], tlbWays: [4, n1, 0, 0] },
-      array,
+      array: new ArrayBuffer(bytes),
       arrayLength: bytes,
-    });
+    };
+    vcpu.configTlb(config);
+    this.tlbs[id] = new BookeTlbView(config);
   }
 
   private loadImages(): { entry: number; dtbAddress: number; mapSize: number } {
@@ -335,13 +332,9 @@ export class Ppce500Board {
     let t = Math.floor(Math.log2(dtbEnd / 1024)) + 1;
     if (t % 2 !== 0) t++;
     const mapSize = 1024 * 2 ** t;
-    writeTlbEntry(new DataView(this.tlbArrays[0]!), this.tlb0Entries, {
-      mas8: 0,
-      mas1: (0x80000000 | ((t / 2) << 8)) >>> 0,
-      mas2: 0,
-      mas7_3: 0x3fn,
-    });
-    vcpu.dirtyTlb(null, 1);
+    const tlb = this.tlbs[0]!;
+    tlb.write(1, 0, 0, { mas8: 0, mas1: (0x80000000 | ((t / 2) << 8)) >>> 0, mas2: 0, mas7_3: 0x3fn });
+    tlb.sync(vcpu);
     const regs: [RegisterId, bigint][] = [
       [REG.pc, BigInt(entry >>> 0)],
       [REG.msr, 0n],
