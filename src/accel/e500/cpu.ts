@@ -181,6 +181,13 @@ export class Cpu {
   readonly wAdd = new Int32Array(STLB_TOTAL);
   readonly xTag = new Int32Array(STLB_TOTAL).fill(-1);
   readonly xPage: (CodePage | undefined)[] = new Array(STLB_TOTAL);
+  /**
+   * The architected TLB entry each cached translation came from, so that when the VMM
+   * changes a few entries of the shared array (dirtyTlb) only their translations are dropped.
+   */
+  readonly rSrc = new Int32Array(STLB_TOTAL);
+  readonly wSrc = new Int32Array(STLB_TOTAL);
+  readonly xSrc = new Int32Array(STLB_TOTAL);
 
   // ---- physical memory ----------------------------------------------------------------
   phys: PhysMap;
@@ -526,6 +533,30 @@ export class Cpu {
     }
   }
 
+  /**
+   * After the VMM changed the TLB entries set in `bitmap` (bit n of byte n/8 = entry n) in the
+   * shared array: drops the cached translations that came from their old contents, and those
+   * of the pages their new contents cover (which they may now take over from another entry).
+   */
+  flushSoftTlbEntries(bitmap: Uint8Array): void {
+    const dirty = (e: number): boolean => (bitmap[e >>> 3]! & (1 << (e & 7))) !== 0;
+    for (let i = 0; i < STLB_TOTAL; i++) {
+      if (this.rTag[i] !== -1 && dirty(this.rSrc[i]!)) this.rTag[i] = -1;
+      if (this.wTag[i] !== -1 && dirty(this.wSrc[i]!)) this.wTag[i] = -1;
+      if (this.xTag[i] !== -1 && dirty(this.xSrc[i]!)) {
+        this.xTag[i] = -1;
+        this.xPage[i] = undefined;
+      }
+    }
+    const t = this.tlb;
+    for (let byte = 0; byte < bitmap.length; byte++) {
+      if (bitmap[byte] === 0) continue;
+      for (let e = byte * 8; e < byte * 8 + 8 && e < t.totalEntries; e++) {
+        if (dirty(e) && (t.mas1(e) & MAS1_V) !== 0) this.flushSoftTlbRange(t.pageEffective(e), t.pageBytes(e));
+      }
+    }
+  }
+
   flushWriteTlb(): void {
     this.wTag.fill(-1);
   }
@@ -563,7 +594,7 @@ export class Cpu {
     const pa = this.tlb.pagePhys(e) + (ea - this.tlb.pageEffective(e));
     const wimge = this.tlb.mas2(e) & 0x1f;
     const littleEndian = (wimge & 1) !== 0;
-    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite);
+    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite, e);
     this.lastLittleEndian = littleEndian;
     this.lastWimge = wimge;
     return pa;
@@ -574,7 +605,7 @@ export class Cpu {
   /** WIMGE attributes of the page of the last `translateData`. */
   lastWimge = 0;
 
-  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
+  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean, entry: number): void {
     const paPage = pa - (pa % 4096);
     const r = this.phys.find(paPage);
     if (r === undefined || r.backing !== this.ramBacking || this.dacActive) return;
@@ -585,10 +616,12 @@ export class Cpu {
     const add = (hostOffset - (ea & 0xfffff000)) | 0;
     if (canRead) {
       this.rTag[i] = pn;
+      this.rSrc[i] = entry;
       this.rAdd[i] = add;
     }
     if (canWrite && !r.readOnly && !this.code.has(r, hostOffset) && !this.needsDirtyMark(r, hostOffset)) {
       this.wTag[i] = pn;
+      this.wSrc[i] = entry;
       this.wAdd[i] = add;
     }
   }

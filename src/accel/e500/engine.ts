@@ -207,6 +207,7 @@ export class Engine {
     const pn = pc >>> 12;
     const xi = (pn & 0xff) | c.imode;
     c.xTag[xi] = pn;
+    c.xSrc[xi] = e;
     c.xPage[xi] = page;
     return page;
   }

@@ -44,6 +44,8 @@ import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
 
 const MAX_VCPUS = 32;
+/** dirtyTlb hints above this drop every cached translation instead of those of the entries. */
+const DIRTY_TLB_SCAN_LIMIT = 64;
 const UNMAPPED: Translation = Object.freeze({ kind: 'unmapped' });
 /** Instructions a vCPU runs before the cooperative scheduler moves to the next one. */
 const SLICE = 20_000;
@@ -510,9 +512,10 @@ class E500Vcpu implements Vcpu {
       throw new InvalidArgumentError(`dirty bitmap has ${bitmap.length * 8} bits for ${entries} TLB entries`);
     }
     if (!Number.isInteger(numDirty) || numDirty < 0) throw new InvalidArgumentError(`numDirty ${String(numDirty)} must be a non-negative integer`);
-    // Translations are cached per effective page, not per entry; dropping the whole cache is
-    // cheaper than finding the pages an overwritten entry used to map.
-    this.cpu.flushSoftTlb();
+    // A few changed entries: drop just what was cached from them. Many: drop everything (as
+    // cheap, and the bitmap need not be read).
+    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.flushSoftTlb();
+    else this.cpu.flushSoftTlbEntries(bitmap);
   }
 
   translate(ea: number, options: TranslateOptions = {}): Translation {
