@@ -19,6 +19,7 @@ import type {
   Hypervisor,
   InterruptLine,
   MpState,
+  GuestDebug,
   TranslateOptions,
   Translation,
   Vcpu,
@@ -516,6 +517,17 @@ class E500Vcpu implements Vcpu {
     // cheap, and the bitmap need not be read).
     if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.flushSoftTlb();
     else this.cpu.flushSoftTlbEntries(bitmap);
+  }
+
+  setGuestDebug(debug: GuestDebug | null): void {
+    this.live('setGuestDebug');
+    void debug;
+    throw new UnsupportedError('guest debugging (setGuestDebug) is not implemented on the e500 accelerator yet');
+  }
+
+  swBreakpointInstruction(): Uint8Array {
+    this.live('swBreakpointInstruction');
+    throw new UnsupportedError('guest debugging (software breakpoints) is not implemented on the e500 accelerator yet');
   }
 
   translate(ea: number, options: TranslateOptions = {}): Translation {
