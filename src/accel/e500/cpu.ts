@@ -10,7 +10,7 @@
  * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
  * while it is off.
  */
-import type { DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
+import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { FpuState } from './fpu/state.js';
 import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
@@ -20,7 +20,7 @@ import { BookeTimers, type VirtualClock } from './timers.js';
 import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
-import { checkDac, updateDebugState } from './debug.js';
+import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
 
 /** Thrown to abandon the current block; the state says why (fault, exit, halt). */
 export const BLOCK_EXIT: { readonly blockExit: true } = Object.freeze({ blockExit: true });
@@ -231,10 +231,18 @@ export class Cpu {
   debugStepping = false;
   /** DAC compares are armed: data accesses take the slow path. */
   dacActive = false;
-  /** Host (VMM) single-step request through the API. */
+  /** Host (VMM) single-step request through the API (setGuestDebug). */
   hostSingleStep = false;
-  /** Host (VMM) instruction breakpoints through the API. */
+  /** Host (VMM) hardware instruction breakpoints (effective addresses). */
   hostBreakpoints: readonly number[] = [];
+  /** Host (VMM) watchpoints; any of them puts every data access on the slow path. */
+  hostWatchpoints: readonly HostWatchpoint[] = [];
+  /** The software-breakpoint instruction exits to the VMM instead of being illegal. */
+  hostSwBreakpoints = false;
+  /** A host watchpoint the current instruction hit (reported once the instruction is done). */
+  hostWatchHit = -1;
+  /** A breakpoint at this address was just reported: the next instruction runs past it once. */
+  hostResumeAt = -1;
   /** Set by translated code when an instruction throws: its address, and instructions done before. */
   jitPc = 0;
   jitDone = 0;
@@ -246,6 +254,7 @@ export class Cpu {
     readonly halt: HaltExit;
     readonly interrupted: InterruptedExit;
     readonly epr: EprExit;
+    readonly debug: DebugExit;
   };
 
   readonly features: ReadonlySet<string>;
@@ -287,6 +296,7 @@ export class Cpu {
       halt: { kind: 'halt' },
       interrupted: { kind: 'interrupted' },
       epr: { kind: 'epr', epr: 0 },
+      debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
     };
     this.setPhysMap(opts.phys);
     this.reset();
