@@ -19,10 +19,10 @@ static void dec_hook(struct exc_frame *f)
 		mtspr(SPR_TCR, 0);
 }
 
-/* Spin until cond or ~50 ms of timebase; returns cond. */
+/* Spin until cond or ~1 s of timebase (generous: hosts under load are slow); returns cond. */
 #define WAIT(cond) ({							\
 	uint64_t t0_ = read_tb();					\
-	while (!(cond) && read_tb() - t0_ < 20000000)			\
+	while (!(cond) && read_tb() - t0_ < 400000000)			\
 		;							\
 	(cond);								\
 })

@@ -128,11 +128,14 @@ export class BookeTlbView {
   }
 
   /**
-   * Searches as `tlbsx` does: MAS6[SPID] (TID 0 matches any) and MAS6[SAS]; with the HV MMU
-   * also MAS5[SGS] against MAS8[TGS] and MAS5[SLPID] against MAS8[TLPID]. TLB0 (the set of
-   * `ea`) first, then TLB1 in order. Returns null when nothing matches.
+   * Searches as `tlbsx` does: MAS6[SPID] (TID 0 matches any) and MAS6[SAS], TLB0 (the set of
+   * `ea`) first, then TLB1 in order. Returns null when nothing matches. With `mas5` (HV MMU
+   * only) the entry's MAS8[TGS] and [TLPID] must also equal MAS5[SGS] and [SLPID], as `tlbsx`
+   * requires in hypervisor state on cores with guest support; the e500mc as QEMU and ngkvm
+   * model it has no guest state, and its `tlbsx` ignores MAS5.
    */
-  search(ea: number, mas6: number, mas5 = 0): TlbSlot | null {
+  search(ea: number, mas6: number, mas5?: number): TlbSlot | null {
+    if (mas5 !== undefined && !this.hv) throw new InvalidArgumentError('MAS5 exists only with the FSL_BOOKE_HV MMU (e500mc)');
     const spid = (mas6 >>> 16) & 0x3fff;
     const sas = mas6 & 1;
     const set = ((ea >>> 12) & (this.tlb0Sets - 1)) * this.tlb0Ways;
@@ -145,14 +148,14 @@ export class BookeTlbView {
     return null;
   }
 
-  private matches(index: number, ea: number, spid: number, sas: number, mas5: number): boolean {
+  private matches(index: number, ea: number, spid: number, sas: number, mas5: number | undefined): boolean {
     const o = index * BOOKE_TLB_ENTRY_BYTES;
     const le = LITTLE;
     const mas1 = this.view.getUint32(o + 4, le);
     if ((mas1 & MAS1_V) === 0 || ((mas1 & MAS1_TS) !== 0 ? 1 : 0) !== sas) return false;
     const tid = (mas1 >>> 16) & 0x3fff;
     if (tid !== 0 && tid !== spid) return false;
-    if (this.hv) {
+    if (mas5 !== undefined) {
       const mas8 = this.view.getUint32(o, le);
       if ((mas8 >>> 31) !== (mas5 >>> 31) || (mas8 & 0xff) !== (mas5 & 0xff)) return false;
     }

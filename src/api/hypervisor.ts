@@ -42,8 +42,10 @@ export type Capability =
   | 'ppc-epr'
   /** Book E software-managed TLB shared with the VMM (KVM_CAP_SW_TLB). */
   | 'sw-tlb'
-  /** Guest debugging (single-step, breakpoints). */
+  /** `Vcpu.setGuestDebug`: single-step and software breakpoints (1). */
   | 'guest-debug'
+  /** Number of hardware breakpoints/watchpoints `setGuestDebug` accepts. */
+  | 'guest-debug-hw-bps'
   /** `Vm.runVcpus()`: the VM's vCPUs share the calling thread, scheduled by the accelerator. */
   | 'cooperative-vcpus'
   /** ioeventfd-style notifiers on guest writes. */
@@ -171,7 +173,36 @@ export interface Vcpu {
    * a fault. Not allowed while the vCPU runs.
    */
   translate(ea: number, options?: TranslateOptions): Translation;
+  /**
+   * KVM_SET_GUEST_DEBUG (capability `guest-debug`): what makes the vCPU stop with a `debug`
+   * exit instead of running the guest on. `null` turns guest debugging off. Debug exits never
+   * reach the guest: the guest's own debug facilities keep working as before.
+   */
+  setGuestDebug(debug: GuestDebug | null): void;
+  /**
+   * The instruction a debugger writes into guest memory for a software breakpoint (x86:
+   * `int3`; Book E: the accelerator's reserved debug instruction, as KVM_REG_PPC_DEBUG_INST).
+   * With `softwareBreakpoints` on, executing it is a `debug` exit with reason `breakpoint`.
+   */
+  swBreakpointInstruction(): Uint8Array;
   close(): void;
+}
+
+export interface GuestDebug {
+  /** Exit after every instruction (reason `single-step`, `pc` = the next instruction). */
+  readonly singleStep?: boolean;
+  /** The software-breakpoint instruction exits instead of reaching the guest. */
+  readonly softwareBreakpoints?: boolean;
+  /** At most `checkExtension('guest-debug-hw-bps')` hardware breakpoints and watchpoints. */
+  readonly hardware?: readonly HardwareBreakpoint[];
+}
+
+export interface HardwareBreakpoint {
+  /** Effective (virtual) address: of the instruction, or the start of the watched data. */
+  readonly address: number;
+  readonly kind: 'execute' | 'write' | 'read' | 'access';
+  /** Watched bytes (1, 2, 4 or 8); 1 for `execute`. */
+  readonly length: number;
 }
 
 export interface TranslateOptions {

@@ -10,7 +10,7 @@
  * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
  * while it is off.
  */
-import type { DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
+import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { FpuState } from './fpu/state.js';
 import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
@@ -20,7 +20,7 @@ import { BookeTimers, type VirtualClock } from './timers.js';
 import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
-import { checkDac, updateDebugState } from './debug.js';
+import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
 
 /** Thrown to abandon the current block; the state says why (fault, exit, halt). */
 export const BLOCK_EXIT: { readonly blockExit: true } = Object.freeze({ blockExit: true });
@@ -181,6 +181,13 @@ export class Cpu {
   readonly wAdd = new Int32Array(STLB_TOTAL);
   readonly xTag = new Int32Array(STLB_TOTAL).fill(-1);
   readonly xPage: (CodePage | undefined)[] = new Array(STLB_TOTAL);
+  /**
+   * The architected TLB entry each cached translation came from, so that when the VMM
+   * changes a few entries of the shared array (dirtyTlb) only their translations are dropped.
+   */
+  readonly rSrc = new Int32Array(STLB_TOTAL);
+  readonly wSrc = new Int32Array(STLB_TOTAL);
+  readonly xSrc = new Int32Array(STLB_TOTAL);
 
   // ---- physical memory ----------------------------------------------------------------
   phys: PhysMap;
@@ -224,10 +231,18 @@ export class Cpu {
   debugStepping = false;
   /** DAC compares are armed: data accesses take the slow path. */
   dacActive = false;
-  /** Host (VMM) single-step request through the API. */
+  /** Host (VMM) single-step request through the API (setGuestDebug). */
   hostSingleStep = false;
-  /** Host (VMM) instruction breakpoints through the API. */
+  /** Host (VMM) hardware instruction breakpoints (effective addresses). */
   hostBreakpoints: readonly number[] = [];
+  /** Host (VMM) watchpoints; any of them puts every data access on the slow path. */
+  hostWatchpoints: readonly HostWatchpoint[] = [];
+  /** The software-breakpoint instruction exits to the VMM instead of being illegal. */
+  hostSwBreakpoints = false;
+  /** A host watchpoint the current instruction hit (reported once the instruction is done). */
+  hostWatchHit = -1;
+  /** A breakpoint at this address was just reported: the next instruction runs past it once. */
+  hostResumeAt = -1;
   /** Set by translated code when an instruction throws: its address, and instructions done before. */
   jitPc = 0;
   jitDone = 0;
@@ -239,6 +254,7 @@ export class Cpu {
     readonly halt: HaltExit;
     readonly interrupted: InterruptedExit;
     readonly epr: EprExit;
+    readonly debug: DebugExit;
   };
 
   readonly features: ReadonlySet<string>;
@@ -280,6 +296,7 @@ export class Cpu {
       halt: { kind: 'halt' },
       interrupted: { kind: 'interrupted' },
       epr: { kind: 'epr', epr: 0 },
+      debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
     };
     this.setPhysMap(opts.phys);
     this.reset();
@@ -526,6 +543,30 @@ export class Cpu {
     }
   }
 
+  /**
+   * After the VMM changed the TLB entries set in `bitmap` (bit n of byte n/8 = entry n) in the
+   * shared array: drops the cached translations that came from their old contents, and those
+   * of the pages their new contents cover (which they may now take over from another entry).
+   */
+  flushSoftTlbEntries(bitmap: Uint8Array): void {
+    const dirty = (e: number): boolean => (bitmap[e >>> 3]! & (1 << (e & 7))) !== 0;
+    for (let i = 0; i < STLB_TOTAL; i++) {
+      if (this.rTag[i] !== -1 && dirty(this.rSrc[i]!)) this.rTag[i] = -1;
+      if (this.wTag[i] !== -1 && dirty(this.wSrc[i]!)) this.wTag[i] = -1;
+      if (this.xTag[i] !== -1 && dirty(this.xSrc[i]!)) {
+        this.xTag[i] = -1;
+        this.xPage[i] = undefined;
+      }
+    }
+    const t = this.tlb;
+    for (let byte = 0; byte < bitmap.length; byte++) {
+      if (bitmap[byte] === 0) continue;
+      for (let e = byte * 8; e < byte * 8 + 8 && e < t.totalEntries; e++) {
+        if (dirty(e) && (t.mas1(e) & MAS1_V) !== 0) this.flushSoftTlbRange(t.pageEffective(e), t.pageBytes(e));
+      }
+    }
+  }
+
   flushWriteTlb(): void {
     this.wTag.fill(-1);
   }
@@ -563,7 +604,7 @@ export class Cpu {
     const pa = this.tlb.pagePhys(e) + (ea - this.tlb.pageEffective(e));
     const wimge = this.tlb.mas2(e) & 0x1f;
     const littleEndian = (wimge & 1) !== 0;
-    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite);
+    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite, e);
     this.lastLittleEndian = littleEndian;
     this.lastWimge = wimge;
     return pa;
@@ -574,7 +615,7 @@ export class Cpu {
   /** WIMGE attributes of the page of the last `translateData`. */
   lastWimge = 0;
 
-  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean): void {
+  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean, entry: number): void {
     const paPage = pa - (pa % 4096);
     const r = this.phys.find(paPage);
     if (r === undefined || r.backing !== this.ramBacking || this.dacActive) return;
@@ -585,10 +626,12 @@ export class Cpu {
     const add = (hostOffset - (ea & 0xfffff000)) | 0;
     if (canRead) {
       this.rTag[i] = pn;
+      this.rSrc[i] = entry;
       this.rAdd[i] = add;
     }
     if (canWrite && !r.readOnly && !this.code.has(r, hostOffset) && !this.needsDirtyMark(r, hostOffset)) {
       this.wTag[i] = pn;
+      this.wSrc[i] = entry;
       this.wAdd[i] = add;
     }
   }

@@ -42,16 +42,31 @@ export const DBSR = {
 
 const DAC_ANY = DBCR0.DAC1R | DBCR0.DAC1W | DBCR0.DAC2R | DBCR0.DAC2W;
 
+/**
+ * The instruction word a debugger plants for a software breakpoint (primary opcode 0 is not
+ * an instruction on these cores; upstream KVM for Book E uses the same word).
+ */
+export const SW_BREAKPOINT_INSN = 0x00dddd00;
+
+/** A VMM watchpoint (setGuestDebug), separate from the guest's own DAC registers. */
+export interface HostWatchpoint {
+  readonly address: number;
+  readonly length: number;
+  readonly read: boolean;
+  readonly write: boolean;
+}
+
 /** Recomputes which debug checks the vCPU must make; called when MSR or a debug SPR changes. */
 export function updateDebugState(c: Cpu): void {
   const dbcr0 = c.spr[SPR.DBCR0]!;
   const idm = (dbcr0 & DBCR0.IDM) !== 0;
   const de = (c.msr & MSR.DE) !== 0;
   const wasDac = c.dacActive;
-  c.dacActive = idm && (dbcr0 & DAC_ANY) !== 0;
+  c.dacActive = (idm && (dbcr0 & DAC_ANY) !== 0) || c.hostWatchpoints.length > 0;
   c.debugStepping =
     c.hostSingleStep ||
     c.hostBreakpoints.length > 0 ||
+    c.hostWatchpoints.length > 0 ||
     (idm && ((de && (dbcr0 & (DBCR0.ICMP | DBCR0.BRT)) !== 0) || (dbcr0 & (DBCR0.IAC1 | DBCR0.IAC2)) !== 0));
   // Data-address compares need every access on the slow path.
   if (c.dacActive && !wasDac) c.flushSoftTlb();
@@ -82,7 +97,12 @@ export function checkIac(c: Cpu, pc: number): number {
 
 /** DAC events of a data access; the access does not happen when the interrupt is taken. */
 export function checkDac(c: Cpu, ea: number, size: number, isWrite: boolean): void {
+  for (let k = 0; k < c.hostWatchpoints.length && c.hostWatchHit < 0; k++) {
+    const w = c.hostWatchpoints[k]!;
+    if ((isWrite ? w.write : w.read) && ea < w.address + w.length && w.address < ea + size) c.hostWatchHit = Math.max(ea, w.address);
+  }
   const dbcr0 = c.spr[SPR.DBCR0]!;
+  if ((dbcr0 & DBCR0.IDM) === 0) return;
   const hit = (addr: number): boolean => addr >= ea && addr < ea + size;
   let bits = 0;
   if (hit(c.spr[SPR.DAC1]!)) bits |= dbcr0 & (isWrite ? DBCR0.DAC1W : DBCR0.DAC1R);

@@ -7,7 +7,7 @@
  * is checked every few thousand instructions, and a halted vCPU sleeps on its control word
  * until its next timer event or a kick.
  */
-import type { Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
+import type { DebugReason, Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
 import { Block, type Insn } from './block.js';
 import { BLOCK_EXIT, SPR, type Cpu } from './cpu.js';
 import type { CodePage } from './code-cache.js';
@@ -131,7 +131,15 @@ export class Engine {
       c.resumeAction = null;
       act(c);
     }
-    if (pending.kind === 'mmio') return this.replay();
+    if (pending.kind === 'mmio') {
+      const again = this.replay();
+      if (again !== null) return again;
+    } else if (pending.kind === 'debug') {
+      // A breakpoint: the instruction did not run; nothing to complete.
+      return this.takeKick();
+    }
+    // The instruction that exited has now completed: that is the step being single-stepped.
+    if (c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
     return this.takeKick();
   }
 
@@ -207,6 +215,7 @@ export class Engine {
     const pn = pc >>> 12;
     const xi = (pn & 0xff) | c.imode;
     c.xTag[xi] = pn;
+    c.xSrc[xi] = e;
     c.xPage[xi] = page;
     return page;
   }
@@ -369,6 +378,13 @@ export class Engine {
   private stepWithDebugChecks(): Exit | null {
     const c = this.cpu;
     const pc = c.pc;
+    // The VMM's breakpoints stop before the instruction; once reported, the next run goes
+    // past that address once (as x86 RF), so continuing from a breakpoint makes progress.
+    if (c.hostBreakpoints.length > 0 && c.hostResumeAt !== pc && c.hostBreakpoints.includes(pc)) {
+      c.hostResumeAt = pc;
+      return this.debugExit('hw-breakpoint', pc, pc);
+    }
+    c.hostResumeAt = -1;
     const iac = checkIac(c, pc);
     if (iac !== 0) {
       if (debugEvent(c, iac)) c.takeInterrupt(Ivor.Debug, pc);
@@ -384,7 +400,16 @@ export class Engine {
       c.counters.instructions++;
     } catch (e) {
       if (e !== BLOCK_EXIT) throw e;
-      return this.blockExited(pc);
+      c.hostWatchHit = -1;
+      const exit = this.blockExited(pc);
+      // A fault moved the vCPU to its interrupt vector: a single step stops there.
+      if (exit === null && c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
+      return exit;
+    }
+    if (c.hostWatchHit >= 0) {
+      const address = c.hostWatchHit;
+      c.hostWatchHit = -1;
+      return this.debugExit('watchpoint', c.pc, address);
     }
     const dbcr0 = c.spr[SPR.DBCR0]!;
     if ((dbcr0 & DBCR0.IDM) !== 0 && (c.msr & MSR.DE) !== 0) {
@@ -393,7 +418,16 @@ export class Engine {
       if ((dbcr0 & DBCR0.BRT) !== 0 && c.pc !== ((pc + 4) >>> 0) && insn.name.startsWith('b')) bits |= DBSR.BRT;
       if (bits !== 0 && debugEvent(c, bits)) c.takeInterrupt(Ivor.Debug, c.pc);
     }
+    if (c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
     return null;
+  }
+
+  private debugExit(reason: DebugReason, pc: number, address: number): Exit {
+    const d = this.cpu.exits.debug;
+    d.reason = reason;
+    d.pc = pc >>> 0;
+    d.address = address >>> 0;
+    return d;
   }
 
   /** Handles an abandoned block: deliver the fault, or hand the exit to the caller. */

@@ -19,6 +19,7 @@ import type {
   Hypervisor,
   InterruptLine,
   MpState,
+  GuestDebug,
   TranslateOptions,
   Translation,
   Vcpu,
@@ -33,6 +34,7 @@ import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } fr
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
+import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
 import { Engine } from './engine.js';
 import { Decoder } from './insn/decoder.js';
@@ -44,6 +46,10 @@ import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
 
 const MAX_VCPUS = 32;
+/** VMM breakpoints/watchpoints per vCPU (the guest's own IAC/DAC registers stay the guest's). */
+const HOST_HW_BREAKPOINTS = 8;
+/** dirtyTlb hints above this drop every cached translation instead of those of the entries. */
+const DIRTY_TLB_SCAN_LIMIT = 64;
 const UNMAPPED: Translation = Object.freeze({ kind: 'unmapped' });
 /** Instructions a vCPU runs before the cooperative scheduler moves to the next one. */
 const SLICE = 20_000;
@@ -64,6 +70,8 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['sw-tlb', 1],
   ['ppc-epr', 1],
   ['cooperative-vcpus', 1],
+  ['guest-debug', 1],
+  ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
 ]);
 
 export class E500Hypervisor implements Hypervisor {
@@ -510,9 +518,41 @@ class E500Vcpu implements Vcpu {
       throw new InvalidArgumentError(`dirty bitmap has ${bitmap.length * 8} bits for ${entries} TLB entries`);
     }
     if (!Number.isInteger(numDirty) || numDirty < 0) throw new InvalidArgumentError(`numDirty ${String(numDirty)} must be a non-negative integer`);
-    // Translations are cached per effective page, not per entry; dropping the whole cache is
-    // cheaper than finding the pages an overwritten entry used to map.
-    this.cpu.flushSoftTlb();
+    // A few changed entries: drop just what was cached from them. Many: drop everything (as
+    // cheap, and the bitmap need not be read).
+    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.flushSoftTlb();
+    else this.cpu.flushSoftTlbEntries(bitmap);
+  }
+
+  setGuestDebug(debug: GuestDebug | null): void {
+    this.live('setGuestDebug');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; change guest debugging between runs`);
+    const hw = debug?.hardware ?? [];
+    if (!Array.isArray(hw) || hw.length > HOST_HW_BREAKPOINTS) {
+      throw new InvalidArgumentError(`at most ${HOST_HW_BREAKPOINTS} hardware breakpoints and watchpoints (got ${Array.isArray(hw) ? hw.length : 'not a list'})`);
+    }
+    for (const b of hw) {
+      if (!Number.isInteger(b.address) || b.address < 0 || b.address > 0xffffffff) throw new InvalidArgumentError(`breakpoint address ${String(b.address)} is not a 32-bit effective address`);
+      if (!['execute', 'read', 'write', 'access'].includes(b.kind)) throw new InvalidArgumentError(`unknown breakpoint kind "${String(b.kind)}"`);
+      if (![1, 2, 4, 8].includes(b.length)) throw new InvalidArgumentError(`watched length ${String(b.length)} must be 1, 2, 4 or 8`);
+      if (b.kind === 'execute' && (b.address & 3) !== 0) throw new InvalidArgumentError(`instruction breakpoint 0x${b.address.toString(16)} is not word-aligned`);
+    }
+    const c = this.cpu;
+    c.hostSingleStep = debug?.singleStep === true;
+    c.hostSwBreakpoints = debug?.softwareBreakpoints === true;
+    c.hostBreakpoints = hw.filter((b) => b.kind === 'execute').map((b) => b.address >>> 0);
+    c.hostWatchpoints = hw
+      .filter((b) => b.kind !== 'execute')
+      .map((b) => ({ address: b.address >>> 0, length: b.length, read: b.kind !== 'write', write: b.kind !== 'read' }));
+    c.hostResumeAt = -1;
+    updateDebugState(c);
+  }
+
+  swBreakpointInstruction(): Uint8Array {
+    this.live('swBreakpointInstruction');
+    const word = new Uint8Array(4);
+    new DataView(word.buffer).setUint32(0, SW_BREAKPOINT_INSN);
+    return word;
   }
 
   translate(ea: number, options: TranslateOptions = {}): Translation {

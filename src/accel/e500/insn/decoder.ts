@@ -6,6 +6,7 @@
  * entries are expanded. Decoding picks the exact variant function once, so executing an
  * instruction never looks at its encoding again.
  */
+import { SW_BREAKPOINT_INSN } from '../debug.js';
 import { Insn, type ExecFn } from '../block.js';
 import { ESR, Ivor } from '../interrupts.js';
 import { MSR, type CoreFamily, type FamilyTraits } from '../models.js';
@@ -27,6 +28,17 @@ interface Primary {
 
 /** Architecturally invalid encodings: an illegal-instruction program interrupt. */
 export const illegalInsn: ExecFn = (c) => c.illegal();
+
+/** The software-breakpoint word: a debug exit when the VMM asked for it, illegal otherwise. */
+const swBreakpointInsn: ExecFn = (c, i) => {
+  if (!c.hostSwBreakpoints) return c.illegal();
+  const pc = (c.blockEa + i.off) >>> 0;
+  const d = c.exits.debug;
+  d.reason = 'breakpoint';
+  d.pc = pc;
+  d.address = pc;
+  c.exitTo(d, false);
+};
 
 /**
  * Valid on the real core but not modelled here. Seed 004: inject a program interrupt, log at
@@ -141,6 +153,7 @@ export class Decoder {
     if (entry === undefined) {
       // SPE opcode space of e500v2 that this model does not decode (see speInsn).
       if (word >>> 26 === 4 && this.family === 'e500v2') return new Insn(speInsn, word, 'spe');
+      if (word === SW_BREAKPOINT_INSN) return new Insn(swBreakpointInsn, word, 'sw-breakpoint');
       return new Insn(illegalInsn, word, 'illegal');
     }
     const spec = entry.spec;
