@@ -1,11 +1,16 @@
 /**
- * One person (or script) at the monitor: the greeting, the `(ngkvm) ` prompt, lines run one
- * after another, and output in QEMU's line endings (the monitor always sends CR LF). A
+ * One person (or script) at the monitor: the greeting, the prompt, lines run one after
+ * another, and output in QEMU's line endings (the monitor always sends CR LF). A
  * multiplexed terminal hides the session while the console has the focus: output is held and
  * shown with the next prompt when the monitor gets the focus back, as QEMU does.
  */
 
-export const PROMPT = '(ngkvm) ';
+/**
+ * QEMU's prompt, verbatim: scripts and expect-style tools written for QEMU wait for it, and a
+ * transcript of ngkvm's monitor then diffs cleanly against QEMU's. The greeting and
+ * `info version` are where ngkvm says its own name.
+ */
+export const PROMPT = '(qemu) ';
 
 export interface MonitorSessionOptions {
   /** Runs a line on the machine thread; null when the machine stopped. */

@@ -57,13 +57,13 @@ function session(results: Record<string, string | null> = {}): { s: MonitorSessi
 test('session: greeting once, a prompt after every command, CR LF line ends', async () => {
   const { s, out } = session({ multi: 'a\nb\n', silent: '' });
   s.show();
-  assert.equal(out.splice(0).join(''), "ngkvm 1.2.3 monitor - type 'help' for more information\r\n(ngkvm) ");
+  assert.equal(out.splice(0).join(''), "ngkvm 1.2.3 monitor - type 'help' for more information\r\n(qemu) ");
   await s.submit('multi');
   await s.submit('silent');
-  assert.deepEqual(out.splice(0), ['a\r\nb\r\n(ngkvm) ', '(ngkvm) ']);
+  assert.deepEqual(out.splice(0), ['a\r\nb\r\n(qemu) ', '(qemu) ']);
   s.hide();
   s.show();
-  assert.deepEqual(out.splice(0), ['\r\n', '(ngkvm) '], 'switching back shows a prompt, not the greeting');
+  assert.deepEqual(out.splice(0), ['\r\n', '(qemu) '], 'switching back shows a prompt, not the greeting');
 });
 
 test('session: lines run one at a time, in order, each followed by its prompt', async () => {
@@ -78,7 +78,7 @@ test('session: lines run one at a time, in order, each followed by its prompt', 
   release('slow 1');
   await first;
   await second;
-  assert.deepEqual(out, ['ran slow 1\r\n(ngkvm) ', 'ran fast\r\n(ngkvm) ']);
+  assert.deepEqual(out, ['ran slow 1\r\n(qemu) ', 'ran fast\r\n(qemu) ']);
   assert.equal(s.idle, true);
 });
 
@@ -89,9 +89,9 @@ test('session: output of a command that ends while the console has the focus is 
   s.hide();
   release('slow x');
   await done;
-  assert.equal(out.splice(0).join('').replace(/^.*\(ngkvm\) /s, ''), '\r\n', 'nothing printed over the console');
+  assert.equal(out.splice(0).join('').replace(/^.*\(qemu\) /s, ''), '\r\n', 'nothing printed over the console');
   s.show();
-  assert.deepEqual(out, ['ran slow x\r\n', '(ngkvm) ']);
+  assert.deepEqual(out, ['ran slow x\r\n', '(qemu) ']);
 });
 
 test('session: when the machine has stopped (null), nothing more is printed', async () => {
