@@ -2,12 +2,80 @@
  * A TLB to look at from the monitor.  Writes TLB0 and TLB1 entries with
  * every permission, WIMGE and U0-U3 bit, TS = 1, several TIDs (PID is set
  * to 5), 36-bit physical addresses and page sizes from 4 KiB to 256 MiB,
- * then waits for a line of input.  test/guests/monitor.test.ts runs
- * "info tlb" and gva2gpa on QEMU and ngkvm while it waits; as a
- * differential test (with mmu_monitor.input) it prints what tlbre reads
- * back.
+ * then waits for a line of input with the core halted (MSR[WE] + HID0[DOZE]
+ * on e500v2, `wait` on e500mc) until the UART's receive interrupt comes
+ * through the MPIC.  test/guests/monitor.test.ts runs "info tlb" and
+ * gva2gpa on QEMU and ngkvm while it waits, so the monitor is shown to
+ * answer while the vCPU sleeps; as a differential test (with
+ * mmu_monitor.input) it prints what tlbre reads back.
  */
 #include "test.h"
+
+#define MPIC(off)  (MPIC_VA + (off))
+#define GCR        0x1020
+#define GCR_MIXED  0x20000000
+#define CTPR       0x80
+#define IACK       0xa0
+#define EOI        0xb0
+#define SRC_DR(n)  (0x10010 + 0x20 * (n))
+#define SRC_VPR(n) (0x10000 + 0x20 * (n))
+#define UART_SRC   42
+#define U(r)       (*(volatile uint8_t *)(UART0_VA + (r)))
+#define HID0_DOZE  0x00800000
+
+static volatile int got_newline;
+
+/* mtmsr(EE); isync; wait — the window in which an interrupt must skip the wait. */
+extern const char wait_window[], wait_window_end[];
+__asm__(".text\n"
+	"enable_ee_and_wait:\n\t"
+	"mtmsr 3\n"
+	"wait_window:\n\t"
+	"isync\n\t"
+	".long 0x7c00007c\n"	/* wait (e500mc) */
+	"wait_window_end:\n\t"
+	"blr\n");
+void enable_ee_and_wait(uint32_t msr);
+
+static void ext_hook(struct exc_frame *f)
+{
+	if (mmio_read32(MPIC(IACK)) != 0xffff) {
+		while (U(5) & 1) {
+			char c = (char)U(0);
+			if (c == '\n' || c == '\r')
+				got_newline = 1;
+		}
+		mmio_write32(MPIC(EOI), 0);
+	}
+	/* Return awake: the doze request (MSR[WE]) is not resumed, and an
+	 * interrupt taken between enabling EE and `wait` (input that was
+	 * already there) skips the `wait`, or the core would sleep with
+	 * nothing left to wake it. */
+	f->msr &= ~MSR_WE;
+	if (f->pc >= (uint32_t)wait_window && f->pc < (uint32_t)wait_window_end)
+		f->pc = (uint32_t)wait_window_end;
+}
+
+/* Sleeps until a line ends on the console; the core is halted meanwhile. */
+static void sleep_until_newline(void)
+{
+	exc_set_hook(IVOR_EXTERNAL, ext_hook);
+	mmio_write32(MPIC(GCR), GCR_MIXED);
+	mmio_write32(MPIC(SRC_DR(UART_SRC)), 1);
+	mmio_write32(MPIC(SRC_VPR(UART_SRC)), (5 << 16) | 0x42);
+	mmio_write32(MPIC(CTPR), 0);
+	U(1) = 0x01;		/* received data available */
+	while (!got_newline) {
+#if defined(CPU_E500MC)
+		enable_ee_and_wait(MSR_EE);
+#else
+		mtspr(SPR_HID0, mfspr(SPR_HID0) | HID0_DOZE);
+		mtmsr(MSR_EE | MSR_WE);
+#endif
+		mtmsr(0);
+	}
+	U(1) = 0;
+}
 
 #define TLB0_WAYS 4
 
@@ -100,9 +168,7 @@ int main(void)
 	}
 
 	printf("== ready: press Enter\n");
-	int c;
-	while ((c = getchar_()) != '\n' && c != '\r')
-		;
+	sleep_until_newline();
 
 	mtspr(SPR_PID, 0);
 	for (unsigned i = 0; i < N(tlb1); i++)
