@@ -34,6 +34,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // Requests made before the machine thread is ready are delivered with the first kick.
   const request = (bits: number): void => {
     Atomics.or(control, REQ_WORD, bits);
+    // A paused machine thread sleeps on the request word rather than in a vCPU.
+    Atomics.notify(control, REQ_WORD);
     if (vcpus.length === 0) pendingBits |= bits;
     // The e500 vCPUs of a VM share one control block, but other accelerators need each kicked.
     for (const v of vcpus) v.kick();

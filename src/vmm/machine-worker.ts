@@ -13,7 +13,9 @@ import { BoardError } from '../boards/errors.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { CONTROL_BYTES, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { MonitorService } from './monitor/service.js';
+import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
 
 export interface SerialRings {
@@ -96,35 +98,39 @@ async function main(data: MachineWorkerData): Promise<void> {
     log: (line) => post({ type: 'log', line }),
   });
   const run = vcpuRunner(hv, board);
+  const runControl = new RunControl();
   const monitor =
     data.monitor !== undefined
-      ? new MonitorService(data.monitor.port, {
-          version: data.monitor.version,
-          cpus: board.vcpus.map((vcpu, i) => ({ vcpu, bookeTlb: board.tlbs[i]! })),
-        })
+      ? new MonitorService(data.monitor.port, ppce500MonitorMachine(board, runControl, { version: data.monitor.version, accelerator: config.accel }))
       : undefined;
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
-    const { vcpu, exit } = run();
     let event: 'none' | 'reset' = 'none';
-    switch (exit.kind) {
-      case 'mmio':
-      case 'dcr':
-      case 'epr':
-      case 'system-event':
-        event = board.handleExit(vcpu, exit);
-        break;
-      case 'hypercall':
-        // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
-        break;
-      case 'halt':
-        break;
-      case 'interrupted':
-        break;
-      default:
-        post({ type: 'exit', code: 1, reason: describeExit(exit) });
-        return;
+    if (!runControl.running) {
+      // Paused (monitor `stop`): no guest code runs; console input, timers and the monitor
+      // are still served. The main thread notifies this word with every request.
+      Atomics.wait(control, REQ_WORD, 0);
+    } else {
+      const { vcpu, exit } = run();
+      switch (exit.kind) {
+        case 'mmio':
+        case 'dcr':
+        case 'epr':
+        case 'system-event':
+          event = board.handleExit(vcpu, exit);
+          break;
+        case 'hypercall':
+          // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
+          break;
+        case 'halt':
+          break;
+        case 'interrupted':
+          break;
+        default:
+          post({ type: 'exit', code: 1, reason: describeExit(exit) });
+          return;
+      }
     }
     // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
     // accelerator does not report a kick while every run resumes an MMIO instruction (a guest

@@ -6,6 +6,7 @@
 import { builtinCommands } from './commands.js';
 import type { RegisterLookup } from './expr.js';
 import type { MonitorMachine } from './machine.js';
+import { DumpDefaults } from './memory-dump.js';
 import { parseCommandLine } from './parser.js';
 import type { CommandContext, CommandTable } from './registry.js';
 
@@ -21,6 +22,8 @@ const ALIASES: ReadonlyMap<string, string> = new Map([
 export class Monitor {
   /** The CPU commands refer to (QEMU's monitor CPU; `cpu N` would change it). */
   cpu = 0;
+  /** Shared by every client of this monitor, as QEMU's are. */
+  private readonly dumpDefaults = new DumpDefaults();
 
   constructor(
     readonly machine: MonitorMachine,
@@ -38,6 +41,7 @@ export class Monitor {
       cpu: this.cpu,
       registers: this.registerLookup(),
       commands: this.commands,
+      dumpDefaults: this.dumpDefaults,
     };
     try {
       const parsed = parseCommandLine(line, this.commands, ctx.registers);

@@ -10,6 +10,7 @@
  * - a blank line does nothing.
  */
 import { ExpressionError, isBlank, parseExpression, type RegisterLookup } from './expr.js';
+import { DumpFormatError, parseDumpFormat } from './memory-dump.js';
 import type { ArgValue, CommandDef, CommandTable } from './registry.js';
 
 export type ParsedLine =
@@ -123,6 +124,17 @@ export function parseCommandLine(line: string, table: CommandTable, registers: R
         if (s === null) return fail(`${command.name}: string expected`);
         args.set(spec.name, s.value);
         pos = s.end;
+        break;
+      }
+      case 'format': {
+        try {
+          const f = parseDumpFormat(line, pos);
+          args.set(spec.name, f.spec);
+          pos = f.end;
+        } catch (err) {
+          if (err instanceof DumpFormatError) return fail(err.message);
+          throw err;
+        }
         break;
       }
       case 'rest':

@@ -6,15 +6,17 @@
  */
 import type { RegisterLookup } from './expr.js';
 import type { MonitorMachine } from './machine.js';
+import type { DumpDefaults, DumpFormatSpec } from './memory-dump.js';
 
 /**
  * Argument kinds, after QEMU's args_type letters:
  * - `expr` (`l`): an expression, a signed 64-bit bigint;
  * - `int32` (`i`): an expression that must fit in 32 bits;
  * - `string` (`s`): one word, or a double-quoted string with \n \r \\ \' \" escapes;
- * - `rest` (`S`): the rest of the line, leading blanks removed.
+ * - `rest` (`S`): the rest of the line, leading blanks removed;
+ * - `format` (`/`): an optional `/count-format-size` suffix right after the name (`x/4xw`).
  */
-export type ArgKind = 'expr' | 'int32' | 'string' | 'rest';
+export type ArgKind = 'expr' | 'int32' | 'string' | 'rest' | 'format';
 
 export interface ArgSpec {
   readonly name: string;
@@ -23,7 +25,7 @@ export interface ArgSpec {
   readonly optional?: boolean;
 }
 
-export type ArgValue = bigint | string;
+export type ArgValue = bigint | string | DumpFormatSpec;
 export type Args = ReadonlyMap<string, ArgValue>;
 
 /** What a command can reach while it runs (on the machine thread, between vCPU runs). */
@@ -37,6 +39,8 @@ export interface CommandContext {
   readonly registers: RegisterLookup;
   /** The top-level table, for `help`. */
   readonly commands: CommandTable;
+  /** The format and size the next `x`/`xp` inherits. */
+  readonly dumpDefaults: DumpDefaults;
 }
 
 export interface CommandDef {

@@ -20,8 +20,7 @@ export class MonitorService {
     machine: Omit<MonitorMachine, 'requestReset' | 'requestQuit'>,
   ) {
     this.monitor = new Monitor({
-      version: machine.version,
-      cpus: machine.cpus,
+      ...machine,
       requestReset: () => {
         this.reset = true;
       },

@@ -21,16 +21,33 @@ function fakeCpu(values: Record<string, bigint>, map: (ea: number, as: number) =
       registerList: () => REGS,
       getRegisters: (ids) => ids.map((id) => values[REGS.find((r) => r.id === id)!.name] ?? 0n),
       translate: (ea, opts) => map(ea, opts?.as ?? 0),
+      stats: () => ({ mmio: 3, halt: 1 }),
     },
   };
 }
 
-function machine(cpu: MonitorCpu = fakeCpu({})): MonitorMachine & { resets: number; quits: number } {
+/** 64 KiB of fabricated RAM at guest-physical 0. */
+const RAM = new Uint8Array(0x10000);
+
+function machine(cpu: MonitorCpu = fakeCpu({})): MonitorMachine & { resets: number; quits: number; paused: boolean } {
   return {
     version: '9.8.7',
+    accelerator: 'fake',
     cpus: [cpu],
     resets: 0,
     quits: 0,
+    paused: false,
+    readPhysical: (addr, length) => (addr + BigInt(length) <= BigInt(RAM.length) ? RAM.slice(Number(addr), Number(addr) + length) : null),
+    memoryRegions: () => [{ name: 'ram', base: 0n, size: BigInt(RAM.length), kind: 'ram', priority: 0 }],
+    runStatus() {
+      return this.paused ? 'paused' : 'running';
+    },
+    pause() {
+      this.paused = true;
+    },
+    resume() {
+      this.paused = false;
+    },
     requestReset() {
       this.resets++;
     },
@@ -50,11 +67,15 @@ const mapped = (phys: number, perms: Partial<Record<'sr' | 'sw' | 'sx' | 'ur' | 
 test('help lists every command sorted by name, aliases and parameters as QEMU shows them', () => {
   const m = new Monitor(machine());
   const list = [
+    'cont|c  -- resume emulation',
     'gva2gpa addr -- print the guest physical address corresponding to a guest virtual address',
     'help|? [cmd] -- show the help',
     'info [subcommand] -- show various information about the system state',
     'quit|q  -- quit the emulator',
+    'stop|s  -- stop emulation',
     'system_reset  -- reset the system',
+    "x /fmt addr -- virtual memory dump starting at 'addr'",
+    "xp /fmt addr -- physical memory dump starting at 'addr'",
     '',
   ].join('\n');
   assert.equal(m.execute('help'), list);
@@ -74,7 +95,15 @@ test('help lists every command sorted by name, aliases and parameters as QEMU sh
 
 test('info alone (and help info) lists the info subcommands', () => {
   const m = new Monitor(machine());
-  const list = 'info tlb  -- show virtual to physical memory mappings\ninfo version  -- show the version of ngkvm\n';
+  const list = [
+    'info mtree  -- show memory tree',
+    "info registers [-a|vcpu] -- show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)",
+    'info stats target -- show exit statistics for the given target: vcpu (each vCPU) or vm (all vCPUs added up)',
+    'info status  -- show the current VM status (running|paused)',
+    'info tlb  -- show virtual to physical memory mappings',
+    'info version  -- show the version of ngkvm',
+    '',
+  ].join('\n');
   assert.equal(m.execute('info'), list);
   assert.equal(m.execute(' info '), list);
   assert.equal(m.execute('help info'), list);
@@ -184,6 +213,9 @@ test('a failing command becomes output; the monitor never throws', () => {
         throw new Error('vCPU 0 is running; read registers between runs');
       },
       translate: () => {
+        throw new Error('boom');
+      },
+      stats: () => {
         throw new Error('boom');
       },
     },
