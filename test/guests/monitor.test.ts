@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { ConsoleSession } from '../support/console-session.js';
 import { ConsoleSession as Session } from '../support/console-session.js';
-import { enterMonitor, guestElf, leaveMonitor, monitorCommands, ngkvmWithMonitor, qemuWithMonitor } from '../support/monitor.js';
+import { enterMonitor, guestElf, leaveMonitor, monitorCommand, monitorCommands, ngkvmWithMonitor, qemuWithMonitor } from '../support/monitor.js';
 import { CLI } from '../support/paths.js';
 import { haveCommand } from '../support/processes.js';
 import { UBOOT_ELF, haveUboot } from '../support/uboot.js';
@@ -33,6 +33,35 @@ const UBOOT_COMMANDS = [
   'gva2gpa 0xfff00000',
   'gva2gpa 0xdfffffff',
   'gva2gpa 0x80000000 + 0x1000 * 3',
+];
+
+/** Typed at U-Boot's prompt first: 16 bytes with every kind of character for x/FMT. */
+const UBOOT_SETUP = ['mw.l 0x1000000 0x80fffffe 1', 'mw.l 0x1000004 0x41275c0a 1', 'mw.l 0x1000008 0x0d0a7f20 1', 'mw.l 0x100000c 0x22616263 1'];
+
+/** Memory dumps: every format and size, inherited defaults, a dump running off the end of RAM, unmapped. */
+const DUMP_COMMANDS = [
+  'x 0x1000000',
+  'x/c 0x1000000',
+  'x/2 0x1000000',
+  'x/4db 0x1000000',
+  'x/2dh 0x1000000',
+  'x/dw 0x1000000',
+  'x/dg 0x1000000',
+  'x/8c 0x1000000',
+  'x/2o 0x1000000',
+  'x/3uh 0x1000000',
+  'x/2ob 0x1000000',
+  'x/17xb 0x1000000',
+  'x/5Lx 0x1000001',
+  'xp/2xw 0x1000000',
+  'xp 0x1000000',
+  'x/20xw 0xffffff0',
+  'x/4x 0xfff00000',
+  'xp/3xg 0xffffff8',
+  'xp/x 0x1000000000',
+  'x/0x 0x1000000',
+  'x/4a 0x1000000',
+  'info status',
 ];
 
 /** Mistakes typed at the monitor: each error message must read as QEMU's. */
@@ -80,22 +109,46 @@ async function onBoth<T>(start: () => [ConsoleSession, ConsoleSession], body: (s
   }
 }
 
+/** Types a U-Boot command once its echo can be told apart; returns its output (CRs removed). */
+async function ubootCommand(s: ConsoleSession, command: string): Promise<string> {
+  s.type(command + '\n');
+  // The echo's LF stays for the prompt match, so that an empty output works too.
+  await s.waitFor(command + '\r');
+  const out = await s.waitFor('\n=> ');
+  return out.slice(1, -3).replace(/\r/g, '');
+}
+
 function assertSameOutputs(qemu: Map<string, string>, ours: Map<string, string>): void {
   for (const [command, expected] of qemu) assert.equal(ours.get(command), expected, `output of "${command}"`);
 }
 
 describe('monitor: output as QEMU 7.2 prints it', { concurrency: 1 }, () => {
   for (const cpu of ['e500v2', 'e500mc']) {
-    test(`${cpu}: U-Boot at its prompt — info tlb and gva2gpa match QEMU`, { skip: !haveUboot() || !haveQemu }, async () => {
-      const commands = cpu === 'e500v2' ? [...UBOOT_COMMANDS, ...ERROR_COMMANDS] : UBOOT_COMMANDS;
+    test(`${cpu}: U-Boot at its prompt — info tlb, gva2gpa, x/xp, stop/cont/info status and error messages match QEMU`, { skip: !haveUboot() || !haveQemu }, async () => {
+      const commands = [...UBOOT_COMMANDS, ...DUMP_COMMANDS, ...(cpu === 'e500v2' ? ERROR_COMMANDS : [])];
       const [qemu, ours] = await onBoth(
         () => [qemuWithMonitor(cpu, UBOOT_ELF), ngkvmWithMonitor(cpu, UBOOT_ELF)],
         async (s) => {
           await s.waitFor('Hit any key to stop autoboot', 120_000);
           s.type('\n');
           await s.waitFor(/=> $/m, 120_000);
+          for (const c of UBOOT_SETUP) await ubootCommand(s, c);
           const banner = await enterMonitor(s);
-          return { banner, outputs: await monitorCommands(s, commands) };
+          const outputs = await monitorCommands(s, commands);
+          // stop: a console command typed while paused does not run until cont.
+          outputs.set('stop', await monitorCommand(s, 'stop'));
+          outputs.set('info status (stopped)', await monitorCommand(s, 'info status'));
+          leaveMonitor(s);
+          s.type('mw.l 0x1000000 0x11111111 1\n');
+          await enterMonitor(s);
+          outputs.set('x/xw 0x1000000 (stopped, console command typed)', await monitorCommand(s, 'x/xw 0x1000000'));
+          // The guest's output resumes with cont and mixes with the monitor's: not compared.
+          s.type('cont\n');
+          leaveMonitor(s);
+          outputs.set('md.l after cont', await ubootCommand(s, 'md.l 0x1000000 1'));
+          await enterMonitor(s);
+          outputs.set('info status (continued)', await monitorCommand(s, 'info status'));
+          return { banner, outputs };
         },
       );
       assert.match(qemu.banner, /^QEMU [\d.]+ monitor - type 'help' for more information\n\(qemu\) $/);
@@ -106,6 +159,11 @@ describe('monitor: output as QEMU 7.2 prints it', { concurrency: 1 }, () => {
       assert.equal(ours.outputs.get('gva2gpa 0xe0004500'), 'gpa: 0xfe0004500\n');
       assert.equal(ours.outputs.get('gva2gpa 0xfff00000'), 'Unmapped\n');
       if (cpu === 'e500v2') assert.equal(ours.outputs.get('foo'), "unknown command: 'foo'\n");
+      assert.equal(ours.outputs.get('x/17xb 0x1000000'), '01000000: 0x80 0xff 0xff 0xfe 0x41 0x27 0x5c 0x0a\n01000008: 0x0d 0x0a 0x7f 0x20 0x22 0x61 0x62 0x63\n01000010: 0x00\n');
+      assert.equal(ours.outputs.get('info status (stopped)'), 'VM status: paused\n');
+      assert.equal(ours.outputs.get('x/xw 0x1000000 (stopped, console command typed)'), '01000000: 0x80fffffe\n', 'the guest did not run');
+      assert.equal(ours.outputs.get('md.l after cont'), '01000000: 11111111                             ....\n', 'the typed command ran after cont');
+      assert.equal(ours.outputs.get('info status (continued)'), 'VM status: running\n');
     });
   }
 
