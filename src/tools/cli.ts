@@ -30,7 +30,7 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'monitor',
     value: 'DEV',
-    help: 'the monitor (QEMU\'s HMP commands: help, info tlb, gva2gpa, system_reset, quit, …): stdio (shares the terminal with a stdio console; Ctrl-A c switches), unix:PATH (a socket server for one client at a time; add ,wait to start the machine only once a client is connected) or none (default)',
+    help: 'the monitor (QEMU\'s HMP commands: info registers/tlb/mtree/status/stats, x, xp, gva2gpa, stop, cont, system_reset, quit, …): stdio (shares the terminal with a stdio console; Ctrl-A c switches), unix:PATH (a socket server for one client at a time; add ,wait to start the machine only once a client is connected) or none (default)',
   },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
