@@ -625,7 +625,8 @@ export class GdbStub {
   private legacyResume(p: string): null | { text: string } {
     const step = p[0] === 's' || p[0] === 'S';
     // c/s [addr]; C/S sig[;addr]. Signals cannot be delivered to a bare-metal guest: ignored.
-    const rest = p[0] === 'c' || p[0] === 's' ? p.slice(1) : p.slice(1).split(';')[1] ?? '';
+    if ((p[0] === 'C' || p[0] === 'S') && !/^[CS][0-9a-fA-F]{2}(;[0-9a-fA-F]+)?$/.test(p)) return { text: E_INVAL };
+    const rest = p[0] === 'c' || p[0] === 's' ? p.slice(1) : (p.slice(1).split(';')[1] ?? '');
     if (rest !== '') {
       const addr = parseHexNumber(rest);
       if (addr === null) return { text: E_INVAL };
