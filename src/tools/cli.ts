@@ -2,11 +2,11 @@
  * `ngkvm` command line. User mistakes print one clear line and exit with status 1 (2 for
  * usage errors); only internal failures print a stack trace.
  */
-import { readFileSync } from 'node:fs';
 import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
-import type { MachineConfig, SerialSpec } from '../vmm/config.js';
+import type { MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
+import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
 
 const MACHINES = ['ppce500'] as const;
@@ -27,6 +27,11 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     help: 'a serial port (give twice for UART0 and UART1): stdio, file:PATH, tcp:HOST:PORT (a server; waits for a client unless ,nowait), null (output discarded) or none (no UART); default stdio',
   },
+  {
+    name: 'monitor',
+    value: 'DEV',
+    help: 'the monitor (QEMU\'s HMP commands: help, info tlb, gva2gpa, system_reset, quit, …): stdio (shares the terminal with a stdio console; Ctrl-A c switches), unix:PATH (a socket server for one client at a time; add ,wait to start the machine only once a client is connected) or none (default)',
+  },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -34,7 +39,8 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
 const USAGE = `usage: ngkvm run [options]
 
 Runs a virtual machine. The guest's serial console is connected to this terminal;
-in a terminal, press Ctrl-A x to quit and Ctrl-A h for the other keys.
+in a terminal, press Ctrl-A x to quit and Ctrl-A h for the other keys (with
+--monitor stdio, Ctrl-A c switches between the console and the monitor).
 
 options:
 ${formatHelp(RUN_OPTIONS)}
@@ -82,6 +88,32 @@ function parseTcp(text: string): SerialSpec {
   const port = Number(m[2]);
   if (port > 65535) throw new UsageError(`--serial ${text}: port ${port} is out of range (0..65535)`);
   return { kind: 'tcp', host, port, wait };
+}
+
+const MONITOR_FORMS = 'stdio, unix:PATH or none';
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/** `stdio`, `none`, or `unix:PATH[,server][,wait|,nowait|,wait=on|off]` (QEMU's spellings; always a server). */
+export function parseMonitor(text: string): MonitorSpec {
+  if (text === 'stdio') return { kind: 'stdio' };
+  if (text === 'none') return { kind: 'none' };
+  if (!text.startsWith('unix:')) {
+    throw new UsageError(`--monitor "${text}" is not supported; use ${MONITOR_FORMS}`);
+  }
+  const [path = '', ...flags] = text.slice(5).split(',');
+  if (path === '') throw new UsageError('--monitor unix: needs a path (unix:PATH, e.g. unix:/tmp/ngkvm.sock)');
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new UsageError(`--monitor ${text}: a UNIX socket path can have at most ${MAX_SOCKET_PATH} bytes; this one has ${Buffer.byteLength(path)}`);
+  }
+  let wait = false;
+  for (const f of flags) {
+    if (f === 'server' || f === 'server=on') continue;
+    if (f === 'nowait' || f === 'wait=off') wait = false;
+    else if (f === 'wait' || f === 'wait=on') wait = true;
+    else throw new UsageError(`--monitor ${text}: unknown flag "${f}" (ngkvm's monitor socket is always a server; flags: server, wait, nowait)`);
+  }
+  return { kind: 'unix', path, wait };
 }
 
 function parseSmp(text: string): number {
@@ -134,6 +166,8 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   }
   if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
   const smpText = str('smp');
+  const monitorText = str('monitor');
+  const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
   return {
     machine: 'ppce500',
     accel: 'e500',
@@ -146,12 +180,8 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     ...(append !== undefined ? { append } : {}),
     noReboot: opts.has('no-reboot'),
     serials,
+    monitor,
   };
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -162,7 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return cmd === undefined ? 2 : 0;
     }
     if (cmd === 'version' || cmd === '--version') {
-      process.stdout.write(`ngkvm ${version()}\n`);
+      process.stdout.write(`ngkvm ${ngkvmVersion()}\n`);
       return 0;
     }
     if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);

@@ -4,7 +4,7 @@
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Hypervisor, HypervisorError } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
@@ -12,7 +12,8 @@ import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { MonitorService } from './monitor/service.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
 
 export interface SerialRings {
@@ -25,6 +26,8 @@ export interface MachineWorkerData {
   /** One entry per serial port the board gets (`none` ports dropped); null = discards output. */
   readonly ports: readonly (SerialRings | null)[];
   readonly control: SharedArrayBuffer;
+  /** The monitor's command lines arrive on `port` (transferred); absent without a monitor. */
+  readonly monitor?: { readonly port: MessagePort; readonly version: string };
 }
 
 class RingSerial implements SerialBackend {
@@ -93,6 +96,13 @@ async function main(data: MachineWorkerData): Promise<void> {
     log: (line) => post({ type: 'log', line }),
   });
   const run = vcpuRunner(hv, board);
+  const monitor =
+    data.monitor !== undefined
+      ? new MonitorService(data.monitor.port, {
+          version: data.monitor.version,
+          cpus: board.vcpus.map((vcpu, i) => ({ vcpu, bookeTlb: board.tlbs[i]! })),
+        })
+      : undefined;
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
@@ -110,23 +120,35 @@ async function main(data: MachineWorkerData): Promise<void> {
         break;
       case 'halt':
         break;
-      case 'interrupted': {
-        const req = Atomics.exchange(control, REQ_WORD, 0);
-        if ((req & REQ_QUIT) !== 0) {
-          post({ type: 'exit', code: 0, reason: 'quit requested' });
-          return;
-        }
-        if ((req & REQ_INPUT) !== 0) board.pollInput();
+      case 'interrupted':
         break;
-      }
       default:
         post({ type: 'exit', code: 1, reason: describeExit(exit) });
         return;
     }
+    // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
+    // accelerator does not report a kick while every run resumes an MMIO instruction (a guest
+    // polling its UART), and Ctrl-A x or a monitor command must not wait for the guest.
+    if (Atomics.load(control, REQ_WORD) !== 0) {
+      const req = Atomics.exchange(control, REQ_WORD, 0);
+      if ((req & REQ_QUIT) !== 0) {
+        post({ type: 'exit', code: 0, reason: 'quit requested' });
+        return;
+      }
+      if ((req & REQ_INPUT) !== 0) board.pollInput();
+      if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+        const outcome = monitor.serve();
+        if (outcome === 'quit') {
+          post({ type: 'exit', code: 0, reason: 'quit requested from the monitor' });
+          return;
+        }
+        if (outcome === 'reset') event = 'reset';
+      }
+    }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
     if (event === 'reset') {
       if (config.noReboot) {
-        post({ type: 'exit', code: 0, reason: 'guest requested a reset (--no-reboot)' });
+        post({ type: 'exit', code: 0, reason: 'reset requested (--no-reboot)' });
         return;
       }
       board.reset();
