@@ -12,7 +12,9 @@ import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { GdbMachineSide } from '../tools/gdb/channel.js';
+import { vmTarget } from '../tools/gdb/target.js';
+import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { MonitorService } from './monitor/service.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
 
@@ -28,6 +30,8 @@ export interface MachineWorkerData {
   readonly control: SharedArrayBuffer;
   /** The monitor's command lines arrive on `port` (transferred); absent without a monitor. */
   readonly monitor?: { readonly port: MessagePort; readonly version: string };
+  /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
+  readonly gdb?: { readonly port: MessagePort };
 }
 
 class RingSerial implements SerialBackend {
@@ -103,28 +107,52 @@ async function main(data: MachineWorkerData): Promise<void> {
           cpus: board.vcpus.map((vcpu, i) => ({ vcpu, bookeTlb: board.tlbs[i]! })),
         })
       : undefined;
+  const gdb =
+    data.gdb !== undefined
+      ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), { startHalted: config.startHalted === true, log: (line) => post({ type: 'log', line }) })
+      : undefined;
+  const vcpuIndex = new Map(board.vcpus.map((v, i) => [v, i]));
+  let lastRan = 0;
+  // Every way the run ends goes through here, so an attached debugger hears about it (W/X).
+  const finish = (code: number, reason: string): void => {
+    gdb?.stub.onMachineExit(code);
+    post({ type: 'exit', code, reason });
+  };
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
-    const { vcpu, exit } = run();
     let event: 'none' | 'reset' = 'none';
-    switch (exit.kind) {
-      case 'mmio':
-      case 'dcr':
-      case 'epr':
-      case 'system-event':
-        event = board.handleExit(vcpu, exit);
-        break;
-      case 'hypercall':
-        // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
-        break;
-      case 'halt':
-        break;
-      case 'interrupted':
-        break;
-      default:
-        post({ type: 'exit', code: 1, reason: describeExit(exit) });
-        return;
+    if (gdb !== undefined && !gdb.stub.running) {
+      // Held by the debugger: no vCPU runs; sleep until a request (gdb, quit, monitor) comes.
+      // Device timers wait too (they catch up when the guest runs again).
+      Atomics.wait(control, REQ_WORD, 0);
+    } else {
+      const solo = gdb?.stub.soloVcpu ?? null;
+      // A step of one thread with the others held runs that vCPU alone (run() on it directly).
+      const { vcpu, exit } = solo !== null ? { vcpu: board.vcpus[solo]!, exit: board.vcpus[solo]!.run() } : run();
+      lastRan = vcpuIndex.get(vcpu) ?? 0;
+      switch (exit.kind) {
+        case 'mmio':
+        case 'dcr':
+        case 'epr':
+        case 'system-event':
+          event = board.handleExit(vcpu, exit);
+          break;
+        case 'hypercall':
+          // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
+          break;
+        case 'halt':
+          break;
+        case 'interrupted':
+          break;
+        case 'debug':
+          // Only the stub turns guest debugging on; one that outlived its client is ignored.
+          gdb?.stub.onDebugExit(lastRan, exit);
+          break;
+        default:
+          finish(1, describeExit(exit));
+          return;
+      }
     }
     // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
     // accelerator does not report a kick while every run resumes an MMIO instruction (a guest
@@ -132,23 +160,30 @@ async function main(data: MachineWorkerData): Promise<void> {
     if (Atomics.load(control, REQ_WORD) !== 0) {
       const req = Atomics.exchange(control, REQ_WORD, 0);
       if ((req & REQ_QUIT) !== 0) {
-        post({ type: 'exit', code: 0, reason: 'quit requested' });
+        finish(0, 'quit requested');
         return;
       }
       if ((req & REQ_INPUT) !== 0) board.pollInput();
       if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
         const outcome = monitor.serve();
         if (outcome === 'quit') {
-          post({ type: 'exit', code: 0, reason: 'quit requested from the monitor' });
+          finish(0, 'quit requested from the monitor');
           return;
         }
         if (outcome === 'reset') event = 'reset';
+      }
+      if ((req & REQ_GDB) !== 0 && gdb !== undefined) {
+        gdb.serve(lastRan);
+        if (gdb.killed) {
+          post({ type: 'exit', code: 0, reason: 'killed from gdb' });
+          return;
+        }
       }
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
     if (event === 'reset') {
       if (config.noReboot) {
-        post({ type: 'exit', code: 0, reason: 'reset requested (--no-reboot)' });
+        finish(0, 'reset requested (--no-reboot)');
         return;
       }
       board.reset();
