@@ -23,12 +23,13 @@ const PACKAGES = {
   make: { command: 'make' },
   'qemu-system-ppc': { command: 'qemu-system-ppc' },
   'device-tree-compiler': { command: 'dtc' },
+  'gdb-multiarch': { command: 'gdb-multiarch' },
   'u-boot-qemu': { file: UBOOT_PPCE500 },
 };
 const GUEST_TOOLS = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'];
 const NEEDS = {
   start: ['u-boot-qemu'],
-  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu'],
+  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch'],
   bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
 };
 /** Guest programs built per task. */

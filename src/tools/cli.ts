@@ -4,7 +4,7 @@
  */
 import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
-import type { MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
+import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
@@ -32,6 +32,13 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
     value: 'DEV',
     help: 'the monitor (QEMU\'s HMP commands: info registers/tlb/mtree/status/stats, x, xp, gva2gpa, stop, cont, system_reset, quit, …): stdio (shares the terminal with a stdio console; Ctrl-A c switches), unix:PATH (a socket server for one client at a time; add ,wait to start the machine only once a client is connected) or none (default)',
   },
+  {
+    name: 'gdb',
+    value: 'DEV',
+    help: 'a gdb remote stub: tcp:HOST:PORT (one debugger at a time; an empty HOST means 127.0.0.1, e.g. tcp::1234; then in gdb-multiarch: target remote :1234)',
+  },
+  { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
+  { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -55,6 +62,16 @@ commands:
   version    print the version
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
+
+/** `--gdb tcp:HOST:PORT` (QEMU also takes a bare `tcp::PORT` and `PORT`); empty HOST = loopback. */
+export function parseGdb(text: string): GdbSpec {
+  const body = /^\d+$/.test(text) ? `:${text}` : text.startsWith('tcp:') ? text.slice(4) : undefined;
+  const m = body === undefined ? null : /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(body);
+  if (m === null) throw new UsageError(`--gdb "${text}" is not supported; use tcp:HOST:PORT (e.g. tcp::1234 for 127.0.0.1:1234)`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError(`--gdb ${text}: port ${port} is out of range (0..65535)`);
+  return { kind: 'tcp', host: m[1] === '' ? '127.0.0.1' : m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
 
 const SERIAL_FORMS = 'stdio, file:PATH, tcp:HOST:PORT, null or none';
 /** Serial ports ppce500 has (QEMU ignores -serial beyond the board's UARTs; we refuse them). */
@@ -168,6 +185,13 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   const smpText = str('smp');
   const monitorText = str('monitor');
   const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
+  const gdbText = str('gdb');
+  if (gdbText !== undefined && opts.has('gdb-default')) throw new UsageError('give either --gdb or -s, not both');
+  const gdb = gdbText !== undefined ? parseGdb(gdbText) : opts.has('gdb-default') ? parseGdb('tcp::1234') : undefined;
+  // Something must be able to continue halted CPUs: gdb's `continue` or the monitor's `cont`.
+  if (opts.has('halted') && gdb === undefined && monitor.kind === 'none') {
+    throw new UsageError('-S (start halted) needs a way to continue the CPUs: add --gdb tcp::PORT, -s or --monitor');
+  }
   return {
     machine: 'ppce500',
     accel: 'e500',
@@ -181,6 +205,8 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     noReboot: opts.has('no-reboot'),
     serials,
     monitor,
+    ...(gdb !== undefined ? { gdb } : {}),
+    startHalted: opts.has('halted'),
   };
 }
 

@@ -26,6 +26,9 @@ export type MonitorSpec =
   | { readonly kind: 'unix'; readonly path: string; readonly wait: boolean }
   | { readonly kind: 'none' };
 
+/** Where the gdb stub listens (QEMU's `-gdb tcp::1234`). */
+export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
 export interface MachineConfig {
   readonly machine: 'ppce500';
   readonly accel: 'e500' | 'kvm';
@@ -43,6 +46,10 @@ export interface MachineConfig {
   /** Serial ports in order (UART0, UART1); `none` entries are dropped, as QEMU does. */
   readonly serials: readonly SerialSpec[];
   readonly monitor: MonitorSpec;
+  /** A gdb remote stub (optional: absent means none). */
+  readonly gdb?: GdbSpec;
+  /** Do not run the guest until the debugger continues it (QEMU's -S). */
+  readonly startHalted?: boolean;
 }
 
 /** Messages from the machine thread to the main thread. */
@@ -63,4 +70,6 @@ export const REQ_INPUT = 2;
 export const REQ_TIMER = 4;
 /** Monitor command lines are waiting on the monitor's MessagePort. */
 export const REQ_MONITOR = 8;
+/** gdb packets (or a connect, Ctrl-C, disconnect) are waiting on the gdb stub's MessagePort. */
+export const REQ_GDB = 16;
 export const CONTROL_BYTES = 16;

@@ -7,7 +7,8 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
 import { attachVcpu, type RemoteVcpu } from '../api/threads.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { GdbSetupError, GdbTcpServer } from '../tools/gdb/server.js';
+import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import type { MachineWorkerData } from './machine-worker.js';
 import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
@@ -34,7 +35,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // Requests made before the machine thread is ready are delivered with the first kick.
   const request = (bits: number): void => {
     Atomics.or(control, REQ_WORD, bits);
-    // A paused machine thread sleeps on the request word rather than in a vCPU.
+    // A paused machine thread (monitor `stop`, gdb hold) sleeps on the request word rather
+    // than in a vCPU.
     Atomics.notify(control, REQ_WORD);
     if (vcpus.length === 0) pendingBits |= bits;
     // The e500 vCPUs of a VM share one control block, but other accelerators need each kicked.
@@ -59,17 +61,21 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
   const monitorServer =
     config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
+  const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
+  const gdbServer =
+    config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
   const closeHostEnds = async (): Promise<void> => {
-    await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close()]);
+    await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
     channel?.close();
   };
   try {
     for (const p of ports) await p.open();
     await terminal?.open();
     await monitorServer?.open();
+    await gdbServer?.open();
   } catch (err) {
     await closeHostEnds().catch(() => {});
-    if (err instanceof SerialSetupError || err instanceof MonitorSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
+    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
     throw err;
   }
 
@@ -78,10 +84,11 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     ports: ports.map((p) => p.rings),
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
+    ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
   };
   const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
     workerData: data,
-    transferList: monitorPorts !== undefined ? [monitorPorts.port2] : [],
+    transferList: [...(monitorPorts !== undefined ? [monitorPorts.port2] : []), ...(gdbPorts !== undefined ? [gdbPorts.port2] : [])],
   });
   let timer: NodeJS.Timeout | undefined;
   const armTimer = (deadlineNs: number): void => {

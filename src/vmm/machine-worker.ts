@@ -12,7 +12,9 @@ import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { GdbMachineSide } from '../tools/gdb/channel.js';
+import { vmTarget } from '../tools/gdb/target.js';
+import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
@@ -30,6 +32,8 @@ export interface MachineWorkerData {
   readonly control: SharedArrayBuffer;
   /** The monitor's command lines arrive on `port` (transferred); absent without a monitor. */
   readonly monitor?: { readonly port: MessagePort; readonly version: string };
+  /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
+  readonly gdb?: { readonly port: MessagePort };
 }
 
 class RingSerial implements SerialBackend {
@@ -99,20 +103,46 @@ async function main(data: MachineWorkerData): Promise<void> {
   });
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
+  // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
+  if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
   const monitor =
     data.monitor !== undefined
       ? new MonitorService(data.monitor.port, ppce500MonitorMachine(board, runControl, { version: data.monitor.version, accelerator: config.accel }))
       : undefined;
+  const gdb =
+    data.gdb !== undefined
+      ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), { startHalted: config.startHalted === true, log: (line) => post({ type: 'log', line }) })
+      : undefined;
+  const vcpuIndex = new Map(board.vcpus.map((v, i) => [v, i]));
+  let lastRan = 0;
+  // The debugger's hold shows in the run state the monitor reports (`paused (debug)`), and
+  // the monitor's `cont` does not override it: gdb releases what gdb stopped.
+  const syncDebugHold = (): void => {
+    if (gdb === undefined) return;
+    const held = !gdb.stub.running;
+    if (held && runControl.status() === 'running') runControl.pause('debug');
+    else if (!held && runControl.status() === 'debug') runControl.resume();
+  };
+  // Every way the run ends goes through here, so an attached debugger hears about it (W/X).
+  const finish = (code: number, reason: string): void => {
+    gdb?.stub.onMachineExit(code);
+    post({ type: 'exit', code, reason });
+  };
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
     let event: 'none' | 'reset' = 'none';
+    syncDebugHold();
     if (!runControl.running) {
-      // Paused (monitor `stop`): no guest code runs; console input, timers and the monitor
-      // are still served. The main thread notifies this word with every request.
+      // Paused (monitor `stop`) or held by the debugger: no guest code runs; console input,
+      // timers, the monitor and gdb are still served. The main thread notifies this word with
+      // every request.
       Atomics.wait(control, REQ_WORD, 0);
     } else {
-      const { vcpu, exit } = run();
+      const solo = gdb?.stub.soloVcpu ?? null;
+      // A step of one thread with the others held runs that vCPU alone (run() on it directly).
+      const { vcpu, exit } = solo !== null ? { vcpu: board.vcpus[solo]!, exit: board.vcpus[solo]!.run() } : run();
+      lastRan = vcpuIndex.get(vcpu) ?? 0;
       switch (exit.kind) {
         case 'mmio':
         case 'dcr':
@@ -127,8 +157,12 @@ async function main(data: MachineWorkerData): Promise<void> {
           break;
         case 'interrupted':
           break;
+        case 'debug':
+          // Only the stub turns guest debugging on; one that outlived its client is ignored.
+          gdb?.stub.onDebugExit(lastRan, exit);
+          break;
         default:
-          post({ type: 'exit', code: 1, reason: describeExit(exit) });
+          finish(1, describeExit(exit));
           return;
       }
     }
@@ -138,23 +172,30 @@ async function main(data: MachineWorkerData): Promise<void> {
     if (Atomics.load(control, REQ_WORD) !== 0) {
       const req = Atomics.exchange(control, REQ_WORD, 0);
       if ((req & REQ_QUIT) !== 0) {
-        post({ type: 'exit', code: 0, reason: 'quit requested' });
+        finish(0, 'quit requested');
         return;
       }
       if ((req & REQ_INPUT) !== 0) board.pollInput();
       if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
         const outcome = monitor.serve();
         if (outcome === 'quit') {
-          post({ type: 'exit', code: 0, reason: 'quit requested from the monitor' });
+          finish(0, 'quit requested from the monitor');
           return;
         }
         if (outcome === 'reset') event = 'reset';
+      }
+      if ((req & REQ_GDB) !== 0 && gdb !== undefined) {
+        gdb.serve(lastRan);
+        if (gdb.killed) {
+          post({ type: 'exit', code: 0, reason: 'killed from gdb' });
+          return;
+        }
       }
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
     if (event === 'reset') {
       if (config.noReboot) {
-        post({ type: 'exit', code: 0, reason: 'reset requested (--no-reboot)' });
+        finish(0, 'reset requested (--no-reboot)');
         return;
       }
       board.reset();

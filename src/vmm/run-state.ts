@@ -5,8 +5,11 @@
  * checks `running` before each vCPU run and otherwise sleeps until a request arrives.
  */
 
-/** QEMU's run-state names for the states this machine can be in. */
-export type RunStatus = 'running' | 'paused' | 'debug';
+/**
+ * QEMU's run-state names for the states this machine can be in: `prelaunch` is -S before the
+ * first `cont`.
+ */
+export type RunStatus = 'running' | 'paused' | 'debug' | 'prelaunch';
 
 export class RunControl {
   private state: RunStatus = 'running';
@@ -19,7 +22,7 @@ export class RunControl {
     return this.state;
   }
 
-  /** Stops guest code: `paused` for the monitor's `stop`, `debug` for a debugger. */
+  /** Stops guest code: `paused` for the monitor's `stop`, `debug` for a debugger, `prelaunch` for -S. */
   pause(reason: Exclude<RunStatus, 'running'>): void {
     this.state = reason;
   }
@@ -31,5 +34,5 @@ export class RunControl {
 
 /** `info status` as QEMU prints it. */
 export function describeRunStatus(s: RunStatus): string {
-  return s === 'debug' ? 'VM status: paused (debug)' : `VM status: ${s}`;
+  return s === 'debug' || s === 'prelaunch' ? `VM status: paused (${s})` : `VM status: ${s}`;
 }

@@ -218,6 +218,49 @@ describe('monitor: --monitor unix:PATH', () => {
   });
 });
 
+describe('monitor: -S', () => {
+  test('the CPUs wait in prelaunch until the monitor says cont, as QEMU -S', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ngkvm-mon-'));
+    const path = join(dir, 'mon.sock');
+    const vm = new Session(process.execPath, [
+      CLI, 'run', '-S', '--cpu', 'e500v2', '-m', '256M', '--bios', guestElf('e500v2', 'mmu_monitor'), '--serial', 'stdio', '--monitor', `unix:${path},wait`, '--no-reboot',
+    ]);
+    try {
+      const mon = await clientWhenListening(path);
+      await mon.until('(qemu) ');
+      mon.send('info status\n');
+      assert.equal(await mon.until('(qemu) '), 'VM status: paused (prelaunch)\r\n(qemu) ');
+      // The guest prints its first line within microseconds of starting; nothing means not started.
+      mon.send('xp/xw 0x100\n');
+      await mon.until('(qemu) ');
+      assert.equal(vm.transcript, '', 'no guest output before cont');
+      mon.send('cont\n');
+      await mon.until('(qemu) ');
+      await vm.waitFor('== ready: press Enter');
+      mon.send('info status\n');
+      assert.equal(await mon.until('(qemu) '), 'VM status: running\r\n(qemu) ');
+      mon.send('quit\n');
+      assert.equal(await vm.exit(), 0);
+    } finally {
+      vm.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Connects once the VMM has created the socket (it does so before the machine starts). */
+async function clientWhenListening(path: string): ReturnType<typeof client> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await client(path);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** A raw client of the monitor socket (no echo from ngkvm, output with CR LF). */
 async function client(path: string): Promise<{ send(text: string): void; until(text: string): Promise<string>; untilClosed(): Promise<string> }> {
   const socket = connect(path);
