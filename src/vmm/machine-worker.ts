@@ -16,6 +16,8 @@ import { GdbMachineSide } from '../tools/gdb/channel.js';
 import { vmTarget } from '../tools/gdb/target.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
+import { Monitor } from './monitor/monitor.js';
+import { ngkvmVersion } from './version.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
@@ -105,13 +107,27 @@ async function main(data: MachineWorkerData): Promise<void> {
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
-  const monitor =
-    data.monitor !== undefined
-      ? new MonitorService(data.monitor.port, ppce500MonitorMachine(board, runControl, { version: data.monitor.version, accelerator: config.accel }))
-      : undefined;
+  const monitorMachine = ppce500MonitorMachine(board, runControl, { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel });
+  const monitor = data.monitor !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
+  // gdb's `monitor CMD` gets a monitor of its own over the same machine (its own defaults for
+  // x/FMT, as a second QEMU monitor would have); reset and quit act after the packet.
+  const gdbRequests = { reset: false, quit: false };
+  const gdbMonitor = new Monitor({
+    ...monitorMachine,
+    requestReset: () => {
+      gdbRequests.reset = true;
+    },
+    requestQuit: () => {
+      gdbRequests.quit = true;
+    },
+  });
   const gdb =
     data.gdb !== undefined
-      ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), { startHalted: config.startHalted === true, log: (line) => post({ type: 'log', line }) })
+      ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), {
+          startHalted: config.startHalted === true,
+          log: (line) => post({ type: 'log', line }),
+          monitor: (line) => gdbMonitor.execute(line),
+        })
       : undefined;
   const vcpuIndex = new Map(board.vcpus.map((v, i) => [v, i]));
   let lastRan = 0;
@@ -190,6 +206,12 @@ async function main(data: MachineWorkerData): Promise<void> {
           post({ type: 'exit', code: 0, reason: 'killed from gdb' });
           return;
         }
+        if (gdbRequests.quit) {
+          finish(0, 'quit requested from gdb (monitor quit)');
+          return;
+        }
+        if (gdbRequests.reset) event = 'reset';
+        gdbRequests.reset = false;
       }
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();

@@ -82,6 +82,10 @@ describe('gdb stub end to end', { concurrency: 2 }, () => {
       'continue',
       'print/x gdb_alias',
       'print/x *(unsigned int *)gdb_alias',
+      'monitor info status',
+      'monitor gva2gpa 0x50000000',
+      'monitor gva2gpa 0xd0000000',
+      'monitor nosuchcommand',
       'set var gdb_patch = 0xcafef00d',
       'print/x *(unsigned int *)gdb_alias',
       'continue',
@@ -99,6 +103,11 @@ describe('gdb stub end to end', { concurrency: 2 }, () => {
     assert.match(o, /\$4 = 0x5000[0-9a-f]{4}\n/, 'the alias is in the TLB1 window at 0x50000000');
     assert.match(o, /\$5 = 0x11111111\n/, 'read through the alias');
     assert.match(o, /\$6 = 0xcafef00d\n/, 'the write is visible through the alias');
+    // gdb's `monitor` reaches the VMM monitor: the run state shows the debugger's hold.
+    assert.match(o, /^VM status: paused \(debug\)$/m);
+    assert.match(o, /^gpa: 0x[0-9a-f]+000$/m, 'the alias window is mapped');
+    assert.match(o, /^Unmapped$/m);
+    assert.match(o, /^unknown command: 'nosuchcommand'$/m);
     assert.match(o, /exited normally/);
     assert.equal(code, 0, m.stderr());
     assert.match(m.stdout(), /counter 6\npatch cafef00d\nalias cafef00d\n/, 'the guest printed the value gdb wrote');

@@ -52,8 +52,9 @@ export class GdbMachineSide {
   constructor(
     private readonly port: MessagePort,
     target: GdbTarget,
-    options: { readonly startHalted: boolean; readonly log: (line: string) => void },
+    options: { readonly startHalted: boolean; readonly log: (line: string) => void; readonly monitor?: (line: string) => string },
   ) {
+    const monitor = options.monitor;
     this.stub = new GdbStub(
       target,
       {
@@ -62,6 +63,7 @@ export class GdbMachineSide {
         kill: () => {
           this.killed = true;
         },
+        ...(monitor !== undefined ? { monitor } : {}),
       },
       { startHalted: options.startHalted },
     );

@@ -43,6 +43,11 @@ export interface StubIo {
   log(line: string): void;
   /** gdb asked to kill the program: end the run. */
   kill(): void;
+  /**
+   * gdb's `monitor CMD` (qRcmd): runs one monitor line and returns what it printed. Absent
+   * when the VMM has no monitor to offer; gdb then says the target does not support it.
+   */
+  monitor?(line: string): string;
 }
 
 type StopInfo =
@@ -337,7 +342,19 @@ export class GdbStub {
       return textToHex(`vCPU ${v.id} (${v.target})`);
     }
     if (p === 'qSymbol::') return 'OK';
+    if (p.startsWith('qRcmd,')) return this.monitorCommand(p.slice('qRcmd,'.length));
     return '';
+  }
+
+  /** Output goes back as `O` packets (hex text, in pieces that fit a packet), then OK. */
+  private monitorCommand(hexLine: string): string {
+    if (this.io.monitor === undefined) return '';
+    const bytes = fromHex(hexLine);
+    if (bytes === null) return E_INVAL;
+    const output = this.io.monitor(Buffer.from(bytes).toString('latin1'));
+    const chunk = Math.floor((ADVERTISED_PACKET_SIZE - 1) / 2);
+    for (let i = 0; i < output.length; i += chunk) this.io.send('O' + textToHex(output.slice(i, i + chunk)));
+    return 'OK';
   }
 
   private xferFeatures(args: string): string {
