@@ -79,13 +79,18 @@ export class KvmHypervisor implements Hypervisor {
   private msrIndices: number[] | undefined;
   private closed = false;
 
-  private constructor(shim: KvmShim, fd: number) {
+  private constructor(shim: KvmShim, fd: number, device: string) {
     this.shim = shim;
     this.fd = fd;
     const version = shim.ioctlInt(fd, IOCTL.GET_API_VERSION, 0);
     if (version !== 12) {
       shim.close(fd);
-      throw new AcceleratorUnavailableError(`${KVM_DEVICE} speaks KVM API version ${version}; ngkvm needs version 12`, 'ENOTSUP');
+      throw new AcceleratorUnavailableError(
+        version < 0
+          ? `${device} is not a KVM device (KVM_GET_API_VERSION: ${errnoName(version)}); ngkvm needs KVM API version 12`
+          : `${device} speaks KVM API version ${version}; ngkvm needs version 12`,
+        'ENOTSUP',
+      );
     }
     this.vcpuMmapSize = check(shim.ioctlInt(fd, IOCTL.GET_VCPU_MMAP_SIZE, 0), 'KVM_GET_VCPU_MMAP_SIZE');
     const ext = (c: number) => Math.max(0, shim.ioctlInt(fd, IOCTL.CHECK_EXTENSION, c));
@@ -100,27 +105,30 @@ export class KvmHypervisor implements Hypervisor {
     if (this.caps.has('guest-debug')) this.caps.set('guest-debug-hw-bps', 4);
   }
 
-  /** Opens /dev/kvm; a missing device or permission is an AcceleratorUnavailableError that says what to do. */
-  static open(): KvmHypervisor {
+  /**
+   * Opens /dev/kvm (`device` is for tests); a missing device or permission is an
+   * AcceleratorUnavailableError that names the device and says what to do.
+   */
+  static open(device = KVM_DEVICE): KvmHypervisor {
     const shim = loadShim();
-    const fd = shim.open(KVM_DEVICE, O_RDWR);
+    const fd = shim.open(device, O_RDWR);
     if (fd < 0) {
       const e = errnoName(fd);
       if (e === 'ENOENT' || e === 'ENODEV' || e === 'ENXIO') {
         throw new AcceleratorUnavailableError(
-          `${KVM_DEVICE} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
+          `${device} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
           'ENODEV',
         );
       }
       if (e === 'EACCES' || e === 'EPERM') {
         throw new AcceleratorUnavailableError(
-          `permission denied opening ${KVM_DEVICE}: add your user to its group (usually \`sudo usermod -aG kvm $USER\`, then log in again) or ask for rw access to it`,
+          `permission denied opening ${device}: add your user to its group (usually \`sudo usermod -aG kvm $USER\`, then log in again) or ask for rw access to it`,
           'EACCES',
         );
       }
-      throw new AcceleratorUnavailableError(`cannot open ${KVM_DEVICE}: ${e}`, apiErrno(fd));
+      throw new AcceleratorUnavailableError(`cannot open ${device}: ${e}`, apiErrno(fd));
     }
-    return new KvmHypervisor(shim, fd);
+    return new KvmHypervisor(shim, fd, device);
   }
 
   checkExtension(cap: Capability): number {

@@ -63,6 +63,22 @@ describe('kvm: interrupts through the split irqchip', { skip: KVM_SKIP }, () => 
     }
   });
 
+  test('a level-triggered route: the guest\'s EOI of its vector is an ioapic-eoi exit for the VMM\'s IOAPIC', async () => {
+    const m = await interruptibleGuest();
+    try {
+      // MSI data bit 15 = level trigger, bit 14 = assert: how a split-irqchip VMM routes an IOAPIC pin.
+      m.vm.setGsiRouting([{ gsi: 10, kind: 'msi', address: 0xfee00000n, data: 0xc070 }]);
+      const ev = m.vm.irqEvent({ gsi: 10 });
+      ev.trigger.signal();
+      assert.equal(vectorOf(m.vcpu.run()), 0x70);
+      const e = m.vcpu.run();
+      assert.deepEqual(e, { kind: 'ioapic-eoi', vector: 0x70 });
+      assert.equal(m.vcpu.stats()['ioapic-eoi'], 1);
+    } finally {
+      m.close();
+    }
+  });
+
   test('level-triggered irqEvents with resample need the in-kernel IOAPIC: refused on the split irqchip, with the reason', async () => {
     const m = await interruptibleGuest();
     try {
