@@ -95,6 +95,9 @@ export class KvmHypervisor implements Hypervisor {
     this.vcpuMmapSize = check(shim.ioctlInt(fd, IOCTL.GET_VCPU_MMAP_SIZE, 0), 'KVM_GET_VCPU_MMAP_SIZE');
     const ext = (c: number) => Math.max(0, shim.ioctlInt(fd, IOCTL.CHECK_EXTENSION, c));
     this.caps.set('one-reg', 1);
+    // A vCPU fd works from any thread of the process: only the run-area mapping and the
+    // kick target move with it.
+    this.caps.set('vcpu-transfer', 1);
     this.caps.set('max-phys-bits', PHYS_BITS);
     if (ext(CAP.USER_MEMORY) > 0) this.caps.set('dirty-log', 1);
     for (const [name, cap] of CAPABILITY_MAP) {
@@ -479,7 +482,7 @@ export class KvmVm implements Vm {
 
   createVcpu(id: number, init: VcpuInit): Vcpu {
     this.live();
-    const v = new KvmVcpu(this, id, init);
+    const v = KvmVcpu.create(this, id, init);
     this.vcpuList.push(v);
     return v;
   }
