@@ -14,11 +14,9 @@ import {
   AcceleratorUnavailableError,
   BusyError,
   ClosedError,
-  HypervisorError,
   InvalidArgumentError,
   UnsupportedError,
   hex,
-  type Errno,
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
@@ -28,25 +26,10 @@ import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type Memor
 import { assertThread } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { KvmCallError, check } from './errors.js';
 import { KvmVcpu } from './vcpu.js';
 
-/** A failed KVM system call; `syscall` names it, `errno` is the API's class of the failure. */
-export class KvmCallError extends HypervisorError {
-  readonly code = 'ERR_KVM_CALL';
-  readonly errno: Errno;
-  readonly rawErrno: string;
-  constructor(message: string, negErrno: number, options?: { cause?: unknown }) {
-    super(`${message}: ${errnoName(negErrno)}`, options);
-    this.errno = apiErrno(negErrno);
-    this.rawErrno = errnoName(negErrno);
-  }
-}
-
-/** Throws a KvmCallError for a negative result; returns non-negative results. */
-export function check(r: number, what: string): number {
-  if (r < 0) throw new KvmCallError(what, r);
-  return r;
-}
+export { KvmCallError, check } from './errors.js';
 
 export const KVM_DEVICE = '/dev/kvm';
 /** Where the VMX real-mode helpers live (QEMU's choice): 4 pages just below the IOAPIC/LAPIC hole. */
