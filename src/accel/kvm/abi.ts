@@ -67,6 +67,7 @@ export const IOCTL = {
   GET_DIRTY_LOG: iow(0x42, SIZE.dirtyLog),
   SET_USER_MEMORY_REGION: iow(0x46, SIZE.userspaceMemoryRegion),
   SET_TSS_ADDR: io(0x47),
+  CREATE_IRQCHIP: io(0x60),
   SET_IDENTITY_MAP_ADDR: iow(0x48, 8),
   SET_GSI_ROUTING: iow(0x6a, SIZE.irqRouting),
   IRQFD: iow(0x76, SIZE.irqfd),

@@ -49,6 +49,7 @@ const CAPABILITY_MAP: readonly (readonly [Capability, number | ((v: number) => n
   ['signal-msi', CAP.SIGNAL_MSI],
   ['gsi-routing', CAP.IRQ_ROUTING],
   ['x86-split-irqchip', CAP.SPLIT_IRQCHIP],
+  ['x86-irqchip', CAP.IRQCHIP],
 ];
 
 export class KvmHypervisor implements Hypervisor {
@@ -288,7 +289,7 @@ export class KvmVm implements Vm {
   private readonly vcpuList: KvmVcpu[] = [];
   private readonly events = new Set<{ close(): void }>();
   /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
-  irqchip: 'none' | 'split' = 'none';
+  irqchip: 'none' | 'split' | 'full' = 'none';
   private closed = false;
 
   constructor(hv: KvmHypervisor, options: VmOptions) {
@@ -492,7 +493,15 @@ export class KvmVm implements Vm {
       this.irqchip = 'split';
       return;
     }
-    throw new UnsupportedError(`unknown VM capability "${cap}" for the kvm accelerator; known: x86-split-irqchip`);
+    if (cap === 'x86-irqchip') {
+      if (this.hypervisor.checkExtension('x86-irqchip') === 0) throw new UnsupportedError('this host has no KVM_CAP_IRQCHIP');
+      if (this.vcpuList.length > 0) throw new BusyError('x86-irqchip must be enabled before the first vCPU is created');
+      if (this.irqchip !== 'none') throw new BusyError('the irqchip is already enabled');
+      check(this.shim.ioctlInt(this.fd, IOCTL.CREATE_IRQCHIP, 0), 'KVM_CREATE_IRQCHIP');
+      this.irqchip = 'full';
+      return;
+    }
+    throw new UnsupportedError(`unknown VM capability "${cap}" for the kvm accelerator; known: x86-split-irqchip, x86-irqchip`);
   }
 
   kvmEnableCap(cap: number, args: readonly number[], what: string, fd = this.fd): void {
@@ -558,11 +567,11 @@ export class KvmVm implements Vm {
       throw new InvalidArgumentError(`irqEvent GSI ${String(gsi)} is outside 0..${this.hypervisor.checkExtension('gsi-routing') - 1}`);
     }
     if (resample) this.requireCap('irqfd-resample', 'irqEvent({ resample: true })');
-    if (this.irqchip === 'none') throw new UnsupportedError('irqEvent needs an in-kernel interrupt controller: vm.enableCap("x86-split-irqchip", [24]) first');
+    if (this.irqchip === 'none') throw new UnsupportedError('irqEvent needs an in-kernel interrupt controller: vm.enableCap("x86-split-irqchip", [24]) (or "x86-irqchip") first');
     if (resample && this.irqchip === 'split') {
       // KVM's resampler hangs off the in-kernel IOAPIC's EOI; with the split irqchip the
       // IOAPIC is the VMM's, which sees the EOI as an `ioapic-eoi` exit and re-raises itself.
-      throw new UnsupportedError('irqEvent({ resample: true }) needs the in-kernel IOAPIC; with x86-split-irqchip, handle level-triggered lines in the VMM\'s IOAPIC on ioapic-eoi exits');
+      throw new UnsupportedError('irqEvent({ resample: true }) needs the in-kernel IOAPIC (x86-irqchip); with x86-split-irqchip, handle level-triggered lines in the VMM\'s IOAPIC on ioapic-eoi exits');
     }
     const trigger = new EventFd(this.shim, `irqEvent GSI ${gsi}`);
     const resampler = resample ? new EventFd(this.shim, `irqEvent GSI ${gsi} resample`) : null;
