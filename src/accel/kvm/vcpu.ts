@@ -480,6 +480,10 @@ export class KvmVcpu implements Vcpu {
     this.live('setMpState');
     const v = { runnable: MP_STATE.RUNNABLE, halted: MP_STATE.HALTED, stopped: MP_STATE.INIT_RECEIVED }[state];
     if (v === undefined) throw new InvalidArgumentError(`unknown MP state ${JSON.stringify(state)}`);
+    if (v !== MP_STATE.RUNNABLE && !this.state.lapic) {
+      // Without an in-kernel local APIC, KVM has nothing that could wake the vCPU again.
+      throw new UnsupportedError(`MP state "${state}" needs the in-kernel local APIC (vm.enableCap("x86-split-irqchip") or "x86-irqchip" before creating the vCPU)`);
+    }
     check(this.shim.ioctl(this.fd, IOCTL.SET_MP_STATE, new Uint32Array([v])), `KVM_SET_MP_STATE ${state}`);
   }
 
