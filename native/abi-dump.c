@@ -71,6 +71,7 @@ int main(void) {
   SZ(kvm_msi); OFF(kvm_msi, address_hi); OFF(kvm_msi, data); OFF(kvm_msi, flags);
   SZ(kvm_irq_routing); SZ(kvm_irq_routing_entry); OFF(kvm_irq_routing_entry, type); OFF(kvm_irq_routing_entry, u);
   SZ(kvm_translation); OFF(kvm_translation, physical_address); OFF(kvm_translation, valid);
+  OFF(kvm_translation, writeable); OFF(kvm_translation, usermode);
   SZ(kvm_one_reg); SZ(kvm_mp_state);
   printf("}\n");
   return 0;

@@ -272,6 +272,7 @@ export interface HardwareBreakpoint {
   readonly length: number;
 }
 
+/** Book E only; x86 translates in the vCPU's current paging mode and refuses options. */
 export interface TranslateOptions {
   /** Book E address space (MSR[IS]/[DS]); default: MSR[DS] now. */
   readonly as?: 0 | 1;
@@ -285,10 +286,18 @@ export type Translation =
       readonly kind: 'mapped';
       /** Guest-physical address of `ea`. */
       readonly phys: number;
-      /** Size of the page (or TLB entry) that maps it, in bytes. */
+      /**
+       * Size of the page (or TLB entry) that maps it, in bytes. x86: 4096, because
+       * KVM_TRANSLATE does not say whether a larger page maps it (a 4 KiB frame is always
+       * contiguous).
+       */
       readonly pageSize: number;
-      /** Book E: access permissions and storage attributes of the entry. */
-      readonly booke: BookeTranslation;
+      /**
+       * Book E: access permissions and storage attributes of the entry. Absent on x86:
+       * KVM_TRANSLATE walks the tables as the system would and its `writeable`/`usermode`
+       * fields are constants, so there is nothing true to report.
+       */
+      readonly booke?: BookeTranslation;
     }
   | { readonly kind: 'unmapped' };
 

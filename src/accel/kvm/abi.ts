@@ -195,6 +195,9 @@ export const GUESTDBG = { ENABLE: 0x1, SINGLESTEP: 0x2, USE_SW_BP: 0x10000, USE_
 export const MP_STATE = { RUNNABLE: 0, UNINITIALIZED: 1, INIT_RECEIVED: 2, HALTED: 3, SIPI_RECEIVED: 4 } as const;
 
 /** struct kvm_sregs: eight kvm_segment (cs ds es fs gs ss tr ldt), then the rest. */
+/** struct kvm_translation (KVM_TRANSLATE). */
+export const TRANSLATION = { linear_address: 0, physical_address: 8, valid: 16, writeable: 17, usermode: 18 } as const;
+
 export const SREGS = {
   segments: ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldt'] as const,
   gdt: 192,
@@ -344,8 +347,10 @@ export function abiFacts(): Record<string, number> {
     'kvm_irq_routing_entry.type': OFF.irqRoutingEntry.type,
     'kvm_irq_routing_entry.u': OFF.irqRoutingEntry.u,
     'sizeof kvm_translation': SIZE.translation,
-    'kvm_translation.physical_address': 8,
-    'kvm_translation.valid': 16,
+    'kvm_translation.physical_address': TRANSLATION.physical_address,
+    'kvm_translation.valid': TRANSLATION.valid,
+    'kvm_translation.writeable': TRANSLATION.writeable,
+    'kvm_translation.usermode': TRANSLATION.usermode,
     'sizeof kvm_one_reg': SIZE.oneReg,
     'sizeof kvm_mp_state': SIZE.mpState,
   });

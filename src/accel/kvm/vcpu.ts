@@ -41,7 +41,7 @@ import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation,
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, assertThread } from '../../api/threads.js';
-import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT } from './abi.js';
+import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
@@ -539,9 +539,18 @@ export class KvmVcpu implements Vcpu {
     throw new UnsupportedError('dirtyTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
   }
 
-  translate(ea: number, _options?: TranslateOptions): Translation {
+  translate(ea: number, options?: TranslateOptions): Translation {
     this.live('translate');
-    throw new UnsupportedError(`translate(${hex(ea)}): the API's Translation has no x86 shape yet (KVM_TRANSLATE is available; the result type is Book E only)`);
+    if (!Number.isSafeInteger(ea) || ea < 0) throw new InvalidArgumentError(`translate(${ea}): the address must be a non-negative integer below 2^53`);
+    if (options !== undefined && (options.as !== undefined || options.pid !== undefined)) {
+      throw new InvalidArgumentError('translate: address space and PID are Book E options; x86 translates in the current paging mode');
+    }
+    const t = new DataView(new ArrayBuffer(SIZE.translation));
+    t.setBigUint64(TRANSLATION.linear_address, BigInt(ea), true);
+    check(this.shim.ioctl(this.fd, IOCTL.TRANSLATE, t), `KVM_TRANSLATE ${hex(ea)} on vCPU ${this.id}`);
+    if (t.getUint8(TRANSLATION.valid) === 0) return { kind: 'unmapped' };
+    // `writeable` and `usermode` are not read: the kernel fills them with constants.
+    return { kind: 'mapped', phys: Number(t.getBigUint64(TRANSLATION.physical_address, true)), pageSize: 0x1000 };
   }
 
   setGuestDebug(debug: GuestDebug | null): void {

@@ -89,8 +89,8 @@ export function bookeDebugTranslate(vcpu: Pick<Vcpu, 'translate' | 'registerList
   const msr = msrReg === undefined ? 0 : Number(vcpu.getRegisters([msrReg.id])[0]! & 0xffff_ffffn);
   const user = (msr & MSR_PR) !== 0;
   const load = vcpu.translate(ea, { as: (msr & MSR_DS) !== 0 ? 1 : 0 });
-  if (load.kind === 'mapped' && (user ? load.booke.ur : load.booke.sr)) return load.phys;
+  if (load.kind === 'mapped' && load.booke !== undefined && (user ? load.booke.ur : load.booke.sr)) return load.phys;
   const fetch = vcpu.translate(ea, { as: (msr & MSR_IS) !== 0 ? 1 : 0 });
-  if (fetch.kind === 'mapped' && (user ? fetch.booke.ux : fetch.booke.sx)) return fetch.phys;
+  if (fetch.kind === 'mapped' && fetch.booke !== undefined && (user ? fetch.booke.ux : fetch.booke.sx)) return fetch.phys;
   return null;
 }

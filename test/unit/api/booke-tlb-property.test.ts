@@ -159,6 +159,7 @@ for (const core of CORES) {
               const phys = model.physOf(hit, ea);
               assert.equal(got.phys, phys, `${where}: physical address of 0x${ea.toString(16)}`);
               assert.equal(got.pageSize, model.sizeOf(hit.tlb, hit.entry));
+              assert.ok(got.booke !== undefined, 'a Book E vCPU reports the entry');
               assert.equal(got.booke.tlb, hit.tlb);
               assert.equal(got.booke.sr, (hit.entry.mas3 & 1) !== 0);
               assert.equal(got.booke.wimge, hit.entry.mas2 & 0x1f);

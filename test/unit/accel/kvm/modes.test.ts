@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { gpa, x86Control, x86Dtable, x86Gpr, type Exit, type MmioExit, type PioExit } from '../../../../src/api/index.js';
+import { InvalidArgumentError, gpa, x86Control, x86Dtable, x86Gpr, type Exit, type MmioExit, type PioExit } from '../../../../src/api/index.js';
 import { KVM_SKIP, LM, loadLongMode, loadRealMode, machine, type TestMachine } from '../../../support/kvm-vm.js';
 
 function expectPio(e: Exit): PioExit {
@@ -243,6 +243,27 @@ describe('kvm: 64-bit mode', { skip: KVM_SKIP }, () => {
     try {
       loadLongMode(m, `int3\n`, { cpl: 3 });
       assert.equal(le(expectPio(m.vcpu.run()).data), 3n);
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe('kvm: translate (KVM_TRANSLATE)', { skip: KVM_SKIP }, () => {
+  test('walks the guest page tables: identity pages, a remapped page, a hole; Book E options refused', async () => {
+    const m = await machine();
+    try {
+      loadLongMode(m, 'hlt\n');
+      // PD[1] (2-4 MiB virtual) → physical 0, present but neither writable nor user.
+      m.vm.memory.writeBigUint64LE(gpa(LM.pd + 8), 0x81n);
+      const id = m.vcpu.translate(LM.code + 0x123);
+      assert.deepEqual(id, { kind: 'mapped', phys: LM.code + 0x123, pageSize: 0x1000 });
+      // A supervisor-only, read-only page still translates: the walk is the system's (a debugger's) view.
+      const remapped = m.vcpu.translate(0x200000 + 0x10);
+      assert.deepEqual(remapped, { kind: 'mapped', phys: 0x10, pageSize: 0x1000 });
+      assert.deepEqual(m.vcpu.translate(0x40_0000_0000), { kind: 'unmapped' });
+      assert.throws(() => m.vcpu.translate(0x1000, { as: 1 }), InvalidArgumentError);
+      assert.throws(() => m.vcpu.translate(-1), InvalidArgumentError);
     } finally {
       m.close();
     }
