@@ -5,7 +5,7 @@
 //
 //   node scripts/setup.mjs --for start|test|bench
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,53 @@ function ensureDebianPackages(names) {
   if (still.length > 0) fail(`apt-get finished but these are still missing: ${still.map((p) => PACKAGES[p].file ?? PACKAGES[p].command).join(', ')}`);
 }
 
+/**
+ * The kvm accelerator's native addon (native/kvm_shim.c), built from source with the node-gyp
+ * that npm bundles, against the headers of the Node that runs this script (no download).
+ * Only rebuilt when the sources are newer than the binary. A failure is a warning: everything
+ * but the kvm accelerator works without it, and Hypervisor.open({ accel: 'kvm' }) then says
+ * how to build it.
+ */
+function buildNative() {
+  if (process.platform !== 'linux') return;
+  const dir = join(root, 'native');
+  const out = join(dir, 'build', 'Release', 'kvm_shim.node');
+  const sources = ['kvm_shim.c', 'binding.gyp'].map((f) => join(dir, f));
+  if (existsSync(out) && sources.every((f) => statSync(f).mtimeMs <= statSync(out).mtimeMs)) return;
+  const gyp = findNodeGyp();
+  if (gyp === undefined) {
+    log('warning: node-gyp not found (it comes with npm); the kvm accelerator is unavailable');
+    return;
+  }
+  const args = [gyp, 'rebuild'];
+  const nodedir = process.env.npm_config_nodedir ?? localNodeDir();
+  if (nodedir !== undefined) args.push(`--nodedir=${nodedir}`);
+  log('building the kvm native addon (native/kvm_shim.c)');
+  const r = spawnSync(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    log('warning: building native/kvm_shim.c failed (see above); the kvm accelerator is unavailable');
+  }
+}
+
+/** npm exports its bundled node-gyp to scripts; run by hand, look next to npm itself. */
+function findNodeGyp() {
+  const candidates = [];
+  if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
+  const npm = run('sh', ['-c', 'command -v npm'], { quiet: true });
+  if (npm.ok) {
+    const npmRoot = join(dirname(realpathSync(npm.out.trim())), '..');
+    candidates.push(join(npmRoot, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  }
+  return candidates.find((c) => existsSync(c));
+}
+
+/** The prefix whose include/node has this Node's headers, when the distribution installed them. */
+function localNodeDir() {
+  const prefix = join(dirname(process.execPath), '..');
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+}
+
 function build() {
   log('compiling TypeScript');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -112,6 +159,7 @@ function buildGuests(dirs) {
 if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test or bench`);
 ensureNpmDependencies();
 ensureDebianPackages(NEEDS[purpose]);
+buildNative();
 build();
 buildGuests(GUEST_DIRS[purpose]);
 log('ready');

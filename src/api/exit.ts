@@ -139,13 +139,24 @@ export interface PioExit {
   data: Uint8Array;
 }
 
+/** The hardware refused to enter the guest (invalid guest state); the raw reason is vendor-specific. */
 export interface FailEntryExit {
   readonly kind: 'fail-entry';
   hardwareReason: bigint;
   cpu: number;
 }
 
-export type X86Exit = PioExit | FailEntryExit;
+/**
+ * x86 split irqchip: the guest's local APIC broadcast an EOI for a level-triggered vector
+ * that the VMM's IOAPIC routes; the IOAPIC clears Remote IRR for the pins with that vector
+ * and re-delivers those still asserted.
+ */
+export interface IoapicEoiExit {
+  readonly kind: 'ioapic-eoi';
+  vector: number;
+}
+
+export type X86Exit = PioExit | FailEntryExit | IoapicEoiExit;
 
 export type Exit = CommonExit | PpcExit | X86Exit;
 export type ExitKind = Exit['kind'];
@@ -165,6 +176,7 @@ export const EXIT_KINDS: readonly ExitKind[] = [
   'epr',
   'pio',
   'fail-entry',
+  'ioapic-eoi',
 ];
 
 /**

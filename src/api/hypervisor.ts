@@ -10,6 +10,7 @@
 import type { BookeTlbConfig } from './booke.js';
 import type { Exit, ExitStats } from './exit.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
+import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
 
 export type AcceleratorName = 'e500' | 'kvm';
@@ -51,7 +52,19 @@ export type Capability =
   /** ioeventfd-style notifiers on guest writes. */
   | 'ioeventfd'
   /** irqfd-style notifiers raising interrupts. */
-  | 'irqfd';
+  | 'irqfd'
+  /** `irqEvent({ resample: true })`: level-triggered irqEvents with a resample notifier. */
+  | 'irqfd-resample'
+  /** `Vm.signalMsi`: inject a message-signalled interrupt directly. */
+  | 'signal-msi'
+  /** `Vm.setGsiRouting`: the number of GSI routes a VM can have. */
+  | 'gsi-routing'
+  /**
+   * x86 split interrupt controller: local APICs in the accelerator, the IOAPIC (and PIC) in
+   * the VMM, enabled with `vm.enableCap('x86-split-irqchip', [ioapicPins])` before the
+   * first vCPU. The value is 1 when available.
+   */
+  | 'x86-split-irqchip';
 
 export interface HypervisorOptions {
   readonly accel: AcceleratorName;
@@ -94,8 +107,33 @@ export interface Vm {
   readonly memory: GuestMemory;
   createVcpu(id: number, init: VcpuInit): Vcpu;
   vcpus(): readonly Vcpu[];
-  /** Opt-in behaviour changes; an unknown capability is an error. */
+  /**
+   * Opt-in behaviour changes; an unknown capability is an error. Known ones:
+   * `x86-split-irqchip` [ioapicPins] (kvm, before the first vCPU).
+   */
   enableCap(cap: string, args?: readonly number[]): void;
+  /**
+   * Capability `ioeventfd`: a guest write matching `options` signals the returned event's
+   * notifier instead of exiting to the VMM (the write is not otherwise performed). Close
+   * the event to remove it. Accelerators without the capability throw UnsupportedError.
+   */
+  ioEvent(options: IoEventOptions): IoEvent;
+  /**
+   * Capability `irqfd`: signalling the returned event's `trigger` raises GSI `options.gsi`
+   * (routed by `setGsiRouting`) without a call into the VM object, from any thread that
+   * holds the notifier. With `resample`, the line is level-triggered: it stays asserted
+   * until the guest acknowledges it, and then `resample` is signalled so the device model
+   * can re-assert it if its condition still holds.
+   */
+  irqEvent(options: IrqEventOptions): IrqEvent;
+  /** Capability `signal-msi`: delivers one MSI; returns false when the guest blocked it (e.g. masked). */
+  signalMsi(msi: MsiMessage): boolean;
+  /**
+   * Capability `gsi-routing`: replaces the whole GSI routing table (as KVM_SET_GSI_ROUTING).
+   * With the x86 split irqchip, GSIs are routed to MSIs, which is how the VMM's IOAPIC and
+   * irqEvents reach the local APICs.
+   */
+  setGsiRouting(routes: readonly GsiRoute[]): void;
   /**
    * Dirty pages of a guest-physical range as page numbers relative to `addr`, at most
    * `maxPages` of them; with `clear` the returned pages are cleared in the log.
@@ -120,6 +158,7 @@ export type MpState = 'runnable' | 'halted' | 'stopped';
 
 /** PowerPC core inputs: MPIC INT, MPIC CINT, machine check. */
 export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
+export type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
 export type InterruptLine = PpcInterruptLine;
 
 /** Cloneable description of a vCPU that another thread can use to kick it. */

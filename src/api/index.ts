@@ -9,6 +9,8 @@ export * from './exit.js';
 export * from './hypervisor.js';
 export * from './memory.js';
 export * from './registers.js';
+export * from './events.js';
+export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
 export { attachVcpu, RemoteVcpu } from './threads.js';
 

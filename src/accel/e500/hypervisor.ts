@@ -14,6 +14,7 @@ import {
   hex,
 } from '../../api/errors.js';
 import { EXIT_KINDS, type Exit, type ExitKind, type ExitStats } from '../../api/exit.js';
+import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
   Capability,
   Hypervisor,
@@ -331,6 +332,28 @@ export class E500Vm implements Vm {
   enableCap(cap: string, args: readonly number[] = []): void {
     this.live();
     throw new UnsupportedError(`capability "${cap}" (args ${JSON.stringify(args)}) cannot be enabled on the e500 accelerator`);
+  }
+
+  // Notifier events and MSI routing are not implemented here yet: their capabilities are 0
+  // and the calls say so (the board wires MPIC lines with setInterruptLine instead).
+  ioEvent(_options: IoEventOptions): IoEvent {
+    this.live();
+    throw new UnsupportedError('ioEvent (capability "ioeventfd") is not implemented by the e500 accelerator');
+  }
+
+  irqEvent(_options: IrqEventOptions): IrqEvent {
+    this.live();
+    throw new UnsupportedError('irqEvent (capability "irqfd") is not implemented by the e500 accelerator; use Vcpu.setInterruptLine');
+  }
+
+  signalMsi(_msi: MsiMessage): boolean {
+    this.live();
+    throw new UnsupportedError('signalMsi (capability "signal-msi") is not implemented by the e500 accelerator');
+  }
+
+  setGsiRouting(_routes: readonly GsiRoute[]): void {
+    this.live();
+    throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
   }
 
   close(): void {
