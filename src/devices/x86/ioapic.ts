@@ -13,7 +13,10 @@
  * IOWIN at 0x10. Indirect 0x00 ID, 0x01 version, 0x02 arbitration, 0x10 + 2n / 0x11 + 2n the
  * low / high halves of redirection entry n.
  */
+import type { MsiMessage } from '../../api/events.js';
 import type { MmioDevice } from '../bus.js';
+
+export type { MsiMessage };
 
 export const IOAPIC_BASE = 0xfec0_0000;
 export const IOAPIC_SIZE = 0x1000;
@@ -22,14 +25,13 @@ export const IOAPIC_VERSION = 0x20;
 /** The local APICs' MSI window: messages are writes of `data` to this address + destination. */
 export const MSI_ADDRESS_BASE = 0xfee0_0000;
 
-/** An interrupt message as a PCI MSI write: what KVM_SIGNAL_MSI and MSI GSI routes take. */
-export interface MsiMessage {
-  /** 0xFEEx_xxxx: destination APIC ID in bits 19..12, destination mode (logical) in bit 2. */
-  readonly address: number;
-  /** Vector in bits 7..0, delivery mode in 10..8, level-assert in 14, trigger mode (level) in 15. */
-  readonly data: number;
-}
-
+/**
+ * Where the IOAPIC's messages go: `Vm.signalMsi` on a VM, an array in a test. A message's
+ * address is 0xFEEx_xxxx with the destination APIC ID in bits 19..12 and logical
+ * destination mode in bit 2; its data has the vector in bits 7..0, the delivery mode in
+ * 10..8, level-assert in 14 and trigger mode (level) in 15 — what KVM_SIGNAL_MSI and MSI GSI
+ * routes take.
+ */
 export interface MsiSink {
   signalMsi(msg: MsiMessage): void;
 }
@@ -155,7 +157,7 @@ export class IoApic implements MmioDevice {
     const level = (e & RTE.LEVEL) !== 0;
     const mode = (e & RTE.DELIVERY_MODE) >>> 8;
     return {
-      address: MSI_ADDRESS_BASE + dest * 0x1000 + ((e & RTE.DEST_LOGICAL) !== 0 ? 4 : 0),
+      address: BigInt(MSI_ADDRESS_BASE + dest * 0x1000 + ((e & RTE.DEST_LOGICAL) !== 0 ? 4 : 0)),
       // Level-triggered messages always assert (bit 14); edge ones carry no level.
       data: (e & RTE.VECTOR) | (mode << 8) | (level ? 0xc000 : 0),
     };

@@ -42,8 +42,8 @@ test('edge pin: one MSI per rising edge, with destination, vector and no level b
   io.setLine(4, false);
   io.setLine(4, true);
   assert.deepEqual(sent, [
-    { address: 0xfee03000, data: 0x24 },
-    { address: 0xfee03000, data: 0x24 },
+    { address: 0xfee03000n, data: 0x24 },
+    { address: 0xfee03000n, data: 0x24 },
   ]);
 });
 
@@ -62,7 +62,7 @@ test('level pin: Remote IRR holds further delivery until EOI; EOI re-delivers wh
   const { io, sent, bus } = ioapic();
   wr(bus, 0x18, RTE.LEVEL | 0x30);
   io.setLine(4, true);
-  assert.deepEqual(sent, [{ address: 0xfee00000, data: 0xc030 }]);
+  assert.deepEqual(sent, [{ address: 0xfee00000n, data: 0xc030 }]);
   assert.notEqual(rd(bus, 0x18) & RTE.REMOTE_IRR, 0);
   io.setLine(4, false);
   io.setLine(4, true);
@@ -102,7 +102,7 @@ test('active-low polarity inverts the line; logical destination mode and deliver
   wr(bus, 0x11 + 2 * 9, 0x0f000000);
   wr(bus, 0x10 + 2 * 9, RTE.POLARITY_LOW | RTE.LEVEL | RTE.DEST_LOGICAL | (1 << 8) | 0x51);
   assert.equal(sent.length, 1, 'an active-low line resting low is asserted');
-  assert.deepEqual(sent[0], { address: 0xfee0f004, data: 0xc151 });
+  assert.deepEqual(sent[0], { address: 0xfee0f004n, data: 0xc151 });
   io.setLine(9, true);
   io.endOfInterrupt(0x51);
   assert.equal(sent.length, 1, 'line high = deasserted');
@@ -115,8 +115,8 @@ test('routes(): unmasked pins with their messages and trigger modes; changes are
   wr(bus, 0x18, 0x24);
   wr(bus, 0x1a, RTE.LEVEL | 0x25);
   assert.deepEqual(io.routes(), [
-    { pin: 4, msg: { address: 0xfee00000, data: 0x24 }, level: false },
-    { pin: 5, msg: { address: 0xfee00000, data: 0xc025 }, level: true },
+    { pin: 4, msg: { address: 0xfee00000n, data: 0x24 }, level: false },
+    { pin: 5, msg: { address: 0xfee00000n, data: 0xc025 }, level: true },
   ]);
   assert.equal(changes, 2);
   assert.throws(() => io.setLine(24, true), RangeError);
