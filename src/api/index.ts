@@ -1,7 +1,7 @@
 /**
  * Public entry point of the hypervisor API: `Hypervisor.open({ accel })`.
  */
-import { AcceleratorUnavailableError, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { AcceleratorName, Hypervisor as HypervisorT, HypervisorOptions } from './hypervisor.js';
 
 export * from './errors.js';
@@ -12,7 +12,9 @@ export * from './registers.js';
 export * from './events.js';
 export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
-export { attachVcpu, RemoteVcpu } from './threads.js';
+export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
+import { attachVcpu, type RemoteVcpu } from './threads.js';
+import type { VcpuHandle } from './hypervisor.js';
 
 const ACCELERATORS: readonly AcceleratorName[] = ['e500', 'kvm'];
 
@@ -27,11 +29,25 @@ async function open(options: HypervisorOptions): Promise<HypervisorT> {
       const { E500Hypervisor } = await import('../accel/e500/hypervisor.js');
       return new E500Hypervisor();
     }
-    case 'kvm':
-      throw new AcceleratorUnavailableError('the kvm accelerator is not available in this build', 'ENODEV');
+    case 'kvm': {
+      const { KvmHypervisor } = await import('../accel/kvm/hypervisor.js');
+      return KvmHypervisor.open();
+    }
   }
 }
 
-/** `Hypervisor.open({ accel: 'e500' })` — the software accelerator is always available. */
-export const Hypervisor = { open } as const;
+/**
+ * `attachVcpu` for any accelerator: loads what the handle's accelerator needs to kick from
+ * this thread (kvm: the native shim), then returns the remote view of the vCPU.
+ */
+async function attachVcpuAsync(handle: VcpuHandle): Promise<RemoteVcpu> {
+  if (handle?.accel === 'kvm') await import('../accel/kvm/kick.js');
+  return attachVcpu(handle);
+}
+
+/**
+ * `Hypervisor.open({ accel })` — the software accelerator `e500` is always available; `kvm`
+ * needs /dev/kvm and the native addon, and says which is missing.
+ */
+export const Hypervisor = { open, attachVcpu: attachVcpuAsync } as const;
 export type Hypervisor = HypervisorT;

@@ -25,11 +25,25 @@ export function assertThread(ownerThread: number, what: string): void {
   }
 }
 
+/**
+ * How a thread kicks a vCPU of a given accelerator beyond the shared kick word: the kvm
+ * accelerator must also interrupt KVM_RUN (immediate_exit plus a thread-directed signal).
+ * An accelerator registers its kicker when its module loads in a thread.
+ */
+export type RemoteKicker = (handle: VcpuHandle) => void;
+const kickers = new Map<string, RemoteKicker>();
+
+export function registerRemoteKicker(accel: string, kicker: RemoteKicker): void {
+  kickers.set(accel, kicker);
+}
+
 /** A vCPU as seen from a thread other than its own. */
 export class RemoteVcpu {
   readonly id: number;
   readonly ownerThread: number;
   private readonly control: Int32Array;
+  private readonly handle: VcpuHandle;
+  private readonly kicker: RemoteKicker | undefined;
 
   constructor(handle: VcpuHandle & { readonly ownerThread: number }) {
     if (!(handle.control instanceof SharedArrayBuffer) || handle.control.byteLength < CONTROL_WORDS * 4) {
@@ -38,11 +52,19 @@ export class RemoteVcpu {
     this.id = handle.id;
     this.ownerThread = handle.ownerThread;
     this.control = new Int32Array(handle.control);
+    this.handle = handle;
+    this.kicker = kickers.get(handle.accel);
+    if (handle.accel === 'kvm' && this.kicker === undefined) {
+      throw new InvalidArgumentError(
+        'a kvm vCPU is kicked through the kvm accelerator, which is not loaded in this thread: use `await Hypervisor.attachVcpu(handle)`',
+      );
+    }
   }
 
   kick(): void {
     Atomics.store(this.control, CONTROL_KICK, 1);
     Atomics.notify(this.control, CONTROL_KICK);
+    this.kicker?.(this.handle);
   }
 
   run(): never {

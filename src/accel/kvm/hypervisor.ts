@@ -1,0 +1,657 @@
+/**
+ * The kvm accelerator: Hypervisor, Vm and memory on /dev/kvm (x86-64 hosts). All logic is
+ * here in TypeScript; the native shim only makes system calls.
+ *
+ * Guest RAM: each backing is a memfd, mapped into this thread as an external ArrayBuffer
+ * (`backing.bytes`) whose address goes into the KVM memslots. Not a SharedArrayBuffer: Node
+ * cannot wrap foreign memory in one. Another thread that needs the RAM (a device model
+ * doing DMA off the vCPU thread) maps the same memfd itself with `mapBacking(fd, size)`: one
+ * ArrayBuffer per thread, all on the same pages. Device models the vCPU hits run on the
+ * vCPU's thread anyway (DESIGN.md, Threads).
+ */
+import { threadId } from 'node:worker_threads';
+import {
+  AcceleratorUnavailableError,
+  BusyError,
+  ClosedError,
+  HypervisorError,
+  InvalidArgumentError,
+  UnsupportedError,
+  hex,
+  type Errno,
+} from '../../api/errors.js';
+import type { Exit } from '../../api/exit.js';
+import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
+import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
+import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
+import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { assertThread } from '../../api/threads.js';
+import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, SIZE } from './abi.js';
+import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { KvmVcpu } from './vcpu.js';
+
+/** A failed KVM system call; `syscall` names it, `errno` is the API's class of the failure. */
+export class KvmCallError extends HypervisorError {
+  readonly code = 'ERR_KVM_CALL';
+  readonly errno: Errno;
+  readonly rawErrno: string;
+  constructor(message: string, negErrno: number, options?: { cause?: unknown }) {
+    super(`${message}: ${errnoName(negErrno)}`, options);
+    this.errno = apiErrno(negErrno);
+    this.rawErrno = errnoName(negErrno);
+  }
+}
+
+/** Throws a KvmCallError for a negative result; returns non-negative results. */
+export function check(r: number, what: string): number {
+  if (r < 0) throw new KvmCallError(what, r);
+  return r;
+}
+
+export const KVM_DEVICE = '/dev/kvm';
+/** Where the VMX real-mode helpers live (QEMU's choice): 4 pages just below the IOAPIC/LAPIC hole. */
+export const KVM_IDENTITY_MAP_ADDR = 0xfeffc000;
+export const KVM_TSS_ADDR = 0xfeffd000;
+/** Guest-physical addresses fit a JS number; KVM's limit on x86-64 is the host's (≥ 36 bits). */
+const PHYS_BITS = 52;
+
+const CAPABILITY_MAP: readonly (readonly [Capability, number | ((v: number) => number)])[] = [
+  ['max-vcpus', CAP.MAX_VCPUS],
+  ['readonly-mem', CAP.READONLY_MEM],
+  ['immediate-exit', CAP.IMMEDIATE_EXIT],
+  ['guest-debug', CAP.SET_GUEST_DEBUG],
+  ['ioeventfd', CAP.IOEVENTFD],
+  ['irqfd', CAP.IRQFD],
+  ['irqfd-resample', CAP.IRQFD_RESAMPLE],
+  ['signal-msi', CAP.SIGNAL_MSI],
+  ['gsi-routing', CAP.IRQ_ROUTING],
+  ['x86-split-irqchip', CAP.SPLIT_IRQCHIP],
+];
+
+export class KvmHypervisor implements Hypervisor {
+  readonly accel = 'kvm' as const;
+  readonly arch = 'x86_64' as const;
+  readonly fd: number;
+  readonly shim: KvmShim;
+  readonly vcpuMmapSize: number;
+  private readonly caps = new Map<Capability, number>();
+  private supportedCpuid: Uint8Array | undefined;
+  private msrIndices: number[] | undefined;
+  private closed = false;
+
+  private constructor(shim: KvmShim, fd: number) {
+    this.shim = shim;
+    this.fd = fd;
+    const version = shim.ioctlInt(fd, IOCTL.GET_API_VERSION, 0);
+    if (version !== 12) {
+      shim.close(fd);
+      throw new AcceleratorUnavailableError(`${KVM_DEVICE} speaks KVM API version ${version}; ngkvm needs version 12`, 'ENOTSUP');
+    }
+    this.vcpuMmapSize = check(shim.ioctlInt(fd, IOCTL.GET_VCPU_MMAP_SIZE, 0), 'KVM_GET_VCPU_MMAP_SIZE');
+    const ext = (c: number) => Math.max(0, shim.ioctlInt(fd, IOCTL.CHECK_EXTENSION, c));
+    this.caps.set('one-reg', 1);
+    this.caps.set('max-phys-bits', PHYS_BITS);
+    if (ext(CAP.USER_MEMORY) > 0) this.caps.set('dirty-log', 1);
+    for (const [name, cap] of CAPABILITY_MAP) {
+      const v = typeof cap === 'number' ? ext(cap) : 0;
+      if (v > 0) this.caps.set(name, name === 'max-vcpus' || name === 'gsi-routing' ? v : 1);
+    }
+    // x86 has four debug address registers.
+    if (this.caps.has('guest-debug')) this.caps.set('guest-debug-hw-bps', 4);
+  }
+
+  /** Opens /dev/kvm; a missing device or permission is an AcceleratorUnavailableError that says what to do. */
+  static open(): KvmHypervisor {
+    const shim = loadShim();
+    const fd = shim.open(KVM_DEVICE, O_RDWR);
+    if (fd < 0) {
+      const e = errnoName(fd);
+      if (e === 'ENOENT' || e === 'ENODEV' || e === 'ENXIO') {
+        throw new AcceleratorUnavailableError(
+          `${KVM_DEVICE} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
+          'ENODEV',
+        );
+      }
+      if (e === 'EACCES' || e === 'EPERM') {
+        throw new AcceleratorUnavailableError(
+          `permission denied opening ${KVM_DEVICE}: add your user to its group (usually \`sudo usermod -aG kvm $USER\`, then log in again) or ask for rw access to it`,
+          'EACCES',
+        );
+      }
+      throw new AcceleratorUnavailableError(`cannot open ${KVM_DEVICE}: ${e}`, apiErrno(fd));
+    }
+    return new KvmHypervisor(shim, fd);
+  }
+
+  checkExtension(cap: Capability): number {
+    return this.caps.get(cap) ?? 0;
+  }
+
+  capabilities(): ReadonlyMap<Capability, number> {
+    return this.caps;
+  }
+
+  /** `host`: the host CPU's features as KVM can virtualize them (KVM_GET_SUPPORTED_CPUID). */
+  targets(): readonly string[] {
+    return ['host'];
+  }
+
+  /** Raw KVM_CHECK_EXTENSION, for tests and diagnostics. */
+  checkKvmExtension(cap: number): number {
+    return Math.max(0, this.shim.ioctlInt(this.fd, IOCTL.CHECK_EXTENSION, cap));
+  }
+
+  /** struct kvm_cpuid2 with every leaf KVM supports (cached; each vCPU copies and adjusts it). */
+  cpuid(): Uint8Array {
+    if (this.supportedCpuid !== undefined) return this.supportedCpuid;
+    for (let nent = 128; nent <= 4096; nent *= 2) {
+      const buf = new Uint8Array(SIZE.cpuid2 + nent * SIZE.cpuidEntry2);
+      new DataView(buf.buffer).setUint32(0, nent, true);
+      // UNCHECKED: the buffer has room for the `nent` entries the header announces.
+      const r = this.shim.ioctlUnchecked(this.fd, IOCTL.GET_SUPPORTED_CPUID, buf);
+      if (r === -7 /* E2BIG */) continue;
+      check(r, 'KVM_GET_SUPPORTED_CPUID');
+      const n = new DataView(buf.buffer).getUint32(0, true);
+      this.supportedCpuid = buf.slice(0, SIZE.cpuid2 + n * SIZE.cpuidEntry2);
+      return this.supportedCpuid;
+    }
+    throw new UnsupportedError('KVM_GET_SUPPORTED_CPUID reports more than 4096 leaves');
+  }
+
+  /** MSR indices KVM saves and restores (KVM_GET_MSR_INDEX_LIST). */
+  msrIndexList(): readonly number[] {
+    if (this.msrIndices !== undefined) return this.msrIndices;
+    const probe = new Uint32Array(1);
+    // UNCHECKED: nmsrs = 0, so the kernel writes only the count (E2BIG) into the 4 bytes.
+    this.shim.ioctlUnchecked(this.fd, IOCTL.GET_MSR_INDEX_LIST, probe);
+    const n = probe[0]!;
+    const list = new Uint32Array(1 + n);
+    list[0] = n;
+    // UNCHECKED: room for the n indices announced in the header.
+    check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_MSR_INDEX_LIST, list), 'KVM_GET_MSR_INDEX_LIST');
+    this.msrIndices = [...list.subarray(1, 1 + list[0]!)];
+    return this.msrIndices;
+  }
+
+  createVm(options: VmOptions = {}): Vm {
+    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
+    return new KvmVm(this, options);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shim.close(this.fd);
+  }
+}
+
+let nextBackingId = 1;
+
+/** Guest RAM: a memfd mapped into this thread. */
+export class KvmBacking implements MemoryBacking {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** The memfd: other threads map the same memory with `mapBacking(fd, size)`. */
+  readonly fd: number;
+  /** Host virtual address of the mapping in this process (for KVM memslots). */
+  readonly hostAddress: bigint;
+  readonly buffer: ArrayBuffer;
+
+  constructor(shim: KvmShim, size: number, name: string) {
+    this.id = nextBackingId++;
+    this.name = name;
+    this.size = size;
+    this.fd = check(shim.memfdCreate(`ngkvm:${name}`, 0), `memfd_create for guest memory "${name}"`);
+    const t = shim.ftruncate(this.fd, size);
+    if (t < 0) {
+      shim.close(this.fd);
+      throw new KvmCallError(`cannot size guest memory "${name}" to ${hex(size)} bytes`, t);
+    }
+    const buf = shim.mmap(this.fd, size, 0);
+    if (typeof buf === 'number') {
+      shim.close(this.fd);
+      throw new KvmCallError(`cannot map ${hex(size)} bytes of guest memory "${name}"`, buf);
+    }
+    this.buffer = buf;
+    this.bytes = new Uint8Array(buf);
+    this.view = new DataView(buf);
+    this.hostAddress = shim.bufferAddress(buf);
+  }
+}
+
+/** Maps a backing's memfd (received from the VM's thread) into the calling thread. */
+export function mapBacking(fd: number, size: number): Uint8Array {
+  const buf = loadShim().mmap(fd, size, 0);
+  if (typeof buf === 'number') throw new KvmCallError(`cannot map guest memory fd ${fd}`, buf);
+  return new Uint8Array(buf);
+}
+
+interface Slot {
+  readonly slot: number;
+  readonly region: MemoryRegion;
+  readonly flags: number;
+}
+
+function slotKey(r: MemoryRegion): string {
+  return `${r.guestAddr}:${r.size}:${r.backing.id}:${r.offset}:${r.readOnly === true ? 1 : 0}:${r.logDirty === true ? 1 : 0}`;
+}
+
+/** An eventfd as an EventNotifier. */
+export class EventFd implements EventNotifier {
+  readonly fd: number;
+  private readonly shim: KvmShim;
+  private closed = false;
+
+  constructor(shim: KvmShim, what: string) {
+    this.shim = shim;
+    this.fd = check(shim.eventfd(0, EFD_NONBLOCK), `eventfd for ${what}`);
+  }
+
+  read(): number {
+    if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
+    const r = this.shim.eventfdRead(this.fd);
+    if (r === -11 /* EAGAIN */) return 0;
+    return check(r, `read from eventfd ${this.fd}`);
+  }
+
+  wait(timeoutMs = -1): boolean {
+    if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
+    const r = this.shim.pollIn(this.fd, timeoutMs);
+    if (r === -4 /* EINTR: a kick */) return false;
+    return check(r, `poll on eventfd ${this.fd}`) === 1;
+  }
+
+  signal(): void {
+    if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
+    check(this.shim.eventfdWrite(this.fd, 1), `write to eventfd ${this.fd}`);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shim.close(this.fd);
+  }
+}
+
+export class KvmVm implements Vm {
+  readonly hypervisor: KvmHypervisor;
+  readonly name: string;
+  readonly memory: GuestMemory;
+  readonly fd: number;
+  readonly shim: KvmShim;
+  readonly ownerThread = threadId;
+  private readonly guestMemory: MappedGuestMemory;
+  private readonly backings = new Map<number, KvmBacking>();
+  private regions: MemoryRegion[] = [];
+  private slots = new Map<string, Slot>();
+  private freeSlots: number[] = [];
+  private nextSlot = 0;
+  /** VMM-side dirty log, one bit per page of each backing, so moved or removed regions keep their bits. */
+  private readonly dirty = new Map<number, Uint32Array>();
+  private readonly vcpuList: KvmVcpu[] = [];
+  private readonly events = new Set<{ close(): void }>();
+  /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
+  irqchip: 'none' | 'split' = 'none';
+  private closed = false;
+
+  constructor(hv: KvmHypervisor, options: VmOptions) {
+    this.hypervisor = hv;
+    this.shim = hv.shim;
+    this.name = options.name ?? 'vm';
+    this.fd = check(this.shim.ioctlInt(hv.fd, IOCTL.CREATE_VM, 0), `KVM_CREATE_VM for VM "${this.name}"`);
+    // VMX without unrestricted guest runs real mode through a TSS and an identity map that
+    // live in guest-physical memory; place them where QEMU does so boards can avoid them.
+    // Other implementations (SVM, PVM) accept and ignore these.
+    const tss = this.shim.ioctlInt(this.fd, IOCTL.SET_TSS_ADDR, KVM_TSS_ADDR);
+    if (tss < 0 && errnoName(tss) !== 'ENOTTY') check(tss, 'KVM_SET_TSS_ADDR');
+    const idmap = new BigUint64Array([BigInt(KVM_IDENTITY_MAP_ADDR)]);
+    const im = this.shim.ioctl(this.fd, IOCTL.SET_IDENTITY_MAP_ADDR, idmap);
+    if (im < 0 && errnoName(im) !== 'ENOTTY') check(im, 'KVM_SET_IDENTITY_MAP_ADDR');
+    this.guestMemory = new MappedGuestMemory((region, offset, length) => this.hostWrote(region, offset, length));
+    this.memory = this.guestMemory;
+  }
+
+  live(): void {
+    if (this.closed) throw new ClosedError(`VM "${this.name}" is closed`);
+    assertThread(this.ownerThread, `VM "${this.name}"`);
+  }
+
+  createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
+    this.live();
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
+    }
+    const b = new KvmBacking(this.shim, size, options.name ?? `mem${nextBackingId}`);
+    this.backings.set(b.id, b);
+    return b;
+  }
+
+  private dirtyBitmap(backing: MemoryBacking): Uint32Array {
+    let bm = this.dirty.get(backing.id);
+    if (bm === undefined) {
+      bm = new Uint32Array(Math.ceil(backing.size / PAGE_SIZE / 32));
+      this.dirty.set(backing.id, bm);
+    }
+    return bm;
+  }
+
+  private hostWrote(region: MemoryRegion, offset: number, length: number): void {
+    if (region.logDirty !== true || length === 0) return;
+    const bm = this.dirtyBitmap(region.backing);
+    for (let p = offset >> PAGE_SHIFT; p <= (offset + length - 1) >> PAGE_SHIFT; p++) bm[p >> 5]! |= 1 << (p & 31);
+  }
+
+  /** Folds KVM's dirty bitmap of a slot into the VMM-side log (KVM_GET_DIRTY_LOG also clears KVM's). */
+  private harvest(s: Slot): void {
+    if ((s.flags & MEM.LOG_DIRTY_PAGES) === 0) return;
+    const pages = s.region.size / PAGE_SIZE;
+    // KVM writes whole 64-bit words of bitmap.
+    const kbm = new BigUint64Array(Math.ceil(pages / 64));
+    const arg = new DataView(new ArrayBuffer(SIZE.dirtyLog));
+    arg.setUint32(0, s.slot, true);
+    arg.setBigUint64(8, this.shim.bufferAddress(kbm), true);
+    // UNCHECKED: the pointer is to `kbm`, sized for the slot's pages rounded up to 64 bits, alive across the call.
+    check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_DIRTY_LOG, arg), `KVM_GET_DIRTY_LOG for slot ${s.slot}`);
+    const words = new Uint32Array(kbm.buffer);
+    const bm = this.dirtyBitmap(s.region.backing);
+    const first = s.region.offset / PAGE_SIZE;
+    for (let w = 0; w < words.length; w++) {
+      let bits = words[w]!;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const page = first + w * 32 + b;
+        bm[page >> 5]! |= 1 << (page & 31);
+      }
+    }
+  }
+
+  private setSlot(slot: number, flags: number, region: MemoryRegion | null): number {
+    const arg = new DataView(new ArrayBuffer(SIZE.userspaceMemoryRegion));
+    arg.setUint32(0, slot, true);
+    arg.setUint32(4, flags, true);
+    if (region !== null) {
+      const b = region.backing as KvmBacking;
+      arg.setBigUint64(8, BigInt(region.guestAddr), true);
+      arg.setBigUint64(16, BigInt(region.size), true);
+      arg.setBigUint64(24, b.hostAddress + BigInt(region.offset), true);
+    }
+    // UNCHECKED (pointer inside): the host address is that of a live mapping owned by this VM,
+    // window checked against the backing's size by validateMemoryMap.
+    return this.shim.ioctlUnchecked(this.fd, IOCTL.SET_USER_MEMORY_REGION, arg);
+  }
+
+  /**
+   * Replaces the map by diffing it against the slots in force: unchanged regions keep their
+   * slots (and KVM's dirty bits), removed or changed ones have their dirty bits harvested
+   * into the VMM-side log before the slot goes, new ones get slots. On a failure half way,
+   * the old slots are put back. vCPUs of this VM run on this thread, so none is inside
+   * KVM_RUN while the slots change.
+   */
+  setMemoryMap(regions: readonly MemoryRegion[]): void {
+    this.live();
+    const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.get(b.id) === b, maxPhysBits: PHYS_BITS });
+    if (sorted.some((r) => r.readOnly === true) && this.hypervisor.checkExtension('readonly-mem') === 0) {
+      throw new UnsupportedError('read-only regions need KVM_CAP_READONLY_MEM, which this host does not have');
+    }
+    const wanted = new Map(sorted.map((r) => [slotKey(r), { ...r }]));
+    const removed = [...this.slots.entries()].filter(([k]) => !wanted.has(k));
+    const added = [...wanted.entries()].filter(([k]) => !this.slots.has(k));
+    const done: (() => void)[] = [];
+    try {
+      for (const [key, s] of removed) {
+        this.harvest(s);
+        check(this.setSlot(s.slot, 0, null), `deleting memory slot ${s.slot} at ${hex(s.region.guestAddr)}`);
+        this.slots.delete(key);
+        this.freeSlots.push(s.slot);
+        done.push(() => {
+          this.setSlot(s.slot, s.flags, s.region);
+          this.slots.set(key, s);
+          this.freeSlots.splice(this.freeSlots.indexOf(s.slot), 1);
+        });
+      }
+      for (const [key, r] of added) {
+        const slot = this.freeSlots.pop() ?? this.nextSlot++;
+        const flags = (r.logDirty === true ? MEM.LOG_DIRTY_PAGES : 0) | (r.readOnly === true ? MEM.READONLY : 0);
+        const res = this.setSlot(slot, flags, r);
+        if (res < 0) {
+          this.freeSlots.push(slot);
+          throw new KvmCallError(`cannot map ${r.name ?? 'region'} at ${hex(r.guestAddr)} (${hex(r.size)} bytes) into the guest`, res);
+        }
+        this.slots.set(key, { slot, region: r, flags });
+        done.push(() => {
+          this.setSlot(slot, 0, null);
+          this.slots.delete(key);
+          this.freeSlots.push(slot);
+        });
+      }
+    } catch (e) {
+      for (const undo of done.reverse()) undo();
+      throw e;
+    }
+    this.regions = sorted.map((r) => wanted.get(slotKey(r))!);
+    this.guestMemory.setRegions(this.regions);
+  }
+
+  memoryMap(): readonly MemoryRegion[] {
+    return this.regions;
+  }
+
+  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+    this.live();
+    const { addr, size } = range;
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr < 0 || size < 0 || addr % PAGE_SIZE !== 0) {
+      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must start on a page boundary`);
+    }
+    const max = options.maxPages ?? Infinity;
+    const out: number[] = [];
+    for (const s of this.slots.values()) {
+      const r = s.region;
+      if (r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
+      this.harvest(s);
+    }
+    for (const r of this.regions) {
+      if (r.logDirty !== true || r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
+      const bm = this.dirtyBitmap(r.backing);
+      const lo = Math.max(addr, r.guestAddr);
+      const hi = Math.min(addr + size, r.guestAddr + r.size);
+      for (let a = lo; a < hi && out.length < max; a += PAGE_SIZE) {
+        const page = (r.offset + a - r.guestAddr) >> PAGE_SHIFT;
+        if ((bm[page >> 5]! & (1 << (page & 31))) !== 0) {
+          out.push((a - addr) >> PAGE_SHIFT);
+          if (options.clear === true) bm[page >> 5]! &= ~(1 << (page & 31));
+        }
+      }
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  createVcpu(id: number, init: VcpuInit): Vcpu {
+    this.live();
+    const v = new KvmVcpu(this, id, init);
+    this.vcpuList.push(v);
+    return v;
+  }
+
+  vcpus(): readonly Vcpu[] {
+    return this.vcpuList;
+  }
+
+  /** Forgets a closed vCPU. */
+  vcpuClosed(v: KvmVcpu): void {
+    const i = this.vcpuList.indexOf(v);
+    if (i >= 0) this.vcpuList.splice(i, 1);
+  }
+
+  enableCap(cap: string, args: readonly number[] = []): void {
+    this.live();
+    if (cap === 'x86-split-irqchip') {
+      if (this.hypervisor.checkExtension('x86-split-irqchip') === 0) throw new UnsupportedError('this host has no KVM_CAP_SPLIT_IRQCHIP');
+      if (this.vcpuList.length > 0) throw new BusyError('x86-split-irqchip must be enabled before the first vCPU is created');
+      if (this.irqchip !== 'none') throw new BusyError('the irqchip is already enabled');
+      const pins = args[0] ?? 24;
+      if (!Number.isInteger(pins) || pins < 0 || pins > 256) throw new InvalidArgumentError(`x86-split-irqchip: ${String(pins)} IOAPIC routes is not in 0..256`);
+      this.kvmEnableCap(CAP.SPLIT_IRQCHIP, [pins], 'KVM_CAP_SPLIT_IRQCHIP');
+      this.irqchip = 'split';
+      return;
+    }
+    throw new UnsupportedError(`unknown VM capability "${cap}" for the kvm accelerator; known: x86-split-irqchip`);
+  }
+
+  kvmEnableCap(cap: number, args: readonly number[], what: string, fd = this.fd): void {
+    const arg = new DataView(new ArrayBuffer(SIZE.enableCap));
+    arg.setUint32(0, cap, true);
+    args.forEach((a, i) => arg.setBigUint64(8 + 8 * i, BigInt(a), true));
+    check(this.shim.ioctl(fd, IOCTL.ENABLE_CAP, arg), `KVM_ENABLE_CAP ${what}`);
+  }
+
+  private requireCap(cap: Capability, what: string): void {
+    if (this.hypervisor.checkExtension(cap) === 0) throw new UnsupportedError(`${what} needs capability "${cap}", which this host's KVM does not have`);
+  }
+
+  ioEvent(options: IoEventOptions): IoEvent {
+    this.live();
+    this.requireCap('ioeventfd', 'ioEvent');
+    const { addr, size, space, datamatch } = options ?? ({} as IoEventOptions);
+    if (space !== 'pio' && space !== 'mmio') throw new InvalidArgumentError(`ioEvent space ${JSON.stringify(space)} must be "pio" or "mmio"`);
+    if (![0, 1, 2, 4, 8].includes(size)) throw new InvalidArgumentError(`ioEvent size ${String(size)} must be 0, 1, 2, 4 or 8`);
+    if (size === 0 && (space === 'pio' || datamatch !== undefined)) throw new InvalidArgumentError('ioEvent size 0 (any width) is for mmio without datamatch');
+    const limit = space === 'pio' ? 0x10000 : 2 ** PHYS_BITS;
+    if (!Number.isSafeInteger(addr) || addr < 0 || addr + Math.max(size, 1) > limit) throw new InvalidArgumentError(`ioEvent address ${String(addr)} is outside the ${space} space`);
+    if (datamatch !== undefined && (typeof datamatch !== 'bigint' || datamatch < 0n || datamatch >= 1n << BigInt(size * 8))) {
+      throw new InvalidArgumentError(`ioEvent datamatch must be a bigint that fits ${size} bytes`);
+    }
+    const notifier = new EventFd(this.shim, `ioEvent at ${space} ${hex(addr)}`);
+    const arg = new DataView(new ArrayBuffer(SIZE.ioeventfd));
+    const flags = (space === 'pio' ? IOEVENTFD_FLAG.PIO : 0) | (datamatch !== undefined ? IOEVENTFD_FLAG.DATAMATCH : 0);
+    arg.setBigUint64(0, datamatch ?? 0n, true);
+    arg.setBigUint64(8, BigInt(addr), true);
+    arg.setUint32(16, size, true);
+    arg.setInt32(20, notifier.fd, true);
+    arg.setUint32(24, flags, true);
+    const r = this.shim.ioctl(this.fd, IOCTL.IOEVENTFD, arg);
+    if (r < 0) {
+      notifier.close();
+      throw new KvmCallError(`KVM_IOEVENTFD at ${space} ${hex(addr)} size ${size}`, r);
+    }
+    let open = true;
+    const event: IoEvent = {
+      options: { ...options },
+      notifier,
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.events.delete(event);
+        if (!this.closed) {
+          arg.setUint32(24, flags | IOEVENTFD_FLAG.DEASSIGN, true);
+          this.shim.ioctl(this.fd, IOCTL.IOEVENTFD, arg);
+        }
+        notifier.close();
+      },
+    };
+    this.events.add(event);
+    return event;
+  }
+
+  irqEvent(options: IrqEventOptions): IrqEvent {
+    this.live();
+    this.requireCap('irqfd', 'irqEvent');
+    const { gsi, resample = false } = options ?? ({} as IrqEventOptions);
+    if (!Number.isInteger(gsi) || gsi < 0 || gsi >= this.hypervisor.checkExtension('gsi-routing')) {
+      throw new InvalidArgumentError(`irqEvent GSI ${String(gsi)} is outside 0..${this.hypervisor.checkExtension('gsi-routing') - 1}`);
+    }
+    if (resample) this.requireCap('irqfd-resample', 'irqEvent({ resample: true })');
+    if (this.irqchip === 'none') throw new UnsupportedError('irqEvent needs an in-kernel interrupt controller: vm.enableCap("x86-split-irqchip", [24]) first');
+    const trigger = new EventFd(this.shim, `irqEvent GSI ${gsi}`);
+    const resampler = resample ? new EventFd(this.shim, `irqEvent GSI ${gsi} resample`) : null;
+    const arg = new DataView(new ArrayBuffer(SIZE.irqfd));
+    arg.setUint32(0, trigger.fd, true);
+    arg.setUint32(4, gsi, true);
+    arg.setUint32(8, resample ? IRQFD_FLAG.RESAMPLE : 0, true);
+    arg.setUint32(12, resampler?.fd ?? 0, true);
+    const r = this.shim.ioctl(this.fd, IOCTL.IRQFD, arg);
+    if (r < 0) {
+      trigger.close();
+      resampler?.close();
+      throw new KvmCallError(`KVM_IRQFD for GSI ${gsi}${resample ? ' (resample)' : ''}`, r);
+    }
+    let open = true;
+    const event: IrqEvent = {
+      gsi,
+      trigger,
+      resample: resampler,
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.events.delete(event);
+        if (!this.closed) {
+          arg.setUint32(8, IRQFD_FLAG.DEASSIGN, true);
+          this.shim.ioctl(this.fd, IOCTL.IRQFD, arg);
+        }
+        trigger.close();
+        resampler?.close();
+      },
+    };
+    this.events.add(event);
+    return event;
+  }
+
+  signalMsi(msi: MsiMessage): boolean {
+    this.live();
+    this.requireCap('signal-msi', 'signalMsi');
+    if (this.irqchip === 'none') throw new UnsupportedError('signalMsi needs an in-kernel local APIC: vm.enableCap("x86-split-irqchip", [24]) first');
+    const arg = new DataView(new ArrayBuffer(SIZE.msi));
+    arg.setUint32(0, Number(BigInt.asUintN(32, msi.address)), true);
+    arg.setUint32(4, Number(BigInt.asUintN(32, msi.address >> 32n)), true);
+    arg.setUint32(8, msi.data >>> 0, true);
+    return check(this.shim.ioctl(this.fd, IOCTL.SIGNAL_MSI, arg), `KVM_SIGNAL_MSI address ${hex(msi.address)} data ${hex(msi.data)}`) > 0;
+  }
+
+  setGsiRouting(routes: readonly GsiRoute[]): void {
+    this.live();
+    this.requireCap('gsi-routing', 'setGsiRouting');
+    const max = this.hypervisor.checkExtension('gsi-routing');
+    if (!Array.isArray(routes) || routes.length > max) throw new InvalidArgumentError(`setGsiRouting takes an array of at most ${max} routes`);
+    const buf = new DataView(new ArrayBuffer(SIZE.irqRouting + routes.length * SIZE.irqRoutingEntry));
+    buf.setUint32(0, routes.length, true);
+    routes.forEach((r, i) => {
+      const o = SIZE.irqRouting + i * SIZE.irqRoutingEntry;
+      if (!Number.isInteger(r.gsi) || r.gsi < 0 || r.gsi >= max) throw new InvalidArgumentError(`route ${i}: GSI ${String(r.gsi)} is outside 0..${max - 1}`);
+      buf.setUint32(o, r.gsi, true);
+      if (r.kind === 'msi') {
+        buf.setUint32(o + 4, IRQ_ROUTING.MSI, true);
+        buf.setUint32(o + 16, Number(BigInt.asUintN(32, r.address)), true);
+        buf.setUint32(o + 20, Number(BigInt.asUintN(32, r.address >> 32n)), true);
+        buf.setUint32(o + 24, r.data >>> 0, true);
+      } else if (r.kind === 'irqchip') {
+        buf.setUint32(o + 4, IRQ_ROUTING.IRQCHIP, true);
+        buf.setUint32(o + 16, r.irqchip, true);
+        buf.setUint32(o + 20, r.pin, true);
+      } else {
+        throw new InvalidArgumentError(`route ${i}: kind ${JSON.stringify((r as { kind: unknown }).kind)} must be "msi" or "irqchip"`);
+      }
+    });
+    // UNCHECKED: the buffer holds the header and exactly `nr` entries.
+    check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_GSI_ROUTING, buf), `KVM_SET_GSI_ROUTING (${routes.length} routes)`);
+  }
+
+  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+    throw new UnsupportedError('the kvm accelerator runs each vCPU on its own thread with vcpu.run(); it has no cooperative-vcpus');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const v of [...this.vcpuList]) v.close();
+    for (const e of [...this.events]) e.close();
+    this.closed = true;
+    this.shim.close(this.fd);
+    for (const b of this.backings.values()) {
+      this.shim.munmap(b.buffer);
+      this.shim.close(b.fd);
+    }
+    this.backings.clear();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Kicking a kvm vCPU from another thread: set immediate_exit in the vCPU's run area (this
+ * thread maps the same page of the vCPU fd), then send the kick signal to the vCPU's
+ * thread. Either KVM_RUN has not started yet and sees immediate_exit, or it is running and
+ * the signal makes it return EINTR: no window in which the kick is lost.
+ */
+import type { VcpuHandle } from '../../api/hypervisor.js';
+import { registerRemoteKicker } from '../../api/threads.js';
+import { RUN } from './abi.js';
+import { loadShim } from './native.js';
+
+/** Words of a kvm vCPU's control block after the API's kick word. */
+export const CONTROL_TID = 1;
+export const CONTROL_FD = 2;
+/** 1 while the vCPU is open; the kicker does nothing once it is 0. */
+export const CONTROL_ALIVE = 3;
+
+/** Per control block (not per fd: a closed vCPU's fd number can be reused by another). */
+const runAreas = new WeakMap<SharedArrayBuffer, Uint8Array>();
+
+export function kickRemote(handle: VcpuHandle): void {
+  const words = new Int32Array(handle.control);
+  if (Atomics.load(words, CONTROL_ALIVE) !== 1) return;
+  const shim = loadShim();
+  const fd = Atomics.load(words, CONTROL_FD);
+  let run = runAreas.get(handle.control);
+  if (run === undefined) {
+    // The first page holds struct kvm_run; mapping it again shares it with the vCPU thread.
+    const buf = shim.mmap(fd, 4096, 0);
+    if (typeof buf === 'number') return; // the vCPU was closed under us: nothing to kick
+    run = new Uint8Array(buf);
+    runAreas.set(handle.control, run);
+  }
+  Atomics.store(run, RUN.immediateExit, 1);
+  shim.kickThread(Atomics.load(words, CONTROL_TID));
+}
+
+registerRemoteKicker('kvm', kickRemote);

@@ -1,0 +1,537 @@
+/**
+ * A KVM vCPU: its fd, its run area (struct kvm_run, mmap'd from the fd) and the register
+ * catalogue. Bound to the thread that created it, which calls run() synchronously and
+ * handles the exits, as with KVM_RUN itself.
+ *
+ * Exits carry views straight into the run area (an MMIO read's `data` is kvm_run.mmio.data),
+ * so what the VMM writes there is what KVM completes the guest instruction with on the next
+ * KVM_RUN: no copies on the exit path.
+ */
+import { threadId } from 'node:worker_threads';
+import {
+  BusyError,
+  ClosedError,
+  InvalidArgumentError,
+  ReadOnlyRegisterError,
+  UnknownRegisterError,
+  UnsupportedError,
+  UnsupportedFeatureError,
+  UnsupportedTargetError,
+  VcpuExistsError,
+  hex,
+} from '../../api/errors.js';
+import {
+  EXIT_KINDS,
+  type DebugExit,
+  type Exit,
+  type ExitStats,
+  type FailEntryExit,
+  type HaltExit,
+  type InternalErrorExit,
+  type InterruptedExit,
+  type IoapicEoiExit,
+  type MmioExit,
+  type PioExit,
+  type ShutdownExit,
+  type SystemEventExit,
+  type UnknownExit,
+} from '../../api/exit.js';
+import type { BookeTlbConfig } from '../../api/booke.js';
+import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit } from '../../api/hypervisor.js';
+import type { GuestPhysAddr } from '../../api/memory.js';
+import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
+import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
+import { CAP, EXIT, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, RUN, SIZE, SYSTEM_EVENT } from './abi.js';
+import type { KvmVm } from './hypervisor.js';
+import { KvmCallError, check } from './hypervisor.js';
+import { CONTROL_ALIVE, CONTROL_FD, CONTROL_TID } from './kick.js';
+import type { KvmShim } from './native.js';
+import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
+
+const EINTR = -4;
+const EAGAIN = -11;
+
+/** x86 architectural reset state (Intel SDM vol. 3, 9.1.1): what reset() writes back. */
+const RESET_RIP = 0xfff0n;
+const RESET_CS_BASE = 0xffff0000n;
+
+export class KvmVcpu implements Vcpu {
+  readonly id: number;
+  readonly target: string;
+  readonly fd: number;
+  readonly ownerThread = threadId;
+  private readonly vm: KvmVm;
+  private readonly shim: KvmShim;
+  private readonly runBuf: ArrayBuffer;
+  private readonly run8: Uint8Array;
+  private readonly runView: DataView;
+  private readonly control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  private readonly controlWords = new Int32Array(this.control);
+  private readonly catalogue: X86Register[];
+  private readonly byId = new Map<bigint, X86Register>();
+  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
+  private running = false;
+  private closed = false;
+  private hwBreakpoints: readonly { address: number; kind: string }[] = [];
+
+  // Reused exit objects (valid until the next run()).
+  private readonly pio: PioExit = { kind: 'pio', port: 0, size: 0, isWrite: false, count: 0, data: new Uint8Array(0) };
+  private readonly mmio: MmioExit = { kind: 'mmio', addr: 0 as GuestPhysAddr, size: 0, isWrite: false, data: new Uint8Array(0) };
+  private readonly mmioData: Uint8Array[];
+  private readonly halt: HaltExit = { kind: 'halt' };
+  private readonly interrupted: InterruptedExit = { kind: 'interrupted' };
+  private readonly shutdown: ShutdownExit = { kind: 'shutdown', reason: 'triple fault (KVM_EXIT_SHUTDOWN)' };
+  private readonly systemEvent: SystemEventExit = { kind: 'system-event', event: 'reset', reason: '' };
+  private readonly debug: DebugExit = { kind: 'debug', reason: 'single-step', pc: 0, address: 0 };
+  private readonly internal: InternalErrorExit = { kind: 'internal-error', suberror: '', message: '' };
+  private readonly failEntry: FailEntryExit = { kind: 'fail-entry', hardwareReason: 0n, cpu: 0 };
+  private readonly eoi: IoapicEoiExit = { kind: 'ioapic-eoi', vector: 0 };
+  private readonly unknown: UnknownExit = { kind: 'unknown', code: 0 };
+
+  constructor(vm: KvmVm, id: number, init: VcpuInit) {
+    this.vm = vm;
+    this.shim = vm.shim;
+    const hv = vm.hypervisor;
+    if (typeof init !== 'object' || init === null || !hv.targets().includes(init.target)) {
+      throw new UnsupportedTargetError(`the kvm accelerator cannot create target ${JSON.stringify(init?.target)}; available: ${hv.targets().join(', ')}`);
+    }
+    for (const f of init.features ?? []) {
+      throw new UnsupportedFeatureError(`target "host" has no optional feature ${JSON.stringify(f)} (the vCPU gets every CPUID feature KVM supports)`);
+    }
+    const max = hv.checkExtension('max-vcpus');
+    if (!Number.isInteger(id) || id < 0 || id >= max) throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${max - 1}`);
+    if (vm.vcpus().some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}"`);
+    this.id = id;
+    this.target = init.target;
+    this.fd = check(this.shim.ioctlInt(vm.fd, IOCTL.CREATE_VCPU, id), `KVM_CREATE_VCPU ${id}`);
+    const buf = this.shim.mmap(this.fd, hv.vcpuMmapSize, 0);
+    if (typeof buf === 'number') {
+      this.shim.close(this.fd);
+      throw new KvmCallError(`cannot map the run area of vCPU ${id}`, buf);
+    }
+    this.runBuf = buf;
+    this.run8 = new Uint8Array(buf);
+    this.runView = new DataView(buf);
+    this.mmioData = [1, 2, 4, 8].map((n) => new Uint8Array(buf, RUN.mmioData, n));
+    try {
+      this.setCpuid();
+      const tid = this.shim.kickInit();
+      check(tid, 'installing the kick signal handler');
+      Atomics.store(this.controlWords, CONTROL_TID, tid);
+      Atomics.store(this.controlWords, CONTROL_FD, this.fd);
+      Atomics.store(this.controlWords, CONTROL_ALIVE, 1);
+      this.catalogue = buildCatalogue({
+        lapic: vm.irqchip !== 'none',
+        xsave: hv.checkKvmExtension(CAP.XSAVE) > 0,
+        msrs: this.readableMsrs(hv.msrIndexList()),
+      });
+    } catch (e) {
+      this.shim.munmap(buf);
+      this.shim.close(this.fd);
+      throw e;
+    }
+    for (const r of this.catalogue) this.byId.set(r.id, r);
+  }
+
+  /** CPUID = what KVM supports, with this vCPU's APIC ID in the leaves that report it. */
+  private setCpuid(): void {
+    const cpuid = this.vm.hypervisor.cpuid().slice();
+    const dv = new DataView(cpuid.buffer);
+    const n = dv.getUint32(0, true);
+    for (let i = 0; i < n; i++) {
+      const e = SIZE.cpuid2 + i * SIZE.cpuidEntry2;
+      const fn = dv.getUint32(e, true);
+      if (fn === 1) dv.setUint32(e + 16, (dv.getUint32(e + 16, true) & 0x00ffffff) | ((this.id & 0xff) << 24), true); // EBX[31:24]
+      if (fn === 0xb || fn === 0x1f) dv.setUint32(e + 24, this.id, true); // EDX: x2APIC ID
+    }
+    // UNCHECKED: `cpuid` holds the header and the `nent` entries it announces.
+    check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_CPUID2, cpuid), `KVM_SET_CPUID2 for vCPU ${this.id}`);
+  }
+
+  /** The MSRs of KVM's list that this vCPU can read (some depend on CPUID features). */
+  private readableMsrs(all: readonly number[]): number[] {
+    const ok: number[] = [];
+    let rest = [...all];
+    while (rest.length > 0) {
+      const n = this.getMsrs(rest, false).count;
+      ok.push(...rest.slice(0, n));
+      rest = rest.slice(n + 1); // the one at n failed: skip it
+    }
+    return ok;
+  }
+
+  private getMsrs(indices: readonly number[], strict: boolean): { count: number; values: bigint[] } {
+    const buf = new DataView(new ArrayBuffer(SIZE.msrs + indices.length * SIZE.msrEntry));
+    buf.setUint32(0, indices.length, true);
+    indices.forEach((idx, i) => buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true));
+    // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
+    const count = check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_MSRS, buf), 'KVM_GET_MSRS');
+    if (strict && count < indices.length) throw new UnknownRegisterError(`vCPU ${this.id} cannot read MSR ${hex(indices[count]!)}`);
+    const values = indices.slice(0, count).map((_, i) => buf.getBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, true));
+    return { count, values };
+  }
+
+  private live(what: string): void {
+    if (this.closed) throw new ClosedError(`vCPU ${this.id} is closed`);
+    assertThread(this.ownerThread, `vCPU ${this.id} (${what})`);
+  }
+
+  run(): Exit {
+    this.live('run');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    this.running = true;
+    let r: number;
+    try {
+      // A kick from this thread (or one whose signal already came and went) is in the flag word.
+      if (Atomics.load(this.controlWords, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
+      r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
+    } finally {
+      this.running = false;
+    }
+    const exit = r < 0 ? this.failedRun(r) : this.decode();
+    this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
+    return exit;
+  }
+
+  private failedRun(r: number): Exit {
+    if (r === EINTR || r === EAGAIN) {
+      // Kicked (immediate_exit or the signal), or another signal arrived: either way the
+      // request is served by returning; clear it so the next run() enters the guest.
+      this.run8[RUN.immediateExit] = 0;
+      Atomics.store(this.controlWords, CONTROL_KICK, 0);
+      return this.interrupted;
+    }
+    if (r === -14 /* EFAULT */) {
+      const rip = this.getRegister(this.catalogue.find((x) => x.name === 'rip')!.id);
+      this.internal.suberror = 'efault';
+      this.internal.message = `KVM_RUN failed with EFAULT at rip ${hex(rip)}: guest memory backing is not accessible`;
+      return this.internal;
+    }
+    throw new KvmCallError(`KVM_RUN on vCPU ${this.id}`, r);
+  }
+
+  private decode(): Exit {
+    const v = this.runView;
+    const reason = v.getUint32(RUN.exitReason, true);
+    switch (reason) {
+      case EXIT.IO: {
+        const e = this.pio;
+        e.isWrite = v.getUint8(RUN.ioDirection) === KVM_EXIT_IO_OUT;
+        e.size = v.getUint8(RUN.ioSize);
+        e.port = v.getUint16(RUN.ioPort, true);
+        e.count = v.getUint32(RUN.ioCount, true);
+        const off = Number(v.getBigUint64(RUN.ioDataOffset, true));
+        const len = e.size * e.count;
+        if (e.data.byteOffset !== off || e.data.length !== len) e.data = new Uint8Array(this.runBuf, off, len);
+        if (!e.isWrite) e.data.fill(0);
+        return e;
+      }
+      case EXIT.MMIO: {
+        const e = this.mmio;
+        e.addr = Number(v.getBigUint64(RUN.mmioPhysAddr, true)) as GuestPhysAddr;
+        e.size = v.getUint32(RUN.mmioLen, true);
+        e.isWrite = v.getUint8(RUN.mmioIsWrite) !== 0;
+        e.data = this.mmioData[[1, 2, 4, 8].indexOf(e.size)] ?? new Uint8Array(this.runBuf, RUN.mmioData, Math.min(e.size, 8));
+        if (!e.isWrite) e.data.fill(0);
+        return e;
+      }
+      case EXIT.HLT:
+        return this.halt;
+      case EXIT.INTR:
+        return this.failedRun(EINTR);
+      case EXIT.SHUTDOWN:
+        return this.shutdown;
+      case EXIT.SYSTEM_EVENT: {
+        const type = v.getUint32(RUN.systemEventType, true);
+        const e = this.systemEvent;
+        e.event = type === SYSTEM_EVENT.RESET ? 'reset' : type === SYSTEM_EVENT.CRASH ? 'crash' : 'shutdown';
+        e.reason = `KVM_EXIT_SYSTEM_EVENT type ${type}`;
+        return e;
+      }
+      case EXIT.FAIL_ENTRY:
+        this.failEntry.hardwareReason = v.getBigUint64(RUN.failEntryReason, true);
+        this.failEntry.cpu = v.getUint32(RUN.failEntryCpu, true);
+        return this.failEntry;
+      case EXIT.INTERNAL_ERROR: {
+        const sub = v.getUint32(RUN.internalSuberror, true);
+        const ndata = Math.min(v.getUint32(RUN.internalNdata, true), 16);
+        const data = Array.from({ length: ndata }, (_, i) => hex(v.getBigUint64(RUN.internalData + 8 * i, true)));
+        let rip = '?';
+        try {
+          rip = hex(this.getRegister(this.catalogue.find((x) => x.name === 'rip')!.id));
+        } catch {
+          // The message is still useful without it.
+        }
+        this.internal.suberror = INTERNAL_ERROR_NAMES[sub] ?? `suberror ${sub}`;
+        this.internal.message =
+          sub === 1
+            ? `KVM could not emulate the instruction at rip ${rip}; the vCPU cannot continue (data: ${data.join(' ')})`
+            : `KVM internal error ${this.internal.suberror} at rip ${rip} (data: ${data.join(' ')})`;
+        return this.internal;
+      }
+      case EXIT.DEBUG:
+        return this.decodeDebug();
+      case EXIT.IOAPIC_EOI:
+        this.eoi.vector = v.getUint8(RUN.eoiVector);
+        return this.eoi;
+      default:
+        this.unknown.code = reason;
+        return this.unknown;
+    }
+  }
+
+  private decodeDebug(): Exit {
+    const v = this.runView;
+    const exception = v.getUint32(RUN.debugException, true);
+    const pc = Number(v.getBigUint64(RUN.debugPc, true));
+    const dr6 = Number(v.getBigUint64(RUN.debugDr6, true) & 0xffffffffn);
+    const e = this.debug;
+    e.pc = pc;
+    e.address = pc;
+    if (exception === 3) {
+      e.reason = 'breakpoint';
+      return e;
+    }
+    for (let i = 0; i < 4; i++) {
+      if ((dr6 & (1 << i)) !== 0 && i < this.hwBreakpoints.length) {
+        const bp = this.hwBreakpoints[i]!;
+        e.reason = bp.kind === 'execute' ? 'hw-breakpoint' : 'watchpoint';
+        e.address = bp.address;
+        return e;
+      }
+    }
+    e.reason = 'single-step';
+    return e;
+  }
+
+  kick(): void {
+    if (this.closed) return;
+    // On the vCPU's own thread it is not inside KVM_RUN: the flag makes the next run() return.
+    Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    this.run8[RUN.immediateExit] = 1;
+  }
+
+  handle(): VcpuHandle {
+    return { accel: 'kvm', id: this.id, ownerThread: this.ownerThread, control: this.control };
+  }
+
+  registerList(): readonly RegisterDescriptor[] {
+    return this.catalogue;
+  }
+
+  private lookup(id: RegisterId): X86Register {
+    const r = this.byId.get(id);
+    if (r === undefined) throw new UnknownRegisterError(`vCPU ${this.id} has no register ${formatRegisterId(id)} (see registerList())`);
+    return r;
+  }
+
+  private getGroup(g: GroupName): DataView {
+    const grp = GROUPS[g];
+    const buf = new DataView(new ArrayBuffer(grp.size));
+    check(this.shim.ioctl(this.fd, grp.get, buf), `${grp.name} of vCPU ${this.id}`);
+    return buf;
+  }
+
+  private setGroup(g: GroupName, buf: DataView): void {
+    const grp = GROUPS[g];
+    check(this.shim.ioctl(this.fd, grp.set, buf), `setting ${grp.name} of vCPU ${this.id}`);
+  }
+
+  getRegisters(ids: readonly RegisterId[]): bigint[] {
+    this.live('getRegisters');
+    const regs = ids.map((id) => this.lookup(id));
+    const groups = new Map<GroupName, DataView>();
+    const msrs = regs.filter((r) => r.group === 'msr').map((r) => r.offset);
+    const msrValues = new Map<number, bigint>();
+    if (msrs.length > 0) {
+      const unique = [...new Set(msrs)];
+      this.getMsrs(unique, true).values.forEach((v, i) => msrValues.set(unique[i]!, v));
+    }
+    return regs.map((r) => {
+      if (r.group === 'msr') return msrValues.get(r.offset)!;
+      let dv = groups.get(r.group);
+      if (dv === undefined) {
+        dv = this.getGroup(r.group);
+        groups.set(r.group, dv);
+      }
+      return r.codec ? r.codec.read(dv, r.offset) : readLE(dv, r.offset, r.size);
+    });
+  }
+
+  setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void {
+    this.live('setRegisters');
+    const writes: [X86Register, bigint][] = [];
+    for (const [id, value] of values) {
+      const r = this.lookup(id);
+      if (r.access === 'read-only') throw new ReadOnlyRegisterError(`register ${r.name} of vCPU ${this.id} is read-only`);
+      checkRegisterValue(r, value);
+      writes.push([r, value]);
+    }
+    const groups = new Map<GroupName, DataView>();
+    const msrs: [number, bigint][] = [];
+    for (const [r, value] of writes) {
+      if (r.group === 'msr') {
+        msrs.push([r.offset, value]);
+        continue;
+      }
+      let dv = groups.get(r.group);
+      if (dv === undefined) {
+        dv = this.getGroup(r.group);
+        groups.set(r.group, dv);
+      }
+      if (r.codec) r.codec.write(dv, r.offset, value);
+      else writeLE(dv, r.offset, r.size, value);
+    }
+    for (const [g, dv] of groups) {
+      if (g === 'events') dv.setUint32(20, dv.getUint32(20, true) | EVENTS_VALID_ALL, true);
+      this.setGroup(g, dv);
+    }
+    if (msrs.length > 0) {
+      const buf = new DataView(new ArrayBuffer(SIZE.msrs + msrs.length * SIZE.msrEntry));
+      buf.setUint32(0, msrs.length, true);
+      msrs.forEach(([idx, v], i) => {
+        buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true);
+        buf.setBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, v, true);
+      });
+      // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
+      const n = check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_MSRS, buf), 'KVM_SET_MSRS');
+      if (n < msrs.length) {
+        throw new InvalidArgumentError(`vCPU ${this.id} refused value ${hex(msrs[n]![1])} for MSR ${hex(msrs[n]![0])} (the MSRs before it were written)`);
+      }
+    }
+  }
+
+  getRegister(id: RegisterId): bigint {
+    return this.getRegisters([id])[0]!;
+  }
+
+  setRegister(id: RegisterId, value: bigint): void {
+    this.setRegisters([[id, value]]);
+  }
+
+  stats(): ExitStats {
+    return { ...this.exitCounts };
+  }
+
+  setInterruptLine(line: InterruptLine, _asserted: boolean): void {
+    this.live('setInterruptLine');
+    throw new UnsupportedError(`x86 vCPUs have no "${line}" input line: interrupts arrive through the local APIC (vm.signalMsi, irqEvent)`);
+  }
+
+  getMpState(): MpState {
+    this.live('getMpState');
+    const s = new Uint32Array(1);
+    check(this.shim.ioctl(this.fd, IOCTL.GET_MP_STATE, s), 'KVM_GET_MP_STATE');
+    return s[0] === MP_STATE.RUNNABLE ? 'runnable' : s[0] === MP_STATE.HALTED ? 'halted' : 'stopped';
+  }
+
+  setMpState(state: MpState): void {
+    this.live('setMpState');
+    const v = { runnable: MP_STATE.RUNNABLE, halted: MP_STATE.HALTED, stopped: MP_STATE.INIT_RECEIVED }[state];
+    if (v === undefined) throw new InvalidArgumentError(`unknown MP state ${JSON.stringify(state)}`);
+    check(this.shim.ioctl(this.fd, IOCTL.SET_MP_STATE, new Uint32Array([v])), `KVM_SET_MP_STATE ${state}`);
+  }
+
+  enableCap(cap: string, args: readonly number[] = []): void {
+    this.live('enableCap');
+    throw new UnsupportedError(`unknown vCPU capability "${cap}" (args ${JSON.stringify(args)}) for the kvm accelerator`);
+  }
+
+  /** The architected power-on state (SDM 9.1.1): real mode at f000:fff0, caches on, FPU defaults. */
+  reset(): void {
+    this.live('reset');
+    const regs = new DataView(new ArrayBuffer(SIZE.regs));
+    regs.setBigUint64(136, 2n, true); // rflags: bit 1 is always set
+    regs.setBigUint64(128, RESET_RIP, true);
+    this.setGroup('regs', regs);
+    const sregs = this.getGroup('sregs');
+    for (let s = 0; s < 8; s++) {
+      const o = s * SIZE.segment;
+      const isCs = s === 0;
+      const isTr = s === 6;
+      const isLdt = s === 7;
+      sregs.setBigUint64(o, isCs ? RESET_CS_BASE : 0n, true);
+      sregs.setUint32(o + 8, 0xffff, true);
+      sregs.setUint16(o + 12, isCs ? 0xf000 : 0, true);
+      sregs.setUint8(o + 14, isTr ? 11 : isLdt ? 2 : isCs ? 11 : 3);
+      sregs.setUint8(o + 15, 1); // present
+      for (const f of [16, 17, 19, 20, 21, 22]) sregs.setUint8(o + f, 0); // dpl db l g avl unusable
+      sregs.setUint8(o + 18, isTr || isLdt ? 0 : 1); // s: code/data
+    }
+    for (const off of [192, 208]) {
+      sregs.setBigUint64(off, 0n, true);
+      sregs.setUint16(off + 8, 0xffff, true);
+    }
+    for (const [off, v] of [[224, 0x60000010n], [232, 0n], [240, 0n], [248, 0n], [256, 0n], [264, 0n]] as const) sregs.setBigUint64(off, v, true);
+    this.setGroup('sregs', sregs);
+    const fpu = new DataView(new ArrayBuffer(SIZE.fpu));
+    fpu.setUint16(128, 0x37f, true);
+    fpu.setUint32(408, 0x1f80, true);
+    this.setGroup('fpu', fpu);
+    this.setGroup('debugregs', (() => {
+      const d = new DataView(new ArrayBuffer(SIZE.debugregs));
+      d.setBigUint64(32, 0xffff0ff0n, true);
+      d.setBigUint64(40, 0x400n, true);
+      return d;
+    })());
+  }
+
+  configTlb(_config: BookeTlbConfig): void {
+    this.live('configTlb');
+    throw new UnsupportedError('configTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
+  }
+
+  dirtyTlb(_bitmap: Uint8Array | null, _numDirty: number): void {
+    this.live('dirtyTlb');
+    throw new UnsupportedError('dirtyTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
+  }
+
+  translate(ea: number, _options?: TranslateOptions): Translation {
+    this.live('translate');
+    throw new UnsupportedError(`translate(${hex(ea)}): the API's Translation has no x86 shape yet (KVM_TRANSLATE is available; the result type is Book E only)`);
+  }
+
+  setGuestDebug(debug: GuestDebug | null): void {
+    this.live('setGuestDebug');
+    if (this.vm.hypervisor.checkExtension('guest-debug') === 0) throw new UnsupportedError('this host has no KVM_CAP_SET_GUEST_DEBUG');
+    const arg = new DataView(new ArrayBuffer(SIZE.guestDebug));
+    const hw = debug?.hardware ?? [];
+    if (hw.length > 4) throw new InvalidArgumentError(`x86 has 4 hardware breakpoint registers; ${hw.length} breakpoints asked for`);
+    let control = 0;
+    if (debug !== null && debug !== undefined) {
+      control = GUESTDBG.ENABLE;
+      if (debug.singleStep === true) control |= GUESTDBG.SINGLESTEP;
+      if (debug.softwareBreakpoints === true) control |= GUESTDBG.USE_SW_BP;
+      if (hw.length > 0) control |= GUESTDBG.USE_HW_BP;
+    }
+    let dr7 = 0n;
+    hw.forEach((bp, i) => {
+      const rw = { execute: 0, write: 1, access: 3 }[bp.kind as 'execute' | 'write' | 'access'];
+      if (rw === undefined) throw new UnsupportedError(`x86 debug registers cannot watch reads only ("${bp.kind}"); use "access" (reads and writes)`);
+      const len = bp.kind === 'execute' ? 0 : { 1: 0, 2: 1, 4: 3, 8: 2 }[bp.length];
+      if (len === undefined || (bp.kind === 'execute' && bp.length !== 1)) throw new InvalidArgumentError(`hardware breakpoint ${i}: length ${bp.length} must be 1, 2, 4 or 8 (1 for execute)`);
+      if (bp.kind !== 'execute' && bp.address % bp.length !== 0) throw new InvalidArgumentError(`watchpoint ${i}: address ${hex(bp.address)} must be aligned to its length ${bp.length}`);
+      arg.setBigUint64(8 + 8 * i, BigInt(bp.address), true);
+      dr7 |= (2n << BigInt(2 * i)) | (BigInt(rw) << BigInt(16 + 4 * i)) | (BigInt(len) << BigInt(18 + 4 * i)); // Gn, RWn, LENn
+    });
+    if (hw.length > 0) dr7 |= 0x400n; // bit 10 reads as 1
+    arg.setBigUint64(8 + 8 * 7, dr7, true);
+    arg.setUint32(0, control, true);
+    check(this.shim.ioctl(this.fd, IOCTL.SET_GUEST_DEBUG, arg), 'KVM_SET_GUEST_DEBUG');
+    this.hwBreakpoints = hw.map((b) => ({ address: b.address, kind: b.kind }));
+  }
+
+  swBreakpointInstruction(): Uint8Array {
+    return Uint8Array.of(0xcc); // int3
+  }
+
+  close(): void {
+    if (this.closed) return;
+    assertThread(this.ownerThread, `vCPU ${this.id} (close)`);
+    this.closed = true;
+    Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
+    this.shim.munmap(this.runBuf);
+    this.shim.close(this.fd);
+    this.vm.vcpuClosed(this);
+  }
+}
