@@ -17,7 +17,7 @@ export type SerialSpec =
   | { readonly kind: 'none' };
 
 export interface MachineConfig {
-  readonly machine: 'ppce500';
+  readonly machine: 'ppce500' | 'x86-microvm';
   readonly accel: 'e500' | 'kvm';
   readonly cpu: string;
   /** Number of vCPUs (QEMU's -smp). */

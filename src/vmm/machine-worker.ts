@@ -10,7 +10,10 @@ import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
 import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
+import type { Board, BoardEvent } from '../boards/board.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
+import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
+import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { CONTROL_BYTES, REQ_INPUT, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
@@ -80,29 +83,20 @@ async function main(data: MachineWorkerData): Promise<void> {
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
-  const board = Ppce500Board.create(hv, {
-    cpu: config.cpu,
-    cpus: config.cpus,
-    ramSize: config.memory,
-    ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
-    ...(config.kernel !== undefined ? { kernel: readImage(config.kernel, 'kernel')! } : {}),
-    ...(config.initrd !== undefined ? { initrd: readImage(config.initrd, 'initrd')! } : {}),
-    ...(config.append !== undefined ? { append: config.append } : {}),
-    serials,
-    clock: timers,
-    log: (line) => post({ type: 'log', line }),
-  });
+  const board = createBoard(hv, config, serials, timers);
   const run = vcpuRunner(hv, board);
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
     const { vcpu, exit } = run();
-    let event: 'none' | 'reset' = 'none';
+    let event: BoardEvent = 'none';
     switch (exit.kind) {
       case 'mmio':
       case 'dcr':
       case 'epr':
       case 'system-event':
+      case 'pio':
+      case 'ioapic-eoi':
         event = board.handleExit(vcpu, exit);
         break;
       case 'hypercall':
@@ -124,6 +118,10 @@ async function main(data: MachineWorkerData): Promise<void> {
         return;
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
+    if (typeof event === 'object') {
+      post({ type: 'exit', code: event.code, reason: event.reason });
+      return;
+    }
     if (event === 'reset') {
       if (config.noReboot) {
         post({ type: 'exit', code: 0, reason: 'guest requested a reset (--no-reboot)' });
@@ -134,11 +132,37 @@ async function main(data: MachineWorkerData): Promise<void> {
   }
 }
 
+/** The board `config.machine` names, assembled from the images and serial ports. */
+function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock): Board {
+  const log = (line: string): void => post({ type: 'log', line });
+  const kernel = readImage(config.kernel, 'kernel');
+  const initrd = readImage(config.initrd, 'initrd');
+  const images = {
+    ...(kernel !== undefined ? { kernel } : {}),
+    ...(initrd !== undefined ? { initrd } : {}),
+    ...(config.append !== undefined ? { append: config.append } : {}),
+  };
+  if (config.machine === 'x86-microvm') {
+    if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
+    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
+  }
+  return Ppce500Board.create(hv, {
+    ...images,
+    cpu: config.cpu,
+    cpus: config.cpus,
+    ramSize: config.memory,
+    ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
+    serials,
+    clock,
+    log,
+  });
+}
+
 /**
  * How this machine's vCPUs share the thread: an accelerator with cooperative vCPUs schedules
  * them itself; otherwise only a single vCPU can run here.
  */
-function vcpuRunner(hv: Hypervisor, board: Ppce500Board): () => { vcpu: Vcpu; exit: Exit } {
+function vcpuRunner(hv: Hypervisor, board: Board): () => { vcpu: Vcpu; exit: Exit } {
   if (hv.checkExtension('cooperative-vcpus') > 0) return () => board.vm.runVcpus();
   if (board.vcpus.length !== 1) {
     throw new BoardError('ERR_BOARD_OPTION', `the ${hv.accel} accelerator runs one vCPU per machine thread; this VMM runs only one of them (use -smp 1)`);
