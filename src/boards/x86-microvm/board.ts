@@ -159,7 +159,8 @@ export class X86MicrovmBoard implements Board {
     this.uart?.reset();
     this.syncRoutes();
     for (const v of this.vcpus) v.reset();
-    for (const r of this.ram) r.bytes.fill(0);
+    // Through vm.memory so the clearing is dirty-tracked like any other VMM write.
+    for (const r of this.vm.memoryMap()) this.vm.memory.fill(r.guestAddr, r.size, 0);
     this.plan = this.loadPlan();
     this.boot();
   }
