@@ -34,7 +34,10 @@ export const X86_SEGMENT_FIELDS = ['selector', 'base', 'limit', 'attributes'] as
 export type X86SegmentField = (typeof X86_SEGMENT_FIELDS)[number];
 const SEGMENT_FIELD_SIZE: Record<X86SegmentField, RegisterSize> = { selector: 2, base: 8, limit: 4, attributes: 4 };
 
-/** Fields of set 8 (KVM: struct kvm_vcpu_events): number → [name, size]. */
+/**
+ * Fields of set 8 (KVM: struct kvm_vcpu_events). KVM's SIPI vector is not here: KVM accepts
+ * it but never reports it, so it cannot be a readable register.
+ */
 export const X86_EVENT: Readonly<Record<string, { readonly number: number; readonly size: RegisterSize }>> = {
   'exception.injected': { number: 0, size: 1 },
   'exception.nr': { number: 1, size: 1 },
@@ -48,7 +51,6 @@ export const X86_EVENT: Readonly<Record<string, { readonly number: number; reado
   'nmi.injected': { number: 9, size: 1 },
   'nmi.pending': { number: 10, size: 1 },
   'nmi.masked': { number: 11, size: 1 },
-  sipi_vector: { number: 12, size: 4 },
 };
 
 export function x86Gpr(name: X86Gpr): RegisterId {

@@ -48,6 +48,7 @@ import { CONTROL_ALIVE, CONTROL_FD, CONTROL_TID } from './kick.js';
 import type { KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
+const WRITE_ORDER: readonly GroupName[] = ['lapic', 'regs', 'sregs', 'fpu', 'xsave', 'debugregs', 'events'];
 const EINTR = -4;
 const EAGAIN = -11;
 
@@ -367,22 +368,24 @@ export class KvmVcpu implements Vcpu {
       checkRegisterValue(r, value);
       writes.push([r, value]);
     }
-    const groups = new Map<GroupName, DataView>();
+    // Each struct is read just before it is written back, in an order where state two sets
+    // share comes out right: the LAPIC first, so that kvm_sregs read afterwards carries the
+    // TPR it implies as CR8 (and a CR8 written in the same call wins). FPU before XSAVE: an
+    // XSAVE piece written in the same call as an xmm register wins.
+    const byGroup = new Map<GroupName, [X86Register, bigint][]>();
     const msrs: [number, bigint][] = [];
     for (const [r, value] of writes) {
-      if (r.group === 'msr') {
-        msrs.push([r.offset, value]);
-        continue;
-      }
-      let dv = groups.get(r.group);
-      if (dv === undefined) {
-        dv = this.getGroup(r.group);
-        groups.set(r.group, dv);
-      }
-      if (r.codec) r.codec.write(dv, r.offset, value);
-      else writeLE(dv, r.offset, r.size, value);
+      if (r.group === 'msr') msrs.push([r.offset, value]);
+      else byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), [r, value]]);
     }
-    for (const [g, dv] of groups) {
+    for (const g of WRITE_ORDER) {
+      const ws = byGroup.get(g);
+      if (ws === undefined) continue;
+      const dv = this.getGroup(g);
+      for (const [r, value] of ws) {
+        if (r.codec) r.codec.write(dv, r.offset, value);
+        else writeLE(dv, r.offset, r.size, value);
+      }
       if (g === 'events') dv.setUint32(20, dv.getUint32(20, true) | EVENTS_VALID_ALL, true);
       this.setGroup(g, dv);
     }

@@ -112,10 +112,9 @@ const EVENT_OFFSETS: Record<string, number> = {
   'nmi.injected': 12,
   'nmi.pending': 13,
   'nmi.masked': 14,
-  sipi_vector: 16,
 };
-/** kvm_vcpu_events.flags bits that make KVM_SET_VCPU_EVENTS take nmi.pending, sipi_vector and interrupt.shadow. */
-export const EVENTS_VALID_ALL = 0x1 | 0x2 | 0x4;
+/** kvm_vcpu_events.flags bits that make KVM_SET_VCPU_EVENTS take nmi.pending and interrupt.shadow. */
+export const EVENTS_VALID_ALL = 0x1 | 0x4;
 
 const LAPIC_NAMES: Record<number, string> = {
   0x02: 'apic_id', 0x03: 'apic_version', 0x08: 'apic_tpr', 0x0a: 'apic_ppr', 0x0d: 'apic_ldr', 0x0e: 'apic_dfr',
