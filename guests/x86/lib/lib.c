@@ -210,22 +210,33 @@ void set_trap_handler(unsigned vector, trap_handler h)
 
 struct user_fault last_user_fault;
 static int in_user;
-long run_user_asm(long (*fn)(long), long arg, void *stack_top);
+long run_user_asm(long (*fn)(long), long arg, void *stack_top, long rflags);
 void user_return(long value) __attribute__((noreturn));
 
-long run_user(long (*fn)(long), long arg)
+static long run_user_flags(long (*fn)(long), long arg, long rflags)
 {
 	last_user_fault.faulted = 0;
 	in_user = 1;
-	long r = run_user_asm(fn, arg, user_stack + sizeof user_stack);
+	long r = run_user_asm(fn, arg, user_stack + sizeof user_stack, rflags);
 	in_user = 0;
 	return r;
+}
+
+long run_user(long (*fn)(long), long arg)
+{
+	return run_user_flags(fn, arg, 0x002);
+}
+
+long run_user_irq(long (*fn)(long), long arg)
+{
+	return run_user_flags(fn, arg, 0x202);
 }
 
 void trap_dispatch(struct trap_frame *f);
 void trap_dispatch(struct trap_frame *f)
 {
-	if (in_user && (f->cs & 3) == 3) {
+	/* External interrupts (vectors 32 and up) taken at CPL3 are serviced and resumed. */
+	if (in_user && (f->cs & 3) == 3 && !(f->vector >= 32 && handlers[f->vector])) {
 		in_user = 0;
 		if (f->vector == 3 && f->rip == (uint64_t)user_int3 + 1)
 			user_return((long)f->rax);

@@ -65,9 +65,9 @@ trap_common:
 	iretq
 
 /*
- * long run_user_asm(long (*fn)(long), long arg, void *user_stack_top)
+ * long run_user_asm(long (*fn)(long), long arg, void *user_stack_top, long rflags)
  *
- * Runs fn(arg) at CPL3 and returns what it returned.  The user side ends
+ * Runs fn(arg) at CPL3 with the given RFLAGS and returns what it returned.  The user side ends
  * with int3, whose gate has DPL 3 (the only kind of gate PVM lets CPL3
  * code through); the #BP handler then calls user_return(), which drops
  * the trap frame and resumes here on the saved kernel stack.
@@ -83,7 +83,7 @@ run_user_asm:
 	movq %rsp, kernel_resume_rsp
 	pushq $SEL_UDATA
 	pushq %rdx
-	pushq $0x002
+	pushq %rcx
 	pushq $SEL_UCODE
 	pushq $user_trampoline
 	movq %rdi, %rax

@@ -114,6 +114,13 @@ struct user_fault {
 extern struct user_fault last_user_fault;
 /* fn(arg) at CPL3 on a stack of its own; -1 and last_user_fault on a fault. */
 long run_user(long (*fn)(long), long arg);
+/*
+ * The same with interrupts enabled (RFLAGS.IF = 1): external interrupts
+ * with a handler are taken and the CPL3 code resumes.  PVM delivers
+ * interrupts only while the guest runs natively at CPL3, so this is
+ * where guests that must also run there take them.
+ */
+long run_user_irq(long (*fn)(long), long arg);
 extern char user_int3[];
 
 /* ---- local APIC and IOAPIC (xAPIC MMIO, identity-mapped) -------------- */
