@@ -99,6 +99,14 @@ async function main(data: MachineWorkerData): Promise<void> {
       case 'ioapic-eoi':
         event = board.handleExit(vcpu, exit);
         break;
+      case 'shutdown':
+        // x86: a triple fault resets a PC (with --no-reboot the run ends, as QEMU's does).
+        if (config.machine === 'x86-microvm') {
+          event = board.handleExit(vcpu, exit);
+          break;
+        }
+        post({ type: 'exit', code: 1, reason: describeExit(exit) });
+        return;
       case 'hypercall':
         // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
         break;

@@ -142,6 +142,10 @@ export class X86MicrovmBoard implements Board {
       case 'system-event':
         if (exit.event === 'reset') this.pending = 'reset';
         break;
+      case 'shutdown':
+        // A triple fault: the CPU asserts reset on a PC.
+        this.pending = 'reset';
+        break;
       default:
         break;
     }

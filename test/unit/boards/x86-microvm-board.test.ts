@@ -97,6 +97,12 @@ test('UART interrupt: IOAPIC pin 4 programmed over MMIO becomes an MSI and a GSI
   assert.equal(fake.msis.length, 2);
 });
 
+test('a triple fault (shutdown exit) resets the machine, as a PC does', () => {
+  const { run } = setup();
+  assert.equal(run({ kind: 'shutdown', reason: 'triple fault' }), 'reset');
+  assert.equal(run({ kind: 'halt' }), 'none');
+});
+
 test('reset: devices and vCPU reset, RAM cleared and the kernel loaded again', () => {
   const { fake, board, run } = setup();
   board.vm.memory.writeUint8(gpa(MiB), 0);
