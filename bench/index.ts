@@ -4,11 +4,12 @@
  * these machines are noisy, so the numbers are for people to read.
  */
 import { benchCpu } from './cpu.js';
+import { benchKvmExit } from './kvm-exit.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, 'kvm-exit': benchKvmExit };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

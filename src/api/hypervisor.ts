@@ -49,6 +49,8 @@ export type Capability =
   | 'guest-debug-hw-bps'
   /** `Vm.runVcpus()`: the VM's vCPUs share the calling thread, scheduled by the accelerator. */
   | 'cooperative-vcpus'
+  /** `Vcpu.transfer()` / `Hypervisor.adoptVcpu()`: a vCPU can move to a thread of its own (1). */
+  | 'vcpu-transfer'
   /** ioeventfd-style notifiers on guest writes. */
   | 'ioeventfd'
   /** irqfd-style notifiers raising interrupts. */
@@ -161,6 +163,18 @@ export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
 export type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
 export type InterruptLine = PpcInterruptLine;
 
+/**
+ * A vCPU on its way to another thread (from `Vcpu.transfer()`): post it to that thread and
+ * turn it into a Vcpu there with `Hypervisor.adoptVcpu`. Structured-cloneable; `state` is the
+ * accelerator's own and opaque to the VMM.
+ */
+export interface VcpuTransfer {
+  readonly accel: AcceleratorName;
+  readonly id: number;
+  readonly target: string;
+  readonly state: unknown;
+}
+
 /** Cloneable description of a vCPU that another thread can use to kick it. */
 export interface VcpuHandle {
   readonly accel: AcceleratorName;
@@ -224,6 +238,14 @@ export interface Vcpu {
    * With `softwareBreakpoints` on, executing it is a `debug` exit with reason `breakpoint`.
    */
   swBreakpointInstruction(): Uint8Array;
+  /**
+   * Capability `vcpu-transfer`: hands the vCPU to another thread. This object is closed
+   * without destroying the vCPU (and leaves `vm.vcpus()`); the returned description becomes a
+   * Vcpu bound to the receiving thread with `Hypervisor.adoptVcpu`. The vCPU's state
+   * (registers, pending events) goes with it; exit statistics start again at zero. Not allowed while running. Guest memory for device models on that thread
+   * comes from the accelerator (kvm: `mapBacking`).
+   */
+  transfer(): VcpuTransfer;
   close(): void;
 }
 

@@ -14,7 +14,8 @@ export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
 export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
 import { attachVcpu, type RemoteVcpu } from './threads.js';
-import type { VcpuHandle } from './hypervisor.js';
+import { UnsupportedError } from './errors.js';
+import type { Vcpu, VcpuHandle, VcpuTransfer } from './hypervisor.js';
 
 const ACCELERATORS: readonly AcceleratorName[] = ['e500', 'kvm'];
 
@@ -49,5 +50,14 @@ async function attachVcpuAsync(handle: VcpuHandle): Promise<RemoteVcpu> {
  * `Hypervisor.open({ accel })` — the software accelerator `e500` is always available; `kvm`
  * needs /dev/kvm and the native addon, and says which is missing.
  */
-export const Hypervisor = { open, attachVcpu: attachVcpuAsync } as const;
+/** Turns a `Vcpu.transfer()` posted from another thread into a Vcpu bound to this thread. */
+async function adoptVcpu(transfer: VcpuTransfer): Promise<Vcpu> {
+  if (transfer?.accel === 'kvm') {
+    const { adoptKvmVcpu } = await import('../accel/kvm/vcpu.js');
+    return adoptKvmVcpu(transfer);
+  }
+  throw new UnsupportedError(`accelerator ${JSON.stringify(transfer?.accel)} cannot move vCPUs between threads (capability "vcpu-transfer")`);
+}
+
+export const Hypervisor = { open, attachVcpu: attachVcpuAsync, adoptVcpu } as const;
 export type Hypervisor = HypervisorT;

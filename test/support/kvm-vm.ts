@@ -127,15 +127,19 @@ export function loadLongMode(m: TestMachine, source: string, options: { cpl?: 0 
   mem.writeUint16LE(gpa(LM.tss + 0x66), 0x68);
   // IDT: 256 interrupt gates at DPL3 (so int3 from CPL3 reaches them) to 32-byte stubs.
   // Exceptions (0..31) report and halt; interrupts (32..255) report, EOI the local APIC and return.
+  // One assembly for all 256 stubs (the assembler runs once per distinct set of handlers).
+  const stubs = Array.from({ length: 256 }, (_, v) => {
+    const body =
+      options.handlers?.[v] ??
+      (v < 32
+        ? `movl $${v}, %eax\nout %eax, $${LM.vectorPort}\nhlt\njmp .-1`
+        : `movl $${v}, %eax\nout %eax, $${LM.vectorPort}\nmov $0xfee000b0, %edx\nmovl $0, (%rdx)\niretq`);
+    // A stub longer than 32 bytes makes the next .org move backwards, which `as` refuses.
+    return `.org ${32 * v}\n${body}`;
+  });
+  mem.write(gpa(LM.stubs), assemble(`.code64\n${stubs.join('\n')}\n.org ${32 * 256}`, LM.stubs));
   for (let v = 0; v < 256; v++) {
     const handler = LM.stubs + 32 * v;
-    const custom = options.handlers?.[v];
-    const stub = assemble(
-      `.code64\n${custom ?? (v < 32 ? `movl $${v}, %eax\nout %eax, $${LM.vectorPort}\nhlt\njmp .-1` : `movl $${v}, %eax\nout %eax, $${LM.vectorPort}\nmov $0xfee000b0, %edx\nmovl $0, (%rdx)\niretq`)}`,
-      handler,
-    );
-    if (stub.length > 32) throw new Error(`handler for vector ${v} is ${stub.length} bytes; stubs have 32`);
-    mem.write(gpa(handler), stub);
     const lo = BigInt(handler & 0xffff) | (BigInt(SEL.kcode) << 16n) | (0xeen << 40n) | (BigInt((handler >>> 16) & 0xffff) << 48n);
     mem.writeBigUint64LE(gpa(LM.idt + 16 * v), lo);
     mem.writeBigUint64LE(gpa(LM.idt + 16 * v + 8), 0n);

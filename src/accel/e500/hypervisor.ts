@@ -25,6 +25,7 @@ import type {
   Translation,
   Vcpu,
   VcpuHandle,
+  VcpuTransfer,
   VcpuInit,
   Vm,
   VmOptions,
@@ -611,6 +612,11 @@ class E500Vcpu implements Vcpu {
         wimge: t.mas2(e) & 0x1f,
       },
     };
+  }
+
+  transfer(): VcpuTransfer {
+    this.live('transfer');
+    throw new UnsupportedError('e500 vCPUs share their VM\'s thread (cooperative-vcpus); they cannot move to another thread');
   }
 
   close(): void {

@@ -14,11 +14,9 @@ import {
   AcceleratorUnavailableError,
   BusyError,
   ClosedError,
-  HypervisorError,
   InvalidArgumentError,
   UnsupportedError,
   hex,
-  type Errno,
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
@@ -28,25 +26,10 @@ import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type Memor
 import { assertThread } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { KvmCallError, check } from './errors.js';
 import { KvmVcpu } from './vcpu.js';
 
-/** A failed KVM system call; `syscall` names it, `errno` is the API's class of the failure. */
-export class KvmCallError extends HypervisorError {
-  readonly code = 'ERR_KVM_CALL';
-  readonly errno: Errno;
-  readonly rawErrno: string;
-  constructor(message: string, negErrno: number, options?: { cause?: unknown }) {
-    super(`${message}: ${errnoName(negErrno)}`, options);
-    this.errno = apiErrno(negErrno);
-    this.rawErrno = errnoName(negErrno);
-  }
-}
-
-/** Throws a KvmCallError for a negative result; returns non-negative results. */
-export function check(r: number, what: string): number {
-  if (r < 0) throw new KvmCallError(what, r);
-  return r;
-}
+export { KvmCallError, check } from './errors.js';
 
 export const KVM_DEVICE = '/dev/kvm';
 /** Where the VMX real-mode helpers live (QEMU's choice): 4 pages just below the IOAPIC/LAPIC hole. */
@@ -79,17 +62,25 @@ export class KvmHypervisor implements Hypervisor {
   private msrIndices: number[] | undefined;
   private closed = false;
 
-  private constructor(shim: KvmShim, fd: number) {
+  private constructor(shim: KvmShim, fd: number, device: string) {
     this.shim = shim;
     this.fd = fd;
     const version = shim.ioctlInt(fd, IOCTL.GET_API_VERSION, 0);
     if (version !== 12) {
       shim.close(fd);
-      throw new AcceleratorUnavailableError(`${KVM_DEVICE} speaks KVM API version ${version}; ngkvm needs version 12`, 'ENOTSUP');
+      throw new AcceleratorUnavailableError(
+        version < 0
+          ? `${device} is not a KVM device (KVM_GET_API_VERSION: ${errnoName(version)}); ngkvm needs KVM API version 12`
+          : `${device} speaks KVM API version ${version}; ngkvm needs version 12`,
+        'ENOTSUP',
+      );
     }
     this.vcpuMmapSize = check(shim.ioctlInt(fd, IOCTL.GET_VCPU_MMAP_SIZE, 0), 'KVM_GET_VCPU_MMAP_SIZE');
     const ext = (c: number) => Math.max(0, shim.ioctlInt(fd, IOCTL.CHECK_EXTENSION, c));
     this.caps.set('one-reg', 1);
+    // A vCPU fd works from any thread of the process: only the run-area mapping and the
+    // kick target move with it.
+    this.caps.set('vcpu-transfer', 1);
     this.caps.set('max-phys-bits', PHYS_BITS);
     if (ext(CAP.USER_MEMORY) > 0) this.caps.set('dirty-log', 1);
     for (const [name, cap] of CAPABILITY_MAP) {
@@ -100,27 +91,30 @@ export class KvmHypervisor implements Hypervisor {
     if (this.caps.has('guest-debug')) this.caps.set('guest-debug-hw-bps', 4);
   }
 
-  /** Opens /dev/kvm; a missing device or permission is an AcceleratorUnavailableError that says what to do. */
-  static open(): KvmHypervisor {
+  /**
+   * Opens /dev/kvm (`device` is for tests); a missing device or permission is an
+   * AcceleratorUnavailableError that names the device and says what to do.
+   */
+  static open(device = KVM_DEVICE): KvmHypervisor {
     const shim = loadShim();
-    const fd = shim.open(KVM_DEVICE, O_RDWR);
+    const fd = shim.open(device, O_RDWR);
     if (fd < 0) {
       const e = errnoName(fd);
       if (e === 'ENOENT' || e === 'ENODEV' || e === 'ENXIO') {
         throw new AcceleratorUnavailableError(
-          `${KVM_DEVICE} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
+          `${device} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
           'ENODEV',
         );
       }
       if (e === 'EACCES' || e === 'EPERM') {
         throw new AcceleratorUnavailableError(
-          `permission denied opening ${KVM_DEVICE}: add your user to its group (usually \`sudo usermod -aG kvm $USER\`, then log in again) or ask for rw access to it`,
+          `permission denied opening ${device}: add your user to its group (usually \`sudo usermod -aG kvm $USER\`, then log in again) or ask for rw access to it`,
           'EACCES',
         );
       }
-      throw new AcceleratorUnavailableError(`cannot open ${KVM_DEVICE}: ${e}`, apiErrno(fd));
+      throw new AcceleratorUnavailableError(`cannot open ${device}: ${e}`, apiErrno(fd));
     }
-    return new KvmHypervisor(shim, fd);
+    return new KvmHypervisor(shim, fd, device);
   }
 
   checkExtension(cap: Capability): number {
@@ -471,7 +465,7 @@ export class KvmVm implements Vm {
 
   createVcpu(id: number, init: VcpuInit): Vcpu {
     this.live();
-    const v = new KvmVcpu(this, id, init);
+    const v = KvmVcpu.create(this, id, init);
     this.vcpuList.push(v);
     return v;
   }

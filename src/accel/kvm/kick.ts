@@ -12,8 +12,12 @@ import { loadShim } from './native.js';
 /** Words of a kvm vCPU's control block after the API's kick word. */
 export const CONTROL_TID = 1;
 export const CONTROL_FD = 2;
-/** 1 while the vCPU is open; the kicker does nothing once it is 0. */
+/** 1 while the vCPU is bound to a thread; the kicker does nothing else (the flag word is set) otherwise. */
 export const CONTROL_ALIVE = 3;
+/** 1 between `transfer()` and `adoptVcpu`, so a transfer is adopted once. */
+export const CONTROL_ADOPTABLE = 4;
+/** A kvm vCPU's control block is longer than the API's minimum (CONTROL_WORDS). */
+export const KVM_CONTROL_WORDS = 8;
 
 /** Per control block (not per fd: a closed vCPU's fd number can be reused by another). */
 const runAreas = new WeakMap<SharedArrayBuffer, Uint8Array>();

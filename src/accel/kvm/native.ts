@@ -65,7 +65,7 @@ export function loadShim(): KvmShim {
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
   13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 24: 'EMFILE', 25: 'ENOTTY',
-  28: 'ENOSPC', 95: 'EOPNOTSUPP',
+  6: 'ENXIO', 28: 'ENOSPC', 95: 'EOPNOTSUPP',
 };
 
 export function errnoName(negErrno: number): string {

@@ -37,15 +37,15 @@ import {
   type UnknownExit,
 } from '../../api/exit.js';
 import type { BookeTlbConfig } from '../../api/booke.js';
-import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit } from '../../api/hypervisor.js';
+import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
+import { CONTROL_KICK, assertThread } from '../../api/threads.js';
 import { CAP, EXIT, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, RUN, SIZE, SYSTEM_EVENT } from './abi.js';
+import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
-import { KvmCallError, check } from './hypervisor.js';
-import { CONTROL_ALIVE, CONTROL_FD, CONTROL_TID } from './kick.js';
-import type { KvmShim } from './native.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
+import { errnoName, loadShim, type KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
 const WRITE_ORDER: readonly GroupName[] = ['lapic', 'regs', 'sregs', 'fpu', 'xsave', 'debugregs', 'events'];
@@ -56,18 +56,80 @@ const EAGAIN = -11;
 const RESET_RIP = 0xfff0n;
 const RESET_CS_BASE = 0xffff0000n;
 
+/** What a vCPU is besides its fd: enough to bind it to another thread (`transfer`). */
+export interface KvmVcpuState {
+  readonly fd: number;
+  readonly mmapSize: number;
+  readonly lapic: boolean;
+  readonly xsave: boolean;
+  readonly msrs: readonly number[];
+  readonly guestDebug: boolean;
+  /** The kick block (words of api/threads.ts and kick.ts), shared by every handle. */
+  readonly control: SharedArrayBuffer;
+}
+
+/** CPUID = what KVM supports, with the vCPU's APIC ID in the leaves that report it. */
+function setCpuid(shim: KvmShim, fd: number, id: number, supported: Uint8Array): void {
+  const cpuid = supported.slice();
+  const dv = new DataView(cpuid.buffer);
+  const n = dv.getUint32(0, true);
+  for (let i = 0; i < n; i++) {
+    const e = SIZE.cpuid2 + i * SIZE.cpuidEntry2;
+    const fn = dv.getUint32(e, true);
+    if (fn === 1) dv.setUint32(e + 16, (dv.getUint32(e + 16, true) & 0x00ffffff) | ((id & 0xff) << 24), true); // EBX[31:24]
+    if (fn === 0xb || fn === 0x1f) dv.setUint32(e + 24, id, true); // EDX: x2APIC ID
+  }
+  // UNCHECKED: `cpuid` holds the header and the `nent` entries it announces.
+  check(shim.ioctlUnchecked(fd, IOCTL.SET_CPUID2, cpuid), `KVM_SET_CPUID2 for vCPU ${id}`);
+}
+
+function getMsrs(shim: KvmShim, fd: number, indices: readonly number[]): { count: number; values: bigint[] } {
+  const buf = new DataView(new ArrayBuffer(SIZE.msrs + indices.length * SIZE.msrEntry));
+  buf.setUint32(0, indices.length, true);
+  indices.forEach((idx, i) => buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true));
+  // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
+  const count = check(shim.ioctlUnchecked(fd, IOCTL.GET_MSRS, buf), 'KVM_GET_MSRS');
+  const values = indices.slice(0, count).map((_, i) => buf.getBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, true));
+  return { count, values };
+}
+
+/** The MSRs of KVM's list that this vCPU can read (some depend on CPUID features). */
+function readableMsrs(shim: KvmShim, fd: number, all: readonly number[]): number[] {
+  const ok: number[] = [];
+  let rest = [...all];
+  while (rest.length > 0) {
+    const n = getMsrs(shim, fd, rest).count;
+    ok.push(...rest.slice(0, n));
+    rest = rest.slice(n + 1); // the one at n failed: skip it
+  }
+  return ok;
+}
+
+/** `Hypervisor.adoptVcpu` for kvm: the vCPU fd is process-wide, only the binding moves. */
+export function adoptKvmVcpu(t: VcpuTransfer): Vcpu {
+  const state = t.state as KvmVcpuState;
+  if (typeof state !== 'object' || state === null || !(state.control instanceof SharedArrayBuffer) || !Number.isInteger(state.fd)) {
+    throw new InvalidArgumentError('not a kvm vCPU transfer: use the value vcpu.transfer() returned');
+  }
+  if (Atomics.compareExchange(new Int32Array(state.control), CONTROL_ADOPTABLE, 1, 0) !== 1) {
+    throw new BusyError(`vCPU ${t.id} was already adopted (a transfer is used once)`);
+  }
+  return new KvmVcpu(loadShim(), t.id, t.target, state, null);
+}
+
 export class KvmVcpu implements Vcpu {
   readonly id: number;
   readonly target: string;
   readonly fd: number;
   readonly ownerThread = threadId;
-  private readonly vm: KvmVm;
+  private readonly vm: KvmVm | null;
+  private readonly state: KvmVcpuState;
   private readonly shim: KvmShim;
   private readonly runBuf: ArrayBuffer;
   private readonly run8: Uint8Array;
   private readonly runView: DataView;
-  private readonly control = new SharedArrayBuffer(CONTROL_WORDS * 4);
-  private readonly controlWords = new Int32Array(this.control);
+  private readonly control: SharedArrayBuffer;
+  private readonly controlWords: Int32Array;
   private readonly catalogue: X86Register[];
   private readonly byId = new Map<bigint, X86Register>();
   private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
@@ -89,10 +151,10 @@ export class KvmVcpu implements Vcpu {
   private readonly eoi: IoapicEoiExit = { kind: 'ioapic-eoi', vector: 0 };
   private readonly unknown: UnknownExit = { kind: 'unknown', code: 0 };
 
-  constructor(vm: KvmVm, id: number, init: VcpuInit) {
-    this.vm = vm;
-    this.shim = vm.shim;
+  /** Creates vCPU `id` in `vm`: the init handshake (target, features, CPUID) all at once. */
+  static create(vm: KvmVm, id: number, init: VcpuInit): KvmVcpu {
     const hv = vm.hypervisor;
+    const shim = vm.shim;
     if (typeof init !== 'object' || init === null || !hv.targets().includes(init.target)) {
       throw new UnsupportedTargetError(`the kvm accelerator cannot create target ${JSON.stringify(init?.target)}; available: ${hv.targets().join(', ')}`);
     }
@@ -102,74 +164,59 @@ export class KvmVcpu implements Vcpu {
     const max = hv.checkExtension('max-vcpus');
     if (!Number.isInteger(id) || id < 0 || id >= max) throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${max - 1}`);
     if (vm.vcpus().some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}"`);
-    this.id = id;
-    this.target = init.target;
-    this.fd = check(this.shim.ioctlInt(vm.fd, IOCTL.CREATE_VCPU, id), `KVM_CREATE_VCPU ${id}`);
-    const buf = this.shim.mmap(this.fd, hv.vcpuMmapSize, 0);
-    if (typeof buf === 'number') {
-      this.shim.close(this.fd);
-      throw new KvmCallError(`cannot map the run area of vCPU ${id}`, buf);
+    const r = shim.ioctlInt(vm.fd, IOCTL.CREATE_VCPU, id);
+    if (errnoName(r) === 'EEXIST') throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}" (on another thread)`);
+    const fd = check(r, `KVM_CREATE_VCPU ${id}`);
+    try {
+      setCpuid(shim, fd, id, hv.cpuid());
+      const state: KvmVcpuState = {
+        fd,
+        mmapSize: hv.vcpuMmapSize,
+        lapic: vm.irqchip !== 'none',
+        xsave: hv.checkKvmExtension(CAP.XSAVE) > 0,
+        msrs: readableMsrs(shim, fd, hv.msrIndexList()),
+        guestDebug: hv.checkExtension('guest-debug') > 0,
+        control: new SharedArrayBuffer(KVM_CONTROL_WORDS * 4),
+      };
+      return new KvmVcpu(shim, id, init.target, state, vm);
+    } catch (e) {
+      shim.close(fd);
+      throw e;
     }
+  }
+
+  /** Binds a vCPU (new, or transferred from another thread) to the calling thread. */
+  constructor(shim: KvmShim, id: number, target: string, state: KvmVcpuState, vm: KvmVm | null) {
+    this.vm = vm;
+    this.shim = shim;
+    this.id = id;
+    this.target = target;
+    this.state = state;
+    this.fd = state.fd;
+    this.control = state.control;
+    this.controlWords = new Int32Array(this.control);
+    const buf = shim.mmap(this.fd, state.mmapSize, 0);
+    if (typeof buf === 'number') throw new KvmCallError(`cannot map the run area of vCPU ${id}`, buf);
     this.runBuf = buf;
     this.run8 = new Uint8Array(buf);
     this.runView = new DataView(buf);
     this.mmioData = [1, 2, 4, 8].map((n) => new Uint8Array(buf, RUN.mmioData, n));
-    try {
-      this.setCpuid();
-      const tid = this.shim.kickInit();
-      check(tid, 'installing the kick signal handler');
-      Atomics.store(this.controlWords, CONTROL_TID, tid);
-      Atomics.store(this.controlWords, CONTROL_FD, this.fd);
-      Atomics.store(this.controlWords, CONTROL_ALIVE, 1);
-      this.catalogue = buildCatalogue({
-        lapic: vm.irqchip !== 'none',
-        xsave: hv.checkKvmExtension(CAP.XSAVE) > 0,
-        msrs: this.readableMsrs(hv.msrIndexList()),
-      });
-    } catch (e) {
-      this.shim.munmap(buf);
-      this.shim.close(this.fd);
-      throw e;
+    const tid = shim.kickInit();
+    if (tid < 0) {
+      shim.munmap(buf);
+      throw new KvmCallError('installing the kick signal handler', tid);
     }
+    Atomics.store(this.controlWords, CONTROL_TID, tid);
+    Atomics.store(this.controlWords, CONTROL_FD, this.fd);
+    Atomics.store(this.controlWords, CONTROL_ALIVE, 1);
+    this.catalogue = buildCatalogue(state);
     for (const r of this.catalogue) this.byId.set(r.id, r);
   }
 
-  /** CPUID = what KVM supports, with this vCPU's APIC ID in the leaves that report it. */
-  private setCpuid(): void {
-    const cpuid = this.vm.hypervisor.cpuid().slice();
-    const dv = new DataView(cpuid.buffer);
-    const n = dv.getUint32(0, true);
-    for (let i = 0; i < n; i++) {
-      const e = SIZE.cpuid2 + i * SIZE.cpuidEntry2;
-      const fn = dv.getUint32(e, true);
-      if (fn === 1) dv.setUint32(e + 16, (dv.getUint32(e + 16, true) & 0x00ffffff) | ((this.id & 0xff) << 24), true); // EBX[31:24]
-      if (fn === 0xb || fn === 0x1f) dv.setUint32(e + 24, this.id, true); // EDX: x2APIC ID
-    }
-    // UNCHECKED: `cpuid` holds the header and the `nent` entries it announces.
-    check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_CPUID2, cpuid), `KVM_SET_CPUID2 for vCPU ${this.id}`);
-  }
-
-  /** The MSRs of KVM's list that this vCPU can read (some depend on CPUID features). */
-  private readableMsrs(all: readonly number[]): number[] {
-    const ok: number[] = [];
-    let rest = [...all];
-    while (rest.length > 0) {
-      const n = this.getMsrs(rest, false).count;
-      ok.push(...rest.slice(0, n));
-      rest = rest.slice(n + 1); // the one at n failed: skip it
-    }
-    return ok;
-  }
-
   private getMsrs(indices: readonly number[], strict: boolean): { count: number; values: bigint[] } {
-    const buf = new DataView(new ArrayBuffer(SIZE.msrs + indices.length * SIZE.msrEntry));
-    buf.setUint32(0, indices.length, true);
-    indices.forEach((idx, i) => buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true));
-    // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
-    const count = check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_MSRS, buf), 'KVM_GET_MSRS');
-    if (strict && count < indices.length) throw new UnknownRegisterError(`vCPU ${this.id} cannot read MSR ${hex(indices[count]!)}`);
-    const values = indices.slice(0, count).map((_, i) => buf.getBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, true));
-    return { count, values };
+    const r = getMsrs(this.shim, this.fd, indices);
+    if (strict && r.count < indices.length) throw new UnknownRegisterError(`vCPU ${this.id} cannot read MSR ${hex(indices[r.count]!)}`);
+    return r;
   }
 
   private live(what: string): void {
@@ -496,7 +543,7 @@ export class KvmVcpu implements Vcpu {
 
   setGuestDebug(debug: GuestDebug | null): void {
     this.live('setGuestDebug');
-    if (this.vm.hypervisor.checkExtension('guest-debug') === 0) throw new UnsupportedError('this host has no KVM_CAP_SET_GUEST_DEBUG');
+    if (!this.state.guestDebug) throw new UnsupportedError('this host has no KVM_CAP_SET_GUEST_DEBUG');
     const arg = new DataView(new ArrayBuffer(SIZE.guestDebug));
     const hw = debug?.hardware ?? [];
     if (hw.length > 4) throw new InvalidArgumentError(`x86 has 4 hardware breakpoint registers; ${hw.length} breakpoints asked for`);
@@ -528,6 +575,19 @@ export class KvmVcpu implements Vcpu {
     return Uint8Array.of(0xcc); // int3
   }
 
+  transfer(): VcpuTransfer {
+    this.live('transfer');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running`);
+    // Until adopted, kicks land in the flag word only; the adopter's first run() sees them.
+    Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
+    if (this.run8[RUN.immediateExit] !== 0) Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    Atomics.store(this.controlWords, CONTROL_ADOPTABLE, 1);
+    this.closed = true;
+    this.shim.munmap(this.runBuf);
+    this.vm?.vcpuClosed(this);
+    return { accel: 'kvm', id: this.id, target: this.target, state: this.state };
+  }
+
   close(): void {
     if (this.closed) return;
     assertThread(this.ownerThread, `vCPU ${this.id} (close)`);
@@ -535,6 +595,6 @@ export class KvmVcpu implements Vcpu {
     Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
     this.shim.munmap(this.runBuf);
     this.shim.close(this.fd);
-    this.vm.vcpuClosed(this);
+    this.vm?.vcpuClosed(this);
   }
 }

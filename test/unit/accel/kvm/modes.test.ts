@@ -6,8 +6,9 @@
  * compute runs at CPL3, where PVM executes natively.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { gpa, x86Control, x86Gpr, type Exit, type MmioExit, type PioExit } from '../../../../src/api/index.js';
+import { gpa, x86Control, x86Dtable, x86Gpr, type Exit, type MmioExit, type PioExit } from '../../../../src/api/index.js';
 import { KVM_SKIP, LM, loadLongMode, loadRealMode, machine, type TestMachine } from '../../../support/kvm-vm.js';
 
 function expectPio(e: Exit): PioExit {
@@ -231,6 +232,48 @@ describe('kvm: 64-bit mode', { skip: KVM_SKIP }, () => {
     try {
       loadLongMode(m, `int3\n`, { cpl: 3 });
       assert.equal(le(expectPio(m.vcpu.run()).data), 3n);
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe('kvm: exits the vCPU cannot continue from', { skip: KVM_SKIP }, () => {
+  test('a triple fault (an exception with an empty IDT) is a shutdown exit', async () => {
+    const m = await machine();
+    try {
+      loadLongMode(m, 'ud2', { cpl: 0 });
+      m.vcpu.setRegister(x86Dtable('idt', 'limit'), 0n);
+      const e = m.vcpu.run();
+      assert.equal(e.kind, 'shutdown');
+      assert.equal(m.vcpu.stats()['shutdown'], 1);
+    } finally {
+      m.close();
+    }
+  });
+
+  test('a #DE at CPL3 reaches the guest\'s handler (vector 0)', async () => {
+    const m = await machine();
+    try {
+      loadLongMode(m, 'xor %ecx, %ecx\ndiv %ecx', { cpl: 3 });
+      const e = expectPio(m.vcpu.run());
+      assert.equal(le(e.data), 0n);
+    } finally {
+      m.close();
+    }
+  });
+
+  test('an instruction the host cannot emulate at CPL0 is a typed internal-error exit (PVM: crc32), not a crash', async () => {
+    const m = await machine();
+    try {
+      loadLongMode(m, 'crc32 %eax, %ebx\nhlt', { cpl: 0 });
+      const e = m.vcpu.run();
+      if (existsSync('/sys/module/kvm_pvm')) {
+        assert.equal(e.kind, 'internal-error');
+        assert.ok(e.kind === 'internal-error' && e.suberror === 'emulation' && /rip 0x10000\b/.test(e.message), JSON.stringify(e));
+      } else {
+        assert.equal(e.kind, 'halt', 'hardware virtualization runs crc32 natively');
+      }
     } finally {
       m.close();
     }
