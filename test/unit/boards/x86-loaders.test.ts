@@ -102,6 +102,17 @@ test('PVH entry state: 32-bit protected mode, flat segments from a GDT in memory
   assert.equal(regs.get(x86Control('cr0')), c.cr0);
 });
 
+test('PVH: a kernel linked at a high virtual address (vmlinux) loads by physical address and enters at the note', () => {
+  const kernel = {
+    name: 'vmlinux',
+    bytes: makeX86Elf({ segments: [{ paddr: 16 * MiB, vaddr: 0xffffffff81000000n, data: code }], entry: 0xffffffff81000000n, pvhEntry: 16 * MiB + 0x40, noteSize: 4 }),
+  };
+  const plan = loadKernel({ kernel, layout: ramLayout(64 * MiB) });
+  assert.equal(plan.protocol, 'pvh');
+  assert.equal(plan.entry, 16 * MiB + 0x40);
+  assert.equal(memoryOf(plan.writes, 64 * MiB).getUint8(16 * MiB), 0xf4);
+});
+
 test('PVH errors: no note, foreign machine, segment outside RAM, below 1 MiB, command line too long', () => {
   const layout = ramLayout(16 * MiB);
   const noNote = { name: 'plain.elf', bytes: makeX86Elf({ segments: [{ paddr: MiB, data: code }] }) };

@@ -5,7 +5,9 @@
  */
 
 export interface PvhElfOptions {
-  readonly segments: readonly { readonly paddr: number; readonly data: Uint8Array; readonly memsz?: number }[];
+  readonly segments: readonly { readonly paddr: number; readonly data: Uint8Array; readonly memsz?: number; readonly vaddr?: bigint }[];
+  /** e_entry (default: the first segment's paddr). */
+  readonly entry?: bigint;
   /** PVH entry; omitted = no note. */
   readonly pvhEntry?: number;
   /** Width of the note's value (4 as Linux writes it, 8 as the test guests do). */
@@ -43,7 +45,7 @@ export function makeX86Elf(o: PvhElfOptions): Uint8Array {
   v.setUint16(16, 2, true);
   v.setUint16(18, o.machine ?? 62, true);
   v.setUint32(20, 1, true);
-  v.setBigUint64(24, BigInt(o.segments[0]?.paddr ?? 0), true);
+  v.setBigUint64(24, o.entry ?? BigInt(o.segments[0]?.paddr ?? 0), true);
   v.setBigUint64(32, BigInt(ehsize), true);
   v.setUint16(52, ehsize, true);
   v.setUint16(54, phentsize, true);
@@ -53,7 +55,7 @@ export function makeX86Elf(o: PvhElfOptions): Uint8Array {
     v.setUint32(p, 1, true);
     v.setUint32(p + 4, 7, true);
     v.setBigUint64(p + 8, BigInt(dataOffsets[i]!), true);
-    v.setBigUint64(p + 16, BigInt(s.paddr), true);
+    v.setBigUint64(p + 16, s.vaddr ?? BigInt(s.paddr), true);
     v.setBigUint64(p + 24, BigInt(s.paddr), true);
     v.setBigUint64(p + 32, BigInt(s.data.length), true);
     v.setBigUint64(p + 40, BigInt(s.memsz ?? s.data.length), true);
