@@ -5,11 +5,12 @@
  */
 import { benchCpu } from './cpu.js';
 import { benchKvmExit } from './kvm-exit.js';
+import { benchGdb } from './gdb.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, 'kvm-exit': benchKvmExit };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, 'kvm-exit': benchKvmExit, gdb: benchGdb };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

@@ -128,6 +128,14 @@ export class MmioBus {
     return undefined;
   }
 
+  /** Every mapping (priority 0) and underlay, for a debugger's view of the address map. */
+  regions(): { readonly base: number; readonly size: number; readonly name: string; readonly priority: number; readonly underlay: boolean }[] {
+    return [
+      ...this.mappings.map((m) => ({ base: m.base, size: m.size, name: m.device.name, priority: 0, underlay: false })),
+      ...this.underlays.map((u) => ({ base: u.base, size: u.size, name: u.device.name, priority: u.priority, underlay: true })),
+    ];
+  }
+
   /** Completes an MMIO exit: performs the write, or fills `data` for a read. */
   handle(exit: MmioExit): void {
     this.access(exit.addr as number, exit.isWrite, exit.data);

@@ -2,11 +2,11 @@
  * `ngkvm` command line. User mistakes print one clear line and exit with status 1 (2 for
  * usage errors); only internal failures print a stack trace.
  */
-import { readFileSync } from 'node:fs';
 import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
-import type { MachineConfig, SerialSpec } from '../vmm/config.js';
+import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
+import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
 
 const MACHINES = ['ppce500', 'x86-microvm'] as const;
@@ -29,6 +29,18 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     help: 'a serial port (give twice for UART0 and UART1): stdio, file:PATH, tcp:HOST:PORT (a server; waits for a client unless ,nowait), null (output discarded) or none (no UART); default stdio',
   },
+  {
+    name: 'monitor',
+    value: 'DEV',
+    help: 'the monitor (QEMU\'s HMP commands: info registers/tlb/mtree/status/stats, x, xp, gva2gpa, stop, cont, system_reset, quit, …): stdio (shares the terminal with a stdio console; Ctrl-A c switches), unix:PATH (a socket server for one client at a time; add ,wait to start the machine only once a client is connected) or none (default)',
+  },
+  {
+    name: 'gdb',
+    value: 'DEV',
+    help: 'a gdb remote stub: tcp:HOST:PORT (one debugger at a time; an empty HOST means 127.0.0.1, e.g. tcp::1234; then in gdb-multiarch: target remote :1234)',
+  },
+  { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
+  { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -36,7 +48,8 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
 const USAGE = `usage: ngkvm run [options]
 
 Runs a virtual machine. The guest's serial console is connected to this terminal;
-in a terminal, press Ctrl-A x to quit and Ctrl-A h for the other keys.
+in a terminal, press Ctrl-A x to quit and Ctrl-A h for the other keys (with
+--monitor stdio, Ctrl-A c switches between the console and the monitor).
 
 options:
 ${formatHelp(RUN_OPTIONS)}
@@ -52,6 +65,16 @@ commands:
   version    print the version
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
+
+/** `--gdb tcp:HOST:PORT` (QEMU also takes a bare `tcp::PORT` and `PORT`); empty HOST = loopback. */
+export function parseGdb(text: string): GdbSpec {
+  const body = /^\d+$/.test(text) ? `:${text}` : text.startsWith('tcp:') ? text.slice(4) : undefined;
+  const m = body === undefined ? null : /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(body);
+  if (m === null) throw new UsageError(`--gdb "${text}" is not supported; use tcp:HOST:PORT (e.g. tcp::1234 for 127.0.0.1:1234)`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError(`--gdb ${text}: port ${port} is out of range (0..65535)`);
+  return { kind: 'tcp', host: m[1] === '' ? '127.0.0.1' : m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
 
 const SERIAL_FORMS = 'stdio, file:PATH, tcp:HOST:PORT, null or none';
 /** Serial ports ppce500 has (QEMU ignores -serial beyond the board's UARTs; we refuse them). */
@@ -85,6 +108,32 @@ function parseTcp(text: string): SerialSpec {
   const port = Number(m[2]);
   if (port > 65535) throw new UsageError(`--serial ${text}: port ${port} is out of range (0..65535)`);
   return { kind: 'tcp', host, port, wait };
+}
+
+const MONITOR_FORMS = 'stdio, unix:PATH or none';
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/** `stdio`, `none`, or `unix:PATH[,server][,wait|,nowait|,wait=on|off]` (QEMU's spellings; always a server). */
+export function parseMonitor(text: string): MonitorSpec {
+  if (text === 'stdio') return { kind: 'stdio' };
+  if (text === 'none') return { kind: 'none' };
+  if (!text.startsWith('unix:')) {
+    throw new UsageError(`--monitor "${text}" is not supported; use ${MONITOR_FORMS}`);
+  }
+  const [path = '', ...flags] = text.slice(5).split(',');
+  if (path === '') throw new UsageError('--monitor unix: needs a path (unix:PATH, e.g. unix:/tmp/ngkvm.sock)');
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new UsageError(`--monitor ${text}: a UNIX socket path can have at most ${MAX_SOCKET_PATH} bytes; this one has ${Buffer.byteLength(path)}`);
+  }
+  let wait = false;
+  for (const f of flags) {
+    if (f === 'server' || f === 'server=on') continue;
+    if (f === 'nowait' || f === 'wait=off') wait = false;
+    else if (f === 'wait' || f === 'wait=on') wait = true;
+    else throw new UsageError(`--monitor ${text}: unknown flag "${f}" (ngkvm's monitor socket is always a server; flags: server, wait, nowait)`);
+  }
+  return { kind: 'unix', path, wait };
 }
 
 function parseSmp(text: string): number {
@@ -136,6 +185,15 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   }
   if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
   const smpText = str('smp');
+  const monitorText = str('monitor');
+  const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
+  const gdbText = str('gdb');
+  if (gdbText !== undefined && opts.has('gdb-default')) throw new UsageError('give either --gdb or -s, not both');
+  const gdb = gdbText !== undefined ? parseGdb(gdbText) : opts.has('gdb-default') ? parseGdb('tcp::1234') : undefined;
+  // Something must be able to continue halted CPUs: gdb's `continue` or the monitor's `cont`.
+  if (opts.has('halted') && gdb === undefined && monitor.kind === 'none') {
+    throw new UsageError('-S (start halted) needs a way to continue the CPUs: add --gdb tcp::PORT, -s or --monitor');
+  }
   return {
     machine: 'ppce500',
     accel: 'e500',
@@ -148,19 +206,19 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     ...(append !== undefined ? { append } : {}),
     noReboot: opts.has('no-reboot'),
     serials,
+    monitor,
+    ...(gdb !== undefined ? { gdb } : {}),
+    startHalted: opts.has('halted'),
   };
 }
 
 /** `--machine x86-microvm`: one vCPU, one serial port, a kernel and no firmware. */
 function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined): MachineConfig {
-  for (const unsupported of ['bios', 'smp'] as const) {
-    if (opts.has(unsupported)) {
-      throw new UsageError(
-        unsupported === 'bios'
-          ? 'x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)'
-          : 'x86-microvm runs one vCPU (no --smp yet)',
-      );
-    }
+  if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
+  if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
+  // The monitor's machine view and the gdb stub's target description are ppce500's so far.
+  for (const k of ['monitor', 'gdb', 'gdb-default', 'halted'] as const) {
+    if (opts.has(k)) throw new UsageError(`--${k} is not available for x86-microvm yet (the monitor and the gdb stub know only ppce500)`);
   }
   const cpu = str('cpu') ?? 'host';
   if (cpu === 'help' || cpu === '?' || cpu !== 'host') throw new UsageError('x86-microvm runs the host CPU model under kvm (--cpu host)');
@@ -183,12 +241,8 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
     ...(append !== undefined ? { append } : {}),
     noReboot: opts.has('no-reboot'),
     serials,
+    monitor: { kind: 'none' },
   };
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -199,7 +253,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return cmd === undefined ? 2 : 0;
     }
     if (cmd === 'version' || cmd === '--version') {
-      process.stdout.write(`ngkvm ${version()}\n`);
+      process.stdout.write(`ngkvm ${ngkvmVersion()}\n`);
       return 0;
     }
     if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);

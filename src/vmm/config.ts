@@ -16,6 +16,19 @@ export type SerialSpec =
   | { readonly kind: 'null' }
   | { readonly kind: 'none' };
 
+/**
+ * Where the monitor is (QEMU's `-monitor`): multiplexed with the console on the terminal, a
+ * UNIX socket server for one client at a time, or nowhere.
+ */
+export type MonitorSpec =
+  | { readonly kind: 'stdio' }
+  /** `wait`: the machine starts only once a client is connected (off unless asked for). */
+  | { readonly kind: 'unix'; readonly path: string; readonly wait: boolean }
+  | { readonly kind: 'none' };
+
+/** Where the gdb stub listens (QEMU's `-gdb tcp::1234`). */
+export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
 export interface MachineConfig {
   readonly machine: 'ppce500' | 'x86-microvm';
   readonly accel: 'e500' | 'kvm';
@@ -32,6 +45,11 @@ export interface MachineConfig {
   readonly noReboot: boolean;
   /** Serial ports in order (UART0, UART1); `none` entries are dropped, as QEMU does. */
   readonly serials: readonly SerialSpec[];
+  readonly monitor: MonitorSpec;
+  /** A gdb remote stub (optional: absent means none). */
+  readonly gdb?: GdbSpec;
+  /** Do not run the guest until the debugger continues it (QEMU's -S). */
+  readonly startHalted?: boolean;
 }
 
 /** Messages from the machine thread to the main thread. */
@@ -50,4 +68,8 @@ export const REQ_QUIT = 1;
 export const REQ_INPUT = 2;
 /** A device timer deadline has passed. */
 export const REQ_TIMER = 4;
+/** Monitor command lines are waiting on the monitor's MessagePort. */
+export const REQ_MONITOR = 8;
+/** gdb packets (or a connect, Ctrl-C, disconnect) are waiting on the gdb stub's MessagePort. */
+export const REQ_GDB = 16;
 export const CONTROL_BYTES = 16;

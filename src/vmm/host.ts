@@ -1,15 +1,22 @@
 /**
- * The main-thread side of a running machine: opens the serial ports' host ends, starts the
- * machine thread, turns device-timer deadlines and console input into requests to it, and
- * reports how the run ended. The event loop never blocks.
+ * The main-thread side of a running machine: opens the serial ports' and the monitor's host
+ * ends, starts the machine thread, turns device-timer deadlines, console input and monitor
+ * command lines into requests to it, and reports how the run ended. The event loop never
+ * blocks.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { GdbSetupError, GdbTcpServer } from '../tools/gdb/server.js';
+import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import type { MachineWorkerData } from './machine-worker.js';
+import { MonitorChannel } from './monitor/channel.js';
+import { MonitorSession } from './monitor/session.js';
+import { MonitorSetupError, MonitorUnixServer } from './monitor/unix-server.js';
 import { createHostPorts, SerialSetupError, type HostIo, type HostPort } from './serial-host.js';
+import { StdioTerminal } from './stdio-terminal.js';
+import { ngkvmVersion } from './version.js';
 
 export type { HostIo } from './serial-host.js';
 
@@ -29,24 +36,61 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // Requests made before the machine thread is ready are delivered with the first kick.
   const request = (bits: number): void => {
     Atomics.or(control, REQ_WORD, bits);
+    // A paused machine thread (monitor `stop`, gdb hold) sleeps on the request word rather
+    // than in a vCPU.
+    Atomics.notify(control, REQ_WORD);
     if (vcpus.length === 0) pendingBits |= bits;
     // The e500 vCPUs of a VM share one control block, but other accelerators need each kicked.
     for (const v of vcpus) v.kick();
   };
-  const ports: HostPort[] = createHostPorts(config.serials, io, {
+  const portHost = {
     inputAvailable: () => request(REQ_INPUT),
     quit: () => request(REQ_QUIT),
-  });
+  };
+
+  const version = ngkvmVersion();
+  const monitorPorts = config.monitor.kind !== 'none' ? new MessageChannel() : undefined;
+  const channel = monitorPorts !== undefined ? new MonitorChannel(monitorPorts.port1, () => request(REQ_MONITOR)) : undefined;
+  const newSession = (write: (text: string) => void): MonitorSession =>
+    new MonitorSession({ execute: (line) => channel!.execute(line), write, version });
+
+  const stdioSerial = config.serials.some((s) => s.kind === 'stdio');
+  const terminal =
+    stdioSerial || config.monitor.kind === 'stdio'
+      ? new StdioTerminal(io, portHost, { serial: stdioSerial, ...(config.monitor.kind === 'stdio' ? { monitor: newSession } : {}) })
+      : undefined;
+  const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
+  const monitorServer =
+    config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
+  const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
+  const gdbServer =
+    config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
+  const closeHostEnds = async (): Promise<void> => {
+    await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
+    channel?.close();
+  };
   try {
     for (const p of ports) await p.open();
+    await terminal?.open();
+    await monitorServer?.open();
+    await gdbServer?.open();
   } catch (err) {
-    await Promise.all(ports.map((p) => p.close().catch(() => {})));
-    if (err instanceof SerialSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
+    await closeHostEnds().catch(() => {});
+    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
     throw err;
   }
 
-  const data: MachineWorkerData = { config, ports: ports.map((p) => p.rings), control: controlBuf };
-  const worker = new Worker(new URL('./machine-worker.js', import.meta.url), { workerData: data });
+  const data: MachineWorkerData = {
+    config,
+    ports: ports.map((p) => p.rings),
+    control: controlBuf,
+    ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
+    ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
+  };
+  const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
+    workerData: data,
+    transferList: [...(monitorPorts !== undefined ? [monitorPorts.port2] : []), ...(gdbPorts !== undefined ? [gdbPorts.port2] : [])],
+  });
   let timer: NodeJS.Timeout | undefined;
   const armTimer = (deadlineNs: number): void => {
     if (timer !== undefined) clearTimeout(timer);
@@ -92,7 +136,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   });
   if (timer !== undefined) clearTimeout(timer);
   // The machine thread is done with the rings: flush its last output, then let it go.
-  await Promise.all(ports.map((p) => p.close()));
+  await closeHostEnds();
   await worker.terminate();
   return result;
 }

@@ -4,7 +4,7 @@
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Hypervisor, HypervisorError } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
@@ -15,7 +15,14 @@ import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
 import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
 import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { CONTROL_BYTES, REQ_INPUT, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { GdbMachineSide } from '../tools/gdb/channel.js';
+import { vmTarget } from '../tools/gdb/target.js';
+import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
+import { Monitor } from './monitor/monitor.js';
+import { ngkvmVersion } from './version.js';
+import { MonitorService } from './monitor/service.js';
+import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
 
 export interface SerialRings {
@@ -28,6 +35,10 @@ export interface MachineWorkerData {
   /** One entry per serial port the board gets (`none` ports dropped); null = discards output. */
   readonly ports: readonly (SerialRings | null)[];
   readonly control: SharedArrayBuffer;
+  /** The monitor's command lines arrive on `port` (transferred); absent without a monitor. */
+  readonly monitor?: { readonly port: MessagePort; readonly version: string };
+  /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
+  readonly gdb?: { readonly port: MessagePort };
 }
 
 class RingSerial implements SerialBackend {
@@ -85,54 +96,137 @@ async function main(data: MachineWorkerData): Promise<void> {
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
   const board = createBoard(hv, config, serials, timers);
   const run = vcpuRunner(hv, board);
+  const runControl = new RunControl();
+  // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
+  if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
+  // The monitor knows only ppce500 so far (the CLI refuses --monitor/--gdb for other boards).
+  const monitorMachine =
+    board instanceof Ppce500Board ? ppce500MonitorMachine(board, runControl, { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel }) : undefined;
+  const monitor = data.monitor !== undefined && monitorMachine !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
+  // gdb's `monitor CMD` gets a monitor of its own over the same machine (its own defaults for
+  // x/FMT, as a second QEMU monitor would have); reset and quit act after the packet.
+  const gdbRequests = { reset: false, quit: false };
+  const gdbMonitor = monitorMachine === undefined ? undefined : new Monitor({
+    ...monitorMachine,
+    requestReset: () => {
+      gdbRequests.reset = true;
+    },
+    requestQuit: () => {
+      gdbRequests.quit = true;
+    },
+  });
+  const gdb =
+    data.gdb !== undefined
+      ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), {
+          startHalted: config.startHalted === true,
+          log: (line) => post({ type: 'log', line }),
+          monitor: (line) => gdbMonitor?.execute(line) ?? 'the monitor is not available for this board\n',
+        })
+      : undefined;
+  const vcpuIndex = new Map(board.vcpus.map((v, i) => [v, i]));
+  let lastRan = 0;
+  // The debugger's hold shows in the run state the monitor reports (`paused (debug)`), and
+  // the monitor's `cont` does not override it: gdb releases what gdb stopped.
+  const syncDebugHold = (): void => {
+    if (gdb === undefined) return;
+    const held = !gdb.stub.running;
+    if (held && runControl.status() === 'running') runControl.pause('debug');
+    else if (!held && runControl.status() === 'debug') runControl.resume();
+  };
+  // Every way the run ends goes through here, so an attached debugger hears about it (W/X).
+  const finish = (code: number, reason: string): void => {
+    gdb?.stub.onMachineExit(code);
+    post({ type: 'exit', code, reason });
+  };
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
-    const { vcpu, exit } = run();
     let event: BoardEvent = 'none';
-    switch (exit.kind) {
-      case 'mmio':
-      case 'dcr':
-      case 'epr':
-      case 'system-event':
-      case 'pio':
-      case 'ioapic-eoi':
-        event = board.handleExit(vcpu, exit);
-        break;
-      case 'shutdown':
-        // x86: a triple fault resets a PC (with --no-reboot the run ends, as QEMU's does).
-        if (config.machine === 'x86-microvm') {
+    syncDebugHold();
+    if (!runControl.running) {
+      // Paused (monitor `stop`) or held by the debugger: no guest code runs; console input,
+      // timers, the monitor and gdb are still served. The main thread notifies this word with
+      // every request.
+      Atomics.wait(control, REQ_WORD, 0);
+    } else {
+      const solo = gdb?.stub.soloVcpu ?? null;
+      // A step of one thread with the others held runs that vCPU alone (run() on it directly).
+      const { vcpu, exit } = solo !== null ? { vcpu: board.vcpus[solo]!, exit: board.vcpus[solo]!.run() } : run();
+      lastRan = vcpuIndex.get(vcpu) ?? 0;
+      switch (exit.kind) {
+        case 'mmio':
+        case 'dcr':
+        case 'epr':
+        case 'system-event':
+        case 'pio':
+        case 'ioapic-eoi':
           event = board.handleExit(vcpu, exit);
           break;
-        }
-        post({ type: 'exit', code: 1, reason: describeExit(exit) });
+        case 'shutdown':
+          // x86: a triple fault resets a PC (with --no-reboot the run ends, as QEMU's does).
+          if (board instanceof X86MicrovmBoard) {
+            event = board.handleExit(vcpu, exit);
+            break;
+          }
+          finish(1, describeExit(exit));
+          return;
+        case 'hypercall':
+          // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
+          break;
+        case 'halt':
+          break;
+        case 'interrupted':
+          break;
+        case 'debug':
+          // Only the stub turns guest debugging on; one that outlived its client is ignored.
+          gdb?.stub.onDebugExit(lastRan, exit);
+          break;
+        default:
+          finish(1, describeExit(exit));
+          return;
+      }
+    }
+    // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
+    // accelerator does not report a kick while every run resumes an MMIO instruction (a guest
+    // polling its UART), and Ctrl-A x or a monitor command must not wait for the guest.
+    if (Atomics.load(control, REQ_WORD) !== 0) {
+      const req = Atomics.exchange(control, REQ_WORD, 0);
+      if ((req & REQ_QUIT) !== 0) {
+        finish(0, 'quit requested');
         return;
-      case 'hypercall':
-        // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
-        break;
-      case 'halt':
-        break;
-      case 'interrupted': {
-        const req = Atomics.exchange(control, REQ_WORD, 0);
-        if ((req & REQ_QUIT) !== 0) {
-          post({ type: 'exit', code: 0, reason: 'quit requested' });
+      }
+      if ((req & REQ_INPUT) !== 0) board.pollInput();
+      if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+        const outcome = monitor.serve();
+        if (outcome === 'quit') {
+          finish(0, 'quit requested from the monitor');
           return;
         }
-        if ((req & REQ_INPUT) !== 0) board.pollInput();
-        break;
+        if (outcome === 'reset') event = 'reset';
       }
-      default:
-        post({ type: 'exit', code: 1, reason: describeExit(exit) });
-        return;
+      if ((req & REQ_GDB) !== 0 && gdb !== undefined) {
+        gdb.serve(lastRan);
+        if (gdb.killed) {
+          post({ type: 'exit', code: 0, reason: 'killed from gdb' });
+          return;
+        }
+        if (gdbRequests.quit) {
+          finish(0, 'quit requested from gdb (monitor quit)');
+          return;
+        }
+        if (gdbRequests.reset) event = 'reset';
+        gdbRequests.reset = false;
+      }
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
     if (typeof event === 'object') {
-      post({ type: 'exit', code: event.code, reason: event.reason });
+      // The guest chose how the run ends (x86 isa-debug-exit).
+      finish(event.code, event.reason);
       return;
     }
     if (event === 'reset') {
       if (config.noReboot) {
-        post({ type: 'exit', code: 0, reason: 'guest requested a reset (--no-reboot)' });
+        finish(0, 'reset requested (--no-reboot)');
         return;
       }
       board.reset();

@@ -2,7 +2,8 @@
  * The host ends of the guest's serial ports (main thread). Each port owns a pair of shared
  * rings to the machine thread; the machine thread's UART reads input from its ring only when
  * the guest has room, so input typed or piped faster than the guest reads it waits here and
- * nothing is lost.
+ * nothing is lost. The terminal's port is in stdio-terminal.ts (it may share stdin with the
+ * monitor).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -35,14 +36,14 @@ export interface HostPort {
   close(): Promise<void>;
 }
 
-const OUT_RING = 1 << 16;
-const IN_RING = 1 << 12;
+export const OUT_RING = 1 << 16;
+export const IN_RING = 1 << 12;
 
 /**
  * Moves guest output from the ring to a sink, honouring the sink's backpressure (the guest
  * then blocks in its UART writes rather than output piling up in memory).
  */
-class OutputPump {
+export class OutputPump {
   private stopped = false;
   private done: Promise<void> | undefined;
 
@@ -147,87 +148,6 @@ export class InputFeeder {
     } finally {
       this.pumping = false;
     }
-  }
-}
-
-const CTRL_A = 0x01;
-const ESCAPE_HELP = ['C-a h    print this help', 'C-a x    exit emulator', 'C-a C-a  sends C-a', ''].join('\r\n');
-
-/**
- * The terminal: raw mode with QEMU's Ctrl-A escapes when stdin is a TTY; otherwise piped
- * input, paced a line at a time.
- */
-class StdioPort implements HostPort {
-  readonly rings: SerialRings;
-  private readonly out = SharedRing.create(OUT_RING);
-  private readonly input = SharedRing.create(IN_RING);
-  private readonly pump: OutputPump;
-  private readonly feeder: InputFeeder;
-  private readonly interactive: boolean;
-  private escape = false;
-  private readonly onData = (buf: Buffer): void => this.received(buf);
-  private readonly onEnd = (): void => this.feeder.end();
-
-  constructor(
-    private readonly io: HostIo,
-    private readonly host: PortHost,
-  ) {
-    this.rings = { out: this.out.descriptor(), in: this.input.descriptor() };
-    this.interactive = io.stdin.isTTY === true;
-    this.feeder = new InputFeeder(this.input, () => host.inputAvailable(), !this.interactive);
-    this.pump = new OutputPump(this.out, (bytes) => (this.outputClosed ? undefined : writeWithBackpressure(io.stdout, bytes)));
-    // A reader that went away (ngkvm … | head) is not the guest's problem: output is dropped.
-    io.stdout.on('error', this.onOutputError);
-  }
-
-  private outputClosed = false;
-  private readonly onOutputError = (): void => {
-    this.outputClosed = true;
-  };
-
-  open(): Promise<void> {
-    const stdin = this.io.stdin;
-    if (this.interactive) stdin.setRawMode(true);
-    stdin.on('data', this.onData);
-    stdin.on('end', this.onEnd);
-    stdin.resume();
-    this.pump.start();
-    return Promise.resolve();
-  }
-
-  private received(buf: Buffer): void {
-    if (!this.interactive) {
-      this.feeder.push(new Uint8Array(buf));
-      return;
-    }
-    const out: number[] = [];
-    for (const b of buf) {
-      if (this.escape) {
-        this.escape = false;
-        if (b === 0x78 /* x */) {
-          this.io.stderr.write('ngkvm: Terminated\r\n');
-          this.host.quit();
-          return;
-        }
-        if (b === 0x68 /* h */) this.io.stderr.write(ESCAPE_HELP);
-        else if (b === CTRL_A) out.push(CTRL_A);
-        continue;
-      }
-      if (b === CTRL_A) this.escape = true;
-      else out.push(b);
-    }
-    this.feeder.push(Uint8Array.from(out));
-  }
-
-  async close(): Promise<void> {
-    this.feeder.close();
-    const stdin = this.io.stdin;
-    stdin.off('data', this.onData);
-    stdin.off('end', this.onEnd);
-    if (this.interactive) stdin.setRawMode(false);
-    stdin.pause();
-    await this.pump.stop();
-    this.io.stdout.off('error', this.onOutputError);
   }
 }
 
@@ -344,12 +264,15 @@ class TcpPort implements HostPort {
   }
 }
 
-function writeWithBackpressure(sink: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> | void {
+export function writeWithBackpressure(sink: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> | void {
   if (!sink.write(bytes)) return new Promise<void>((resolve) => sink.once('drain', resolve));
 }
 
-/** The host ports for a machine's serial specs (`none` entries are not ports). */
-export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: PortHost): HostPort[] {
+/**
+ * The host ports for a machine's serial specs (`none` entries are not ports). The terminal's
+ * port (`stdio`) comes from the StdioTerminal, which may share the terminal with the monitor.
+ */
+export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: PortHost, stdio: HostPort | undefined): HostPort[] {
   const ports: HostPort[] = [];
   for (const spec of specs) {
     const index = ports.length;
@@ -360,7 +283,8 @@ export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: 
         ports.push({ rings: null, open: () => Promise.resolve(), close: () => Promise.resolve() });
         break;
       case 'stdio':
-        ports.push(new StdioPort(io, host));
+        if (stdio === undefined) throw new Error('a stdio serial port needs the StdioTerminal');
+        ports.push(stdio);
         break;
       case 'file':
         ports.push(new FilePort(spec.path));

@@ -16,7 +16,7 @@ const noStack = (stderr: string): void => assert.doesNotMatch(stderr, /\n\s+at /
 test('--help documents every option', async () => {
   const r = await ngkvm(['run', '--help']);
   assert.equal(r.code, 0);
-  for (const opt of ['--machine', '--accel', '--cpu', '--memory', '--smp', '--bios', '--kernel', '--initrd', '--append', '--serial', '--no-reboot', '--help']) {
+  for (const opt of ['--machine', '--accel', '--cpu', '--memory', '--smp', '--bios', '--kernel', '--initrd', '--append', '--serial', '--gdb', '-S', '--no-reboot', '--help']) {
     assert.ok(r.stdout.toString().includes(opt), `help mentions ${opt}`);
   }
 });
@@ -37,6 +37,10 @@ const usageCases: [string, string[], RegExp][] = [
   ['tcp port out of range', ['run', '--serial', 'tcp::70000', '--bios', guest], /port 70000 is out of range/],
   ['three serial ports', ['run', '--serial', 'null', '--serial', 'null', '--serial', 'null', '--bios', guest], /ppce500 has 2 serial ports/],
   ['stdio twice', ['run', '--serial', 'stdio', '--serial', 'stdio', '--bios', guest], /only one serial port can use stdio/],
+  ['unknown gdb transport', ['run', '--gdb', 'unix:/tmp/x', '--bios', guest], /--gdb "unix:\/tmp\/x" is not supported; use tcp:HOST:PORT/],
+  ['gdb port out of range', ['run', '--gdb', 'tcp::99999', '--bios', guest], /port 99999 is out of range/],
+  ['-S without a debugger', ['run', '-S', '--bios', guest], /-S \(start halted\) needs a way to continue the CPUs/],
+  ['--gdb and -s', ['run', '-s', '--gdb', 'tcp::1', '--bios', guest], /either --gdb or -s/],
 ];
 for (const [what, args, msg] of usageCases) {
   test(`usage error: ${what}`, async () => {
@@ -185,4 +189,26 @@ test('garbage in device registers: the guest carries on and each device logs a r
   for (const dev of ['fsl-pci-host', 'mpic', 'guts']) assert.ok(lines.some((l) => l.startsWith(`ngkvm: ${dev}: `)), `a line from ${dev} in:\n${r.stderr}`);
   assert.ok(lines.length <= 12, `thousands of bad accesses give a handful of lines, not ${lines.length}`);
   noStack(r.stderr);
+});
+
+test('--gdb with a port that is in use fails with one line, no stack trace', async () => {
+  const { createServer } = await import('node:net');
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    const r = await ngkvm(['run', '--bios', guest, '--no-reboot', '--gdb', `tcp:127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--gdb tcp:127.0.0.1:\d+: cannot listen \(the port is in use\)/);
+    noStack(r.stderr);
+  } finally {
+    busy.close();
+  }
+});
+
+test('--gdb without a debugger attached: the guest runs to its end as usual', async () => {
+  const r = await ngkvm(['run', '--bios', guest, '--no-reboot', '--gdb', 'tcp::0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.toString(), /== end/);
+  assert.match(r.stderr, /gdb stub listening on tcp:127\.0\.0\.1:\d+/);
 });

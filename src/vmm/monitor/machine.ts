@@ -1,0 +1,39 @@
+/**
+ * What the monitor's commands see of the machine. The machine thread implements it over the
+ * board (ppce500-machine.ts); unit tests implement it over fabricated vCPUs and TLBs.
+ */
+import type { Vcpu } from '../../api/hypervisor.js';
+import type { RunStatus } from '../run-state.js';
+import type { BookeTlbSource } from './booke.js';
+import type { MtreeRegion } from './mtree.js';
+
+export interface MonitorCpu {
+  /** Only what the commands use, so tests need no accelerator. */
+  readonly vcpu: Pick<Vcpu, 'translate' | 'registerList' | 'getRegisters' | 'stats'>;
+  /** Book E cores: the TLB shared with the accelerator (read while the vCPU does not run). */
+  readonly bookeTlb?: BookeTlbSource;
+}
+
+export interface MonitorMachine {
+  /** ngkvm's version, for `info version` and the greeting. */
+  readonly version: string;
+  /** The accelerator's name, as `info stats` names its provider. */
+  readonly accelerator: string;
+  readonly cpus: readonly MonitorCpu[];
+  /**
+   * Guest-physical bytes from RAM or ROM, or null when any of them is elsewhere. Device
+   * registers are not read: a debugger's look must not have a device's side effects (a
+   * UART's receive register loses the byte it hands out).
+   */
+  readPhysical(addr: bigint, length: number): Uint8Array | null;
+  /** The guest-physical map for `info mtree`. */
+  memoryRegions(): readonly MtreeRegion[];
+  /** Whether guest code runs (`stop`, `cont`, `info status`). */
+  runStatus(): RunStatus;
+  pause(): void;
+  resume(): void;
+  /** A system reset as the guest would ask for it (honours --no-reboot), after the command. */
+  requestReset(): void;
+  /** Ends the run with status 0 after the command. */
+  requestQuit(): void;
+}

@@ -1,0 +1,144 @@
+/**
+ * `--monitor unix:PATH`: a server socket for one client at a time, each greeted with the
+ * banner and a prompt. Input is taken a line at a time without echo (the client's terminal,
+ * or socat/nc in line mode, shows what is typed); output uses CR LF, as QEMU's monitor.
+ *
+ * A leftover socket file nobody listens on (from a run that was killed) is replaced; a path
+ * that is not a socket, or a socket another process serves, is refused.
+ */
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { LineEditor } from './line-editor.js';
+import type { MonitorSession } from './session.js';
+
+export class MonitorSetupError extends Error {
+  readonly code = 'ERR_MONITOR';
+}
+
+export class MonitorUnixServer {
+  private server: Server | undefined;
+  private client: { readonly socket: Socket; readonly session: MonitorSession } | undefined;
+  /** The inode of the socket we created, so that close() never removes someone else's file. */
+  private ino: number | undefined;
+
+  constructor(
+    private readonly path: string,
+    /** Start the machine only once the first client is connected. */
+    private readonly wait: boolean,
+    private readonly newSession: (write: (text: string) => void) => MonitorSession,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async open(): Promise<void> {
+    await this.removeStaleSocket();
+    const server = createServer();
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new MonitorSetupError(`--monitor unix:${this.path}: cannot listen: ${describe(err)}`)));
+      server.listen(this.path, () => resolve());
+    });
+    try {
+      this.ino = statSync(this.path).ino;
+    } catch {
+      this.ino = undefined;
+    }
+    const first = new Promise<void>((resolve) => {
+      server.on('connection', (socket) => {
+        this.accept(socket);
+        resolve();
+      });
+    });
+    if (this.wait) {
+      this.log(`ngkvm: monitor: waiting for a connection on unix:${this.path}`);
+      await first;
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    c?.session.close();
+    // The server's close waits for its connections: a client that keeps its end open must
+    // not keep ngkvm from exiting.
+    c?.socket.end(() => c.socket.destroy());
+    const server = this.server;
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Node removes the file when the server closes; a killed process leaves it (see open()).
+    try {
+      if (this.ino !== undefined && lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    if (this.client !== undefined) {
+      socket.end('ngkvm: the monitor already has a client; try again when it has disconnected\r\n');
+      return;
+    }
+    const session = this.newSession((text) => {
+      if (!socket.destroyed) socket.write(text);
+    });
+    const editor = new LineEditor(false);
+    const client = { socket, session };
+    this.client = client;
+    socket.on('data', (buf: Buffer) => {
+      for (const b of buf) {
+        const r = editor.push(b);
+        if (r.line !== undefined) void session.submit(r.line);
+      }
+    });
+    socket.on('close', () => {
+      session.close();
+      if (this.client === client) this.client = undefined;
+    });
+    session.show();
+  }
+
+  private async removeStaleSocket(): Promise<void> {
+    let isSocket: boolean;
+    try {
+      isSocket = lstatSync(this.path).isSocket();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new MonitorSetupError(`--monitor unix:${this.path}: ${describe(err as NodeJS.ErrnoException)}`);
+    }
+    if (!isSocket) throw new MonitorSetupError(`--monitor unix:${this.path}: the path exists and is not a socket; remove it or choose another path`);
+    if (await someoneListens(this.path)) throw new MonitorSetupError(`--monitor unix:${this.path}: another process is listening on this socket`);
+    try {
+      unlinkSync(this.path);
+    } catch (err) {
+      throw new MonitorSetupError(`--monitor unix:${this.path}: cannot remove the old socket: ${describe(err as NodeJS.ErrnoException)}`);
+    }
+  }
+}
+
+function someoneListens(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function describe(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such directory';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EADDRINUSE':
+      return 'address in use';
+    case 'ENAMETOOLONG':
+    case 'EINVAL':
+      return 'path too long for a socket (at most 107 bytes)';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    default:
+      return err.code ?? err.message;
+  }
+}
