@@ -24,6 +24,8 @@ const usageCases: [string, string[], RegExp][] = [
   ['several CPUs', ['run', '--machine', 'x86-microvm', '--smp', '2', '--kernel', guest], /one vCPU/],
   ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /--cpu host/],
   ['two serial ports', ['run', '--machine', 'x86-microvm', '--serial', 'null', '--serial', 'null', '--kernel', guest], /one serial port \(COM1\)/],
+  ['a monitor', ['run', '--machine', 'x86-microvm', '--monitor', 'stdio', '--kernel', guest], /--monitor is not available for x86-microvm yet/],
+  ['a gdb stub', ['run', '--machine', 'x86-microvm', '-s', '--kernel', guest], /--gdb-default is not available for x86-microvm yet/],
   ['unknown accelerator', ['run', '--machine', 'x86-microvm', '--accel', 'hvf', '--kernel', guest], /unknown accelerator "hvf"; available: e500, kvm/],
 ];
 for (const [what, args, msg] of usageCases) {
