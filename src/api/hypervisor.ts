@@ -66,7 +66,13 @@ export type Capability =
    * the VMM, enabled with `vm.enableCap('x86-split-irqchip', [ioapicPins])` before the
    * first vCPU. The value is 1 when available.
    */
-  | 'x86-split-irqchip';
+  | 'x86-split-irqchip'
+  /**
+   * x86 interrupt controllers all in the accelerator (local APICs, IOAPIC, PICs), enabled with
+   * `vm.enableCap('x86-irqchip')` before the first vCPU; GSIs 0–23 start routed to the
+   * IOAPIC pins (and 0–15 to the PICs). Needed for `irqEvent({ resample: true })`.
+   */
+  | 'x86-irqchip';
 
 export interface HypervisorOptions {
   readonly accel: AcceleratorName;
@@ -111,7 +117,7 @@ export interface Vm {
   vcpus(): readonly Vcpu[];
   /**
    * Opt-in behaviour changes; an unknown capability is an error. Known ones:
-   * `x86-split-irqchip` [ioapicPins] (kvm, before the first vCPU).
+   * `x86-split-irqchip` [ioapicPins] or `x86-irqchip` (kvm, before the first vCPU).
    */
   enableCap(cap: string, args?: readonly number[]): void;
   /**

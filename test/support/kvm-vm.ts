@@ -49,10 +49,11 @@ export interface TestMachine {
   close(): void;
 }
 
-export async function machine(options: { splitIrqchip?: boolean; ramSize?: number } = {}): Promise<TestMachine> {
+export async function machine(options: { splitIrqchip?: boolean; fullIrqchip?: boolean; ramSize?: number } = {}): Promise<TestMachine> {
   const hv = await Hypervisor.open({ accel: 'kvm' });
   const vm = hv.createVm({ name: 'test' });
   if (options.splitIrqchip === true) vm.enableCap('x86-split-irqchip', [24]);
+  if (options.fullIrqchip === true) vm.enableCap('x86-irqchip');
   const ram = vm.createMemory(options.ramSize ?? RAM_SIZE, { name: 'ram' });
   vm.setMemoryMap([{ guestAddr: gpa(0), size: ram.size, backing: ram, offset: 0, name: 'ram' }]);
   const vcpu = vm.createVcpu(0, { target: 'host' });

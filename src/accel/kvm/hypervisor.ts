@@ -24,7 +24,7 @@ import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../.
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertThread } from '../../api/threads.js';
-import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, SIZE } from './abi.js';
+import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
 import { KvmVcpu } from './vcpu.js';
@@ -49,6 +49,7 @@ const CAPABILITY_MAP: readonly (readonly [Capability, number | ((v: number) => n
   ['signal-msi', CAP.SIGNAL_MSI],
   ['gsi-routing', CAP.IRQ_ROUTING],
   ['x86-split-irqchip', CAP.SPLIT_IRQCHIP],
+  ['x86-irqchip', CAP.IRQCHIP],
 ];
 
 export class KvmHypervisor implements Hypervisor {
@@ -140,12 +141,12 @@ export class KvmHypervisor implements Hypervisor {
     if (this.supportedCpuid !== undefined) return this.supportedCpuid;
     for (let nent = 128; nent <= 4096; nent *= 2) {
       const buf = new Uint8Array(SIZE.cpuid2 + nent * SIZE.cpuidEntry2);
-      new DataView(buf.buffer).setUint32(0, nent, true);
+      new DataView(buf.buffer).setUint32(OFF.cpuid2.nent, nent, true);
       // UNCHECKED: the buffer has room for the `nent` entries the header announces.
       const r = this.shim.ioctlUnchecked(this.fd, IOCTL.GET_SUPPORTED_CPUID, buf);
       if (r === -7 /* E2BIG */) continue;
       check(r, 'KVM_GET_SUPPORTED_CPUID');
-      const n = new DataView(buf.buffer).getUint32(0, true);
+      const n = new DataView(buf.buffer).getUint32(OFF.cpuid2.nent, true);
       this.supportedCpuid = buf.slice(0, SIZE.cpuid2 + n * SIZE.cpuidEntry2);
       return this.supportedCpuid;
     }
@@ -288,7 +289,7 @@ export class KvmVm implements Vm {
   private readonly vcpuList: KvmVcpu[] = [];
   private readonly events = new Set<{ close(): void }>();
   /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
-  irqchip: 'none' | 'split' = 'none';
+  irqchip: 'none' | 'split' | 'full' = 'none';
   private closed = false;
 
   constructor(hv: KvmHypervisor, options: VmOptions) {
@@ -345,8 +346,8 @@ export class KvmVm implements Vm {
     // KVM writes whole 64-bit words of bitmap.
     const kbm = new BigUint64Array(Math.ceil(pages / 64));
     const arg = new DataView(new ArrayBuffer(SIZE.dirtyLog));
-    arg.setUint32(0, s.slot, true);
-    arg.setBigUint64(8, this.shim.bufferAddress(kbm), true);
+    arg.setUint32(OFF.dirtyLog.slot, s.slot, true);
+    arg.setBigUint64(OFF.dirtyLog.dirtyBitmap, this.shim.bufferAddress(kbm), true);
     // UNCHECKED: the pointer is to `kbm`, sized for the slot's pages rounded up to 64 bits, alive across the call.
     check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_DIRTY_LOG, arg), `KVM_GET_DIRTY_LOG for slot ${s.slot}`);
     const words = new Uint32Array(kbm.buffer);
@@ -365,13 +366,13 @@ export class KvmVm implements Vm {
 
   private setSlot(slot: number, flags: number, region: MemoryRegion | null): number {
     const arg = new DataView(new ArrayBuffer(SIZE.userspaceMemoryRegion));
-    arg.setUint32(0, slot, true);
-    arg.setUint32(4, flags, true);
+    arg.setUint32(OFF.memoryRegion.slot, slot, true);
+    arg.setUint32(OFF.memoryRegion.flags, flags, true);
     if (region !== null) {
       const b = region.backing as KvmBacking;
-      arg.setBigUint64(8, BigInt(region.guestAddr), true);
-      arg.setBigUint64(16, BigInt(region.size), true);
-      arg.setBigUint64(24, b.hostAddress + BigInt(region.offset), true);
+      arg.setBigUint64(OFF.memoryRegion.guestPhysAddr, BigInt(region.guestAddr), true);
+      arg.setBigUint64(OFF.memoryRegion.memorySize, BigInt(region.size), true);
+      arg.setBigUint64(OFF.memoryRegion.userspaceAddr, b.hostAddress + BigInt(region.offset), true);
     }
     // UNCHECKED (pointer inside): the host address is that of a live mapping owned by this VM,
     // window checked against the backing's size by validateMemoryMap.
@@ -492,13 +493,21 @@ export class KvmVm implements Vm {
       this.irqchip = 'split';
       return;
     }
-    throw new UnsupportedError(`unknown VM capability "${cap}" for the kvm accelerator; known: x86-split-irqchip`);
+    if (cap === 'x86-irqchip') {
+      if (this.hypervisor.checkExtension('x86-irqchip') === 0) throw new UnsupportedError('this host has no KVM_CAP_IRQCHIP');
+      if (this.vcpuList.length > 0) throw new BusyError('x86-irqchip must be enabled before the first vCPU is created');
+      if (this.irqchip !== 'none') throw new BusyError('the irqchip is already enabled');
+      check(this.shim.ioctlInt(this.fd, IOCTL.CREATE_IRQCHIP, 0), 'KVM_CREATE_IRQCHIP');
+      this.irqchip = 'full';
+      return;
+    }
+    throw new UnsupportedError(`unknown VM capability "${cap}" for the kvm accelerator; known: x86-split-irqchip, x86-irqchip`);
   }
 
   kvmEnableCap(cap: number, args: readonly number[], what: string, fd = this.fd): void {
     const arg = new DataView(new ArrayBuffer(SIZE.enableCap));
-    arg.setUint32(0, cap, true);
-    args.forEach((a, i) => arg.setBigUint64(8 + 8 * i, BigInt(a), true));
+    arg.setUint32(OFF.enableCap.cap, cap, true);
+    args.forEach((a, i) => arg.setBigUint64(OFF.enableCap.args + 8 * i, BigInt(a), true));
     check(this.shim.ioctl(fd, IOCTL.ENABLE_CAP, arg), `KVM_ENABLE_CAP ${what}`);
   }
 
@@ -521,11 +530,11 @@ export class KvmVm implements Vm {
     const notifier = new EventFd(this.shim, `ioEvent at ${space} ${hex(addr)}`);
     const arg = new DataView(new ArrayBuffer(SIZE.ioeventfd));
     const flags = (space === 'pio' ? IOEVENTFD_FLAG.PIO : 0) | (datamatch !== undefined ? IOEVENTFD_FLAG.DATAMATCH : 0);
-    arg.setBigUint64(0, datamatch ?? 0n, true);
-    arg.setBigUint64(8, BigInt(addr), true);
-    arg.setUint32(16, size, true);
-    arg.setInt32(20, notifier.fd, true);
-    arg.setUint32(24, flags, true);
+    arg.setBigUint64(OFF.ioeventfd.datamatch, datamatch ?? 0n, true);
+    arg.setBigUint64(OFF.ioeventfd.addr, BigInt(addr), true);
+    arg.setUint32(OFF.ioeventfd.len, size, true);
+    arg.setInt32(OFF.ioeventfd.fd, notifier.fd, true);
+    arg.setUint32(OFF.ioeventfd.flags, flags, true);
     const r = this.shim.ioctl(this.fd, IOCTL.IOEVENTFD, arg);
     if (r < 0) {
       notifier.close();
@@ -540,7 +549,7 @@ export class KvmVm implements Vm {
         open = false;
         this.events.delete(event);
         if (!this.closed) {
-          arg.setUint32(24, flags | IOEVENTFD_FLAG.DEASSIGN, true);
+          arg.setUint32(OFF.ioeventfd.flags, flags | IOEVENTFD_FLAG.DEASSIGN, true);
           this.shim.ioctl(this.fd, IOCTL.IOEVENTFD, arg);
         }
         notifier.close();
@@ -558,19 +567,19 @@ export class KvmVm implements Vm {
       throw new InvalidArgumentError(`irqEvent GSI ${String(gsi)} is outside 0..${this.hypervisor.checkExtension('gsi-routing') - 1}`);
     }
     if (resample) this.requireCap('irqfd-resample', 'irqEvent({ resample: true })');
-    if (this.irqchip === 'none') throw new UnsupportedError('irqEvent needs an in-kernel interrupt controller: vm.enableCap("x86-split-irqchip", [24]) first');
+    if (this.irqchip === 'none') throw new UnsupportedError('irqEvent needs an in-kernel interrupt controller: vm.enableCap("x86-split-irqchip", [24]) (or "x86-irqchip") first');
     if (resample && this.irqchip === 'split') {
       // KVM's resampler hangs off the in-kernel IOAPIC's EOI; with the split irqchip the
       // IOAPIC is the VMM's, which sees the EOI as an `ioapic-eoi` exit and re-raises itself.
-      throw new UnsupportedError('irqEvent({ resample: true }) needs the in-kernel IOAPIC; with x86-split-irqchip, handle level-triggered lines in the VMM\'s IOAPIC on ioapic-eoi exits');
+      throw new UnsupportedError('irqEvent({ resample: true }) needs the in-kernel IOAPIC (x86-irqchip); with x86-split-irqchip, handle level-triggered lines in the VMM\'s IOAPIC on ioapic-eoi exits');
     }
     const trigger = new EventFd(this.shim, `irqEvent GSI ${gsi}`);
     const resampler = resample ? new EventFd(this.shim, `irqEvent GSI ${gsi} resample`) : null;
     const arg = new DataView(new ArrayBuffer(SIZE.irqfd));
-    arg.setUint32(0, trigger.fd, true);
-    arg.setUint32(4, gsi, true);
-    arg.setUint32(8, resample ? IRQFD_FLAG.RESAMPLE : 0, true);
-    arg.setUint32(12, resampler?.fd ?? 0, true);
+    arg.setUint32(OFF.irqfd.fd, trigger.fd, true);
+    arg.setUint32(OFF.irqfd.gsi, gsi, true);
+    arg.setUint32(OFF.irqfd.flags, resample ? IRQFD_FLAG.RESAMPLE : 0, true);
+    arg.setUint32(OFF.irqfd.resamplefd, resampler?.fd ?? 0, true);
     const r = this.shim.ioctl(this.fd, IOCTL.IRQFD, arg);
     if (r < 0) {
       trigger.close();
@@ -587,7 +596,7 @@ export class KvmVm implements Vm {
         open = false;
         this.events.delete(event);
         if (!this.closed) {
-          arg.setUint32(8, IRQFD_FLAG.DEASSIGN, true);
+          arg.setUint32(OFF.irqfd.flags, IRQFD_FLAG.DEASSIGN, true);
           this.shim.ioctl(this.fd, IOCTL.IRQFD, arg);
         }
         trigger.close();
@@ -603,9 +612,9 @@ export class KvmVm implements Vm {
     this.requireCap('signal-msi', 'signalMsi');
     if (this.irqchip === 'none') throw new UnsupportedError('signalMsi needs an in-kernel local APIC: vm.enableCap("x86-split-irqchip", [24]) first');
     const arg = new DataView(new ArrayBuffer(SIZE.msi));
-    arg.setUint32(0, Number(BigInt.asUintN(32, msi.address)), true);
-    arg.setUint32(4, Number(BigInt.asUintN(32, msi.address >> 32n)), true);
-    arg.setUint32(8, msi.data >>> 0, true);
+    arg.setUint32(OFF.msi.addressLo, Number(BigInt.asUintN(32, msi.address)), true);
+    arg.setUint32(OFF.msi.addressHi, Number(BigInt.asUintN(32, msi.address >> 32n)), true);
+    arg.setUint32(OFF.msi.data, msi.data >>> 0, true);
     return check(this.shim.ioctl(this.fd, IOCTL.SIGNAL_MSI, arg), `KVM_SIGNAL_MSI address ${hex(msi.address)} data ${hex(msi.data)}`) > 0;
   }
 
@@ -615,20 +624,21 @@ export class KvmVm implements Vm {
     const max = this.hypervisor.checkExtension('gsi-routing');
     if (!Array.isArray(routes) || routes.length > max) throw new InvalidArgumentError(`setGsiRouting takes an array of at most ${max} routes`);
     const buf = new DataView(new ArrayBuffer(SIZE.irqRouting + routes.length * SIZE.irqRoutingEntry));
-    buf.setUint32(0, routes.length, true);
+    buf.setUint32(OFF.irqRouting.nr, routes.length, true);
     routes.forEach((r, i) => {
-      const o = SIZE.irqRouting + i * SIZE.irqRoutingEntry;
+      const o = OFF.irqRouting.entries + i * SIZE.irqRoutingEntry;
+      const u = o + OFF.irqRoutingEntry.u;
       if (!Number.isInteger(r.gsi) || r.gsi < 0 || r.gsi >= max) throw new InvalidArgumentError(`route ${i}: GSI ${String(r.gsi)} is outside 0..${max - 1}`);
-      buf.setUint32(o, r.gsi, true);
+      buf.setUint32(o + OFF.irqRoutingEntry.gsi, r.gsi, true);
       if (r.kind === 'msi') {
-        buf.setUint32(o + 4, IRQ_ROUTING.MSI, true);
-        buf.setUint32(o + 16, Number(BigInt.asUintN(32, r.address)), true);
-        buf.setUint32(o + 20, Number(BigInt.asUintN(32, r.address >> 32n)), true);
-        buf.setUint32(o + 24, r.data >>> 0, true);
+        buf.setUint32(o + OFF.irqRoutingEntry.type, IRQ_ROUTING.MSI, true);
+        buf.setUint32(u, Number(BigInt.asUintN(32, r.address)), true);
+        buf.setUint32(u + 4, Number(BigInt.asUintN(32, r.address >> 32n)), true);
+        buf.setUint32(u + 8, r.data >>> 0, true);
       } else if (r.kind === 'irqchip') {
-        buf.setUint32(o + 4, IRQ_ROUTING.IRQCHIP, true);
-        buf.setUint32(o + 16, r.irqchip, true);
-        buf.setUint32(o + 20, r.pin, true);
+        buf.setUint32(o + OFF.irqRoutingEntry.type, IRQ_ROUTING.IRQCHIP, true);
+        buf.setUint32(u, r.irqchip, true);
+        buf.setUint32(u + 4, r.pin, true);
       } else {
         throw new InvalidArgumentError(`route ${i}: kind ${JSON.stringify((r as { kind: unknown }).kind)} must be "msi" or "irqchip"`);
       }

@@ -41,7 +41,7 @@ import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation,
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, assertThread } from '../../api/threads.js';
-import { CAP, EXIT, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, RUN, SIZE, SYSTEM_EVENT } from './abi.js';
+import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
@@ -72,12 +72,13 @@ export interface KvmVcpuState {
 function setCpuid(shim: KvmShim, fd: number, id: number, supported: Uint8Array): void {
   const cpuid = supported.slice();
   const dv = new DataView(cpuid.buffer);
-  const n = dv.getUint32(0, true);
+  const n = dv.getUint32(OFF.cpuid2.nent, true);
+  const E = OFF.cpuidEntry2;
   for (let i = 0; i < n; i++) {
-    const e = SIZE.cpuid2 + i * SIZE.cpuidEntry2;
-    const fn = dv.getUint32(e, true);
-    if (fn === 1) dv.setUint32(e + 16, (dv.getUint32(e + 16, true) & 0x00ffffff) | ((id & 0xff) << 24), true); // EBX[31:24]
-    if (fn === 0xb || fn === 0x1f) dv.setUint32(e + 24, id, true); // EDX: x2APIC ID
+    const e = OFF.cpuid2.entries + i * SIZE.cpuidEntry2;
+    const fn = dv.getUint32(e + E.function, true);
+    if (fn === 1) dv.setUint32(e + E.ebx, (dv.getUint32(e + E.ebx, true) & 0x00ffffff) | ((id & 0xff) << 24), true); // EBX[31:24]
+    if (fn === 0xb || fn === 0x1f) dv.setUint32(e + E.edx, id, true); // EDX: x2APIC ID
   }
   // UNCHECKED: `cpuid` holds the header and the `nent` entries it announces.
   check(shim.ioctlUnchecked(fd, IOCTL.SET_CPUID2, cpuid), `KVM_SET_CPUID2 for vCPU ${id}`);
@@ -85,11 +86,11 @@ function setCpuid(shim: KvmShim, fd: number, id: number, supported: Uint8Array):
 
 function getMsrs(shim: KvmShim, fd: number, indices: readonly number[]): { count: number; values: bigint[] } {
   const buf = new DataView(new ArrayBuffer(SIZE.msrs + indices.length * SIZE.msrEntry));
-  buf.setUint32(0, indices.length, true);
-  indices.forEach((idx, i) => buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true));
+  buf.setUint32(OFF.msrs.nmsrs, indices.length, true);
+  indices.forEach((idx, i) => buf.setUint32(OFF.msrs.entries + i * SIZE.msrEntry + OFF.msrEntry.index, idx, true));
   // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
   const count = check(shim.ioctlUnchecked(fd, IOCTL.GET_MSRS, buf), 'KVM_GET_MSRS');
-  const values = indices.slice(0, count).map((_, i) => buf.getBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, true));
+  const values = indices.slice(0, count).map((_, i) => buf.getBigUint64(OFF.msrs.entries + i * SIZE.msrEntry + OFF.msrEntry.data, true));
   return { count, values };
 }
 
@@ -433,15 +434,15 @@ export class KvmVcpu implements Vcpu {
         if (r.codec) r.codec.write(dv, r.offset, value);
         else writeLE(dv, r.offset, r.size, value);
       }
-      if (g === 'events') dv.setUint32(20, dv.getUint32(20, true) | EVENTS_VALID_ALL, true);
+      if (g === 'events') dv.setUint32(OFF.vcpuEvents.flags, dv.getUint32(OFF.vcpuEvents.flags, true) | EVENTS_VALID_ALL, true);
       this.setGroup(g, dv);
     }
     if (msrs.length > 0) {
       const buf = new DataView(new ArrayBuffer(SIZE.msrs + msrs.length * SIZE.msrEntry));
-      buf.setUint32(0, msrs.length, true);
+      buf.setUint32(OFF.msrs.nmsrs, msrs.length, true);
       msrs.forEach(([idx, v], i) => {
-        buf.setUint32(SIZE.msrs + i * SIZE.msrEntry, idx, true);
-        buf.setBigUint64(SIZE.msrs + i * SIZE.msrEntry + 8, v, true);
+        buf.setUint32(OFF.msrs.entries + i * SIZE.msrEntry + OFF.msrEntry.index, idx, true);
+        buf.setBigUint64(OFF.msrs.entries + i * SIZE.msrEntry + OFF.msrEntry.data, v, true);
       });
       // UNCHECKED: the buffer holds the header and the `nmsrs` entries it announces.
       const n = check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_MSRS, buf), 'KVM_SET_MSRS');
@@ -479,6 +480,10 @@ export class KvmVcpu implements Vcpu {
     this.live('setMpState');
     const v = { runnable: MP_STATE.RUNNABLE, halted: MP_STATE.HALTED, stopped: MP_STATE.INIT_RECEIVED }[state];
     if (v === undefined) throw new InvalidArgumentError(`unknown MP state ${JSON.stringify(state)}`);
+    if (v !== MP_STATE.RUNNABLE && !this.state.lapic) {
+      // Without an in-kernel local APIC, KVM has nothing that could wake the vCPU again.
+      throw new UnsupportedError(`MP state "${state}" needs the in-kernel local APIC (vm.enableCap("x86-split-irqchip") or "x86-irqchip" before creating the vCPU)`);
+    }
     check(this.shim.ioctl(this.fd, IOCTL.SET_MP_STATE, new Uint32Array([v])), `KVM_SET_MP_STATE ${state}`);
   }
 
@@ -491,37 +496,35 @@ export class KvmVcpu implements Vcpu {
   reset(): void {
     this.live('reset');
     const regs = new DataView(new ArrayBuffer(SIZE.regs));
-    regs.setBigUint64(136, 2n, true); // rflags: bit 1 is always set
-    regs.setBigUint64(128, RESET_RIP, true);
+    regs.setBigUint64(OFF.regs.rflags, 2n, true); // bit 1 is always set
+    regs.setBigUint64(OFF.regs.rip, RESET_RIP, true);
     this.setGroup('regs', regs);
     const sregs = this.getGroup('sregs');
-    for (let s = 0; s < 8; s++) {
+    SREGS.segments.forEach((name, s) => {
       const o = s * SIZE.segment;
-      const isCs = s === 0;
-      const isTr = s === 6;
-      const isLdt = s === 7;
-      sregs.setBigUint64(o, isCs ? RESET_CS_BASE : 0n, true);
-      sregs.setUint32(o + 8, 0xffff, true);
-      sregs.setUint16(o + 12, isCs ? 0xf000 : 0, true);
-      sregs.setUint8(o + 14, isTr ? 11 : isLdt ? 2 : isCs ? 11 : 3);
-      sregs.setUint8(o + 15, 1); // present
-      for (const f of [16, 17, 19, 20, 21, 22]) sregs.setUint8(o + f, 0); // dpl db l g avl unusable
-      sregs.setUint8(o + 18, isTr || isLdt ? 0 : 1); // s: code/data
-    }
-    for (const off of [192, 208]) {
+      sregs.setBigUint64(o + SEG.base, name === 'cs' ? RESET_CS_BASE : 0n, true);
+      sregs.setUint32(o + SEG.limit, 0xffff, true);
+      sregs.setUint16(o + SEG.selector, name === 'cs' ? 0xf000 : 0, true);
+      // Types as KVM's own vCPU reset: busy 32-bit TSS for TR, LDT, execute/read accessed code, read/write accessed data.
+      sregs.setUint8(o + SEG.type, name === 'tr' ? 11 : name === 'ldt' ? 2 : name === 'cs' ? 11 : 3);
+      sregs.setUint8(o + SEG.present, 1);
+      for (const f of [SEG.dpl, SEG.db, SEG.l, SEG.g, SEG.avl, SEG.unusable]) sregs.setUint8(o + f, 0);
+      sregs.setUint8(o + SEG.s, name === 'tr' || name === 'ldt' ? 0 : 1);
+    });
+    for (const off of [SREGS.gdt, SREGS.idt]) {
       sregs.setBigUint64(off, 0n, true);
       sregs.setUint16(off + 8, 0xffff, true);
     }
-    for (const [off, v] of [[224, 0x60000010n], [232, 0n], [240, 0n], [248, 0n], [256, 0n], [264, 0n]] as const) sregs.setBigUint64(off, v, true);
+    for (const [off, v] of [[SREGS.cr0, 0x60000010n], [SREGS.cr2, 0n], [SREGS.cr3, 0n], [SREGS.cr4, 0n], [SREGS.cr8, 0n], [SREGS.efer, 0n]] as const) sregs.setBigUint64(off, v, true);
     this.setGroup('sregs', sregs);
     const fpu = new DataView(new ArrayBuffer(SIZE.fpu));
-    fpu.setUint16(128, 0x37f, true);
-    fpu.setUint32(408, 0x1f80, true);
+    fpu.setUint16(FPU.fcw, 0x37f, true);
+    fpu.setUint32(FPU.mxcsr, 0x1f80, true);
     this.setGroup('fpu', fpu);
     this.setGroup('debugregs', (() => {
       const d = new DataView(new ArrayBuffer(SIZE.debugregs));
-      d.setBigUint64(32, 0xffff0ff0n, true);
-      d.setBigUint64(40, 0x400n, true);
+      d.setBigUint64(DEBUGREGS.dr6, 0xffff0ff0n, true);
+      d.setBigUint64(DEBUGREGS.dr7, 0x400n, true);
       return d;
     })());
   }
@@ -561,12 +564,12 @@ export class KvmVcpu implements Vcpu {
       const len = bp.kind === 'execute' ? 0 : { 1: 0, 2: 1, 4: 3, 8: 2 }[bp.length];
       if (len === undefined || (bp.kind === 'execute' && bp.length !== 1)) throw new InvalidArgumentError(`hardware breakpoint ${i}: length ${bp.length} must be 1, 2, 4 or 8 (1 for execute)`);
       if (bp.kind !== 'execute' && bp.address % bp.length !== 0) throw new InvalidArgumentError(`watchpoint ${i}: address ${hex(bp.address)} must be aligned to its length ${bp.length}`);
-      arg.setBigUint64(8 + 8 * i, BigInt(bp.address), true);
+      arg.setBigUint64(OFF.guestDebug.debugreg + 8 * i, BigInt(bp.address), true);
       dr7 |= (2n << BigInt(2 * i)) | (BigInt(rw) << BigInt(16 + 4 * i)) | (BigInt(len) << BigInt(18 + 4 * i)); // Gn, RWn, LENn
     });
     if (hw.length > 0) dr7 |= 0x400n; // bit 10 reads as 1
-    arg.setBigUint64(8 + 8 * 7, dr7, true);
-    arg.setUint32(0, control, true);
+    arg.setBigUint64(OFF.guestDebug.debugreg + 8 * 7, dr7, true);
+    arg.setUint32(OFF.guestDebug.control, control, true);
     check(this.shim.ioctl(this.fd, IOCTL.SET_GUEST_DEBUG, arg), 'KVM_SET_GUEST_DEBUG');
     this.hwBreakpoints = hw.map((b) => ({ address: b.address, kind: b.kind }));
   }

@@ -77,6 +77,17 @@ describe('kvm: real mode', { skip: KVM_SKIP }, () => {
     assert.equal(v.stats()['halt'], 1);
   });
 
+  test('string input: rep insw gets `count` items from one exit\'s data', () => {
+    loadRealMode(m, `mov $0x3000, %di\nmov $3, %cx\nmov $0x60, %dx\nrep insw\nhlt`);
+    const e = expectPio(m.vcpu.run());
+    assert.deepEqual([e.port, e.size, e.count, e.isWrite, e.data.length], [0x60, 2, 3, false, 6]);
+    e.data.set([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+    assert.equal(m.vcpu.run().kind, 'halt');
+    const got = new Uint8Array(6);
+    m.vm.memory.read(gpa(0x3000), got);
+    assert.deepEqual([...got], [0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+  });
+
   test('MMIO reads and writes of 1, 2 and 4 bytes outside RAM', () => {
     loadRealMode(
       m,

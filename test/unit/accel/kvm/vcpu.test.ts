@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import {
+  ClosedError,
   EmptyRegionError,
   Hypervisor,
   InvalidArgumentError,
@@ -214,6 +215,38 @@ describe('kvm: registers', { skip: KVM_SKIP }, () => {
     } finally {
       m.close();
     }
+  });
+});
+
+describe('kvm: MP state and closing', { skip: KVM_SKIP }, () => {
+  test('MP state round trip with an in-kernel local APIC; without one only runnable', async () => {
+    const m = await machine({ splitIrqchip: true });
+    try {
+      assert.equal(m.vcpu.getMpState(), 'runnable');
+      m.vcpu.setMpState('halted');
+      assert.equal(m.vcpu.getMpState(), 'halted');
+      m.vcpu.setMpState('runnable');
+      assert.equal(m.vcpu.getMpState(), 'runnable');
+    } finally {
+      m.close();
+    }
+    const plain = await machine();
+    try {
+      assert.throws(() => plain.vcpu.setMpState('halted'), (e: unknown) => e instanceof UnsupportedError && /local APIC/.test(e.message));
+    } finally {
+      plain.close();
+    }
+  });
+
+  test('closed vCPUs and VMs refuse every call with ClosedError', async () => {
+    const m = await machine();
+    m.vcpu.close();
+    assert.throws(() => m.vcpu.run(), ClosedError);
+    assert.throws(() => m.vcpu.getRegister(x86Gpr('rip')), ClosedError);
+    assert.equal(m.vm.vcpus().length, 0);
+    m.close();
+    assert.throws(() => m.vm.createMemory(4096), ClosedError);
+    assert.throws(() => m.vm.setMemoryMap([]), ClosedError);
   });
 });
 
