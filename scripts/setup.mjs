@@ -25,15 +25,19 @@ const PACKAGES = {
   'device-tree-compiler': { command: 'dtc' },
   'gdb-multiarch': { command: 'gdb-multiarch' },
   'u-boot-qemu': { file: UBOOT_PPCE500 },
+  // x86 guests: the host gcc (their 32-bit PVH entry is .code32 inside 64-bit objects, so no
+  // multilib); QEMU's microvm is the oracle of the x86-microvm differential tests.
+  gcc: { command: 'gcc' },
+  'qemu-system-x86': { command: 'qemu-system-x86_64' },
 };
 const GUEST_TOOLS = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'];
 const NEEDS = {
   start: ['u-boot-qemu'],
-  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch'],
+  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86'],
   bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
 };
 /** Guest programs built per task. */
-const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe'], bench: ['guests'] };
+const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'] };
 
 function log(msg) {
   process.stderr.write(`setup: ${msg}\n`);

@@ -30,7 +30,7 @@ export type MonitorSpec =
 export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
 export interface MachineConfig {
-  readonly machine: 'ppce500';
+  readonly machine: 'ppce500' | 'x86-microvm';
   readonly accel: 'e500' | 'kvm';
   readonly cpu: string;
   /** Number of vCPUs (QEMU's -smp). */

@@ -6,7 +6,8 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
-import { attachVcpu, type RemoteVcpu } from '../api/threads.js';
+import { Hypervisor } from '../api/index.js';
+import type { RemoteVcpu } from '../api/threads.js';
 import { GdbSetupError, GdbTcpServer } from '../tools/gdb/server.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import type { MachineWorkerData } from './machine-worker.js';
@@ -106,9 +107,15 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     worker.on('message', (msg: MachineMessage) => {
       switch (msg.type) {
         case 'ready':
-          vcpus = msg.vcpus.map((v) => attachVcpu({ accel: config.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }));
-          if (pendingBits !== 0) request(pendingBits);
-          pendingBits = 0;
+          // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
+          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: config.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
+            (attached) => {
+              vcpus = attached;
+              if (pendingBits !== 0) request(pendingBits);
+              pendingBits = 0;
+            },
+            (err: unknown) => resolve({ code: 1, reason: 'error', error: { message: err instanceof Error ? err.message : String(err), userError: false } }),
+          );
           break;
         case 'log':
           io.stderr.write(msg.line + '\n');

@@ -10,7 +10,10 @@ import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
 import { TimerQueue } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
+import type { Board, BoardEvent } from '../boards/board.js';
 import { Ppce500Board, type BootImage } from '../boards/ppce500/board.js';
+import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
+import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from '../tools/gdb/channel.js';
 import { vmTarget } from '../tools/gdb/target.js';
@@ -91,28 +94,19 @@ async function main(data: MachineWorkerData): Promise<void> {
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
-  const board = Ppce500Board.create(hv, {
-    cpu: config.cpu,
-    cpus: config.cpus,
-    ramSize: config.memory,
-    ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
-    ...(config.kernel !== undefined ? { kernel: readImage(config.kernel, 'kernel')! } : {}),
-    ...(config.initrd !== undefined ? { initrd: readImage(config.initrd, 'initrd')! } : {}),
-    ...(config.append !== undefined ? { append: config.append } : {}),
-    serials,
-    clock: timers,
-    log: (line) => post({ type: 'log', line }),
-  });
+  const board = createBoard(hv, config, serials, timers);
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
-  const monitorMachine = ppce500MonitorMachine(board, runControl, { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel });
-  const monitor = data.monitor !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
+  // The monitor knows only ppce500 so far (the CLI refuses --monitor/--gdb for other boards).
+  const monitorMachine =
+    board instanceof Ppce500Board ? ppce500MonitorMachine(board, runControl, { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel }) : undefined;
+  const monitor = data.monitor !== undefined && monitorMachine !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
   // gdb's `monitor CMD` gets a monitor of its own over the same machine (its own defaults for
   // x/FMT, as a second QEMU monitor would have); reset and quit act after the packet.
   const gdbRequests = { reset: false, quit: false };
-  const gdbMonitor = new Monitor({
+  const gdbMonitor = monitorMachine === undefined ? undefined : new Monitor({
     ...monitorMachine,
     requestReset: () => {
       gdbRequests.reset = true;
@@ -126,7 +120,7 @@ async function main(data: MachineWorkerData): Promise<void> {
       ? new GdbMachineSide(data.gdb.port, vmTarget(board.vm), {
           startHalted: config.startHalted === true,
           log: (line) => post({ type: 'log', line }),
-          monitor: (line) => gdbMonitor.execute(line),
+          monitor: (line) => gdbMonitor?.execute(line) ?? 'the monitor is not available for this board\n',
         })
       : undefined;
   const vcpuIndex = new Map(board.vcpus.map((v, i) => [v, i]));
@@ -147,7 +141,7 @@ async function main(data: MachineWorkerData): Promise<void> {
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
-    let event: 'none' | 'reset' = 'none';
+    let event: BoardEvent = 'none';
     syncDebugHold();
     if (!runControl.running) {
       // Paused (monitor `stop`) or held by the debugger: no guest code runs; console input,
@@ -164,8 +158,18 @@ async function main(data: MachineWorkerData): Promise<void> {
         case 'dcr':
         case 'epr':
         case 'system-event':
+        case 'pio':
+        case 'ioapic-eoi':
           event = board.handleExit(vcpu, exit);
           break;
+        case 'shutdown':
+          // x86: a triple fault resets a PC (with --no-reboot the run ends, as QEMU's does).
+          if (board instanceof X86MicrovmBoard) {
+            event = board.handleExit(vcpu, exit);
+            break;
+          }
+          finish(1, describeExit(exit));
+          return;
         case 'hypercall':
           // No hypercall services on this board; the guest sees EV_UNIMPLEMENTED.
           break;
@@ -215,6 +219,11 @@ async function main(data: MachineWorkerData): Promise<void> {
       }
     }
     if (timers.nextDeadline() !== Infinity) timers.runDue();
+    if (typeof event === 'object') {
+      // The guest chose how the run ends (x86 isa-debug-exit).
+      finish(event.code, event.reason);
+      return;
+    }
     if (event === 'reset') {
       if (config.noReboot) {
         finish(0, 'reset requested (--no-reboot)');
@@ -225,11 +234,37 @@ async function main(data: MachineWorkerData): Promise<void> {
   }
 }
 
+/** The board `config.machine` names, assembled from the images and serial ports. */
+function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock): Board {
+  const log = (line: string): void => post({ type: 'log', line });
+  const kernel = readImage(config.kernel, 'kernel');
+  const initrd = readImage(config.initrd, 'initrd');
+  const images = {
+    ...(kernel !== undefined ? { kernel } : {}),
+    ...(initrd !== undefined ? { initrd } : {}),
+    ...(config.append !== undefined ? { append: config.append } : {}),
+  };
+  if (config.machine === 'x86-microvm') {
+    if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
+    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
+  }
+  return Ppce500Board.create(hv, {
+    ...images,
+    cpu: config.cpu,
+    cpus: config.cpus,
+    ramSize: config.memory,
+    ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
+    serials,
+    clock,
+    log,
+  });
+}
+
 /**
  * How this machine's vCPUs share the thread: an accelerator with cooperative vCPUs schedules
  * them itself; otherwise only a single vCPU can run here.
  */
-function vcpuRunner(hv: Hypervisor, board: Ppce500Board): () => { vcpu: Vcpu; exit: Exit } {
+function vcpuRunner(hv: Hypervisor, board: Board): () => { vcpu: Vcpu; exit: Exit } {
   if (hv.checkExtension('cooperative-vcpus') > 0) return () => board.vm.runVcpus();
   if (board.vcpus.length !== 1) {
     throw new BoardError('ERR_BOARD_OPTION', `the ${hv.accel} accelerator runs one vCPU per machine thread; this VMM runs only one of them (use -smp 1)`);

@@ -14,6 +14,10 @@ const PT_NOTE = 4;
 
 export interface ElfSegment {
   readonly paddr: number;
+  /**
+   * Virtual address; NaN when it does not fit a double exactly (a 64-bit kernel linked at
+   * 0xFFFF_FFFF_8100_0000): boot loaders place segments by `paddr`.
+   */
   readonly vaddr: number;
   /** Bytes taken from the file. */
   readonly data: Uint8Array;
@@ -31,6 +35,7 @@ export interface ElfImage {
   readonly class: 32 | 64;
   readonly littleEndian: boolean;
   readonly machine: number;
+  /** e_entry; NaN when above 2^53 (a high virtual address: see `vaddr`). */
   readonly entry: number;
   readonly segments: readonly ElfSegment[];
   readonly notes: readonly ElfNote[];
@@ -79,12 +84,18 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`address 0x${v.toString(16)} is out of range`);
     return Number(v);
   };
+  /** Virtual addresses may be anywhere in 64 bits; only physical ones must be exact. */
+  const virt = (o: number): number => {
+    if (!is64) return u32(o);
+    const v = dv.getBigUint64(o, le);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? NaN : Number(v);
+  };
   if (is64 && bytes.length < 64) bad(`truncated ELF64 header (${bytes.length} bytes)`);
   const type = u16(16);
   // Position-independent executables (ET_DYN) load at their program-header addresses, as QEMU does.
   if (type !== 2 && type !== 3) bad(`ELF type ${type} is not an executable (ET_EXEC or ET_DYN)`);
   const machine = u16(18);
-  const entry = addr(24);
+  const entry = virt(24);
   const phoff = addr(is64 ? 32 : 28);
   const phentsize = u16(is64 ? 54 : 42);
   const phnum = u16(is64 ? 56 : 44);
@@ -98,7 +109,7 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
     const p = phoff + i * phentsize;
     const ptype = u32(p);
     const offset = addr(is64 ? p + 8 : p + 4);
-    const vaddr = addr(is64 ? p + 16 : p + 8);
+    const vaddr = virt(is64 ? p + 16 : p + 8);
     const paddr = addr(is64 ? p + 24 : p + 12);
     const filesz = addr(is64 ? p + 32 : p + 16);
     const memsz = addr(is64 ? p + 40 : p + 20);

@@ -17,6 +17,7 @@ import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
+import type { Board } from '../board.js';
 import { BoardError } from '../errors.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
 import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
@@ -80,7 +81,7 @@ const REG = {
 /** What the machine loop must do after an exit the board handled. */
 export type BoardEvent = 'none' | 'reset';
 
-export class Ppce500Board {
+export class Ppce500Board implements Board {
   readonly vm: Vm;
   readonly vcpus: readonly Vcpu[];
   readonly bus: MmioBus;

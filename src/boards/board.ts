@@ -1,0 +1,31 @@
+/**
+ * What the machine thread needs from any board, so it can pick one by name: the VM and its
+ * vCPUs, exit handling, console input and reset. Boards are built only on the hypervisor
+ * API; which accelerator runs them is the VMM's choice.
+ */
+import type { Exit } from '../api/exit.js';
+import type { Vcpu, Vm } from '../api/hypervisor.js';
+
+/**
+ * What the machine loop must do after an exit the board handled: nothing, a system reset,
+ * or end the run with a status the guest chose (x86 isa-debug-exit).
+ */
+export type BoardEvent = 'none' | 'reset' | { readonly kind: 'exit'; readonly code: number; readonly reason: string };
+
+export interface Board {
+  readonly vm: Vm;
+  readonly vcpus: readonly Vcpu[];
+  /** Completes an exit of `vcpu` (device access, EOI, …) and says what the loop must do next. */
+  handleExit(vcpu: Vcpu, exit: Exit): BoardEvent;
+  /** Console input arrived: let the UARTs take it. */
+  pollInput(): void;
+  /** System reset: devices and CPUs to their reset state, boot images loaded again. */
+  reset(): void;
+}
+
+/** A guest image as the VMM read it. */
+export interface BootImage {
+  /** For messages, usually the path. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}

@@ -1,0 +1,59 @@
+/** `ngkvm run --machine x86-microvm`: option checks, help, and what happens without /dev/kvm. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GUESTS } from '../../support/paths.js';
+import { ngkvm } from '../../support/processes.js';
+
+const guest = join(GUESTS, 'x86', 'build', 'hello.elf');
+const noStack = (stderr: string): void => assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace for user errors');
+
+test('--help names the x86-microvm board, the kvm accelerator and what --kernel takes there', async () => {
+  const r = await ngkvm(['run', '--help']);
+  assert.equal(r.code, 0);
+  const help = r.stdout.toString();
+  for (const text of ['x86-microvm', 'kvm', 'PVH ELF or bzImage', '--machine x86-microvm']) assert.ok(help.includes(text), `help mentions ${text}`);
+});
+
+const usageCases: [string, string[], RegExp][] = [
+  ['the e500 accelerator', ['run', '--machine', 'x86-microvm', '--accel', 'e500', '--kernel', guest], /--machine x86-microvm needs --accel kvm/],
+  ['kvm for ppce500', ['run', '--machine', 'ppce500', '--accel', 'kvm', '--bios', guest], /ppce500 needs --accel e500/],
+  ['no kernel', ['run', '--machine', 'x86-microvm'], /x86-microvm needs --kernel FILE/],
+  ['firmware', ['run', '--machine', 'x86-microvm', '--bios', guest], /x86-microvm has no firmware/],
+  ['several CPUs', ['run', '--machine', 'x86-microvm', '--smp', '2', '--kernel', guest], /one vCPU/],
+  ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /--cpu host/],
+  ['two serial ports', ['run', '--machine', 'x86-microvm', '--serial', 'null', '--serial', 'null', '--kernel', guest], /one serial port \(COM1\)/],
+  ['a monitor', ['run', '--machine', 'x86-microvm', '--monitor', 'stdio', '--kernel', guest], /--monitor is not available for x86-microvm yet/],
+  ['a gdb stub', ['run', '--machine', 'x86-microvm', '-s', '--kernel', guest], /--gdb-default is not available for x86-microvm yet/],
+  ['unknown accelerator', ['run', '--machine', 'x86-microvm', '--accel', 'hvf', '--kernel', guest], /unknown accelerator "hvf"; available: e500, kvm/],
+];
+for (const [what, args, msg] of usageCases) {
+  test(`usage error: ${what}`, async () => {
+    const r = await ngkvm(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, msg);
+    noStack(r.stderr);
+  });
+}
+
+test('a file that is neither a PVH ELF nor a bzImage: one line naming both formats', { skip: existsSync('/dev/kvm') ? false : 'no /dev/kvm: the run stops earlier, at opening the accelerator' }, async () => {
+  const r = await ngkvm(['run', '--machine', 'x86-microvm', '--kernel', join(GUESTS, 'x86', 'tests', 'hello.initrd'), '--serial', 'null']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /neither a PVH ELF kernel nor a Linux bzImage/);
+  noStack(r.stderr);
+});
+
+test('too little RAM for the kernel is refused with a hint', { skip: existsSync('/dev/kvm') ? false : 'no /dev/kvm: the run stops earlier, at opening the accelerator' }, async () => {
+  const r = await ngkvm(['run', '--machine', 'x86-microvm', '-m', '1M', '--kernel', guest, '--serial', 'null']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /at least 2 MiB/);
+  noStack(r.stderr);
+});
+
+test('without /dev/kvm the error names the device', { skip: existsSync('/dev/kvm') ? 'this machine has /dev/kvm (the x86-microvm differential suite runs instead)' : false }, async () => {
+  const r = await ngkvm(['run', '--machine', 'x86-microvm', '--kernel', guest, '--serial', 'null']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/dev\/kvm/);
+  noStack(r.stderr);
+});
