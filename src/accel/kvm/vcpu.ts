@@ -201,7 +201,9 @@ export class KvmVcpu implements Vcpu {
     this.runBuf = buf;
     this.run8 = new Uint8Array(buf);
     this.runView = new DataView(buf);
-    this.mmioData = [1, 2, 4, 8].map((n) => new Uint8Array(buf, RUN.mmioData, n));
+    // Indexed by access size, so the exit path picks the view without searching.
+    this.mmioData = [];
+    for (const n of [1, 2, 4, 8]) this.mmioData[n] = new Uint8Array(buf, RUN.mmioData, n);
     const tid = shim.kickInit();
     if (tid < 0) {
       shim.munmap(buf);
@@ -280,7 +282,7 @@ export class KvmVcpu implements Vcpu {
         e.addr = Number(v.getBigUint64(RUN.mmioPhysAddr, true)) as GuestPhysAddr;
         e.size = v.getUint32(RUN.mmioLen, true);
         e.isWrite = v.getUint8(RUN.mmioIsWrite) !== 0;
-        e.data = this.mmioData[[1, 2, 4, 8].indexOf(e.size)] ?? new Uint8Array(this.runBuf, RUN.mmioData, Math.min(e.size, 8));
+        e.data = this.mmioData[e.size] ?? new Uint8Array(this.runBuf, RUN.mmioData, Math.min(e.size, 8));
         if (!e.isWrite) e.data.fill(0);
         return e;
       }
