@@ -103,7 +103,7 @@ export class KvmHypervisor implements Hypervisor {
       const e = errnoName(fd);
       if (e === 'ENOENT' || e === 'ENODEV' || e === 'ENXIO') {
         throw new AcceleratorUnavailableError(
-          `${device} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor), or use --accel e500`,
+          `${device} does not exist: this host has no KVM (load kvm_intel or kvm_amd, enable virtualization in the firmware or the outer hypervisor); x86 guests need KVM`,
           'ENODEV',
         );
       }
