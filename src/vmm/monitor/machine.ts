@@ -19,6 +19,12 @@ export interface MonitorMachine {
   readonly version: string;
   /** The accelerator's name, as `info stats` names its provider. */
   readonly accelerator: string;
+  /**
+   * The guest architecture, which picks the register dump, the byte order of `x`/`xp` and
+   * how effective addresses translate. Absent: `ppc` (the e500 boards, and the unit tests'
+   * fabricated machines written before x86 had a monitor).
+   */
+  readonly arch?: 'ppc' | 'x86_64';
   readonly cpus: readonly MonitorCpu[];
   /**
    * Guest-physical bytes from RAM or ROM, or null when any of them is elsewhere. Device
