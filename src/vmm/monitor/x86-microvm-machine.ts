@@ -12,9 +12,12 @@ import type { RunControl } from '../run-state.js';
 import type { MonitorMachine } from './machine.js';
 import type { MtreeRegion } from './mtree.js';
 
-/** The local APIC's page (in the accelerator: QEMU names it `kvm-apic-msi` under kvm). */
+/**
+ * The local APIC / MSI window: the accelerator handles it; QEMU's microvm shows it as
+ * `apic-msi`, 1 MiB at priority 4096 over whatever else is there.
+ */
 const LAPIC_BASE = 0xfee0_0000n;
-const LAPIC_SIZE = 0x1000n;
+const LAPIC_SIZE = 0x10_0000n;
 
 export function x86MicrovmMonitorMachine(
   board: X86MicrovmBoard,
@@ -26,7 +29,7 @@ export function x86MicrovmMonitorMachine(
     version: info.version,
     accelerator: info.accelerator,
     arch: 'x86_64',
-    cpus: board.vcpus.map((vcpu) => ({ vcpu })),
+    cpus: board.vcpus.map((vcpu) => ({ vcpu, mpState: () => vcpu.getMpState() })),
     readPhysical(addr, length) {
       // Guest-physical RAM ends far below 2^52 on this board; beyond that a Number loses bits.
       if (addr < 0n || addr + BigInt(length) > 1n << 52n) return null;
@@ -45,7 +48,7 @@ export function x86MicrovmMonitorMachine(
         priority: 0,
       }));
       regions.push({ name: 'ioapic', base: BigInt(IOAPIC_BASE), size: BigInt(IOAPIC_SIZE), kind: 'i/o', priority: 0 });
-      regions.push({ name: 'kvm-apic-msi', base: LAPIC_BASE, size: LAPIC_SIZE, kind: 'i/o', priority: 4096 });
+      regions.push({ name: 'apic-msi', base: LAPIC_BASE, size: LAPIC_SIZE, kind: 'i/o', priority: 4096 });
       return regions;
     },
     runStatus: () => run.status(),
