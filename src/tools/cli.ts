@@ -185,15 +185,7 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   }
   if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
   const smpText = str('smp');
-  const monitorText = str('monitor');
-  const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
-  const gdbText = str('gdb');
-  if (gdbText !== undefined && opts.has('gdb-default')) throw new UsageError('give either --gdb or -s, not both');
-  const gdb = gdbText !== undefined ? parseGdb(gdbText) : opts.has('gdb-default') ? parseGdb('tcp::1234') : undefined;
-  // Something must be able to continue halted CPUs: gdb's `continue` or the monitor's `cont`.
-  if (opts.has('halted') && gdb === undefined && monitor.kind === 'none') {
-    throw new UsageError('-S (start halted) needs a way to continue the CPUs: add --gdb tcp::PORT, -s or --monitor');
-  }
+  const { monitor, gdb } = debugOptions(opts, str);
   return {
     machine: 'ppce500',
     accel: 'e500',
@@ -212,14 +204,27 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   };
 }
 
+/** --monitor, --gdb/-s and -S, the same for every board. */
+function debugOptions(
+  opts: ReturnType<typeof parseOptions>,
+  str: (k: string) => string | undefined,
+): Pick<MachineConfig, 'monitor' | 'gdb'> {
+  const monitorText = str('monitor');
+  const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
+  const gdbText = str('gdb');
+  if (gdbText !== undefined && opts.has('gdb-default')) throw new UsageError('give either --gdb or -s, not both');
+  const gdb = gdbText !== undefined ? parseGdb(gdbText) : opts.has('gdb-default') ? parseGdb('tcp::1234') : undefined;
+  // Something must be able to continue halted CPUs: gdb's `continue` or the monitor's `cont`.
+  if (opts.has('halted') && gdb === undefined && monitor.kind === 'none') {
+    throw new UsageError('-S (start halted) needs a way to continue the CPUs: add --gdb tcp::PORT, -s or --monitor');
+  }
+  return { monitor, ...(gdb !== undefined ? { gdb } : {}) };
+}
+
 /** `--machine x86-microvm`: one vCPU, one serial port, a kernel and no firmware. */
 function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined): MachineConfig {
   if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
   if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
-  // The monitor's machine view and the gdb stub's target description are ppce500's so far.
-  for (const k of ['monitor', 'gdb', 'gdb-default', 'halted'] as const) {
-    if (opts.has(k)) throw new UsageError(`--${k} is not available for x86-microvm yet (the monitor and the gdb stub know only ppce500)`);
-  }
   const cpu = str('cpu') ?? 'host';
   if (cpu === 'help' || cpu === '?' || cpu !== 'host') throw new UsageError('x86-microvm runs the host CPU model under kvm (--cpu host)');
   const kernel = str('kernel');
@@ -230,6 +235,7 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   const serialArgs = opts.get('serial');
   const serials = (Array.isArray(serialArgs) ? (serialArgs as readonly string[]) : ['stdio']).map(parseSerial);
   if (serials.filter((s) => s.kind !== 'none').length > 1) throw new UsageError(`x86-microvm has one serial port (COM1); ${serials.length} --serial options were given`);
+  const { monitor, gdb } = debugOptions(opts, str);
   return {
     machine: 'x86-microvm',
     accel: 'kvm',
@@ -241,7 +247,9 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
     ...(append !== undefined ? { append } : {}),
     noReboot: opts.has('no-reboot'),
     serials,
-    monitor: { kind: 'none' },
+    monitor,
+    ...(gdb !== undefined ? { gdb } : {}),
+    startHalted: opts.has('halted'),
   };
 }
 

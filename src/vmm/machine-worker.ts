@@ -19,6 +19,7 @@ import { GdbMachineSide } from '../tools/gdb/channel.js';
 import { vmTarget } from '../tools/gdb/target.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
+import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
 import { ngkvmVersion } from './version.js';
 import { MonitorService } from './monitor/service.js';
@@ -99,9 +100,13 @@ async function main(data: MachineWorkerData): Promise<void> {
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
-  // The monitor knows only ppce500 so far (the CLI refuses --monitor/--gdb for other boards).
+  const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel };
   const monitorMachine =
-    board instanceof Ppce500Board ? ppce500MonitorMachine(board, runControl, { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel }) : undefined;
+    board instanceof Ppce500Board
+      ? ppce500MonitorMachine(board, runControl, machineInfo)
+      : board instanceof X86MicrovmBoard
+        ? x86MicrovmMonitorMachine(board, runControl, machineInfo)
+        : undefined;
   const monitor = data.monitor !== undefined && monitorMachine !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
   // gdb's `monitor CMD` gets a monitor of its own over the same machine (its own defaults for
   // x/FMT, as a second QEMU monitor would have); reset and quit act after the packet.
@@ -181,6 +186,13 @@ async function main(data: MachineWorkerData): Promise<void> {
           // Only the stub turns guest debugging on; one that outlived its client is ignored.
           gdb?.stub.onDebugExit(lastRan, exit);
           break;
+        case 'internal-error':
+        case 'emulation-failure':
+          // A breakpoint instruction the accelerator cannot execute (PVM at CPL0) is still
+          // the debugger's breakpoint; any other failure ends the run.
+          if (gdb?.stub.onEmulationFailure(lastRan) === true) break;
+          finish(1, describeExit(exit));
+          return;
         default:
           finish(1, describeExit(exit));
           return;

@@ -4,58 +4,16 @@
  * cannot do (Ctrl-C, a second client, a client that vanishes, corrupt packets).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CLI, GUEST_BUILD } from '../support/paths.js';
+import { GUEST_BUILD } from '../support/paths.js';
 import { haveCommand, runProcess } from '../support/processes.js';
 import { GdbTcpClient } from '../support/gdb-tcp-client.js';
+import { gdbBatch, startGdbMachine, withTimeout, type GdbMachine } from '../support/gdb-machine.js';
 
-interface Machine {
-  readonly child: ChildProcess;
-  readonly port: number;
-  stdout(): string;
-  stderr(): string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts ngkvm with a gdb stub on a free loopback port and waits until it listens. */
-async function startMachine(cpu: string, elf: string, extra: readonly string[] = []): Promise<Machine> {
-  const child = spawn(process.execPath, [CLI, 'run', '--machine', 'ppce500', '--cpu', cpu, '-m', '256M', '--bios', elf, '--serial', 'stdio', '--no-reboot', '--gdb', 'tcp:127.0.0.1:0', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`ngkvm did not start its gdb stub: ${err}`)), 30_000);
-    child.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      const m = /gdb stub listening on tcp:[^:]+:(\d+)/.exec(err);
-      if (m !== null) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('close', () => reject(new Error(`ngkvm ended before listening: ${err}`)));
-  });
-  return { child, port, stdout: () => out, stderr: () => err, exited };
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} timed out`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
-function gdbBatch(elf: string, port: number, commands: readonly string[]): Promise<{ stdout: string; code: number | null }> {
-  const args = ['-nx', '-batch', '-ex', 'set confirm off', '-ex', `file ${elf}`, '-ex', `target remote 127.0.0.1:${port}`, ...commands.flatMap((c) => ['-ex', c])];
-  return runProcess('gdb-multiarch', args, { timeoutMs: 90_000 }).then((r) => ({ stdout: r.stdout.toString() + r.stderr, code: r.code }));
+/** Starts ngkvm's ppce500 with a gdb stub on a free loopback port and waits until it listens. */
+function startMachine(cpu: string, elf: string, extra: readonly string[] = []): Promise<GdbMachine> {
+  return startGdbMachine(['--machine', 'ppce500', '--cpu', cpu, '-m', '256M', '--bios', elf, '--serial', 'stdio', '--no-reboot', ...extra]);
 }
 
 const elfFor = (cpu: string, name = 'gdb_target'): string => join(GUEST_BUILD, cpu, `${name}.elf`);

@@ -39,17 +39,27 @@ function safeRead(path: string): string {
   }
 }
 
-/** Optional per-guest inputs: tests/<name>.append (command line) and tests/<name>.initrd. */
-function guestArgs(name: string): { append?: string; initrd?: string } {
+/**
+ * Optional per-guest inputs: tests/<name>.append (command line), tests/<name>.initrd and
+ * tests/<name>.input (bytes typed on the serial console, for guests that wait for a key).
+ */
+interface GuestArgs {
+  append?: string;
+  initrd?: string;
+  input?: Buffer;
+}
+function guestArgs(name: string): GuestArgs {
   const append = join(X86, 'tests', `${name}.append`);
   const initrd = join(X86, 'tests', `${name}.initrd`);
+  const input = join(X86, 'tests', `${name}.input`);
   return {
     ...(existsSync(append) ? { append: readFileSync(append, 'utf8') } : {}),
     ...(existsSync(initrd) ? { initrd } : {}),
+    ...(existsSync(input) ? { input: readFileSync(input) } : {}),
   };
 }
 
-function qemuX86(elf: string, a: { append?: string; initrd?: string }): Promise<Outcome> {
+function qemuX86(elf: string, a: GuestArgs): Promise<Outcome> {
   return runProcess(
     'qemu-system-x86_64',
     [
@@ -59,18 +69,18 @@ function qemuX86(elf: string, a: { append?: string; initrd?: string }): Promise<
       ...(a.append !== undefined ? ['-append', a.append] : []),
       ...(a.initrd !== undefined ? ['-initrd', a.initrd] : []),
     ],
-    { timeoutMs: 60_000, stdoutToFile: true },
+    { timeoutMs: 60_000, stdoutToFile: true, ...(a.input !== undefined ? { input: a.input } : {}) },
   );
 }
 
-function ngkvmX86(elf: string, a: { append?: string; initrd?: string }): Promise<Outcome> {
+function ngkvmX86(elf: string, a: GuestArgs): Promise<Outcome> {
   return ngkvm(
     [
       'run', '--accel', 'kvm', '--machine', 'x86-microvm', '-m', RAM, '--kernel', elf, '--serial', 'stdio', '--no-reboot',
       ...(a.append !== undefined ? ['--append', a.append] : []),
       ...(a.initrd !== undefined ? ['--initrd', a.initrd] : []),
     ],
-    { timeoutMs: 60_000 },
+    { timeoutMs: 60_000, ...(a.input !== undefined ? { input: a.input } : {}) },
   );
 }
 

@@ -202,7 +202,17 @@ export function x86_64Description(): TargetDescription {
   const sse: GdbRegister[] = range(16).map((i) => ({ name: `xmm${i}`, bitsize: 128, regnum: n + i, type: 'vec128', api: [`xmm${i}`], inG: true }));
   sse.push({ name: 'mxcsr', bitsize: 32, regnum: n + 16, type: 'i386_mxcsr', group: 'vector', inG: true });
   n += 17;
-  const sys: GdbRegister[] = ['fs_base', 'gs_base', 'cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'].map((name) => ({ name, bitsize: 64, regnum: n++, type: 'int64', group: 'system', inG: false }));
+  // The segment bases are fields of the segment registers in the API (fs.base, gs.base).
+  const sysApi: Readonly<Record<string, readonly string[]>> = { fs_base: ['fs_base', 'fs.base'], gs_base: ['gs_base', 'gs.base'] };
+  const sys: GdbRegister[] = ['fs_base', 'gs_base', 'cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'].map((name) => ({
+    name,
+    bitsize: 64,
+    regnum: n++,
+    type: 'int64',
+    group: 'system',
+    ...(sysApi[name] !== undefined ? { api: sysApi[name] } : {}),
+    inG: false,
+  }));
   return {
     architecture: 'i386:x86-64',
     features: [

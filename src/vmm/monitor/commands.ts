@@ -5,11 +5,13 @@
  */
 import { describeRunStatus } from '../run-state.js';
 import { bookeDebugTranslate, formatBookeTlb } from './booke.js';
-import { formatMemoryDump, type DumpFormatSpec, type DumpReader } from './memory-dump.js';
+import { BOOKE_DUMP_TARGET, formatMemoryDump, type DumpFormatSpec, type DumpReader, type DumpTarget } from './memory-dump.js';
 import { formatMtree } from './mtree.js';
 import { splitWords } from './parser.js';
 import { formatPpcRegisters } from './ppc-registers.js';
 import { CommandTable, type CommandContext } from './registry.js';
+import { formatX86Registers } from './x86-registers.js';
+import { formatX86Tlb } from './x86-tlb.js';
 
 /** `%#x`: C leaves the 0x off zero. */
 export function hashHex(v: number | bigint): string {
@@ -38,21 +40,48 @@ function currentCpu(ctx: CommandContext) {
   return cpu;
 }
 
+const isX86 = (ctx: CommandContext): boolean => ctx.machine.arch === 'x86_64';
+
+/** How dumps look on this machine: the byte order and address width of its CPUs. */
+function dumpTarget(ctx: CommandContext): DumpTarget {
+  return isX86(ctx) ? { littleEndian: true, virtualAddressBits: 64 } : BOOKE_DUMP_TARGET;
+}
+
+/**
+ * The guest-physical address of the 4 KiB page at effective address `page` (a bigint of the
+ * target's address width), or null when unmapped. Book E: the debugger's TLB lookup; x86:
+ * the vCPU's own page-table walk (Vcpu.translate, KVM_TRANSLATE on kvm), which is what
+ * QEMU's debug translation does there too.
+ */
+function translatePage(ctx: CommandContext, page: bigint): bigint | null {
+  const cpu = currentCpu(ctx);
+  if (!isX86(ctx)) {
+    const phys = bookeDebugTranslate(cpu.vcpu, Number(page));
+    return phys === null ? null : BigInt(phys);
+  }
+  // A Number holds addresses below 2^53; a canonical upper-half address does not fit, and
+  // the vCPU would have to map it to a page this VMM cannot address anyway.
+  if (page > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  const t = cpu.vcpu.translate(Number(page));
+  return t.kind === 'mapped' ? BigInt(t.phys) - (BigInt(t.phys) % 4096n) : null;
+}
+
 /**
  * Reads effective addresses as QEMU's debugger access does: page by page through the same
- * translation as gva2gpa, addresses wrapping at 32 bits; null if any page is unmapped or
- * not RAM/ROM.
+ * translation as gva2gpa, addresses wrapping at the target's width; null if any page is
+ * unmapped or not RAM/ROM.
  */
 function virtualReader(ctx: CommandContext): DumpReader {
-  const cpu = currentCpu(ctx);
+  const bits = dumpTarget(ctx).virtualAddressBits;
   return (addr, length) => {
     const out = new Uint8Array(length);
     for (let done = 0; done < length; ) {
-      const ea = Number(BigInt.asUintN(32, addr + BigInt(done)));
-      const n = Math.min(length - done, 4096 - (ea % 4096));
-      const page = bookeDebugTranslate(cpu.vcpu, ea - (ea % 4096));
+      const ea = BigInt.asUintN(bits, addr + BigInt(done));
+      const offset = ea % 4096n;
+      const n = Math.min(length - done, 4096 - Number(offset));
+      const page = translatePage(ctx, ea - offset);
       if (page === null) return null;
-      const bytes = ctx.machine.readPhysical(BigInt(page + (ea % 4096)), n);
+      const bytes = ctx.machine.readPhysical(page + offset, n);
       if (bytes === null) return null;
       out.set(bytes, done);
       done += n;
@@ -63,16 +92,29 @@ function virtualReader(ctx: CommandContext): DumpReader {
 
 function dump(ctx: CommandContext, spec: DumpFormatSpec, addr: bigint, physical: boolean): void {
   const f = ctx.dumpDefaults.resolve(spec);
-  // QEMU's x takes the address as a target_ulong (32 bits here); xp as a 64-bit hwaddr.
-  const start = physical ? BigInt.asUintN(64, addr) : BigInt.asUintN(32, addr);
+  const target = dumpTarget(ctx);
+  // QEMU's x takes the address as a target_ulong (32 bits on e500, 64 on x86-64); xp as a 64-bit hwaddr.
+  const start = physical ? BigInt.asUintN(64, addr) : BigInt.asUintN(target.virtualAddressBits, addr);
   const read: DumpReader = physical ? (a, n) => ctx.machine.readPhysical(a, n) : virtualReader(ctx);
-  ctx.print(formatMemoryDump(f, start, physical, read));
+  ctx.print(formatMemoryDump(f, start, physical, read, target));
 }
 
 function registersOf(ctx: CommandContext, index: number): void {
   const cpu = ctx.machine.cpus[index];
   if (cpu === undefined) throw new Error(`CPU#${index} not available`);
-  ctx.print(`\nCPU#${index}\n${formatPpcRegisters(cpu.vcpu, index)}`);
+  const text = isX86(ctx) ? formatX86Registers(cpu.vcpu, cpu.mpState?.()) : formatPpcRegisters(cpu.vcpu, index);
+  ctx.print(`\nCPU#${index}\n${text}`);
+}
+
+/** x86 `info tlb`: the page tables under the vCPU's CR3 (QEMU's listing). */
+function x86Tlb(ctx: CommandContext): string {
+  const cpu = currentCpu(ctx);
+  const byName = new Map(cpu.vcpu.registerList().map((r) => [r.name, r.id]));
+  const names = ['cr0', 'cr3', 'cr4', 'efer'] as const;
+  const ids = names.map((n) => byName.get(n));
+  if (ids.some((id) => id === undefined)) return 'info tlb: this vCPU does not expose its control registers\n';
+  const [cr0, cr3, cr4, efer] = cpu.vcpu.getRegisters(ids as NonNullable<(typeof ids)[number]>[]);
+  return formatX86Tlb({ cr0: cr0!, cr3: cr3!, cr4: cr4!, efer: efer!, readPhysical: (a, n) => ctx.machine.readPhysical(a, n) });
 }
 
 /** Exit statistics in QEMU's `info stats` layout (`    name (cumulative): n`). */
@@ -98,8 +140,9 @@ export function infoCommands(): CommandTable {
       help: 'show virtual to physical memory mappings',
       run: (ctx) => {
         const tlb = currentCpu(ctx).bookeTlb;
-        if (tlb === undefined) ctx.print('info tlb: this CPU has no software-visible TLB to show\n');
-        else ctx.print(formatBookeTlb(tlb));
+        if (tlb !== undefined) ctx.print(formatBookeTlb(tlb));
+        else if (isX86(ctx)) ctx.print(x86Tlb(ctx));
+        else ctx.print('info tlb: this CPU has no software-visible TLB to show\n');
       },
     })
     .add({
@@ -181,12 +224,11 @@ export function builtinCommands(): CommandTable {
       params: 'addr',
       help: 'print the guest physical address corresponding to a guest virtual address',
       run: (ctx, args) => {
-        // An effective address is 32 bits on these cores: QEMU keeps the low half of the value.
-        const addr = Number(BigInt.asUintN(32, args.get('addr') as bigint));
-        const cpu = currentCpu(ctx);
-        const page = bookeDebugTranslate(cpu.vcpu, addr - (addr % 4096));
+        // An effective address is a target_ulong: QEMU keeps the low 32 bits on e500.
+        const addr = BigInt.asUintN(dumpTarget(ctx).virtualAddressBits, args.get('addr') as bigint);
+        const page = translatePage(ctx, addr - (addr % 4096n));
         if (page === null) ctx.print('Unmapped\n');
-        else ctx.print(`gpa: ${hashHex(page + (addr % 4096))}\n`);
+        else ctx.print(`gpa: ${hashHex(page + (addr % 4096n))}\n`);
       },
     })
     .add({

@@ -2,7 +2,7 @@
  * What the monitor's commands see of the machine. The machine thread implements it over the
  * board (ppce500-machine.ts); unit tests implement it over fabricated vCPUs and TLBs.
  */
-import type { Vcpu } from '../../api/hypervisor.js';
+import type { MpState, Vcpu } from '../../api/hypervisor.js';
 import type { RunStatus } from '../run-state.js';
 import type { BookeTlbSource } from './booke.js';
 import type { MtreeRegion } from './mtree.js';
@@ -12,6 +12,8 @@ export interface MonitorCpu {
   readonly vcpu: Pick<Vcpu, 'translate' | 'registerList' | 'getRegisters' | 'stats'>;
   /** Book E cores: the TLB shared with the accelerator (read while the vCPU does not run). */
   readonly bookeTlb?: BookeTlbSource;
+  /** The vCPU's MP state (x86 `info registers` shows HLT); absent where it has none to show. */
+  readonly mpState?: () => MpState;
 }
 
 export interface MonitorMachine {
@@ -19,6 +21,12 @@ export interface MonitorMachine {
   readonly version: string;
   /** The accelerator's name, as `info stats` names its provider. */
   readonly accelerator: string;
+  /**
+   * The guest architecture, which picks the register dump, the byte order of `x`/`xp` and
+   * how effective addresses translate. Absent: `ppc` (the e500 boards, and the unit tests'
+   * fabricated machines written before x86 had a monitor).
+   */
+  readonly arch?: 'ppc' | 'x86_64';
   readonly cpus: readonly MonitorCpu[];
   /**
    * Guest-physical bytes from RAM or ROM, or null when any of them is elsewhere. Device

@@ -8,10 +8,13 @@
  * - A format or size left out is the one used last (initially `x` and `w`), so `x/c` after
  *   `x/g` shows 8 characters per unit, as QEMU does.
  * - Lines hold 8 units of one byte and 16 bytes of anything larger; each starts with the
- *   address (8 hex digits for virtual, 16 for physical) and a colon.
+ *   address (16 hex digits for physical, see below for virtual) and a colon.
  * - Values: `x` is `0x` and 2 digits per byte; `u` and `d` are right-aligned to the width
  *   the size needs in decimal; `o` is C's `%#o` right-aligned to ceil(bits / 3); values are
- *   read big-endian and zero-extended, so only 8-byte units can print negative with `d`.
+ *   read in the target's byte order (big-endian e500, little-endian x86) and zero-extended,
+ *   so only 8-byte units can print negative with `d`.
+ * - A virtual address column is as wide as the target's addresses (QEMU's target_ulong: 8
+ *   digits on the 32-bit e500, 16 on x86-64).
  * - `c` prints every byte of the count × size bytes as a quoted character, escaping `'`,
  *   `\`, newline and carriage return, and other bytes outside 32-126 as `\xNN`.
  * - A line that cannot be read entirely prints `Cannot access memory` after its address and
@@ -87,11 +90,20 @@ export class DumpDefaults {
 /** Reads `length` bytes at `addr`, or null when any of them cannot be read. */
 export type DumpReader = (addr: bigint, length: number) => Uint8Array | null;
 
-function readUnit(bytes: Uint8Array, at: number, size: DumpSize): bigint {
+function readUnit(bytes: Uint8Array, at: number, size: DumpSize, littleEndian: boolean): bigint {
   let v = 0n;
-  for (let i = 0; i < size; i++) v = (v << 8n) | BigInt(bytes[at + i]!);
+  for (let i = 0; i < size; i++) v = (v << 8n) | BigInt(bytes[at + (littleEndian ? size - 1 - i : i)]!);
   return v;
 }
+
+/** How the target shapes a dump: byte order of units, digits of a virtual address. */
+export interface DumpTarget {
+  readonly littleEndian: boolean;
+  readonly virtualAddressBits: 32 | 64;
+}
+
+/** The e500 cores: big-endian, 32-bit effective addresses. */
+export const BOOKE_DUMP_TARGET: DumpTarget = { littleEndian: false, virtualAddressBits: 32 };
 
 /** Decimal digits needed for `size` bytes, as QEMU sizes its columns: ceil(bits * 10 / 33). */
 const decimalWidth = (size: DumpSize): number => Math.ceil((size * 8 * 10) / 33);
@@ -125,7 +137,7 @@ export function formatChar(b: number): string {
 }
 
 /** The dump as QEMU prints it; `physical` selects the 16-digit address column. */
-export function formatMemoryDump(f: DumpFormat, start: bigint, physical: boolean, read: DumpReader): string {
+export function formatMemoryDump(f: DumpFormat, start: bigint, physical: boolean, read: DumpReader, target: DumpTarget = BOOKE_DUMP_TARGET): string {
   const lineBytes = f.size === 1 ? 8 : 16;
   // `c` shows single bytes, but the amount and the line length still follow the size.
   const unit: DumpSize = f.format === 'c' ? 1 : f.size;
@@ -133,12 +145,12 @@ export function formatMemoryDump(f: DumpFormat, start: bigint, physical: boolean
   let addr = start;
   for (let left = f.count * f.size; left > 0; ) {
     const n = Math.min(left, lineBytes);
-    out += physical ? addr.toString(16).padStart(16, '0') : BigInt.asUintN(32, addr).toString(16).padStart(8, '0');
+    out += physical ? addr.toString(16).padStart(16, '0') : BigInt.asUintN(target.virtualAddressBits, addr).toString(16).padStart(target.virtualAddressBits / 4, '0');
     out += ':';
     const bytes = read(addr, n);
     if (bytes === null) return `${out} Cannot access memory\n`;
     for (let i = 0; i < n; i += unit) {
-      out += ' ' + (f.format === 'c' ? formatChar(bytes[i]!) : formatValue(readUnit(bytes, i, unit), f.format, unit));
+      out += ' ' + (f.format === 'c' ? formatChar(bytes[i]!) : formatValue(readUnit(bytes, i, unit, target.littleEndian), f.format, unit));
     }
     out += '\n';
     addr += BigInt(n);

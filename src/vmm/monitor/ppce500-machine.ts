@@ -19,6 +19,7 @@ export function ppce500MonitorMachine(
   return {
     version: info.version,
     accelerator: info.accelerator,
+    arch: 'ppc',
     cpus: board.vcpus.map((vcpu, i) => ({ vcpu, ...(board.tlbs[i] !== undefined ? { bookeTlb: board.tlbs[i] } : {}) })),
     readPhysical(addr, length) {
       // Guest-physical addresses are 36 bits on these cores; beyond 2^53 a Number loses bits.

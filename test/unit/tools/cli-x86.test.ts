@@ -24,8 +24,10 @@ const usageCases: [string, string[], RegExp][] = [
   ['several CPUs', ['run', '--machine', 'x86-microvm', '--smp', '2', '--kernel', guest], /one vCPU/],
   ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /--cpu host/],
   ['two serial ports', ['run', '--machine', 'x86-microvm', '--serial', 'null', '--serial', 'null', '--kernel', guest], /one serial port \(COM1\)/],
-  ['a monitor', ['run', '--machine', 'x86-microvm', '--monitor', 'stdio', '--kernel', guest], /--monitor is not available for x86-microvm yet/],
-  ['a gdb stub', ['run', '--machine', 'x86-microvm', '-s', '--kernel', guest], /--gdb-default is not available for x86-microvm yet/],
+  ['-S with nothing to continue the CPUs', ['run', '--machine', 'x86-microvm', '-S', '--kernel', guest], /-S \(start halted\) needs a way to continue the CPUs/],
+  ['--gdb and -s together', ['run', '--machine', 'x86-microvm', '--gdb', 'tcp::0', '-s', '--kernel', guest], /give either --gdb or -s, not both/],
+  ['a bad --gdb', ['run', '--machine', 'x86-microvm', '--gdb', 'udp::1', '--kernel', guest], /--gdb "udp::1" is not supported/],
+  ['a bad --monitor', ['run', '--machine', 'x86-microvm', '--monitor', 'vc', '--kernel', guest], /--monitor "vc" is not supported/],
   ['unknown accelerator', ['run', '--machine', 'x86-microvm', '--accel', 'hvf', '--kernel', guest], /unknown accelerator "hvf"; available: e500, kvm/],
 ];
 for (const [what, args, msg] of usageCases) {
@@ -56,4 +58,16 @@ test('without /dev/kvm the error names the device', { skip: existsSync('/dev/kvm
   assert.equal(r.code, 1);
   assert.match(r.stderr, /\/dev\/kvm/);
   noStack(r.stderr);
+});
+
+test('--monitor stdio and -S on x86-microvm: the CPUs wait in prelaunch until `cont`', { skip: existsSync('/dev/kvm') ? false : 'no /dev/kvm: the run stops earlier, at opening the accelerator' }, async () => {
+  const r = await ngkvm(['run', '--machine', 'x86-microvm', '-m', '64M', '--kernel', guest, '--serial', 'null', '--monitor', 'stdio', '-S', '--no-reboot'], {
+    input: 'info status\ncont\n',
+    timeoutMs: 60_000,
+  });
+  const out = r.stdout.toString();
+  assert.match(out, /VM status: paused \(prelaunch\)/);
+  // hello.elf returns 0 from main: isa-debug-exit status (0 << 1) | 1.
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /isa-debug-exit/);
 });
