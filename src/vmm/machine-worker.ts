@@ -186,13 +186,6 @@ async function main(data: MachineWorkerData): Promise<void> {
           // Only the stub turns guest debugging on; one that outlived its client is ignored.
           gdb?.stub.onDebugExit(lastRan, exit);
           break;
-        case 'internal-error':
-        case 'emulation-failure':
-          // A breakpoint instruction the accelerator cannot execute (PVM at CPL0) is still
-          // the debugger's breakpoint; any other failure ends the run.
-          if (gdb?.stub.onEmulationFailure(lastRan) === true) break;
-          finish(1, describeExit(exit));
-          return;
         default:
           finish(1, describeExit(exit));
           return;

@@ -147,6 +147,9 @@ export const EXIT = {
   IOAPIC_EOI: 26,
 } as const;
 
+/** kvm_run.internal.suberror KVM_INTERNAL_ERROR_EMULATION. */
+export const INTERNAL_ERROR_EMULATION = 1;
+
 /** kvm_run.internal.suberror. */
 export const INTERNAL_ERROR_NAMES: Readonly<Record<number, string>> = {
   1: 'emulation',

@@ -38,10 +38,11 @@ import {
 } from '../../api/exit.js';
 import type { BookeTlbConfig } from '../../api/booke.js';
 import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
-import type { GuestPhysAddr } from '../../api/memory.js';
+import { gpa, type GuestPhysAddr } from '../../api/memory.js';
+import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, assertThread } from '../../api/threads.js';
-import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
+import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
@@ -147,6 +148,8 @@ export class KvmVcpu implements Vcpu {
   private readonly shutdown: ShutdownExit = { kind: 'shutdown', reason: 'triple fault (KVM_EXIT_SHUTDOWN)' };
   private readonly systemEvent: SystemEventExit = { kind: 'system-event', event: 'reset', reason: '' };
   private readonly debug: DebugExit = { kind: 'debug', reason: 'single-step', pc: 0, address: 0 };
+  /** setGuestDebug asked for software breakpoints (int3 exits to the VMM). */
+  private swBreakpoints = false;
   private readonly internal: InternalErrorExit = { kind: 'internal-error', suberror: '', message: '' };
   private readonly failEntry: FailEntryExit = { kind: 'fail-entry', hardwareReason: 0n, cpu: 0 };
   private readonly eoi: IoapicEoiExit = { kind: 'ioapic-eoi', vector: 0 };
@@ -305,6 +308,10 @@ export class KvmVcpu implements Vcpu {
         return this.failEntry;
       case EXIT.INTERNAL_ERROR: {
         const sub = v.getUint32(RUN.internalSuberror, true);
+        if (sub === INTERNAL_ERROR_EMULATION && this.swBreakpoints) {
+          const bp = this.breakpointNotEmulated();
+          if (bp !== null) return bp;
+        }
         const ndata = Math.min(v.getUint32(RUN.internalNdata, true), 16);
         const data = Array.from({ length: ndata }, (_, i) => hex(v.getBigUint64(RUN.internalData + 8 * i, true)));
         let rip = '?';
@@ -328,6 +335,35 @@ export class KvmVcpu implements Vcpu {
       default:
         this.unknown.code = reason;
         return this.unknown;
+    }
+  }
+
+  /**
+   * PVM emulates CPL0 code and its emulator has no int3, so a software breakpoint there comes
+   * back as an emulation failure at the int3 instead of a debug exit. With software
+   * breakpoints on, that is still the breakpoint the API promises: report it as one (and
+   * count it, so the path shows in the statistics). Null when the failing instruction is not
+   * an int3 — then it is a real failure.
+   */
+  private breakpointNotEmulated(): DebugExit | null {
+    if (this.vm === null) return null;
+    try {
+      const [rip, csBase] = this.getRegisters([x86Gpr('rip'), x86Segment('cs', 'base')]);
+      const pc = Number(BigInt.asUintN(64, rip! + csBase!));
+      const t = this.translate(pc);
+      if (t.kind !== 'mapped') return null;
+      const insn = new Uint8Array(1);
+      this.vm.memory.read(gpa(t.phys), insn);
+      if (insn[0] !== this.swBreakpointInstruction()[0]) return null;
+      this.exitCounts['int3-not-emulated'] = (this.exitCounts['int3-not-emulated'] ?? 0) + 1;
+      const e = this.debug;
+      e.reason = 'breakpoint';
+      e.pc = pc;
+      e.address = pc;
+      return e;
+    } catch {
+      // No RAM behind the address, or registers unreadable: leave it an internal error.
+      return null;
     }
   }
 
@@ -566,6 +602,9 @@ export class KvmVcpu implements Vcpu {
       control = GUESTDBG.ENABLE;
       if (debug.singleStep === true) control |= GUESTDBG.SINGLESTEP;
       if (debug.softwareBreakpoints === true) control |= GUESTDBG.USE_SW_BP;
+    }
+    this.swBreakpoints = debug?.softwareBreakpoints === true;
+    if (debug !== null && debug !== undefined) {
       if (hw.length > 0) control |= GUESTDBG.USE_HW_BP;
     }
     let dr7 = 0n;

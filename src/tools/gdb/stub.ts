@@ -242,26 +242,6 @@ export class GdbStub {
     return true;
   }
 
-  /**
-   * vCPU `index` stopped because the accelerator could not execute the instruction at its
-   * PC (an emulation failure). When that instruction is a breakpoint this stub planted, the
-   * guest reached the breakpoint: some accelerators cannot run the breakpoint instruction at
-   * all (PVM emulates CPL0 x86 code and has no int3 in its emulator), and for the debugger
-   * the outcome is the same stop a breakpoint exit gives. Returns true when the guest is now
-   * stopped for gdb; false when the failure is not the stub's (the machine handles it).
-   */
-  onEmulationFailure(index: number): boolean {
-    if (!this.attached || this.halted || this.swBps.size === 0) return false;
-    const view = this.views[index];
-    if (view === undefined) return false;
-    view.invalidate();
-    const pc = view.read([this.target.description.pcRegnum])[0];
-    if (pc === undefined || !this.swBps.has(Number(pc))) return false;
-    this.stop({ kind: 'debug', thread: index, reason: 'breakpoint', address: Number(pc) });
-    this.io.send(this.stopReply());
-    return true;
-  }
-
   /** The guest ended (reset with --no-reboot, shutdown): tell gdb the "process" exited. */
   onMachineExit(code: number): void {
     if (!this.attached) return;
