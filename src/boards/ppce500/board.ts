@@ -17,7 +17,7 @@ import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
-import type { Board } from '../board.js';
+import type { Board, BoardEvent } from '../board.js';
 import { BoardError } from '../errors.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
 import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
@@ -77,9 +77,6 @@ const REG = {
   gpr: (n: number) => ppcReg(1, n),
   pir: ppcReg(3, 286),
 } as const;
-
-/** What the machine loop must do after an exit the board handled. */
-export type BoardEvent = 'none' | 'reset';
 
 export class Ppce500Board implements Board {
   readonly vm: Vm;
@@ -187,6 +184,9 @@ export class Ppce500Board implements Board {
       case 'system-event':
         if (exit.event === 'reset') this.resetRequested = true;
         break;
+      case 'shutdown':
+        // A checkstop: nothing on this board brings the core back.
+        return { kind: 'exit', code: 1, reason: `the vCPU stopped: ${exit.reason}` };
       default:
         break;
     }

@@ -36,3 +36,21 @@ test('reset: TLBs emptied through the array, the boot CPU gets its TLB1[0] mappi
   assert.equal(board.vcpus[0]!.translate(0x0300_0000).kind, 'mapped', 'the vCPU itself sees the new contents');
   assert.equal(board.vcpus[0]!.translate(0xe000_0000).kind, 'unmapped', 'and not the guest CCSR mapping any more');
 });
+
+test('a checkstop (shutdown exit) ends the run with status 1 and the reason; a reset request is a reset', async () => {
+  const elf = join(GUEST_BUILD, 'e500v2', 'arith.elf');
+  const board = Ppce500Board.create(await Hypervisor.open({ accel: 'e500' }), {
+    cpu: 'e500v2',
+    cpus: 1,
+    ramSize: 256 << 20,
+    bios: { name: elf, bytes: new Uint8Array(readFileSync(elf)) },
+    serials: [{ write: () => {}, read: () => -1 }],
+  });
+  const vcpu = board.vcpus[0]!;
+  assert.deepEqual(board.handleExit(vcpu, { kind: 'shutdown', reason: 'machine check with MSR[ME]=0' }), {
+    kind: 'exit',
+    code: 1,
+    reason: 'the vCPU stopped: machine check with MSR[ME]=0',
+  });
+  assert.equal(board.handleExit(vcpu, { kind: 'system-event', event: 'reset', reason: 'RSTCR' }), 'reset');
+});
