@@ -79,6 +79,7 @@ describe('monitor on x86-microvm: output as QEMU 7.2 prints it on microvm', { sk
           // Device registers are not read by ngkvm's monitor (no side effects from looking);
           // QEMU reads the IOAPIC's: compared below as a known difference.
           const ioapic = await monitorCommand(s, 'xp/2wx 0xfec00000');
+          const mtree = await monitorCommand(s, 'info mtree');
           outputs.set('stop', await monitorCommand(s, 'stop'));
           outputs.set('info status (stopped)', await monitorCommand(s, 'info status'));
           const registers = await monitorCommand(s, 'info registers');
@@ -88,7 +89,7 @@ describe('monitor on x86-microvm: output as QEMU 7.2 prints it on microvm', { sk
           // A line: ngkvm hands piped (non-terminal) input to the guest a line at a time.
           s.type('A\n');
           await s.waitFor(/got 41\r?\n/, 60_000);
-          return { banner, outputs, registers, ioapic, code: await s.exit(60_000) };
+          return { banner, outputs, registers, ioapic, mtree, code: await s.exit(60_000) };
         }),
       );
       for (const [command, expected] of qemu!.outputs) assert.equal(ours!.outputs.get(command), expected, `output of "${command}"`);
@@ -103,6 +104,13 @@ describe('monitor on x86-microvm: output as QEMU 7.2 prints it on microvm', { sk
       assert.equal(qemu!.ioapic, '00000000fec00000: 0x00000000 0x00000000\n');
       assert.equal(ours!.ioapic, '00000000fec00000: Cannot access memory\n', 'device registers are not read by the monitor');
       assert.equal(ours!.outputs.get('info status (continued)'), 'VM status: running\n');
+      // info mtree: every region ngkvm shows is in QEMU's system memory tree with the same
+      // depth, range, priority and kind (names are each VMM's own; QEMU lists more).
+      const regionOf = (line: string): string => line.replace(/\): .*$/, ')');
+      const qemuSystem = qemu!.mtree.split('address-space: memory\n')[1]!.split('address-space:')[0]!.split('\n').map(regionOf);
+      const ourLines = ours!.mtree.split('\n').filter((l) => l.startsWith('  '));
+      assert.ok(ourLines.some((l) => /\(prio 0, ram\)/.test(l)) && ourLines.some((l) => /fec00000.*ioapic/.test(l)), ours!.mtree);
+      for (const line of ourLines) assert.ok(qemuSystem.includes(regionOf(line)), `"${line}" is in QEMU's tree:\n${qemu!.mtree}`);
 
       // info registers: QEMU's lines in QEMU's order and widths. The LDT line is the one
       // that differs in more than values: KVM marks a null LDT unusable (flags 0, nothing
