@@ -4,7 +4,7 @@
  * that refuses everything else with a `WrongThreadError`.
  */
 import { threadId } from 'node:worker_threads';
-import { InvalidArgumentError, WrongThreadError } from './errors.js';
+import { ClosedError, InvalidArgumentError, WrongThreadError } from './errors.js';
 import type { VcpuHandle } from './hypervisor.js';
 
 /** Word 0 of a vCPU's control block: non-zero asks the vCPU to exit with `interrupted`. */
@@ -13,6 +13,16 @@ export const CONTROL_WORDS = 4;
 
 export function currentThread(): number {
   return threadId;
+}
+
+/**
+ * The guard every VM and vCPU method starts with, in every accelerator: `label` (`vCPU 0`,
+ * `VM "x"`) must not be closed and must be used from its own thread; `use` names the call in
+ * the wrong-thread message.
+ */
+export function assertUsable(closed: boolean, ownerThread: number, label: string, use?: string): void {
+  if (closed) throw new ClosedError(`${label} is closed`);
+  assertThread(ownerThread, use === undefined ? label : `${label} (${use})`);
 }
 
 /** Throws unless the caller runs on `ownerThread`. */

@@ -34,7 +34,7 @@ import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type Booke
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, CONTROL_WORDS, assertThread } from '../../api/threads.js';
+import { CONTROL_KICK, CONTROL_WORDS, assertUsable } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
 import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
@@ -159,8 +159,7 @@ export class E500Vm implements Vm {
   private readonly guestMemory: MappedGuestMemory;
 
   private live(): void {
-    if (this.closed) throw new ClosedError(`VM "${this.name}" is closed`);
-    assertThread(this.ownerThread, `VM "${this.name}"`);
+    assertUsable(this.closed, this.ownerThread, `VM "${this.name}"`);
   }
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
@@ -388,8 +387,7 @@ class E500Vcpu implements Vcpu {
   }
 
   private live(what: string): void {
-    if (this.closed) throw new ClosedError(`vCPU ${this.id} is closed`);
-    assertThread(this.ownerThread, `vCPU ${this.id} (${what})`);
+    assertUsable(this.closed, this.ownerThread, `vCPU ${this.id}`, what);
   }
 
   run(): Exit {

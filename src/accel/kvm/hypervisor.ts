@@ -23,7 +23,7 @@ import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEve
 import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
-import { assertThread } from '../../api/threads.js';
+import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
@@ -310,8 +310,7 @@ export class KvmVm implements Vm {
   }
 
   live(): void {
-    if (this.closed) throw new ClosedError(`VM "${this.name}" is closed`);
-    assertThread(this.ownerThread, `VM "${this.name}"`);
+    assertUsable(this.closed, this.ownerThread, `VM "${this.name}"`);
   }
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {

@@ -10,7 +10,6 @@
 import { threadId } from 'node:worker_threads';
 import {
   BusyError,
-  ClosedError,
   InvalidArgumentError,
   ReadOnlyRegisterError,
   UnknownRegisterError,
@@ -41,7 +40,7 @@ import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation,
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, assertThread } from '../../api/threads.js';
+import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
 import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
@@ -226,8 +225,7 @@ export class KvmVcpu implements Vcpu {
   }
 
   private live(what: string): void {
-    if (this.closed) throw new ClosedError(`vCPU ${this.id} is closed`);
-    assertThread(this.ownerThread, `vCPU ${this.id} (${what})`);
+    assertUsable(this.closed, this.ownerThread, `vCPU ${this.id}`, what);
   }
 
   run(): Exit {
