@@ -23,6 +23,8 @@ export interface ElfSegment {
   readonly data: Uint8Array;
   /** Size in memory (the rest, beyond `data`, is zero-filled). */
   readonly memsz: number;
+  /** p_flags: PF_X (1), PF_W (2), PF_R (4). */
+  readonly flags: number;
 }
 
 export interface ElfNote {
@@ -113,6 +115,7 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
     const paddr = addr(is64 ? p + 24 : p + 12);
     const filesz = addr(is64 ? p + 32 : p + 16);
     const memsz = addr(is64 ? p + 40 : p + 20);
+    const flags = u32(is64 ? p + 4 : p + 24);
     if (ptype !== PT_LOAD && ptype !== PT_NOTE) continue;
     if (offset + filesz > bytes.length) bad(`segment ${i} (file offset 0x${offset.toString(16)}, 0x${filesz.toString(16)} bytes) extends past the end of the file (truncated?)`);
     if (ptype === PT_NOTE) {
@@ -121,7 +124,7 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
     }
     if (memsz < filesz) bad(`segment ${i} has memsz 0x${memsz.toString(16)} smaller than filesz 0x${filesz.toString(16)}`);
     if (memsz === 0) continue;
-    segments.push({ paddr, vaddr, data: bytes.subarray(offset, offset + filesz), memsz });
+    segments.push({ paddr, vaddr, data: bytes.subarray(offset, offset + filesz), memsz, flags });
   }
   if (segments.length === 0) bad('no loadable (PT_LOAD) segments');
   return { class: is64 ? 64 : 32, littleEndian: le, machine, entry, segments, notes };
@@ -144,6 +147,23 @@ function parseNotes(buf: Uint8Array, le: boolean, bad: (m: string) => never): El
     p = descStart + align4(descsz);
   }
   return out;
+}
+
+export const PF_X = 1;
+
+/**
+ * The entry point as a physical address, by QEMU's ELF loader rule (include/hw/elf_ops.h):
+ * e_entry is virtual, so when it lies in the file part of an executable segment whose
+ * virtual and physical addresses differ, it moves with that segment. A Linux vmlinux
+ * (linked at 0xC000_0000, loaded at 0) then starts at 0, where the boot mapping puts it.
+ */
+export function physicalEntry(img: ElfImage): number {
+  let entry = img.entry;
+  for (const s of img.segments) {
+    if ((s.flags & PF_X) === 0 || s.vaddr === s.paddr || Number.isNaN(s.vaddr)) continue;
+    if (img.entry >= s.vaddr && img.entry < s.vaddr + s.data.length) entry = img.entry - s.vaddr + s.paddr;
+  }
+  return entry;
 }
 
 /** Lowest physical address and QEMU's notion of the image size (sum of memsz). */

@@ -19,7 +19,7 @@ import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import type { Board, BoardEvent } from '../board.js';
 import { BoardError } from '../errors.js';
-import { EM_PPC, elfExtent, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
+import { EM_PPC, elfExtent, isElf, machineName, parseElf, physicalEntry, type ElfImage } from '../loaders/elf.js';
 import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
 import { SPIN_MAP_SIZE, SPIN_TABLE_BASE, SPIN_TABLE_SIZE, SpinTable, type SpinRelease } from './spin-table.js';
 
@@ -312,8 +312,9 @@ export class Ppce500Board implements Board {
       ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
     });
     mem.write(gpa(place.dtbAddress), dt.blob);
-    const mapSize = this.bootCpuState(this.payload.entry, place.dtbAddress, place.dtbAddress + dt.size);
-    return { entry: this.payload.entry, dtbAddress: place.dtbAddress, mapSize };
+    const entry = physicalEntry(this.payload);
+    const mapSize = this.bootCpuState(entry, place.dtbAddress, place.dtbAddress + dt.size);
+    return { entry, dtbAddress: place.dtbAddress, mapSize };
   }
 
   private placeRaw(img: BootImage, addr: number): void {

@@ -45,7 +45,8 @@ export const wrteei: ExecFn = (c, i) => {
 function makeReturn(srr0: number, srr1: number): ExecFn {
   return (c) => {
     c.requireSupervisor();
-    c.npc = c.spr[srr0]! & ~3;
+    // Addresses are unsigned everywhere: a signed PC would never match a TLB entry above 2 GiB.
+    c.npc = (c.spr[srr0]! & ~3) >>> 0;
     writeMsr(c, c.spr[srr1]!);
   };
 }
