@@ -3,7 +3,7 @@
 // the Debian packages the chosen task needs (installed with apt-get when missing), the
 // TypeScript build and the guest programs. Plain JavaScript because it runs before the build.
 //
-//   node scripts/setup.mjs --for start|test|bench
+//   node scripts/setup.mjs --for start|test|bench|linux
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,15 +29,22 @@ const PACKAGES = {
   // multilib); QEMU's microvm is the oracle of the x86-microvm differential tests.
   gcc: { command: 'gcc' },
   'qemu-system-x86': { command: 'qemu-system-x86_64' },
+  cpio: { command: 'cpio' },
 };
 const GUEST_TOOLS = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'];
 const NEEDS = {
   start: ['u-boot-qemu'],
-  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86'],
+  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86', 'cpio'],
   bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
+  linux: [],
 };
 /** Guest programs built per task. */
-const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'] };
+const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'], linux: [] };
+/**
+ * Tasks that need the Linux kernels and initramfs (built from Debian's sources into the cache
+ * outside the clone; the builder installs its own packages and shows its progress).
+ */
+const LINUX_IMAGES = new Set(['test', 'bench', 'linux']);
 
 function log(msg) {
   process.stderr.write(`setup: ${msg}\n`);
@@ -157,10 +164,16 @@ function buildGuests(dirs) {
   }
 }
 
-if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test or bench`);
+function buildLinuxImages() {
+  log('building (or finding in the cache) the Linux guests');
+  if (!run(process.execPath, [join(root, 'bin', 'ngkvm.js'), 'build-linux']).ok) fail('building the Linux guests failed (see above)');
+}
+
+if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test, bench or linux`);
 ensureNpmDependencies();
 ensureDebianPackages(NEEDS[purpose]);
 buildNative();
 build();
 buildGuests(GUEST_DIRS[purpose]);
+if (LINUX_IMAGES.has(purpose)) buildLinuxImages();
 log('ready');

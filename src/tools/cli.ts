@@ -8,12 +8,13 @@ import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/con
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
+import { BuildError, LINUX_USAGE, linuxImages, linuxRunArgs, printImages } from './linux-command.js';
 
 const MACHINES = ['ppce500', 'x86-microvm'] as const;
 /** The accelerator each board runs on (and the default --accel for it). */
 const MACHINE_ACCEL = { ppce500: 'e500', 'x86-microvm': 'kvm' } as const;
 
-const RUN_OPTIONS: readonly OptionSpec[] = [
+export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'machine', aliases: ['M'], value: 'NAME', help: `board to emulate: ${MACHINES.join(', ')} (default ppce500)` },
   { name: 'accel', value: 'NAME', help: 'accelerator: e500 (software e500 vCPU; default for ppce500) or kvm (/dev/kvm; default for x86-microvm)' },
   { name: 'cpu', value: 'MODEL', help: `CPU model (default ${DEFAULT_PPCE500_CPU}); --cpu help lists them` },
@@ -61,8 +62,10 @@ examples:
 const TOP_USAGE = `usage: ngkvm <command> [options]
 
 commands:
-  run        run a virtual machine (ngkvm run --help)
-  version    print the version
+  run          run a virtual machine (ngkvm run --help)
+  linux        boot Linux with a busybox shell on ppce500, building it the first time (ngkvm linux --help)
+  build-linux  build (or find) the Linux kernels and initramfs and print where they are
+  version      print the version
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
 
@@ -264,8 +267,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`ngkvm ${ngkvmVersion()}\n`);
       return 0;
     }
-    if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
-    const config = buildRunConfig(rest);
+    if (cmd === 'build-linux') {
+      if (rest.length > 0) throw new UsageError('ngkvm build-linux takes no options');
+      printImages(await linuxImages());
+      return 0;
+    }
+    let runArgs = rest;
+    if (cmd === 'linux') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(LINUX_USAGE + '\n');
+        return 0;
+      }
+      // Option mistakes are reported before minutes of building.
+      linuxRunArgs(rest, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: '', uImage: '' }, e500mc: { vmlinux: '', uImage: '' } }, initramfs: '' });
+      runArgs = linuxRunArgs(rest, RUN_OPTIONS, await linuxImages());
+    } else if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
+    const config = buildRunConfig(runArgs);
     if (config === 'help') {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -285,6 +302,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`ngkvm: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof BuildError) {
+      process.stderr.write(`ngkvm: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

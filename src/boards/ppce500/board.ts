@@ -17,9 +17,9 @@ import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
-import type { Board, BoardEvent } from '../board.js';
+import type { Board, BoardEvent, BootImage } from '../board.js';
 import { BoardError } from '../errors.js';
-import { EM_PPC, elfExtent, isElf, machineName, parseElf, physicalEntry, type ElfImage } from '../loaders/elf.js';
+import { loadPpcPayload, type BootPayload } from './payload.js';
 import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
 import { SPIN_MAP_SIZE, SPIN_TABLE_BASE, SPIN_TABLE_SIZE, SpinTable, type SpinRelease } from './spin-table.js';
 
@@ -43,12 +43,6 @@ const EPAPR_MAGIC = 0x45504150;
 const BOOT_R1 = 16 * MiB - 8;
 /** Memory coherence required: QEMU sets it in the secondary CPUs' boot mapping. */
 const MAS2_M = 0x4;
-
-export interface BootImage {
-  /** For messages, usually the path. */
-  readonly name: string;
-  readonly bytes: Uint8Array;
-}
 
 export interface Ppce500Config {
   /** CPU model as QEMU names it (`e500v2_v30`, `e500mc`, …). */
@@ -90,7 +84,7 @@ export class Ppce500Board implements Board {
   readonly ramSize: number;
   private readonly family: 'e500v2' | 'e500mc';
   private readonly tlb0Entries = 512;
-  private readonly payload: ElfImage;
+  private readonly payload: BootPayload;
   /** Each vCPU's TLB, shared with the accelerator; reset, spin-table release and the monitor use it. */
   readonly tlbs: BookeTlbView[] = [];
   private readonly spinTable: SpinTable;
@@ -116,7 +110,7 @@ export class Ppce500Board implements Board {
     if (config.initrd !== undefined && config.kernel === undefined) {
       throw new BoardError('ERR_BOARD_OPTION', '--initrd needs --kernel (as with QEMU)');
     }
-    this.payload = loadPpcElf(payloadImage);
+    this.payload = loadPpcPayload(payloadImage);
 
     this.vm = hv.createVm({ name: 'ppce500' });
     this.ram = this.vm.createMemory(this.ramSize, { name: 'ram' });
@@ -268,20 +262,19 @@ export class Ppce500Board implements Board {
 
   private loadImages(): { entry: number; dtbAddress: number; mapSize: number } {
     const cfg = this.config;
-    const extent = elfExtent(this.payload);
-    const payloadName = (cfg.bios ?? cfg.kernel)!.name;
-    for (const seg of this.payload.segments) {
+    const payload = this.payload;
+    for (const seg of payload.segments) {
       if (seg.paddr + seg.memsz > this.ramSize) {
         throw new BoardError(
           'ERR_IMAGE_PLACEMENT',
-          `${payloadName}: segment at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) is outside the ${this.ramSize / MiB} MiB of RAM; ` +
-            `QEMU's ppce500 loads firmware into RAM${seg.paddr >= this.ramSize && seg.paddr >= 0xf000_0000 ? ' (an image linked for flash at the top of the address space is firmware for another board)' : ', so a larger -m may help'}`,
+          `${payload.name}: ${payload.format === 'elf' ? 'segment' : 'image'} at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) is outside the ${this.ramSize / MiB} MiB of RAM; ` +
+            `QEMU's ppce500 loads ${cfg.bios !== undefined ? 'firmware' : 'the kernel'} into RAM${seg.paddr >= this.ramSize && seg.paddr >= 0xf000_0000 ? ' (an image linked for flash at the top of the address space is firmware for another board)' : ', so a larger -m may help'}`,
         );
       }
     }
     const place = placePpce500BootImages({
-      payloadAddress: extent.low,
-      payloadSize: extent.totalMemsz,
+      payloadAddress: payload.address,
+      payloadSize: payload.size,
       kernelIsPayload: cfg.bios === undefined,
       ...(cfg.bios !== undefined && cfg.kernel !== undefined ? { kernelFileSize: cfg.kernel.bytes.length } : {}),
       ...(cfg.initrd !== undefined ? { initrdSize: cfg.initrd.bytes.length } : {}),
@@ -289,12 +282,12 @@ export class Ppce500Board implements Board {
     if (place.dtbAddress + DTB_MAX_SIZE > this.ramSize) {
       throw new BoardError(
         'ERR_RAM_SIZE',
-        `not enough memory for the device tree: the firmware ends near 0x${(extent.low + extent.totalMemsz).toString(16)}, ` +
+        `not enough memory for the device tree: the ${cfg.bios !== undefined ? 'firmware' : 'kernel'} ends near 0x${(payload.address + payload.size).toString(16)}, ` +
           `so the device tree goes to 0x${place.dtbAddress.toString(16)} and needs RAM up to 0x${(place.dtbAddress + DTB_MAX_SIZE).toString(16)}; use a larger -m`,
       );
     }
     const mem = this.vm.memory;
-    for (const seg of this.payload.segments) {
+    for (const seg of payload.segments) {
       mem.write(gpa(seg.paddr), seg.data);
       if (seg.memsz > seg.data.length) mem.fill(gpa(seg.paddr + seg.data.length), seg.memsz - seg.data.length, 0);
     }
@@ -312,7 +305,7 @@ export class Ppce500Board implements Board {
       ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
     });
     mem.write(gpa(place.dtbAddress), dt.blob);
-    const entry = physicalEntry(this.payload);
+    const entry = payload.entry;
     const mapSize = this.bootCpuState(entry, place.dtbAddress, place.dtbAddress + dt.size);
     return { entry, dtbAddress: place.dtbAddress, mapSize };
   }
@@ -372,19 +365,3 @@ function checkRamSize(size: number): number {
 function formatSize(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }
-
-/** Parses a boot image that must be a 32-bit big-endian PowerPC ELF executable. */
-export function loadPpcElf(img: BootImage): ElfImage {
-  if (!isElf(img.bytes)) {
-    throw new BoardError('ERR_IMAGE_FORMAT', `${img.name}: not an ELF file; ppce500 boots ELF images (U-Boot's uboot.elf, an ELF kernel)`);
-  }
-  const elf = parseElf(img.bytes, img.name);
-  if (elf.machine !== EM_PPC || elf.class !== 32) {
-    throw new BoardError('ERR_IMAGE_ARCH', `${img.name}: built for ${machineName(elf.machine)} (ELF${elf.class}); ppce500 needs a 32-bit PowerPC image`);
-  }
-  if (elf.littleEndian) {
-    throw new BoardError('ERR_IMAGE_ARCH', `${img.name}: little-endian PowerPC image; the e500 cores boot big-endian code`);
-  }
-  return elf;
-}
-

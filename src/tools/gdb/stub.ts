@@ -477,12 +477,12 @@ export class GdbStub {
     let done = 0;
     while (done < length && ea + done < limit) {
       const va = ea + done;
-      const t = vcpu.translate(va);
-      if (t.kind !== 'mapped') break;
+      const phys = this.target.debugTranslate(vcpu, va);
+      if (phys === null) break;
       // Pages are at least 4 KiB and aligned: a piece inside one 4 KiB frame is inside one page.
       const n = Math.min(length - done, 0x1000 - (va % 0x1000));
-      if (!this.target.memory.isMapped(gpa(t.phys), n)) break;
-      out.push({ phys: t.phys, at: done, n });
+      if (!this.target.memory.isMapped(gpa(phys), n)) break;
+      out.push({ phys, at: done, n });
       done += n;
     }
     return out;

@@ -6,6 +6,7 @@
  */
 import type { Vcpu, Vm } from '../../api/hypervisor.js';
 import type { GuestMemory } from '../../api/memory.js';
+import { bookeDebugTranslate } from '../../api/booke-debug.js';
 import { ppcE500Description, x86_64Description, type TargetDescription } from './target-description.js';
 
 /** The subset of Vcpu the stub calls; all of it only while the vCPU does not run. */
@@ -20,6 +21,14 @@ export interface GdbTarget {
   readonly description: TargetDescription;
   /** Effective addresses are this many bits wide (32 on e500, 64 on x86-64). */
   readonly addressBits: 32 | 64;
+  /** The guest-physical address a debugger reads at `ea` on `vcpu` (no side effects), or null. */
+  debugTranslate(vcpu: DebugVcpu, ea: number): number | null;
+}
+
+/** x86 and anything with one address space: the vCPU's own translation. */
+export function plainDebugTranslate(vcpu: DebugVcpu, ea: number): number | null {
+  const t = vcpu.translate(ea);
+  return t.kind === 'mapped' ? t.phys : null;
 }
 
 /** A target over a VM of the hypervisor API; the description follows the VM's architecture. */
@@ -34,5 +43,7 @@ export function vmTarget(vm: Vm): GdbTarget {
     hwBreakpointSlots: vm.hypervisor.checkExtension('guest-debug-hw-bps'),
     description,
     addressBits: arch === 'ppc' ? 32 : 64,
+    // Book E: data side, then instruction side, as QEMU's stub (early Linux runs in AS1 with MSR[DS]=0).
+    debugTranslate: arch === 'ppc' ? bookeDebugTranslate : plainDebugTranslate,
   };
 }

@@ -1,9 +1,8 @@
 /**
- * Book E (e500) parts of the monitor: `info tlb` in QEMU 7.2's layout, and the address
- * translation QEMU's `gva2gpa` does for these cores.
+ * Book E (e500) parts of the monitor: `info tlb` in QEMU 7.2's layout. The debugger's address
+ * translation (`gva2gpa`, `x`) is api/booke-debug.ts, shared with the gdb stub.
  */
 import type { BookeTlbEntry } from '../../api/booke.js';
-import type { Vcpu } from '../../api/hypervisor.js';
 
 /** The part of BookeTlbView that `info tlb` reads. */
 export interface BookeTlbSource {
@@ -72,25 +71,4 @@ export function formatBookeTlb(tlb: BookeTlbSource): string {
     for (const slot of tlb.valid(tlbsel)) out += formatTlbEntry(slot.entry);
   }
   return out;
-}
-
-const MSR_PR = 0x4000;
-const MSR_IS = 0x20;
-const MSR_DS = 0x10;
-
-/**
- * The guest-physical address of `ea` as QEMU's debugger view finds it on these cores: first
- * as a data load (address space MSR[DS], needing read permission at the current privilege),
- * then as an instruction fetch (MSR[IS], needing execute permission). The first entry that
- * matches the address, PID and address space decides each attempt. Null when neither works.
- */
-export function bookeDebugTranslate(vcpu: Pick<Vcpu, 'translate' | 'registerList' | 'getRegisters'>, ea: number): number | null {
-  const msrReg = vcpu.registerList().find((r) => r.name === 'msr');
-  const msr = msrReg === undefined ? 0 : Number(vcpu.getRegisters([msrReg.id])[0]! & 0xffff_ffffn);
-  const user = (msr & MSR_PR) !== 0;
-  const load = vcpu.translate(ea, { as: (msr & MSR_DS) !== 0 ? 1 : 0 });
-  if (load.kind === 'mapped' && load.booke !== undefined && (user ? load.booke.ur : load.booke.sr)) return load.phys;
-  const fetch = vcpu.translate(ea, { as: (msr & MSR_IS) !== 0 ? 1 : 0 });
-  if (fetch.kind === 'mapped' && fetch.booke !== undefined && (user ? fetch.booke.ux : fetch.booke.sx)) return fetch.phys;
-  return null;
 }

@@ -4,7 +4,8 @@
  * say ngkvm.
  */
 import { describeRunStatus } from '../run-state.js';
-import { bookeDebugTranslate, formatBookeTlb } from './booke.js';
+import { formatBookeTlb } from './booke.js';
+import { bookeDebugTranslate } from '../../api/booke-debug.js';
 import { BOOKE_DUMP_TARGET, formatMemoryDump, type DumpFormatSpec, type DumpReader, type DumpTarget } from './memory-dump.js';
 import { formatMtree } from './mtree.js';
 import { splitWords } from './parser.js';

@@ -9,7 +9,7 @@ import { type GuestPhysAddr } from '../../../src/api/memory.js';
 import { regId, REG_ARCH_X86, type RegisterDescriptor, type RegisterId } from '../../../src/api/registers.js';
 import type { GuestDebug, Translation } from '../../../src/api/hypervisor.js';
 import { registersOf, targetXml, x86_64Description } from '../../../src/tools/gdb/target-description.js';
-import type { DebugVcpu, GdbTarget } from '../../../src/tools/gdb/target.js';
+import { plainDebugTranslate, type DebugVcpu, type GdbTarget } from '../../../src/tools/gdb/target.js';
 import { InProcessGdb } from '../../support/gdb-client.js';
 
 function fakeX86(): { target: GdbTarget; values: Map<string, bigint>; ram: Uint8Array; debug: (GuestDebug | null)[] } {
@@ -37,7 +37,7 @@ function fakeX86(): { target: GdbTarget; values: Map<string, bigint>; ram: Uint8
     write: (a: GuestPhysAddr, src: Uint8Array) => ram.set(src, a),
     isMapped: (a: GuestPhysAddr, n: number) => a + n <= ram.length,
   };
-  return { target: { vcpus: [vcpu], memory, hwBreakpointSlots: 4, description: x86_64Description(), addressBits: 64 }, values, ram, debug };
+  return { target: { vcpus: [vcpu], memory, hwBreakpointSlots: 4, description: x86_64Description(), addressBits: 64, debugTranslate: plainDebugTranslate }, values, ram, debug };
 }
 
 test('the x86-64 description has the registers gdb i386 validates, in its numbering', () => {
