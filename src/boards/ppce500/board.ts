@@ -20,6 +20,7 @@ import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import type { Board, BoardEvent, BootImage } from '../board.js';
 import { BoardError } from '../errors.js';
 import { loadPpcPayload, type BootPayload } from './payload.js';
+import { kernelFamilyWarning } from './kernel-family.js';
 import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
 import { SPIN_MAP_SIZE, SPIN_TABLE_BASE, SPIN_TABLE_SIZE, SpinTable, type SpinRelease } from './spin-table.js';
 
@@ -70,6 +71,7 @@ const REG = {
   msr: ppcReg(2, 1),
   gpr: (n: number) => ppcReg(1, n),
   pir: ppcReg(3, 286),
+  pvr: ppcReg(3, 287),
 } as const;
 
 export class Ppce500Board implements Board {
@@ -119,6 +121,10 @@ export class Ppce500Board implements Board {
     const vcpu = this.vcpus[0]!;
     this.family = config.cpu === 'e500mc' ? 'e500mc' : 'e500v2';
     this.vcpus.forEach((v, id) => this.configureTlb(v, id));
+    if (config.bios === undefined) {
+      const warning = kernelFamilyWarning(this.payload.name, this.payload.segments, Number(vcpu.getRegister(REG.pvr)));
+      if (warning !== undefined) log(`ngkvm: warning: ${warning}`);
+    }
 
     this.bus = new MmioBus(log);
     const vcpus = this.vcpus;
@@ -140,7 +146,7 @@ export class Ppce500Board implements Board {
       CCSR_BASE + GUTS_OFFSET,
       0x1000,
       new Mpc8544Guts({
-        pvr: () => Number(vcpu.getRegister(ppcReg(3, 287))),
+        pvr: () => Number(vcpu.getRegister(REG.pvr)),
         svr: 0,
         requestReset: () => {
           this.resetRequested = true;

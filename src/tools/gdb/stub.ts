@@ -168,6 +168,8 @@ export class GdbStub {
   private solo: number | null = null;
   private lastStop: StopInfo;
   private readonly swBps = new Map<number, SwBreakpoint>();
+  /** Z0 breakpoints at addresses nothing mapped when they were set: kept as execute breakpoints. */
+  private readonly swAsHw = new Set<number>();
   private hwReqs: HwRequest[] = [];
   /** What setGuestDebug was last given per vCPU (JSON), to call it only on a change. */
   private readonly applied: (string | null)[];
@@ -561,6 +563,14 @@ export class GdbStub {
     const insn = this.target.vcpus[0]!.swBreakpointInstruction();
     if (kind !== insn.length && kind !== this.target.description.swBreakpointKind) return E_INVAL;
     const parts = this.pieces(addr, insn.length);
+    if (parts.length === 0 && this.hwBreakpointFree()) {
+      // Nothing maps the address yet (a kernel symbol before the kernel maps itself): QEMU's
+      // stub checks its breakpoints by effective address, so gdb users expect `break` to
+      // work there. An execute breakpoint by effective address does the same.
+      const r = this.insertHw(1, addr, 1);
+      if (r === 'OK') this.swAsHw.add(addr);
+      return r;
+    }
     if (parts.length !== 1 || parts[0]!.n !== insn.length) return E_FAULT;
     const phys = parts[0]!.phys;
     const original = new Uint8Array(insn.length);
@@ -572,7 +582,12 @@ export class GdbStub {
     return 'OK';
   }
 
+  private hwBreakpointFree(): boolean {
+    return this.hwReqs.reduce((n, h) => n + h.entries.length, 0) < this.target.hwBreakpointSlots;
+  }
+
   private removeSw(addr: number): string {
+    if (this.swAsHw.delete(addr)) return this.removeHw(1, addr, 1);
     const bp = this.swBps.get(addr);
     if (bp === undefined) return 'OK';
     this.swBps.delete(addr);
@@ -634,6 +649,7 @@ export class GdbStub {
   private detachAll(): void {
     for (const bp of this.swBps.values()) this.target.memory.write(gpa(bp.phys), bp.original);
     this.swBps.clear();
+    this.swAsHw.clear();
     this.hwReqs = [];
     this.applyDebug();
     this.resume(this.target.vcpus.map(() => ({ kind: 'continue' })));

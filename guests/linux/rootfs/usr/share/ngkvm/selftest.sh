@@ -14,7 +14,7 @@ echo "== timers"
 ngkvm-check sleep 250
 sleep 1 && echo "slept 1 s"
 echo "== fp"
-ngkvm-check fp 300000
+ngkvm-check fp 20000
 echo "== memory"
 ngkvm-check mem 48
 dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum
