@@ -21,6 +21,21 @@ export interface DeviceClock {
 
 export const hostNowNs = (): number => Number(process.hrtime.bigint());
 
+/** Calendar time for real-time clock chips: UTC milliseconds since the Unix epoch. */
+export interface WallClock {
+  utcNowMs(): number;
+}
+
+/**
+ * A calendar that starts at `startUtcMs` and advances with a monotonic clock: QEMU's RTC
+ * base (the host's UTC time when the machine starts, plus the time elapsed since), so a
+ * host clock step during the run does not make the guest's calendar jump.
+ */
+export function wallClockFrom(startUtcMs: number, clock: Pick<DeviceClock, 'nowNs'>): WallClock {
+  const t0 = clock.nowNs();
+  return { utcNowMs: () => startUtcMs + (clock.nowNs() - t0) / 1e6 };
+}
+
 class QueuedTimer implements DeviceTimer {
   deadline = Infinity;
   constructor(

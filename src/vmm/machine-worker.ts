@@ -8,7 +8,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Hypervisor, HypervisorError } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
-import { TimerQueue } from '../devices/clock.js';
+import { TimerQueue, wallClockFrom } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import type { Board, BoardEvent } from '../boards/board.js';
 import { Ppce500Board } from '../boards/ppce500/board.js';
@@ -255,6 +255,9 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
     serials,
     clock,
+    // The RTC's calendar: the host's UTC time now, advancing with the device clock (QEMU's
+    // default RTC base).
+    wallClock: wallClockFrom(Date.now(), clock),
     log,
   });
 }

@@ -1,7 +1,9 @@
 /**
  * QEMU-compatible `ppce500` machine: RAM at 0, the CCSR window at 0xF_E000_0000 with the
- * ns16550 UART and the global utilities block, and QEMU's boot conventions (where images and
- * the device tree go, the boot CPU's registers and TLB1[0] identity mapping).
+ * devices QEMU 7.2's hw/ppc/e500.c puts there (MPIC, ns16550 UARTs, the I2C controller with a
+ * DS1338 RTC, the global utilities block, the PCI host bridge, the GPIO block whose pin 0
+ * powers the machine off), and QEMU's boot conventions (where images and the device tree go,
+ * the boot CPU's registers and TLB1[0] identity mapping).
  *
  * Built only on the hypervisor API, so it runs on any accelerator providing e500 vCPUs.
  */
@@ -12,8 +14,12 @@ import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
 import { gpa, type MemoryBacking } from '../../api/memory.js';
 import { REG_ARCH_PPC, regId, type RegisterId } from '../../api/registers.js';
 import { MmioBus, type Logger } from '../../devices/bus.js';
-import type { DeviceClock } from '../../devices/clock.js';
+import { wallClockFrom, type DeviceClock, type WallClock } from '../../devices/clock.js';
+import { Ds1338 } from '../../devices/i2c/ds1338.js';
+import { I2cBus } from '../../devices/i2c/i2c-bus.js';
+import { MpcI2c } from '../../devices/i2c/mpc-i2c.js';
 import { Mpc8544Guts } from '../../devices/mpc8544-guts.js';
+import { Mpc8xxxGpio } from '../../devices/mpc8xxx-gpio.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
@@ -21,7 +27,19 @@ import type { Board, BoardEvent, BootImage } from '../board.js';
 import { BoardError } from '../errors.js';
 import { loadPpcPayload, type BootPayload } from './payload.js';
 import { kernelFamilyWarning } from './kernel-family.js';
-import { buildPpce500DeviceTree, placePpce500BootImages, PPCE500_MAX_CPUS } from './device-tree.js';
+import {
+  buildPpce500DeviceTree,
+  GPIO_IRQ,
+  GPIO_OFFSET,
+  GPIO_SIZE,
+  I2C_IRQ,
+  I2C_OFFSET,
+  I2C_SIZE,
+  placePpce500BootImages,
+  POWER_OFF_GPIO_PIN,
+  PPCE500_MAX_CPUS,
+  RTC_I2C_ADDRESS,
+} from './device-tree.js';
 import { SPIN_MAP_SIZE, SPIN_TABLE_BASE, SPIN_TABLE_SIZE, SpinTable, type SpinRelease } from './spin-table.js';
 
 export const MiB = 0x100000;
@@ -35,6 +53,8 @@ export const MPIC_SIZE = 0x4_0000;
 export const PCI_HOST_OFFSET = 0x8000;
 /** MPIC source of the UARTs (both share it, as on QEMU's board). */
 export const UART_IRQ = 42;
+/** The RTC's calendar when the VMM gives the board no wall clock: 2000-01-01 00:00:00 UTC. */
+const DEFAULT_RTC_START_MS = Date.UTC(2000, 0, 1);
 /** QEMU rounds RAM down to this granule. */
 export const RAM_ALIGN = 64 * MiB;
 /** QEMU refuses to boot unless the device tree and this much room after it fit in RAM. */
@@ -63,6 +83,11 @@ export interface Ppce500Config {
   readonly log?: Logger;
   /** Device time (MPIC global timers); the VMM runs its queue. */
   readonly clock?: DeviceClock;
+  /**
+   * Calendar time for the DS1338 RTC (QEMU: the host's UTC time). Without it the RTC starts
+   * at 2000-01-01 00:00:00 UTC and runs on `clock` (stands still without one).
+   */
+  readonly wallClock?: WallClock;
 }
 
 const ppcReg = (set: number, n: number): RegisterId => regId(REG_ARCH_PPC, 4, set, n);
@@ -81,6 +106,10 @@ export class Ppce500Board implements Board {
   readonly uarts: readonly Uart16550[];
   readonly mpic: OpenPic;
   readonly pciHost: FslPciHost;
+  readonly i2c: MpcI2c;
+  readonly i2cBus: I2cBus;
+  readonly rtc: Ds1338;
+  readonly gpio: Mpc8xxxGpio;
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -91,6 +120,7 @@ export class Ppce500Board implements Board {
   readonly tlbs: BookeTlbView[] = [];
   private readonly spinTable: SpinTable;
   private resetRequested = false;
+  private powerOffRequested = false;
   /** Where the boot images and device tree were placed (for diagnostics and tests). */
   readonly placement: { readonly entry: number; readonly dtbAddress: number; readonly mapSize: number };
 
@@ -142,6 +172,13 @@ export class Ppce500Board implements Board {
     uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
     // Both UARTs drive the same MPIC source: the line is the OR of their outputs.
     for (const u of uarts) u.onIrq = () => this.mpic.setLine(UART_IRQ, uarts.some((x) => x.irq));
+    this.i2cBus = new I2cBus();
+    this.rtc = new Ds1338(config.wallClock ?? wallClockFrom(DEFAULT_RTC_START_MS, config.clock ?? { nowNs: () => 0 }));
+    this.i2cBus.attach(RTC_I2C_ADDRESS, this.rtc);
+    this.i2c = new MpcI2c(this.i2cBus, { log });
+    this.i2c.onIrq = (level) => this.mpic.setLine(I2C_IRQ, level);
+    // QEMU maps 0x14 bytes (as the device tree says), so DFSRR at 0x14 is not reachable.
+    this.bus.map(CCSR_BASE + I2C_OFFSET, I2C_SIZE, this.i2c);
     this.bus.map(
       CCSR_BASE + GUTS_OFFSET,
       0x1000,
@@ -156,6 +193,13 @@ export class Ppce500Board implements Board {
     );
     this.spinTable = new SpinTable(cpuCount, (r) => this.releaseSecondary(r));
     this.bus.map(SPIN_TABLE_BASE, SPIN_TABLE_SIZE, this.spinTable);
+    this.gpio = new Mpc8xxxGpio({ log });
+    this.gpio.onIrq = (level) => this.mpic.setLine(GPIO_IRQ, level);
+    // As QEMU's e500.c: the pin going high asks for a shutdown (QEMU then exits with status 0).
+    this.gpio.onOutput = (pin, level) => {
+      if (pin === POWER_OFF_GPIO_PIN && level) this.powerOffRequested = true;
+    };
+    this.bus.map(CCSR_BASE + GPIO_OFFSET, GPIO_SIZE, this.gpio);
     this.placement = this.loadImages();
     this.holdSecondaries();
   }
@@ -190,6 +234,10 @@ export class Ppce500Board implements Board {
       default:
         break;
     }
+    if (this.powerOffRequested) {
+      this.powerOffRequested = false;
+      return { kind: 'exit', code: 0, reason: 'power off requested by the guest' };
+    }
     if (this.resetRequested) {
       this.resetRequested = false;
       return 'reset';
@@ -207,6 +255,10 @@ export class Ppce500Board implements Board {
     this.mpic.reset();
     this.pciHost.reset();
     for (const u of this.uarts) u.reset();
+    this.i2c.reset();
+    this.rtc.reset();
+    this.gpio.reset();
+    this.powerOffRequested = false;
     this.spinTable.reset();
     for (const v of this.vcpus) {
       v.reset();

@@ -86,19 +86,21 @@ const MPIC_SIZE = 0x4_0000;
 const SERIAL_OFFSETS = [0x4500, 0x4600] as const;
 const SERIAL_SIZE = 0x100;
 const SERIAL_IRQ = 42;
-const I2C_OFFSET = 0x3000;
-const I2C_SIZE = 0x14;
-const I2C_IRQ = 43;
-const RTC_I2C_ADDRESS = 0x68;
+export const I2C_OFFSET = 0x3000;
+export const I2C_SIZE = 0x14;
+export const I2C_IRQ = 43;
+export const RTC_I2C_ADDRESS = 0x68;
 const GUTS_OFFSET = 0xe_0000;
 const GUTS_SIZE = 0x1000;
 const MSI_OFFSET = 0x4_1600;
 const MSI_SIZE = 0x200;
 const MSI_FIRST_IRQ = 0xe0;
 const MSI_GROUPS = 8;
-const GPIO_OFFSET = 0xf_f000;
-const GPIO_SIZE = 0x1000;
-const GPIO_IRQ = 47;
+export const GPIO_OFFSET = 0xf_f000;
+export const GPIO_SIZE = 0x1000;
+export const GPIO_IRQ = 47;
+/** GPIO pin wired to power-off (QEMU's e500.c: output 0 of the GPIO block). */
+export const POWER_OFF_GPIO_PIN = 0;
 const PCI_ERROR_IRQ = 24;
 /** Second interrupt cell for the MPIC: 2 = level, active high; 0 = edge (MSI). */
 const IRQ_LEVEL_HIGH = 2;
@@ -326,8 +328,8 @@ function addGpioAndPowerOff(soc: FdtNodeBuilder, mpic: number): void {
     .setU32('#gpio-cells', 2)
     .setEmpty('gpio-controller');
   const handle = gpio.assignPhandle({ linuxPhandle: true });
-  // GPIO pin 0 high powers the machine off.
-  soc.addNode('power-off').setString('compatible', 'gpio-poweroff').setCells('gpios', [handle, 0, 0]);
+  // The pin driven high powers the machine off (flags 0: active high).
+  soc.addNode('power-off').setString('compatible', 'gpio-poweroff').setCells('gpios', [handle, POWER_OFF_GPIO_PIN, 0]);
 }
 
 export interface Ppce500BootImages {

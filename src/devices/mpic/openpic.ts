@@ -19,7 +19,9 @@
  * 16-byte aligned, unknown global/per-CPU/source registers, blocks of CPUs that do not exist);
  * unknown MSI registers read 0. Everything else (including the FSL timer group B at
  * 0x2100 and its control registers, which QEMU does not model) is unassigned: reads 0.
- * Writes QEMU ignores are ignored. Each of these accesses is logged, rate-limited.
+ * Writes QEMU ignores are ignored. Each of these accesses is logged, rate-limited, except
+ * the timer group B registers and the summary/error block, which Linux writes at every boot
+ * and QEMU takes silently (see isTimerGroupB).
  * Byte and halfword accesses act as QEMU's widening does: a 32-bit access at the same offset,
  * the data in its most significant bytes.
  */
@@ -152,7 +154,10 @@ export class OpenPic implements MmioDevice {
       if (cpu >= this.core.cpuCount) r = this.undecoded(off, isWrite, `block of CPU ${cpu}, which does not exist`);
       else r = this.cpuRegs(cpu, off, isWrite, v);
     } else {
-      this.report(`${isWrite ? 'write to' : 'read from'} 0x${hex(off)}: ${off >= 0x3800 && off < 0x4000 ? 'summary/error registers are' : 'offset is'} not modelled`);
+      // QEMU's FSL MPIC decodes the summary/error block (0x3800-0x3FFF: Linux writes the
+      // error interrupt mask EIMR at 0x3910 at every boot) as read-0/ignore, silently.
+      const summary = off >= 0x3800 && off < 0x4000;
+      if (!isTimerGroupB(off) && !summary) this.report(`${isWrite ? 'write to' : 'read from'} 0x${hex(off)}: offset is not modelled`);
       r = 0;
     }
     this.rearmTimers();
@@ -367,4 +372,16 @@ export class OpenPic implements MmioDevice {
 
 function hex(n: number): string {
   return n.toString(16);
+}
+
+/**
+ * The FSL MPIC's timer group B registers (4 timers at 0x2100 + 0x40·n: current count, base
+ * count, vector/priority, destination). Linux's MPIC driver sets up eight timers on an MPIC
+ * that reports version 4.2, as QEMU's does, so at boot it writes the vector/priority and
+ * destination registers of group B (the first at 0x2130). QEMU does not model group B and
+ * ignores those accesses without a word, so accesses to these 16 registers are not reported
+ * here either; they still read 0 and change nothing. Other unassigned offsets are reported.
+ */
+function isTimerGroupB(off: number): boolean {
+  return off >= 0x2100 && off < 0x2200 && (off & 0xf) === 0;
 }

@@ -27,6 +27,12 @@ const CFG_ADDR = 0x000;
 const CFG_DATA = 0x004;
 const CFG_DATA_END = 0x008;
 const ATMU = 0xc00;
+/**
+ * PCIe IP block revision register 1 (PEX_IP_BLK_REV1) of PCIe controllers. Linux's fsl_pci
+ * driver reads it when it adds the host bridge; QEMU's host bridge does not decode it and
+ * the read returns 0 without a word, so here too. Other undecoded offsets are still reported.
+ */
+const PCIE_IP_BLK_REV1 = 0xbf8;
 const CFG_ENABLE = 0x8000_0000;
 const WINDOW_ENABLE = 0x8000_0000;
 const WINDOW_SIZE_MASK = 0x3f;
@@ -156,6 +162,7 @@ export class FslPciHost implements MmioDevice {
     }
     if (offset < CFG_DATA) return lowBytes(this.cfgAddr, size);
     if (offset < CFG_DATA_END) return this.readConfigData(offset - CFG_DATA, size);
+    if (offset >= PCIE_IP_BLK_REV1 && offset + size <= PCIE_IP_BLK_REV1 + 4) return 0;
     const reg = this.decode(offset);
     if (reg === undefined) {
       this.logUnknown('read', offset, size);

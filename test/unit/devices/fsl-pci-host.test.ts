@@ -298,6 +298,15 @@ test('ATMU registers: sub-word accesses and the gasket timer as QEMU decodes the
   assert.equal(host.read(0xc00, 4), 0, 'window 0 is not modelled');
 });
 
+test("PCIe IP block revision 1 (0xBF8), which Linux's fsl_pci reads, reads 0 without a log line; other unknown offsets are logged", () => {
+  const { host, logs } = machine();
+  assert.equal(host.read(0xbf8, 4), 0);
+  assert.deepEqual(logs, []);
+  assert.equal(host.read(0xbfc, 4), 0);
+  assert.equal(logs.length, 1);
+  assert.match(logs[0]!, /unmodelled register at offset 0xbfc \(4-byte access\)/);
+});
+
 test('guest garbage never throws: every offset, size and alignment', () => {
   const { bus, host, logs } = machine();
   ubootWindows(bus);

@@ -195,6 +195,20 @@ test('writes to offsets that are not modelled change nothing and are logged, rat
   assert.ok(logs.length < 1000, 'rate-limited');
 });
 
+test("Linux's writes to the timer group B registers are ignored silently, as on QEMU; other unassigned offsets are still logged", () => {
+  const { p, logs } = mpic(2);
+  // mpic_init on an MPIC 4.2: destination then vector/priority of timers 4–7 (group B).
+  for (let n = 0; n < 4; n++) {
+    p.write(0x2130 + 0x40 * n, 4, 1);
+    p.write(0x2120 + 0x40 * n, 4, 0x80090000 | (0xfc + n));
+  }
+  for (let n = 0; n < 4; n++) for (let r = 0; r < 4; r++) assert.equal(p.read(0x2100 + 0x40 * n + 0x10 * r, 4), 0);
+  assert.deepEqual(logs, []);
+  p.write(0x2200, 4, 1);
+  assert.equal(logs.length, 1);
+  assert.match(logs[0]!, /^ngkvm: mpic: write to 0x2200: offset is not modelled/);
+});
+
 test('byte and halfword accesses act on the 32-bit register at that offset, as QEMU widens them', () => {
   const { p } = mpic(1);
   assert.equal(p.read(0x1000, 1), 0x00, 'top byte of FRR');
