@@ -51,6 +51,9 @@ export class Insn {
   }
 }
 
+/** `b .`: unconditional relative branch to itself, no link. */
+const B_SELF = 0x48000000;
+
 export class Block {
   readonly insns: Insn[];
   /** Effective-address-independent length in bytes. */
@@ -60,8 +63,16 @@ export class Block {
   /** Entry into the translated region of its page, starting at this block. */
   compiled: CompiledBlock | null = null;
 
+  /**
+   * The block is `b .` alone: only an interrupt leaves it, so running it is waiting for one.
+   * Idle loops (Linux's e500_idle spins so on cores without MSR[WE]) halt the vCPU instead,
+   * which ends the same way but lets the host CPU sleep.
+   */
+  readonly idleLoop: boolean;
+
   constructor(insns: Insn[]) {
     this.insns = insns;
     this.byteLength = insns.length * 4;
+    this.idleLoop = insns.length === 1 && insns[0]!.word === B_SELF;
   }
 }

@@ -121,6 +121,8 @@ export class CpuCounters {
   dcr = 0;
   hypercalls = 0;
   halts = 0;
+  /** `b .` loops turned into halts (see Block.idleLoop). */
+  idleLoops = 0;
 }
 
 export class Cpu {

@@ -250,7 +250,7 @@ export class Engine {
     this.cpu.counters.regionsTranslated++;
     const blocks: RegionBlock[] = [];
     page.blocks.forEach((b, slot) => {
-      if (b !== undefined && b.execCount >= REGION_MIN) {
+      if (b !== undefined && b.execCount >= REGION_MIN && !b.idleLoop) {
         blocks.push({ offset: slot * 4, block: b, lastEndsBlock: this.decoder.endsBlock(b.insns[b.insns.length - 1]!) });
       }
     });
@@ -314,6 +314,14 @@ export class Engine {
         let page = c.xTag[xi] === pn ? c.xPage[xi] : undefined;
         if (page === undefined) page = this.fetchPage(pc);
         block = page.blocks[(pc & 0xfff) >>> 2] ?? this.translate(page, pc);
+        if (block.idleLoop && !c.irqReady) {
+          // Waiting for an interrupt: halt until one is deliverable (taken at this branch).
+          // Not a halt exit: the guest executed no wait, so the VMM sees nothing.
+          c.halted = true;
+          this.haltReported = true;
+          c.counters.idleLoops++;
+          break;
+        }
         c.blockEa = pc;
         c.npc = (pc + block.byteLength) >>> 0;
         const compiled = block.compiled;

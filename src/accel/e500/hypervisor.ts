@@ -480,6 +480,7 @@ class E500Vcpu implements Vcpu {
       interrupts: k.interrupts,
       'emulation-failure': k.emulationFailures,
       'tlb-miss': k.tlbMisses,
+      'idle-loops': k.idleLoops,
       'code-invalidations': this.cpu.code.invalidations,
     };
   }

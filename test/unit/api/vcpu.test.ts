@@ -240,6 +240,23 @@ describe('exits', () => {
     assert.equal(vcpu.stats()['halt'], 1);
   });
 
+  test('an idle loop (b . with interrupts on) sleeps until the decrementer, which is taken at the branch', async () => {
+    const { vm, vcpu } = await e500Vm({
+      target: 'e500mc',
+      code: words(asm.lis(3, 0x0400), asm.mtspr(340, 3), asm.lis(3, 0x0100), asm.mtspr(22, 3), asm.wrteei(1), asm.b(0)),
+    });
+    vcpu.setRegisters([[sprId(63), 0x20000n], [sprId(410), 0x300n]]);
+    vm.memory.write(gpa(0x20300), words(...stop()));
+    const e = vcpu.run();
+    assert.ok(e.kind === 'mmio' && e.addr === STOP_ADDR, `the decrementer handler ran (got ${e.kind})`);
+    assert.equal(vcpu.getRegister(sprId(26)), 0x1014n, 'SRR0 is the branch: the interrupt came while it looped');
+    const stats = vcpu.stats();
+    assert.equal(stats['idle-loops'], 1);
+    assert.equal(stats['halt'] ?? 0, 0, 'no halt exit: the guest did not execute wait');
+    // 2^24 ticks at 400 MHz (~42 ms) asleep, not spinning: the branch did not execute.
+    assert.ok(Number(stats['instructions']) < 20, `${String(stats['instructions'])} instructions ran`);
+  });
+
   test('kick() makes the next run return interrupted, and interrupts a spinning guest from another thread', async () => {
     const { vcpu } = await e500Vm({ code: words(asm.b(0)) });
     vcpu.kick();
