@@ -6,11 +6,12 @@
 import { benchCpu } from './cpu.js';
 import { benchGdb } from './gdb.js';
 import { benchKvmExit } from './kvm-exit.js';
+import { benchLinux } from './linux.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

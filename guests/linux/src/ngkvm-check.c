@@ -8,6 +8,8 @@
  *                           the kernel's math emulation on e500v2)
  *   ngkvm-check mem MIB     fills MIB mebibytes with a pattern, reads them back, checksums
  *   ngkvm-check sleep MS    nanosleep(MS) and says whether the clock moved by at least MS
+ *   ngkvm-check gen MIB     writes MIB mebibytes of text-like pseudo-random data to stdout
+ *                           (the same bytes every time: the benchmark's input)
  */
 #include <signal.h>
 #include <stdint.h>
@@ -97,6 +99,34 @@ static int sleep_ms(long ms)
 	return 0;
 }
 
+static int gen(long mib)
+{
+	static const char *const words[] = { "kernel ", "page ", "tlb ", "interrupt ", "mpic ", "uart ", "0x1f ", "\n" };
+	static char buf[65536];
+	uint32_t v = 88172645u;
+	long total = mib << 20;
+	size_t n = 0;
+	for (long done = 0; done < total;) {
+		v ^= v << 13;
+		v ^= v >> 17;
+		v ^= v << 5;
+		const char *w = words[v & 7];
+		while (*w != 0 && done < total) {
+			buf[n++] = (v >> 8) % 17 == 0 ? (char)('A' + (v >> 16) % 26) : *w;
+			w++;
+			done++;
+			if (n == sizeof buf) {
+				if (fwrite(buf, 1, n, stdout) != n)
+					return 1;
+				n = 0;
+			}
+		}
+	}
+	if (n > 0 && fwrite(buf, 1, n, stdout) != n)
+		return 1;
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "segv") == 0)
@@ -107,6 +137,8 @@ int main(int argc, char **argv)
 		return mem(atol(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "sleep") == 0)
 		return sleep_ms(atol(argv[2]));
-	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS\n");
+	if (argc >= 3 && strcmp(argv[1], "gen") == 0)
+		return gen(atol(argv[2]));
+	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS | gen MIB\n");
 	return 2;
 }

@@ -1,0 +1,103 @@
+/**
+ * The other ways Linux starts and stops on ppce500, each against QEMU 7.2: a uImage booted by
+ * Debian's U-Boot (`-bios` + `-kernel`, U-Boot's bootm of qemu,boot-kernel), `reboot` through
+ * GUTS with -no-reboot, a kernel panic (a corrupt initrd) and its reboot; and what ngkvm says
+ * about bad input (a kernel for the other e500 family, images larger than RAM, --smp beyond
+ * the kernel's NR_CPUS).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { consoleText, linuxImagesOrWhy, linuxOnNgkvm, linuxOnQemu, normaliseBootLog } from '../support/linux.js';
+import { firstDifference, ngkvm } from '../support/processes.js';
+import { UBOOT_ELF, haveUboot } from '../support/uboot.js';
+
+const images = linuxImagesOrWhy();
+const built = typeof images !== 'string';
+const tmp = mkdtempSync(join(tmpdir(), 'ngkvm-linux-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function sameAsQemu(qemuText: string, ourText: string, what: string): void {
+  const q = normaliseBootLog(qemuText);
+  const n = normaliseBootLog(ourText);
+  assert.ok(q === n, `${what}: console output differs from QEMU's at ${firstDifference(Buffer.from(q), Buffer.from(n))}`);
+}
+
+describe('Linux boot paths and bad input, against QEMU', { concurrency: 1 }, () => {
+  test('U-Boot boots the uImage kernel (bios + kernel) and Linux reaches userland as on QEMU', { skip: !built || !haveUboot() }, async () => {
+    if (typeof images === 'string') return;
+    const boot = { cpu: 'e500v2', smp: 1, append: 'ngkvm.script=uname', kernel: images.kernels.e500v2.uImage, extraArgs: [] as string[] };
+    const qemu = await linuxOnQemu(images, { ...boot, extraArgs: ['-bios', UBOOT_ELF] });
+    const ours = await linuxOnNgkvm(images, { ...boot, extraArgs: ['--bios', UBOOT_ELF] });
+    assert.equal(qemu.code, 0, qemu.stderr);
+    assert.equal(ours.code, 0, ours.stderr);
+    const q = consoleText(qemu);
+    const n = consoleText(ours);
+    assert.match(n, /## Booting kernel from Legacy Image at 01e00000 \.\.\./);
+    assert.match(n, /Image Name: {3}Linux-6\.1\.\d+/);
+    assert.match(n, /Linux version 6\.1\./);
+    assert.match(n, /ngkvm: script uname finished with status 0/);
+    sameAsQemu(q, n, 'U-Boot + uImage');
+  });
+
+  test('reboot resets through GUTS: with --no-reboot the run ends with status 0 after the kernel says so', { skip: !built }, async () => {
+    if (typeof images === 'string') return;
+    const boot = { cpu: 'e500mc', smp: 1, append: 'ngkvm.script=reboot' };
+    const [qemu, ours] = await Promise.all([linuxOnQemu(images, boot), linuxOnNgkvm(images, boot)]);
+    assert.equal(qemu.code, 0);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(consoleText(ours), /reboot: Restarting system\n/);
+    sameAsQemu(consoleText(qemu), consoleText(ours), 'reboot');
+  });
+
+  test('a corrupt initrd: the kernel panics, then reboots after panic= seconds (exit 0 with --no-reboot), as on QEMU', { skip: !built }, async () => {
+    if (typeof images === 'string') return;
+    const bad = join(tmp, 'truncated.cpio.gz');
+    writeFileSync(bad, readFileSync(images.initramfs));
+    truncateSync(bad, 200_000);
+    const boot = { cpu: 'e500v2', smp: 1, append: 'panic=1' };
+    const [qemu, ours] = await Promise.all([linuxOnQemu({ ...images, initramfs: bad }, boot), linuxOnNgkvm({ ...images, initramfs: bad }, boot)]);
+    assert.equal(qemu.code, 0);
+    assert.equal(ours.code, 0, ours.stderr);
+    const n = consoleText(ours);
+    assert.match(n, /Initramfs unpacking failed/);
+    assert.match(n, /Kernel panic - not syncing/);
+    assert.match(n, /Rebooting in 1 seconds\.\./);
+    sameAsQemu(consoleText(qemu), n, 'panic');
+  });
+
+  test('a kernel for the other e500 family is named in one warning line (it stops silently, as on QEMU)', { skip: !built }, async () => {
+    if (typeof images === 'string') return;
+    for (const [cpu, kernel, family] of [
+      ['e500v2', images.kernels.e500mc.vmlinux, 'e500mc'],
+      ['e500mc', images.kernels.e500v2.vmlinux, 'e500v1/e500v2'],
+    ] as const) {
+      const r = await ngkvm(['run', '--cpu', cpu, '-m', '256M', '--kernel', kernel, '--serial', 'stdio'], { timeoutMs: 4000 });
+      assert.ok(r.timedOut, 'the guest runs on (silently), as on QEMU');
+      assert.equal(r.stdout.length, 0);
+      assert.match(r.stderr, new RegExp(`^ngkvm: warning: .*vmlinux is a Linux kernel for ${family}[^\\n]*cores, not ${cpu === 'e500v2' ? 'e500v2' : 'e500mc'} .*as on QEMU\\n$`));
+    }
+  });
+
+  test('images that do not fit, --smp beyond the kernels, a corrupt uImage: one line each, no stack trace', { skip: !built }, async () => {
+    if (typeof images === 'string') return;
+    const big = join(tmp, 'big.initrd');
+    writeFileSync(big, '');
+    truncateSync(big, 300 << 20);
+    let r = await ngkvm(['run', '-m', '256M', '--kernel', images.kernels.e500v2.vmlinux, '--initrd', big]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^ngkvm: .*big\.initrd.*does not fit in RAM[^\n]*\n$/);
+    const corrupt = join(tmp, 'corrupt.uImage');
+    const u = new Uint8Array(readFileSync(images.kernels.e500v2.uImage));
+    u[4096]! ^= 0xff;
+    writeFileSync(corrupt, u);
+    r = await ngkvm(['run', '-m', '256M', '--kernel', corrupt]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^ngkvm: .*corrupt\.uImage: U-Boot image data checksum is wrong \(corrupt image\?\)\n$/);
+    r = await ngkvm(['linux', '--smp', '5']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ngkvm: --smp 5: the Linux guests are built for at most 4 CPUs \(CONFIG_NR_CPUS=4\)\n$/);
+  });
+});
