@@ -6,7 +6,7 @@
  * guests/linux and this recipe's version, so a clone, `npm start`, the tests and CI build once.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,7 +196,15 @@ async function buildKernel(core: LinuxCore, src: string, dest: string, work: str
   const r = spawnSync(`${CROSS}objcopy`, ['-O', 'binary', join(work, 'vmlinux'), bin], { encoding: 'utf8' });
   if (r.status !== 0) throw new BuildError(`objcopy of the ${core} kernel failed: ${r.stderr}`);
   const release = readFileSync(join(work, 'include', 'config', 'kernel.release'), 'utf8').trim();
-  const uImage = buildUImage({ name: `Linux-${release}`, load: 0, entry: 0, compression: IH_COMP_GZIP, payload: new Uint8Array(gzipSync(readFileSync(bin), { level: 9 })) });
+  const uImage = buildUImage({
+    name: `Linux-${release}`,
+    load: 0,
+    entry: 0,
+    compression: IH_COMP_GZIP,
+    payload: new Uint8Array(gzipSync(readFileSync(bin), { level: 9 })),
+    // The kernel's build time, so bootm shows a meaningful "Created" and rebuilds are reproducible.
+    time: Math.floor(statSync(join(work, 'vmlinux')).mtimeMs / 1000),
+  });
   writeFileSync(join(dest, 'uImage'), uImage);
   copyFileSync(log, join(dest, 'build.log'));
   markComplete(dest, { core, release, source: packageVersion(KERNEL_SOURCE_PACKAGE), cross: packageVersion('gcc-powerpc-linux-gnu') });
