@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { comparableLogs, consoleText, linuxImagesOrWhy, linuxOnNgkvm, linuxOnQemu } from '../support/linux.js';
 import { firstDifference, ngkvm } from '../support/processes.js';
+import { gdbBatch, startGdbMachine, withTimeout } from '../support/gdb-machine.js';
 import { UBOOT_ELF, haveUboot } from '../support/uboot.js';
 
 const images = linuxImagesOrWhy();
@@ -65,6 +66,48 @@ describe('Linux boot paths and bad input, against QEMU', { concurrency: 1 }, () 
     assert.match(n, /Kernel panic - not syncing/);
     assert.match(n, /Rebooting in 1 seconds\.\./);
     sameAsQemu(consoleText(qemu), n, 'panic');
+  });
+
+  test('gdb-multiarch with the vmlinux symbols: steps through the AS1 trampoline, breaks at start_kernel, bt, registers', { skip: !built }, async () => {
+    if (typeof images === 'string') return;
+    const vmlinux = images.kernels.e500v2.vmlinux;
+    const m = await startGdbMachine([
+      '--cpu', 'e500v2', '-m', '256M', '--kernel', vmlinux, '--initrd', images.initramfs, '--append', 'console=ttyS0 ngkvm.script=uname',
+      '--serial', 'stdio', '--no-reboot', '-S',
+    ]);
+    try {
+      const g = await gdbBatch(vmlinux, m.port, [
+        'info registers pc msr',
+        // head_fsl_booke.S: into the temporary AS1 mapping, then past the invalidation of the
+        // boot mapping, where only the instruction address space (MSR[IS]=1, DS=0) maps the code.
+        'stepi 350',
+        'info registers pc msr',
+        'monitor info tlb',
+        'x/2i $pc',
+        'break start_kernel',
+        'continue',
+        'bt',
+        'info registers pc msr lr',
+        'delete',
+        'continue',
+      ]);
+      const code = await withTimeout(m.exited, 300_000, 'the machine');
+      const o = g.stdout;
+      assert.match(o, /^pc\s+0x0\s+0x0$/m, 'starts at the physical entry (QEMU translates e_entry)');
+      assert.match(o, /^msr\s+0x20\s+32$/m, 'in AS1 for fetches, AS0 for data');
+      const tlb1 = o.slice(o.indexOf('TLB1:'));
+      assert.match(tlb1, /0x0000000000000000 0x0000000000000000   4K 0     1  SRWX/, 'the AS1 trampoline mapping');
+      assert.doesNotMatch(tlb1, /0x0000000000000000 0x0000000000000000  64M 0     0/, 'the boot mapping is gone');
+      assert.match(o, /=> 0x[0-9a-f]+:\t\S+/, 'the code is readable through the instruction side');
+      assert.match(o, /Breakpoint 1, 0xc[0-9a-f]+ in start_kernel \(\)/);
+      assert.match(o, /#0 {2}0xc[0-9a-f]+ in start_kernel \(\)\n#1 {2}0xc[0-9a-f]+ in set_ivor \(\)/);
+      assert.match(o, /^pc\s+0xc[0-9a-f]+\s+0xc[0-9a-f]+ <start_kernel>$/m);
+      assert.match(o, /\[Inferior 1 \(Remote target\) exited normally\]/);
+      assert.equal(code, 0);
+      assert.match(m.stdout(), /ngkvm: script uname finished with status 0/);
+    } finally {
+      m.child.kill('SIGKILL');
+    }
   });
 
   test('a kernel for the other e500 family is named in one warning line (it stops silently, as on QEMU)', { skip: !built }, async () => {
