@@ -171,7 +171,10 @@ test('software breakpoint: planted in memory, hidden from reads, swbreak stop, r
   assert.equal(vm.memory.readUint32BE(gpa(0x1008)), 0x00dddd00);
   assert.equal(gdb.ask('z0,1008,4'), 'OK');
   assert.equal(vm.memory.readUint32BE(gpa(0x1008)), asm.addi(3, 3, 0x10));
-  assert.equal(gdb.ask('Z0,7ffffff0,4'), 'E0e', 'unmapped breakpoint address');
+  // Nothing maps 0x7ffffff0: kept as an execute breakpoint by effective address (as QEMU's
+  // stub keeps breakpoints by virtual address); removed the same way, memory never touched.
+  assert.equal(gdb.ask('Z0,7ffffff0,4'), 'OK', 'unmapped breakpoint address');
+  assert.equal(gdb.ask('z0,7ffffff0,4'), 'OK');
   gdb.send('c');
   assert.equal(runWhileAllowed(vm, gdb), 'ended');
   assert.deepEqual(gdb.take(), ['W00']);

@@ -82,7 +82,7 @@ const runCases: [string, () => string[], RegExp][] = [
       writeFileSync(f, 'not firmware');
       return ['run', '--bios', f, '--serial', 'null'];
     },
-    /not an ELF file/,
+    /firmware\.bin: neither an ELF file nor a U-Boot image/,
   ],
   [
     'RAM too small for the device tree',
