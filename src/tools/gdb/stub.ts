@@ -131,7 +131,8 @@ class RegisterView {
     const current = this.read(values.map(([n]) => n));
     const out: [RegisterId, bigint][] = [];
     values.forEach(([n, v], i) => {
-      const e = m.get(n)!;
+      const e = m.get(n);
+      if (e === undefined) throw new RangeError(`gdb register ${n} is not in the target description`);
       if (e.desc === undefined) throw new RangeError(`register ${e.reg.name} does not exist on this vCPU`);
       const mask = (1n << BigInt(e.reg.bitsize)) - 1n;
       const next = (current[i]! & ~mask) | (v & mask);
