@@ -572,8 +572,9 @@ export class GdbStub {
       if (r === 'OK') this.swAsHw.add(addr);
       return r;
     }
-    if (parts.length !== 1 || parts[0]!.n !== insn.length) return E_FAULT;
-    const phys = parts[0]!.phys;
+    const only = parts[0];
+    if (parts.length !== 1 || only === undefined || only.n !== insn.length) return E_FAULT;
+    const phys = only.phys;
     const original = new Uint8Array(insn.length);
     this.target.memory.read(gpa(phys), original);
     const bp = { address: addr, phys, original };
