@@ -68,11 +68,13 @@ export class PioBus {
     if (m !== undefined && port + size <= m.base + m.size && size <= (m.device.maxAccessSize ?? 4)) {
       return m.device.read(port - m.base, size) >>> 0;
     }
-    if (m === undefined && size === 1) {
-      this.report(port, size, false);
-      return 0xff;
+    if (size === 1) {
+      if (m === undefined) {
+        this.report(port, size, false);
+        return 0xff;
+      }
+      return m.device.read(port - m.base, 1) & 0xff;
     }
-    if (size === 1) return m!.device.read(port - m!.base, 1) & 0xff;
     let v = 0;
     for (let k = size - 1; k >= 0; k--) v = v * 256 + this.read((port + k) & 0xffff, 1);
     return v >>> 0;
@@ -85,12 +87,9 @@ export class PioBus {
       m.device.write(port - m.base, size, value >>> 0);
       return;
     }
-    if (m === undefined && size === 1) {
-      this.report(port, size, true);
-      return;
-    }
     if (size === 1) {
-      m!.device.write(port - m!.base, 1, value & 0xff);
+      if (m === undefined) this.report(port, size, true);
+      else m.device.write(port - m.base, 1, value & 0xff);
       return;
     }
     for (let k = 0; k < size; k++) this.write((port + k) & 0xffff, 1, (value >>> (8 * k)) & 0xff);

@@ -80,7 +80,7 @@ export class Uart16550 implements MmioDevice {
   pollInput(): void {
     const room = this.fifoEnabled ? FIFO_SIZE : 1;
     while (this.rxFifo.length < room) {
-      const b = this.pushback.length > 0 ? this.pushback.shift()! : this.backend.read();
+      const b = this.pushback.shift() ?? this.backend.read();
       if (b < 0) break;
       this.rxFifo.push(b & 0xff);
     }

@@ -58,8 +58,11 @@ class RingSerial implements SerialBackend {
 
 const nullSerial: SerialBackend = { write: () => {}, read: () => -1 };
 
+if (parentPort === null) throw new Error('machine-worker.js is the VMM\'s machine thread: it runs only as a worker');
+const hostPort: MessagePort = parentPort;
+
 function post(msg: MachineMessage): void {
-  parentPort!.postMessage(msg);
+  hostPort.postMessage(msg);
 }
 
 function readImage(path: string | undefined, what: string): BootImage | undefined {
@@ -247,12 +250,13 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
     return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
   }
+  const bios = readImage(config.bios, 'firmware');
   return Ppce500Board.create(hv, {
     ...images,
     cpu: config.cpu,
     cpus: config.cpus,
     ramSize: config.memory,
-    ...(config.bios !== undefined ? { bios: readImage(config.bios, 'firmware')! } : {}),
+    ...(bios !== undefined ? { bios } : {}),
     serials,
     clock,
     // The RTC's calendar: the host's UTC time now, advancing with the device clock (QEMU's

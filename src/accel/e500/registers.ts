@@ -18,6 +18,7 @@ import {
   type RegisterSize,
 } from '../../api/registers.js';
 import { SPR, type Cpu } from './cpu.js';
+import { fprHi, fprLo } from './fpu/state.js';
 import { writeMsr } from './insn/system.js';
 import { sprTable } from './spr.js';
 import type { CoreFamily } from './models.js';
@@ -230,7 +231,7 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
           `f${n}`,
           8,
           'read-write',
-          (c) => (BigInt(c.fpu.words[2 * n + 1]!) << 32n) | BigInt(c.fpu.words[2 * n]!),
+          (c) => (BigInt(fprHi(c.fpu, n)) << 32n) | BigInt(fprLo(c.fpu, n)),
           (c, v) => {
             c.fpu.words[2 * n + 1] = u32(v >> 32n);
             c.fpu.words[2 * n] = u32(v);

@@ -238,7 +238,7 @@ export function mfsprExec(c: Cpu, n: number, rt: number): void {
     return;
   }
   if (def.read === undefined) c.privileged();
-  c.gpr[rt] = def.read!(c);
+  c.gpr[rt] = def.read(c);
 }
 
 export function mtsprExec(c: Cpu, n: number, v: number): void {
@@ -249,6 +249,6 @@ export function mtsprExec(c: Cpu, n: number, v: number): void {
     return;
   }
   if (def.write === undefined) c.privileged();
-  def.write!(c, v >>> 0);
+  def.write(c, v >>> 0);
 }
 

@@ -242,9 +242,7 @@ export const OFF = {
 /** The numbers above under the names native/abi-dump.c prints them with. */
 export function abiFacts(): Record<string, number> {
   const f: Record<string, number> = {};
-  const ioctlNames: Record<string, string> = {};
-  for (const k of Object.keys(IOCTL)) ioctlNames[k] = `KVM_${k}`;
-  for (const [k, v] of Object.entries(IOCTL)) f[ioctlNames[k]!] = v;
+  for (const [k, v] of Object.entries(IOCTL)) f[`KVM_${k}`] = v;
   for (const [k, v] of Object.entries(CAP)) f[`KVM_CAP_${k}`] = v;
   for (const [k, v] of Object.entries(EXIT)) if (k !== 'UNKNOWN' && k !== 'HYPERCALL') f[`KVM_EXIT_${k}`] = v;
   Object.assign(f, {

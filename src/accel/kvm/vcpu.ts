@@ -254,7 +254,7 @@ export class KvmVcpu implements Vcpu {
       return this.interrupted;
     }
     if (r === -14 /* EFAULT */) {
-      const rip = this.getRegister(this.catalogue.find((x) => x.name === 'rip')!.id);
+      const rip = this.getRegister(x86Gpr('rip'));
       this.internal.suberror = 'efault';
       this.internal.message = `KVM_RUN failed with EFAULT at rip ${hex(rip)}: guest memory backing is not accessible`;
       return this.internal;
@@ -314,7 +314,7 @@ export class KvmVcpu implements Vcpu {
         const data = Array.from({ length: ndata }, (_, i) => hex(v.getBigUint64(RUN.internalData + 8 * i, true)));
         let rip = '?';
         try {
-          rip = hex(this.getRegister(this.catalogue.find((x) => x.name === 'rip')!.id));
+          rip = hex(this.getRegister(x86Gpr('rip')));
         } catch {
           // The message is still useful without it.
         }

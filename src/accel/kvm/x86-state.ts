@@ -13,6 +13,7 @@ import {
   X86_SEGMENT_NAMES,
   X86_SET,
   x86MsrId,
+  type X86Segment,
 } from '../../api/x86-registers.js';
 import { DEBUGREGS, FPU, IOCTL, SEG, SIZE, SREGS } from './abi.js';
 
@@ -95,7 +96,7 @@ const SEGMENT_ATTRIBUTES = {
 };
 
 /** kvm_sregs orders segments cs ds es fs gs ss tr ldt; the API uses encoding order. */
-const KVM_SEGMENT_INDEX: Record<string, number> = { cs: 0, ds: 1, es: 2, fs: 3, gs: 4, ss: 5, tr: 6, ldt: 7 };
+const KVM_SEGMENT_INDEX: Readonly<Record<X86Segment, number>> = { cs: 0, ds: 1, es: 2, fs: 3, gs: 4, ss: 5, tr: 6, ldt: 7 };
 /** kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags. */
 const KVM_GPR_INDEX: Record<string, number> = { rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rsp: 6, rbp: 7 };
 
@@ -137,7 +138,7 @@ export function buildCatalogue(opts: { readonly lapic: boolean; readonly xsave: 
   out.push(reg(8, X86_SET.gpr, 16, 'rip', 'regs', 128));
   out.push(reg(8, X86_SET.gpr, 17, 'rflags', 'regs', 136));
   X86_SEGMENT_NAMES.forEach((seg, s) => {
-    const base = KVM_SEGMENT_INDEX[seg]! * SIZE.segment;
+    const base = KVM_SEGMENT_INDEX[seg] * SIZE.segment;
     X86_SEGMENT_FIELDS.forEach((field, f) => {
       const name = `${seg}.${field}`;
       if (field === 'selector') out.push(reg(2, X86_SET.segment, s * 4 + f, name, 'sregs', base + SEG.selector));
@@ -168,7 +169,11 @@ export function buildCatalogue(opts: { readonly lapic: boolean; readonly xsave: 
   for (const n of [0, 1, 2, 3] as const) out.push(reg(8, X86_SET.debug, n, `dr${n}`, 'debugregs', DEBUGREGS.db + 8 * n));
   out.push(reg(8, X86_SET.debug, 6, 'dr6', 'debugregs', DEBUGREGS.dr6));
   out.push(reg(8, X86_SET.debug, 7, 'dr7', 'debugregs', DEBUGREGS.dr7));
-  for (const [name, e] of Object.entries(X86_EVENT)) out.push(reg(e.size, X86_SET.events, e.number, `event.${name}`, 'events', EVENT_OFFSETS[name]!));
+  for (const [name, e] of Object.entries(X86_EVENT)) {
+    const offset = EVENT_OFFSETS[name];
+    if (offset === undefined) throw new Error(`x86 register catalogue: X86_EVENT field "${name}" has no offset in struct kvm_vcpu_events`);
+    out.push(reg(e.size, X86_SET.events, e.number, `event.${name}`, 'events', offset));
+  }
   if (opts.lapic) {
     for (let n = 0; n < 64; n++) {
       // The version register is fixed by the model; the current count is computed by the timer.

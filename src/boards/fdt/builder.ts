@@ -229,7 +229,7 @@ export class FdtBuilder {
       strings: this.#strings.bytes(),
       reservations: this.#reservations,
       bootCpuidPhys: this.#bootCpuidPhys,
-      totalSize: options.totalSize,
+      ...(options.totalSize !== undefined ? { totalSize: options.totalSize } : {}),
     });
   }
 }

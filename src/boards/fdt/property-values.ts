@@ -108,8 +108,9 @@ export function decodeStrings(name: string, value: Uint8Array): string[] {
 
 export function decodeString(name: string, value: Uint8Array): string {
   const strings = decodeStrings(name, value);
-  if (strings.length !== 1) {
+  const only = strings[0];
+  if (strings.length !== 1 || only === undefined) {
     throw new FdtError('bad-property-value', `${describe(name)} holds ${strings.length} strings, expected one`);
   }
-  return strings[0];
+  return only;
 }

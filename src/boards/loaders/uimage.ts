@@ -57,10 +57,10 @@ export function parseUImage(bytes: Uint8Array, what: string): UImage {
   const load = dv.getUint32(16);
   const entry = dv.getUint32(20);
   const dcrc = dv.getUint32(24);
-  const os = bytes[28]!;
-  const arch = bytes[29]!;
-  const type = bytes[30]!;
-  const compression = bytes[31]!;
+  const os = dv.getUint8(28);
+  const arch = dv.getUint8(29);
+  const type = dv.getUint8(30);
+  const compression = dv.getUint8(31);
   const nameBytes = bytes.subarray(32, 64);
   const nul = nameBytes.indexOf(0);
   const name = new TextDecoder('latin1').decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));

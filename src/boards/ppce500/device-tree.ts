@@ -370,7 +370,11 @@ export function placePpce500BootImages(images: Ppce500BootImages): Ppce500BootPl
     const start = alignDown(base + 32 * MiB, 16 * MiB);
     initrd = { start, end: start + images.initrdSize };
   }
-  return { dtbAddress: alignDown(payloadEnd + 24 * MiB, MiB), bootKernel, initrd };
+  return {
+    dtbAddress: alignDown(payloadEnd + 24 * MiB, MiB),
+    ...(bootKernel !== undefined ? { bootKernel } : {}),
+    ...(initrd !== undefined ? { initrd } : {}),
+  };
 }
 
 function alignDown(value: number, alignment: number): number {

@@ -84,12 +84,12 @@ export function parseSetupHeader(bytes: Uint8Array, name: string): SetupHeader {
   if (version < MIN_VERSION) {
     throw new BoardError('ERR_IMAGE_FORMAT', `${name}: boot protocol ${verText} is too old; the 64-bit entry needs 2.12 or later (Linux 3.8+)`);
   }
-  const loadflags = bytes[0x211]!;
+  const loadflags = dv.getUint8(0x211);
   if ((loadflags & LOADED_HIGH) === 0) throw new BoardError('ERR_IMAGE_FORMAT', `${name}: a zImage that loads below 1 MiB; only bzImages are supported`);
   const xloadflags = dv.getUint16(0x236, true);
   if ((xloadflags & XLF_KERNEL_64) === 0) throw new BoardError('ERR_IMAGE_ARCH', `${name}: the kernel has no 64-bit entry point (a 32-bit kernel?); x86-microvm enters kernels in 64-bit mode`);
-  const setupSects = bytes[0x1f1] === 0 ? 4 : bytes[0x1f1]!;
-  const headerEnd = 0x202 + bytes[0x201]!;
+  const setupSects = dv.getUint8(0x1f1) === 0 ? 4 : dv.getUint8(0x1f1);
+  const headerEnd = 0x202 + dv.getUint8(0x201);
   if ((setupSects + 1) * 512 >= bytes.length) throw new BoardError('ERR_IMAGE_FORMAT', `${name}: truncated bzImage (${bytes.length} bytes, setup alone is ${(setupSects + 1) * 512})`);
   return {
     version,

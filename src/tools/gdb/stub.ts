@@ -131,7 +131,8 @@ class RegisterView {
     const current = this.read(values.map(([n]) => n));
     const out: [RegisterId, bigint][] = [];
     values.forEach(([n, v], i) => {
-      const e = m.get(n)!;
+      const e = m.get(n);
+      if (e === undefined) throw new RangeError(`gdb register ${n} is not in the target description`);
       if (e.desc === undefined) throw new RangeError(`register ${e.reg.name} does not exist on this vCPU`);
       const mask = (1n << BigInt(e.reg.bitsize)) - 1n;
       const next = (current[i]! & ~mask) | (v & mask);
@@ -571,8 +572,9 @@ export class GdbStub {
       if (r === 'OK') this.swAsHw.add(addr);
       return r;
     }
-    if (parts.length !== 1 || parts[0]!.n !== insn.length) return E_FAULT;
-    const phys = parts[0]!.phys;
+    const only = parts[0];
+    if (parts.length !== 1 || only === undefined || only.n !== insn.length) return E_FAULT;
+    const phys = only.phys;
     const original = new Uint8Array(insn.length);
     this.target.memory.read(gpa(phys), original);
     const bp = { address: addr, phys, original };

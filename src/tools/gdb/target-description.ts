@@ -196,8 +196,9 @@ export function x86_64Description(): TargetDescription {
     inG: true,
   }));
   for (let i = 0; i < 8; i++) core.push({ name: `st${i}`, bitsize: 80, regnum: n++, type: 'i387_ext', api: [`st${i}`, `fpr${i}`], inG: true });
-  for (const r of ['fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop']) {
-    core.push({ name: r, bitsize: 32, regnum: n++, type: 'int', group: 'float', api: [r, { fctrl: 'fcw', fstat: 'fsw', ftag: 'ftwx', fiseg: 'fcs', fioff: 'fip', foseg: 'fds', fooff: 'fdp', fop: 'fop' }[r]!], inG: true });
+  const x87Control = [['fctrl', 'fcw'], ['fstat', 'fsw'], ['ftag', 'ftwx'], ['fiseg', 'fcs'], ['fioff', 'fip'], ['foseg', 'fds'], ['fooff', 'fdp'], ['fop', 'fop']] as const;
+  for (const [r, api] of x87Control) {
+    core.push({ name: r, bitsize: 32, regnum: n++, type: 'int', group: 'float', api: [r, api], inG: true });
   }
   const sse: GdbRegister[] = range(16).map((i) => ({ name: `xmm${i}`, bitsize: 128, regnum: n + i, type: 'vec128', api: [`xmm${i}`], inG: true }));
   sse.push({ name: 'mxcsr', bitsize: 32, regnum: n + 16, type: 'i386_mxcsr', group: 'vector', inG: true });

@@ -34,9 +34,10 @@ export function plainDebugTranslate(vcpu: DebugVcpu, ea: number): number | null 
 /** A target over a VM of the hypervisor API; the description follows the VM's architecture. */
 export function vmTarget(vm: Vm): GdbTarget {
   const vcpus = vm.vcpus();
-  if (vcpus.length === 0) throw new RangeError('the VM has no vCPUs to debug');
+  const first = vcpus[0];
+  if (first === undefined) throw new RangeError('the VM has no vCPUs to debug');
   const arch = vm.hypervisor.arch;
-  const description = arch === 'ppc' ? ppcE500Description(vcpus[0]!.target, vcpus[0]!.registerList()) : x86_64Description();
+  const description = arch === 'ppc' ? ppcE500Description(first.target, first.registerList()) : x86_64Description();
   return {
     vcpus,
     memory: vm.memory,

@@ -259,9 +259,9 @@ function mergeConfig(configFile: string, fragment: string): void {
   const seen = new Set<string>();
   const merged = lines.map((line) => {
     const key = /^(CONFIG_\w+)=/.exec(line)?.[1] ?? /^# (CONFIG_\w+) is not set$/.exec(line)?.[1];
-    if (key === undefined || !want.has(key)) return line;
+    const v = key === undefined ? undefined : want.get(key);
+    if (key === undefined || v === undefined) return line;
     seen.add(key);
-    const v = want.get(key)!;
     return v === 'n' ? `# ${key} is not set` : `${key}=${v}`;
   });
   for (const [k, v] of want) if (!seen.has(k)) merged.push(v === 'n' ? `# ${k} is not set` : `${k}=${v}`);

@@ -135,8 +135,6 @@ test('placePpce500BootImages follows QEMU 7.2', () => {
   // Debian's uboot.elf: the DTB lands at 0x2700000 (observed r3).
   assert.deepEqual(placePpce500BootImages({ payloadAddress: 0xf0_0000, payloadSize: 0x6_5e74, kernelIsPayload: false }), {
     dtbAddress: 0x270_0000,
-    bootKernel: undefined,
-    initrd: undefined,
   });
   // -bios + -kernel + -initrd: kernel copied to 32 MiB, initrd 32 MiB above its end, rounded down to 16 MiB.
   assert.deepEqual(

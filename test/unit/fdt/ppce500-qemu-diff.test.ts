@@ -185,9 +185,9 @@ test(`ppce500 device tree matches QEMU (${version ?? 'no QEMU'})`, { skip }, asy
         cpuCount: c.cpus,
         cpuModel: c.cpuModel,
         serialCount: c.serials,
-        bootargs: c.append,
-        initrd: result.placement.initrd,
-        bootKernel: result.placement.bootKernel,
+        ...(c.append !== undefined ? { bootargs: c.append } : {}),
+        ...(result.placement.initrd !== undefined ? { initrd: result.placement.initrd } : {}),
+        ...(result.placement.bootKernel !== undefined ? { bootKernel: result.placement.bootKernel } : {}),
         firstPhandle: c.guestView ? PPCE500_FIRST_PHANDLE_AT_BOOT : PPCE500_FIRST_PHANDLE_IN_DUMPDTB,
       });
       const parsedOurs = parseFdt(ours.blob);

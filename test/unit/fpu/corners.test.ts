@@ -9,11 +9,10 @@ import * as fpu from '../../../src/accel/e500/fpu/index.js';
 
 const { FpuState, FP_OK, FP_ENABLED_EXCEPTION } = fpu;
 
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
+const scratch = new DataView(new ArrayBuffer(8));
 function bits(x: number): bigint {
-  f64[0] = x;
-  return u64[0];
+  scratch.setFloat64(0, x);
+  return scratch.getBigUint64(0);
 }
 
 /** FPRs: f1 = A, f2 = B, f3 = C, f4 = target. */

@@ -21,15 +21,14 @@ function rnd64(): bigint {
 }
 const rndn = (n: number): number => Number(rnd64() % BigInt(n));
 
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
+const scratch = new DataView(new ArrayBuffer(8));
 const toD = (b: bigint): number => {
-  u64[0] = b;
-  return f64[0];
+  scratch.setBigUint64(0, b);
+  return scratch.getFloat64(0);
 };
 const toB = (d: number): bigint => {
-  f64[0] = d;
-  return u64[0];
+  scratch.setFloat64(0, d);
+  return scratch.getBigUint64(0);
 };
 
 function mk(exp: number, frac: bigint, sign = rndn(2)): bigint {
@@ -71,7 +70,8 @@ function outcome(): Outcome {
 }
 const w = (b: bigint): [number, number] => [Number(b >> 32n), Number(b & 0xffffffffn)];
 
-function compare(name: string, n: number, gen: () => bigint[], fast: (v: bigint[]) => void, exact: (v: bigint[]) => void): void {
+/** Operand tuples: each test's generator fixes how many operands it makes. */
+function compare<V extends readonly bigint[]>(name: string, n: number, gen: () => V, fast: (v: V) => void, exact: (v: V) => void): void {
   for (let i = 0; i < n; i++) {
     const v = gen();
     ctx.oe = rndn(4) === 0;
@@ -92,17 +92,17 @@ function compare(name: string, n: number, gen: () => bigint[], fast: (v: bigint[
 for (const fmt of [ieee.FMT_DOUBLE, ieee.FMT_R32]) {
   const tag = fmt === ieee.FMT_DOUBLE ? 'double' : 'single';
   test(`add fast path = exact (${tag})`, () => {
-    compare('add', 40000, () => { const a = value(); return [a, near(a)]; },
+    compare('add', 40000, (): [bigint, bigint] => { const a = value(); return [a, near(a)]; },
       ([a, b]) => ieee.add(...w(a), ...w(b), false, fmt, ctx),
       ([a, b]) => ieee.exactPaths.add(...w(a), ...w(b), false, fmt, ctx));
   });
   test(`mul fast path = exact (${tag})`, () => {
-    compare('mul', 40000, () => [value(), value()],
+    compare('mul', 40000, (): [bigint, bigint] => [value(), value()],
       ([a, b]) => ieee.mul(...w(a), ...w(b), fmt, ctx),
       ([a, b]) => ieee.exactPaths.mul(...w(a), ...w(b), fmt, ctx));
   });
   test(`div fast path = exact (${tag})`, () => {
-    compare('div', 40000, () => {
+    compare('div', 40000, (): [bigint, bigint] => {
       const b = value();
       // a = q*b rounded, nudged: quotients close to representable values/ties
       const a = rndn(2) ? value() : toB(toD(b) * toD(value())) + BigInt(rndn(3) - 1);
@@ -112,7 +112,7 @@ for (const fmt of [ieee.FMT_DOUBLE, ieee.FMT_R32]) {
     ([a, b]) => ieee.exactPaths.div(...w(a), ...w(b), fmt, ctx));
   });
   test(`fma fast path = exact (${tag})`, () => {
-    compare('muladd', 60000, () => {
+    compare('muladd', 60000, (): [bigint, bigint, bigint, bigint] => {
       const a = value();
       const c = value();
       let b: bigint;
@@ -131,13 +131,13 @@ for (const fmt of [ieee.FMT_DOUBLE, ieee.FMT_R32]) {
 }
 
 test('binary64 -> binary32 fast path = exact', () => {
-  compare('toF32', 40000, () => [value()],
+  compare('toF32', 40000, (): [bigint] => [value()],
     ([a]) => ieee.toF32(...w(a), ctx),
     ([a]) => ieee.exactPaths.toF32(...w(a), ctx));
 });
 
 test('sqrt fast path = exact', () => {
-  compare('sqrt', 40000, () => [value() & 0x7fffffffffffffffn],
+  compare('sqrt', 40000, (): [bigint] => [value() & 0x7fffffffffffffffn],
     ([a]) => ieee.sqrt(...w(a), ieee.FMT_DOUBLE, ctx),
     ([a]) => ieee.exactPaths.sqrt(...w(a), ctx));
 });

@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fpu from '../../../src/accel/e500/fpu/index.js';
-import { loadFixture, runCase, SENTINEL } from './vector-runner.js';
+import { fields, loadFixture, runCase, SENTINEL } from './vector-runner.js';
 
 const lines = loadFixture();
 const tLines = lines.filter((l) => l.startsWith('T '));
@@ -41,12 +41,12 @@ test('trap vectors are present', () => {
 
 test('QEMU traps on the faulting instruction itself (SRR0 = CIA, ESR[FP])', () => {
   for (const l of tLines) {
-    const t = l.split(' ');
-    if (t[1] === 'mtmsr') continue;
-    if (t[7] === '1') {
-      assert.equal(parseInt(t[8], 16), 0, `SRR0 offset in: ${l}`);
-      assert.equal(parseInt(t[9], 16), ESR_FP, `ESR in: ${l}`);
-      assert.equal(parseInt(t[10], 16) & (MSR_FE0 | MSR_FE1), parseInt(t[3], 16), `SRR1 FE bits in: ${l}`);
+    const t = fields(l);
+    if (t(1) === 'mtmsr') continue;
+    if (t(7) === '1') {
+      assert.equal(parseInt(t(8), 16), 0, `SRR0 offset in: ${l}`);
+      assert.equal(parseInt(t(9), 16), ESR_FP, `ESR in: ${l}`);
+      assert.equal(parseInt(t(10), 16) & (MSR_FE0 | MSR_FE1), parseInt(t(3), 16), `SRR1 FE bits in: ${l}`);
     }
   }
 });
@@ -58,16 +58,16 @@ test('raising MSR[FE0|FE1] while FPSCR[FEX]=1 does not interrupt in QEMU', () =>
 });
 
 for (const l of tLines) {
-  const t = l.split(' ');
-  const op = t[1];
+  const t = fields(l);
+  const op = t(1);
   if (op === 'mtmsr') continue;
   test(`trap vector: ${l}`, () => {
-    const fpscr0 = parseInt(t[2], 16);
-    const msr = parseInt(t[3], 16);
-    const qemuTrapped = t[7] === '1';
-    const expectRes = t[11] === 'S' ? SENTINEL : BigInt('0x' + t[11]);
-    const expectFpscr = BigInt('0x' + t[12]);
-    const expectCr = parseInt(t[13], 16);
+    const fpscr0 = parseInt(t(2), 16);
+    const msr = parseInt(t(3), 16);
+    const qemuTrapped = t(7) === '1';
+    const expectRes = t(11) === 'S' ? SENTINEL : BigInt('0x' + t(11));
+    const expectFpscr = BigInt('0x' + t(12));
+    const expectCr = parseInt(t(13), 16);
     if (op === 'nop') {
       // Nothing FP executes: the FPSCR stays as set up; no interrupt.
       assert.equal(qemuTrapped, false);
@@ -77,9 +77,9 @@ for (const l of tLines) {
     const got = runCase({
       op: op === 'mtfsf:ff' ? 'mtfsf:ff' : op,
       fpscr: fpscr0,
-      a: BigInt('0x' + t[4]),
-      b: BigInt('0x' + t[5]),
-      c: BigInt('0x' + t[6]),
+      a: BigInt('0x' + t(4)),
+      b: BigInt('0x' + t(5)),
+      c: BigInt('0x' + t(6)),
       mem: 0,
     }, (msr & (MSR_FE0 | MSR_FE1)) !== 0);
     assert.equal(got.res.toString(16), expectRes.toString(16), 'target FPR');
@@ -95,7 +95,7 @@ for (const l of tLines) {
       // float_check_status() with MSR[FE] set then raises it (so CR1 is not
       // written).  No FPSCR or FPR effect, so the TypeScript FPU does not
       // model it.
-      assert.ok(hasPendingEnabled(fpscr0) && CHECKS_STATUS.test(op.split(':')[0]), 'unexplained QEMU trap');
+      assert.ok(hasPendingEnabled(fpscr0) && CHECKS_STATUS.test(fields(op, ':')(0)), 'unexplained QEMU trap');
       cr &= ~0xf0;
     } else {
       assert.equal(qemuTrapped, false);
@@ -109,23 +109,23 @@ test('e500mc instruction subset: optional FP instructions are illegal, mtfsf L=1
     'fsqrt', 'fsqrts', 'fre', 'frsqrtes', 'fcfid', 'fctid', 'frin', 'fcpsgn', 'mtfsf.W=1',
     'mtfsfi.W=1', 'lfiwax', 'fctiwu', 'ftdiv', 'fmrgew',
   ];
-  const seen = new Map(pLines.map((l) => [l.split(' ')[1], l.split(' ')]));
+  const seen = new Map(pLines.map((l) => [fields(l)(1), fields(l)]));
   for (const name of illegal) {
     const t = seen.get(name);
     assert.ok(t, `probe ${name} missing`);
-    assert.equal(t[2], '1', `${name} should trap`);
-    assert.equal(parseInt(t[3], 16), ESR_PIL, `${name} should be an illegal instruction`);
-    assert.equal(t[4], 'S');
+    assert.equal(t(2), '1', `${name} should trap`);
+    assert.equal(parseInt(t(3), 16), ESR_PIL, `${name} should be an illegal instruction`);
+    assert.equal(t(4), 'S');
   }
   // mtfsf with L=1 (FLM=0 in the encoding) still writes all eight fields.
   const l1 = seen.get('mtfsf.L=1');
   assert.ok(l1);
-  assert.equal(l1[2], '0');
+  assert.equal(l1(2), '0');
   const st = new fpu.FpuState();
   st.fpscr = 0xf0;
   st.setBits(1, 0x4010000000000000n);
   assert.equal(fpu.mtfsf(st, 0, 1, 1), fpu.FP_OK);
-  assert.equal(BigInt(st.fpscr), BigInt('0x' + l1[5]));
+  assert.equal(BigInt(st.fpscr), BigInt('0x' + l1(5)));
 });
 
 test('immediate vs deferred: target and FPRF untouched only for VE/ZE traps', () => {

@@ -26,6 +26,16 @@ export function loadFixture(): string[] {
   return readFileSync(fixturePath(), 'utf8').split('\n');
 }
 
+/** The fields of a fixture line (or op token); field(i) throws, naming the line, when it is too short. */
+export function fields(line: string, separator = ' '): (i: number) => string {
+  const t = line.split(separator);
+  return (i) => {
+    const v = t[i];
+    if (v === undefined) throw new Error(`fixture text has no field ${i}: ${line}`);
+    return v;
+  };
+}
+
 /** What one run of an instruction produced. */
 export interface Outcome {
   res: bigint;
@@ -91,8 +101,9 @@ const BASE_OPS: Record<string, Exec> = {
 
 /** Resolve an op token ("fadd.", "mtfsfi.:3:a", "mcrfs:5", "lfs", ...). */
 export function lookupOp(token: string, mem: number): OpSpec {
-  const parts = token.split(':');
-  const name = parts[0];
+  const part = fields(token, ':');
+  const arg = (i: number): number => parseInt(part(i), 16);
+  const name = part(0);
   const rc = name.endsWith('.');
   const base = rc ? name.slice(0, -1) : name;
   switch (base) {
@@ -103,22 +114,22 @@ export function lookupOp(token: string, mem: number): OpSpec {
     case 'stfiwx':
       return spec((st) => ({ status: 0, store: fpu.storeIntWordBits(st, 2) }), false, true);
     case 'mcrfs': {
-      const bfa = parseInt(parts[1], 16);
+      const bfa = arg(1);
       return spec((st) => ({ status: 0, field2: fpu.mcrfs(st, bfa) }), rc);
     }
     case 'mtfsfi': {
-      const bf = parseInt(parts[1], 16);
-      const u = parseInt(parts[2], 16);
+      const bf = arg(1);
+      const u = arg(2);
       return spec(st0((st) => fpu.mtfsfi(st, bf, u)), rc, false, true);
     }
     case 'mtfsb0':
     case 'mtfsb1': {
-      const bt = parseInt(parts[1], 16);
+      const bt = arg(1);
       const fn = base === 'mtfsb0' ? fpu.mtfsb0 : fpu.mtfsb1;
       return spec(st0((st) => fn(st, bt)), rc, false, true);
     }
     case 'mtfsf': {
-      const flm = parseInt(parts[1], 16);
+      const flm = arg(1);
       return spec(st0((st) => fpu.mtfsf(st, flm, 1)), rc, false, true);
     }
     default: {
@@ -193,36 +204,39 @@ export function parseVectors(lines: string[]): { cases: VectorLine[]; other: str
   };
   lines.forEach((text, idx) => {
     if (text === '' || text.startsWith('#')) return;
-    const t = text.split(' ');
-    if (t[0] === 'V') {
-      table.set(parseInt(t[1], 10), fprImage(t[2]));
+    const t = fields(text);
+    const op = t(0);
+    if (op === 'V') {
+      table.set(parseInt(t(1), 10), fprImage(t(2)));
       return;
     }
-    if (t[0] === 'T' || t[0] === 'P' || t[0].startsWith('!')) {
+    if (op === 'T' || op === 'P' || op.startsWith('!')) {
       other.push(text);
       return;
     }
-    const op = t[0];
-    const fpscr0 = parseInt(t[1], 16);
-    const modes = t[2];
+    const fpscr0 = parseInt(t(1), 16);
+    const modes = t(2);
     const isMem = op === 'lfs';
-    const mem = isMem ? parseInt(t[3], 16) >>> 0 : 0;
-    const a = isMem ? 0n : operand(t[3]);
-    const b = operand(t[4]);
-    const c = operand(t[5]);
+    const mem = isMem ? parseInt(t(3), 16) >>> 0 : 0;
+    const a = isMem ? 0n : operand(t(3));
+    const b = operand(t(4));
+    const c = operand(t(5));
     const isStore = op === 'stfs' || op === 'stfiwx';
     const runs: VectorLine['runs'] = [];
     let k = 6;
     let prev: VectorLine['runs'][number] | undefined;
+    const previous = (): VectorLine['runs'][number] => {
+      if (prev === undefined) throw new Error(`line ${idx + 1}: the first run cannot repeat ('=') a previous one`);
+      return prev;
+    };
     for (const ch of modes) {
       const mode = ch.charCodeAt(0) - 48;
-      const rt = t[k++];
-      const ft = t[k++];
-      const ct = t[k++];
-      if (rt === undefined || ft === undefined || ct === undefined) throw new Error(`short line ${idx + 1}`);
-      const res = rt === '=' ? prev!.res : rt === 'S' ? SENTINEL : isStore ? BigInt('0x' + rt) : fprImage(rt);
-      const fpscr = ft === '=' ? prev!.fpscr ^ BigInt(mode ^ prev!.mode) : BigInt('0x' + ft);
-      const cr = ct === '=' ? prev!.cr : parseInt(ct, 16);
+      const rt = t(k++);
+      const ft = t(k++);
+      const ct = t(k++);
+      const res = rt === '=' ? previous().res : rt === 'S' ? SENTINEL : isStore ? BigInt('0x' + rt) : fprImage(rt);
+      const fpscr = ft === '=' ? previous().fpscr ^ BigInt(mode ^ previous().mode) : BigInt('0x' + ft);
+      const cr = ct === '=' ? previous().cr : parseInt(ct, 16);
       prev = { mode, res, fpscr, cr };
       runs.push(prev);
     }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadFixture, parseVectors, replay, VectorLine } from './vector-runner.js';
+import { fields, loadFixture, parseVectors, replay, VectorLine } from './vector-runner.js';
 
 const lines = loadFixture();
 const { cases } = parseVectors(lines);
@@ -18,7 +18,7 @@ test('fixture is complete', () => {
 
 const byOp = new Map<string, VectorLine[]>();
 for (const c of cases) {
-  const key = c.input.op.split(':')[0];
+  const key = fields(c.input.op, ':')(0);
   let list = byOp.get(key);
   if (!list) byOp.set(key, (list = []));
   list.push(c);

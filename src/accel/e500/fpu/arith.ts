@@ -10,7 +10,7 @@ import {
   add, div, mul, muladd, res,
 } from './ieee.js';
 import { FPSCR_VXIDI, FPSCR_VXIMZ, FPSCR_VXISI, FPSCR_VXZDZ } from './fpscr.js';
-import { FP_ENABLED_EXCEPTION, FP_OK, FpuState } from './state.js';
+import { FP_ENABLED_EXCEPTION, FP_OK, FpuState, fprHi, fprLo } from './state.js';
 import {
   beginOp, checkStatus, invalidArith, invalidSnan, loadCtx, pendingTrap, setFprf, zeroDivide,
 } from './status.js';
@@ -26,9 +26,8 @@ function complete(st: FpuState, frt: number): number {
 
 function addsub(st: FpuState, frt: number, fra: number, frb: number, neg: boolean, fmt: number): number {
   beginOp();
-  const w = st.words;
   res.flags = 0;
-  add(w[2 * fra + 1], w[2 * fra], w[2 * frb + 1], w[2 * frb], neg, fmt, loadCtx(st));
+  add(fprHi(st, fra), fprLo(st, fra), fprHi(st, frb), fprLo(st, frb), neg, fmt, loadCtx(st));
   const f = res.flags;
   if (f & F_INVALID) {
     const stop = f & F_INV_ISI ? invalidArith(st, FPSCR_VXISI) : f & F_INV_SNAN ? invalidSnan(st) : false;
@@ -39,9 +38,8 @@ function addsub(st: FpuState, frt: number, fra: number, frb: number, neg: boolea
 
 function mult(st: FpuState, frt: number, fra: number, frc: number, fmt: number): number {
   beginOp();
-  const w = st.words;
   res.flags = 0;
-  mul(w[2 * fra + 1], w[2 * fra], w[2 * frc + 1], w[2 * frc], fmt, loadCtx(st));
+  mul(fprHi(st, fra), fprLo(st, fra), fprHi(st, frc), fprLo(st, frc), fmt, loadCtx(st));
   const f = res.flags;
   if (f & F_INVALID) {
     const stop = f & F_INV_IMZ ? invalidArith(st, FPSCR_VXIMZ) : f & F_INV_SNAN ? invalidSnan(st) : false;
@@ -52,9 +50,8 @@ function mult(st: FpuState, frt: number, fra: number, frc: number, fmt: number):
 
 function divide(st: FpuState, frt: number, fra: number, frb: number, fmt: number): number {
   beginOp();
-  const w = st.words;
   res.flags = 0;
-  div(w[2 * fra + 1], w[2 * fra], w[2 * frb + 1], w[2 * frb], fmt, loadCtx(st));
+  div(fprHi(st, fra), fprLo(st, fra), fprHi(st, frb), fprLo(st, frb), fmt, loadCtx(st));
   const f = res.flags;
   if (f & F_INVALID) {
     const stop =
@@ -70,9 +67,8 @@ function divide(st: FpuState, frt: number, fra: number, frb: number, fmt: number
 function fused(st: FpuState, frt: number, fra: number, frc: number, frb: number,
                negB: boolean, negR: boolean, fmt: number): number {
   beginOp();
-  const w = st.words;
   res.flags = 0;
-  muladd(w[2 * fra + 1], w[2 * fra], w[2 * frc + 1], w[2 * frc], w[2 * frb + 1], w[2 * frb],
+  muladd(fprHi(st, fra), fprLo(st, fra), fprHi(st, frc), fprLo(st, frc), fprHi(st, frb), fprLo(st, frb),
     negB, negR, fmt, loadCtx(st));
   const f = res.flags;
   if (f & F_INVALID) {

@@ -10,31 +10,22 @@
  */
 import { isNan, isSnan } from './ieee.js';
 import { FPSCR_C, FPSCR_FEX, FPSCR_FPCC, FPSCR_FU, FPSCR_FX, FPSCR_VE, FPSCR_VX, FPSCR_VXVC } from './fpscr.js';
-import { FP_ENABLED_EXCEPTION, FP_OK, FpuState } from './state.js';
+import { FP_ENABLED_EXCEPTION, FP_OK, FpuState, fprHi, fprLo, fprValue } from './state.js';
 import { beginOp, checkStatus, invalidSnan, pendingTrap, setPendingTrap } from './status.js';
-
-const cvBuf = new ArrayBuffer(16);
-const cvU32 = new Uint32Array(cvBuf);
-const cvF64 = new Float64Array(cvBuf);
 
 function compare(st: FpuState, fra: number, frb: number, ordered: boolean): number {
   beginOp();
-  const w = st.words;
-  const ahi = w[2 * fra + 1];
-  const alo = w[2 * fra];
-  const bhi = w[2 * frb + 1];
-  const blo = w[2 * frb];
+  const ahi = fprHi(st, fra);
+  const alo = fprLo(st, fra);
+  const bhi = fprHi(st, frb);
+  const blo = fprLo(st, frb);
   let r: number;
   const unordered = isNan(ahi, alo) || isNan(bhi, blo);
   if (unordered) {
     r = 1;
   } else {
-    cvU32[1] = ahi;
-    cvU32[0] = alo;
-    cvU32[3] = bhi;
-    cvU32[2] = blo;
-    const a = cvF64[0];
-    const b = cvF64[1];
+    const a = fprValue(st, fra);
+    const b = fprValue(st, frb);
     r = a < b ? 8 : a > b ? 4 : 2;
   }
   st.fpscr = ((st.fpscr & ~FPSCR_FPCC) | (r << 12)) >>> 0;

@@ -4,7 +4,7 @@
  */
 import { F_INVALID, F_INV_CVTI, F_INV_SNAN, RN_ZERO, res, toF32, toInt32 } from './ieee.js';
 import { FPSCR_VXCVI } from './fpscr.js';
-import { FP_ENABLED_EXCEPTION, FP_OK, FpuState } from './state.js';
+import { FP_ENABLED_EXCEPTION, FP_OK, FpuState, fprHi, fprLo } from './state.js';
 import { beginOp, checkStatus, invalidConvert, invalidSnan, loadCtx, pendingTrap, setFprf } from './status.js';
 
 /**
@@ -67,12 +67,12 @@ export function loadSingle(st: FpuState, frt: number, bits32: number): void {
 
 /** stfs / stfsx ...: the word to store, SINGLE(FRS). */
 export function storeSingleBits(st: FpuState, frs: number): number {
-  return doubleToSingle(st.words[2 * frs + 1], st.words[2 * frs]);
+  return doubleToSingle(fprHi(st, frs), fprLo(st, frs));
 }
 
 /** stfiwx: the low word of FRS, stored as is. */
 export function storeIntWordBits(st: FpuState, frs: number): number {
-  return st.words[2 * frs];
+  return fprLo(st, frs);
 }
 
 /** frsp: round to binary32 (with FPSCR rounding, flags, OE/UE rebias). */
@@ -80,7 +80,7 @@ export function frsp(st: FpuState, frt: number, frb: number): number {
   beginOp();
   const w = st.words;
   res.flags = 0;
-  toF32(w[2 * frb + 1], w[2 * frb], loadCtx(st));
+  toF32(fprHi(st, frb), fprLo(st, frb), loadCtx(st));
   if (res.flags & F_INV_SNAN && invalidSnan(st)) return FP_ENABLED_EXCEPTION;
   // QEMU rounds into a binary32 (a rebiased exponent is truncated to 8 bits
   // there) and widens it with DOUBLE(), unlike the arithmetic single forms.
@@ -103,7 +103,7 @@ function convertToInt(st: FpuState, frt: number, frb: number, rm: number): numbe
   beginOp();
   const w = st.words;
   res.flags = 0;
-  let v = toInt32(w[2 * frb + 1], w[2 * frb], rm);
+  let v = toInt32(fprHi(st, frb), fprLo(st, frb), rm);
   let hi = v < 0 ? 0xffffffff : 0;
   const f = res.flags;
   if (f & F_INVALID) {
@@ -131,40 +131,40 @@ export function fctiwz(st: FpuState, frt: number, frb: number): number {
  *  change at all (QEMU does not even clear FI here). */
 export function fsel(st: FpuState, frt: number, fra: number, frc: number, frb: number): number {
   const w = st.words;
-  const ahi = w[2 * fra + 1];
-  const alo = w[2 * fra];
+  const ahi = fprHi(st, fra);
+  const alo = fprLo(st, fra);
   const isNan = (ahi & 0x7ff00000) === 0x7ff00000 && ((ahi & 0xfffff) | alo) !== 0;
   const isZero = (ahi & 0x7fffffff) === 0 && alo === 0;
   const src = !isNan && (ahi >>> 31 === 0 || isZero) ? frc : frb;
-  w[2 * frt + 1] = w[2 * src + 1];
-  w[2 * frt] = w[2 * src];
+  w[2 * frt + 1] = fprHi(st, src);
+  w[2 * frt] = fprLo(st, src);
   return FP_OK;
 }
 
 export function fmr(st: FpuState, frt: number, frb: number): number {
   const w = st.words;
-  w[2 * frt + 1] = w[2 * frb + 1];
-  w[2 * frt] = w[2 * frb];
+  w[2 * frt + 1] = fprHi(st, frb);
+  w[2 * frt] = fprLo(st, frb);
   return FP_OK;
 }
 
 export function fneg(st: FpuState, frt: number, frb: number): number {
   const w = st.words;
-  w[2 * frt + 1] = (w[2 * frb + 1] ^ 0x80000000) >>> 0;
-  w[2 * frt] = w[2 * frb];
+  w[2 * frt + 1] = (fprHi(st, frb) ^ 0x80000000) >>> 0;
+  w[2 * frt] = fprLo(st, frb);
   return FP_OK;
 }
 
 export function fabs(st: FpuState, frt: number, frb: number): number {
   const w = st.words;
-  w[2 * frt + 1] = w[2 * frb + 1] & 0x7fffffff;
-  w[2 * frt] = w[2 * frb];
+  w[2 * frt + 1] = fprHi(st, frb) & 0x7fffffff;
+  w[2 * frt] = fprLo(st, frb);
   return FP_OK;
 }
 
 export function fnabs(st: FpuState, frt: number, frb: number): number {
   const w = st.words;
-  w[2 * frt + 1] = (w[2 * frb + 1] | 0x80000000) >>> 0;
-  w[2 * frt] = w[2 * frb];
+  w[2 * frt + 1] = (fprHi(st, frb) | 0x80000000) >>> 0;
+  w[2 * frt] = fprLo(st, frb);
   return FP_OK;
 }

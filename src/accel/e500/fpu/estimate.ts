@@ -13,7 +13,7 @@ import {
   F_DIVZERO, F_INVALID, F_INV_SNAN, F_INV_SQRT, FMT_DOUBLE, FMT_R32, div, res, sqrt,
 } from './ieee.js';
 import { FPSCR_VXSQRT } from './fpscr.js';
-import { FP_ENABLED_EXCEPTION, FP_OK, FpuState } from './state.js';
+import { FP_ENABLED_EXCEPTION, FP_OK, FpuState, fprHi, fprLo } from './state.js';
 import {
   beginOp, checkStatus, invalidArith, invalidSnan, loadCtx, pendingTrap, setFprf, zeroDivide,
 } from './status.js';
@@ -28,10 +28,9 @@ function complete(st: FpuState, frt: number): number {
 
 export function fres(st: FpuState, frt: number, frb: number): number {
   beginOp();
-  const w = st.words;
-  const bhi = w[2 * frb + 1];
+  const bhi = fprHi(st, frb);
   res.flags = 0;
-  div(0x3ff00000, 0, bhi, w[2 * frb], FMT_R32, loadCtx(st));
+  div(0x3ff00000, 0, bhi, fprLo(st, frb), FMT_R32, loadCtx(st));
   const f = res.flags;
   if (f & F_INV_SNAN && invalidSnan(st)) return FP_ENABLED_EXCEPTION;
   if (f & F_DIVZERO) {
@@ -44,10 +43,9 @@ export function fres(st: FpuState, frt: number, frb: number): number {
 
 export function frsqrte(st: FpuState, frt: number, frb: number): number {
   beginOp();
-  const w = st.words;
   const ctx = loadCtx(st);
   res.flags = 0;
-  sqrt(w[2 * frb + 1], w[2 * frb], FMT_DOUBLE, ctx);
+  sqrt(fprHi(st, frb), fprLo(st, frb), FMT_DOUBLE, ctx);
   div(0x3ff00000, 0, res.hi, res.lo, FMT_DOUBLE, ctx);
   const f = res.flags;
   if (f & F_INVALID) {

@@ -4,7 +4,7 @@
  * reserved bit 20 never sticks, VX and FEX are always recomputed from the
  * other bits, and FX is only ever written explicitly (never implied).
  */
-import { FP_ENABLED_EXCEPTION, FP_OK, FpuState } from './state.js';
+import { FP_ENABLED_EXCEPTION, FP_OK, FpuState, fprLo } from './state.js';
 
 /* Bit masks, named as in the Power ISA (FPSCR bit n is mask 1 << (31 - n)). */
 export const FPSCR_FX = 0x80000000;
@@ -92,7 +92,7 @@ export function mtfsf(st: FpuState, flm: number, frb: number, l = 0): number {
   let mask = 0;
   const fields = l ? 0xff : flm & 0xff;
   for (let i = 0; i < 8; i++) if (fields & (1 << i)) mask |= 0xf << (4 * i);
-  const v = st.words[2 * frb];
+  const v = fprLo(st, frb);
   storeFpscr(st, (v & mask) | (st.fpscr & ~mask));
   return fpscrCheckStatus(st);
 }

@@ -89,19 +89,21 @@ const cvBuf = new ArrayBuffer(8);
 const cvF64 = new Float64Array(cvBuf);
 const cvU32 = new Uint32Array(cvBuf);
 // Little-endian hosts keep the high word second; big-endian hosts first.
+// HI and LO are 0 and 1 in some order, so cvU32[HI], cvU32[LO] and cvF64[0]
+// always index inside the scratch buffer (hence the `!` on those reads).
 const HI = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LO = 1 - HI;
 
 function toDouble(hi: number, lo: number): number {
   cvU32[HI] = hi;
   cvU32[LO] = lo;
-  return cvF64[0];
+  return cvF64[0]!;
 }
 
 function setResFromDouble(d: number): void {
   cvF64[0] = d;
-  res.hi = cvU32[HI];
-  res.lo = cvU32[LO];
+  res.hi = cvU32[HI]!;
+  res.lo = cvU32[LO]!;
 }
 
 /* ---- result constructors ---- */
@@ -169,7 +171,7 @@ export function bitLength(x: bigint): number {
     return h !== 0 ? 64 - Math.clz32(h) : 32 - Math.clz32(n >>> 0);
   }
   const s = x.toString(16);
-  return (s.length - 1) * 4 + (32 - Math.clz32(parseInt(s[0], 16)));
+  return (s.length - 1) * 4 + (32 - Math.clz32(parseInt(s.slice(0, 1), 16)));
 }
 
 interface FmtParams {
@@ -412,7 +414,7 @@ function deliverNearest(d: number, errSign: number, fmt: number): boolean {
   }
   res.flags |= F_INEXACT;
   cvF64[0] = d;
-  if ((cvU32[LO] & 0x1fffffff) === 0x10000000 && errSign !== 0) {
+  if ((cvU32[LO]! & 0x1fffffff) === 0x10000000 && errSign !== 0) {
     // d sits exactly between two binary32 values: the exact value's side of
     // d decides, not ties-to-even.
     const halfUlp = Math.abs(d - f);
@@ -736,7 +738,7 @@ function fmaNearest(aHi: number, aLo: number, cHi: number, cLo: number, bHi: num
       const tail = w !== 0 ? w : we;
       errSign = tail > 0 ? 1 : tail < 0 ? -1 : 0;
       cvF64[0] = v;
-      const vhi = cvU32[HI];
+      const vhi = cvU32[HI]!;
       const ev = (vhi >>> 20) & 0x7ff;
       if (ev <= 55 || ev === 0x7ff) return false;
       // half an ulp of v, or a quarter below a power of two

@@ -46,11 +46,35 @@ export class FpuState {
 
   /** Raw bits of FPR i as a BigInt (convenience, not for hot paths). */
   getBits(i: number): bigint {
-    return (BigInt(this.words[2 * i + 1]) << 32n) | BigInt(this.words[2 * i]);
+    if (!Number.isInteger(i) || i < 0 || i > 31) throw new RangeError(`FPR number ${i} is not 0..31`);
+    return (BigInt(fprHi(this, i)) << 32n) | BigInt(fprLo(this, i));
   }
 
   setBits(i: number, bits: bigint): void {
     this.words[2 * i + 1] = Number((bits >> 32n) & 0xffffffffn);
     this.words[2 * i] = Number(bits & 0xffffffffn);
   }
+}
+
+/*
+ * Word reads of one FPR.  The instruction helpers take FPR numbers decoded
+ * from 5-bit instruction fields (0..31), so 2r and 2r+1 always index inside
+ * the 64 words: the assertions below are the only ones the helpers need.
+ * All three are small enough for V8 to inline.
+ */
+
+/** High word (sign, exponent, top of the fraction) of FPR r, r in 0..31. */
+export function fprHi(st: FpuState, r: number): number {
+  return st.words[2 * r + 1]!;
+}
+
+/** Low word of FPR r, r in 0..31. */
+export function fprLo(st: FpuState, r: number): number {
+  return st.words[2 * r]!;
+}
+
+/** FPR r as a double, r in 0..31: exact for every value except NaNs, whose
+ *  payload a double read may not preserve (read NaNs through the words). */
+export function fprValue(st: FpuState, r: number): number {
+  return st.fpr[r]!;
 }

@@ -91,7 +91,10 @@ function available(spec: InsnSpec, family: CoreFamily, traits: FamilyTraits, fea
 }
 
 function variants(spec: InsnSpec): ExecFn[] {
-  if (spec.make === undefined) return [spec.exec!];
+  if (spec.make === undefined) {
+    if (spec.exec === undefined) throw new Error(`instruction table: ${spec.name} has neither exec nor make`);
+    return [spec.exec];
+  }
   const fns: ExecFn[] = [];
   for (let k = 0; k < 4; k++) {
     const oe = (k & 2) !== 0;
@@ -123,7 +126,8 @@ export class Decoder {
         t = new Array(spec.xoKind === 'evx' ? 2048 : 1024).fill(undefined);
         ext.set(spec.op, t);
       }
-      const xo = spec.xo!;
+      const xo = spec.xo;
+      if (xo === undefined) throw new Error(`instruction table: ${spec.name} has an extended opcode kind but no xo`);
       if (spec.xoKind === 'x' || spec.xoKind === 'evx') t[xo] = entry;
       else if (spec.xoKind === 'xo') {
         t[xo] = entry;
