@@ -12,7 +12,7 @@ import {
   UnmappedAddressError,
   hex,
 } from './errors.js';
-import { PAGE_SIZE, describeRange, type GuestMemory, type GuestPhysAddr, type MemoryBacking, type MemoryRegion } from './memory.js';
+import { PAGE_SIZE, describeRange, forEachChunkPiece, type GuestMemory, type GuestPhysAddr, type MemoryBacking, type MemoryRegion } from './memory.js';
 
 function regionName(r: MemoryRegion, index: number): string {
   return r.name !== undefined ? `region ${index} ("${r.name}")` : `region ${index}`;
@@ -136,27 +136,22 @@ export class MappedGuestMemory implements GuestMemory {
 
   read(addr: GuestPhysAddr, dst: Uint8Array): void {
     this.forEachPiece(addr, dst.length, (r, off, pos, len) => {
-      dst.set(r.backing.bytes.subarray(off, off + len), pos);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, p, n) => dst.set(chunk.subarray(at, at + n), pos + p));
     });
   }
 
   write(addr: GuestPhysAddr, src: Uint8Array): void {
     this.forEachPiece(addr, src.length, (r, off, pos, len) => {
-      if (r.readOnly !== true) {
-        r.backing.bytes.set(src.subarray(pos, pos + len), off);
-        this.onWrite(r, off, len);
-      } else {
-        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
-      }
+      if (r.readOnly === true) throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, p, n) => chunk.set(src.subarray(pos + p, pos + p + n), at));
+      this.onWrite(r, off, len);
     });
   }
 
   fill(addr: GuestPhysAddr, length: number, value: number): void {
     this.forEachPiece(addr, length, (r, off, pos, len) => {
-      if (r.readOnly === true) {
-        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
-      }
-      r.backing.bytes.fill(value, off, off + len);
+      if (r.readOnly === true) throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, _p, n) => chunk.fill(value, at, at + n));
       this.onWrite(r, off, len);
     });
   }

@@ -32,7 +32,7 @@ import type {
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, CONTROL_WORDS, assertUsable } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
@@ -105,21 +105,24 @@ export class E500Hypervisor implements Hypervisor {
 
 let nextBackingId = 1;
 
-class SabBacking implements MemoryBacking {
-  readonly id: number;
-  readonly name: string;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+/**
+ * Guest RAM of the e500 accelerator: one SharedArrayBuffer (other threads can see it), viewed
+ * in pieces when it is larger than a typed array can be; the vCPU reads and writes it through
+ * one DataView, which has no such limit.
+ */
+class SabBacking extends ChunkedBacking {
   readonly buffer: SharedArrayBuffer;
 
-  constructor(size: number, name: string) {
-    this.id = nextBackingId++;
-    this.name = name;
-    this.size = size;
-    this.buffer = new SharedArrayBuffer(size);
-    this.bytes = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
+  private constructor(id: number, name: string, buffer: SharedArrayBuffer) {
+    const size = buffer.byteLength;
+    const piece = backingChunkBytes(size);
+    const chunks = Array.from({ length: Math.ceil(size / piece) }, (_, i) => new Uint8Array(buffer, i * piece, Math.min(piece, size - i * piece)));
+    super(id, name, size, chunks, new DataView(buffer));
+    this.buffer = buffer;
+  }
+
+  static create(size: number, name: string): SabBacking {
+    return new SabBacking(nextBackingId++, name, new SharedArrayBuffer(size));
   }
 }
 
@@ -169,7 +172,7 @@ export class E500Vm implements Vm {
     }
     let b: SabBacking;
     try {
-      b = new SabBacking(size, options.name ?? `mem${nextBackingId}`);
+      b = SabBacking.create(size, options.name ?? `mem${nextBackingId}`);
     } catch (cause) {
       throw new InvalidArgumentError(`cannot allocate ${hex(size)} bytes of guest memory on this host`, { cause });
     }

@@ -11,8 +11,8 @@ export class PhysRegion {
   readonly start: number;
   readonly end: number;
   readonly backing: MemoryBacking;
+  /** The whole backing (the e500 accelerator's backings have one DataView at any size). */
   readonly view: DataView;
-  readonly bytes: Uint8Array;
   /** Offset of `start` inside the backing. */
   readonly offset: number;
   readonly readOnly: boolean;
@@ -23,7 +23,6 @@ export class PhysRegion {
     this.end = r.guestAddr + r.size;
     this.backing = r.backing;
     this.view = r.backing.view;
-    this.bytes = r.backing.bytes;
     this.offset = r.offset;
     this.readOnly = r.readOnly === true;
     this.logDirty = r.logDirty === true;

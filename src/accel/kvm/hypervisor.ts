@@ -22,7 +22,7 @@ import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, PAGE_SHIFT, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
@@ -182,46 +182,55 @@ export class KvmHypervisor implements Hypervisor {
 
 let nextBackingId = 1;
 
-/** Guest RAM: a memfd mapped into this thread. */
-export class KvmBacking implements MemoryBacking {
-  readonly id: number;
-  readonly name: string;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+/**
+ * Guest RAM: a memfd mapped into this thread in one contiguous range (a KVM memory slot
+ * takes one host address), seen from JS in pieces no larger than one typed array can be.
+ */
+export class KvmBacking extends ChunkedBacking {
   /** The memfd: other threads map the same memory with `mapBacking(fd, size)`. */
   readonly fd: number;
   /** Host virtual address of the mapping in this process (for KVM memslots). */
   readonly hostAddress: bigint;
-  readonly buffer: ArrayBuffer;
+  /** The mapping's ArrayBuffers, one per piece, as the shim made them (for munmap). */
+  readonly buffers: readonly ArrayBuffer[];
 
-  constructor(shim: KvmShim, size: number, name: string) {
-    this.id = nextBackingId++;
-    this.name = name;
-    this.size = size;
-    this.fd = check(shim.memfdCreate(`ngkvm:${name}`, 0), `memfd_create for guest memory "${name}"`);
-    const t = shim.ftruncate(this.fd, size);
+  private constructor(id: number, name: string, size: number, fd: number, buffers: readonly ArrayBuffer[], hostAddress: bigint) {
+    super(id, name, size, buffers.map((b) => new Uint8Array(b)));
+    this.fd = fd;
+    this.buffers = buffers;
+    this.hostAddress = hostAddress;
+  }
+
+  static create(shim: KvmShim, size: number, name: string): KvmBacking {
+    const fd = check(shim.memfdCreate(`ngkvm:${name}`, 0), `memfd_create for guest memory "${name}"`);
+    const t = shim.ftruncate(fd, size);
     if (t < 0) {
-      shim.close(this.fd);
+      shim.close(fd);
       throw new KvmCallError(`cannot size guest memory "${name}" to ${hex(size)} bytes`, t);
     }
-    const buf = shim.mmap(this.fd, size, 0);
-    if (typeof buf === 'number') {
-      shim.close(this.fd);
-      throw new KvmCallError(`cannot map ${hex(size)} bytes of guest memory "${name}"`, buf);
-    }
-    this.buffer = buf;
-    this.bytes = new Uint8Array(buf);
-    this.view = new DataView(buf);
-    this.hostAddress = shim.bufferAddress(buf);
+    const buffers = mapPieces(shim, fd, size, `guest memory "${name}"`, () => shim.close(fd));
+    const first = buffers[0];
+    if (first === undefined) throw new KvmCallError(`mapping guest memory "${name}" gave no buffer`, -5 /* EIO */);
+    return new KvmBacking(nextBackingId++, name, size, fd, buffers, shim.bufferAddress(first));
   }
 }
 
-/** Maps a backing's memfd (received from the VM's thread) into the calling thread. */
-export function mapBacking(fd: number, size: number): Uint8Array {
-  const buf = loadShim().mmap(fd, size, 0);
-  if (typeof buf === 'number') throw new KvmCallError(`cannot map guest memory fd ${fd}`, buf);
-  return new Uint8Array(buf);
+/** mmaps `size` bytes of `fd` in one range, as pieces of `backingChunkBytes(size)`; `cleanup` runs on failure. */
+function mapPieces(shim: KvmShim, fd: number, size: number, what: string, cleanup: () => void): ArrayBuffer[] {
+  const r = shim.mmap(fd, size, 0, backingChunkBytes(size));
+  if (typeof r === 'number') {
+    cleanup();
+    throw new KvmCallError(`cannot map ${hex(size)} bytes of ${what}`, r);
+  }
+  return r;
+}
+
+/**
+ * Maps a backing's memfd (received from the VM's thread) into the calling thread: the same
+ * pieces as the backing's `chunks` there (one for a backing of at most MAX_VIEW_BYTES).
+ */
+export function mapBacking(fd: number, size: number): Uint8Array[] {
+  return mapPieces(loadShim(), fd, size, `guest memory fd ${fd}`, () => {}).map((b) => new Uint8Array(b));
 }
 
 interface Slot {
@@ -318,7 +327,7 @@ export class KvmVm implements Vm {
     if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
       throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
     }
-    const b = new KvmBacking(this.shim, size, options.name ?? `mem${nextBackingId}`);
+    const b = KvmBacking.create(this.shim, size, options.name ?? `mem${nextBackingId}`);
     this.backings.set(b.id, b);
     return b;
   }
@@ -657,7 +666,7 @@ export class KvmVm implements Vm {
     this.closed = true;
     this.shim.close(this.fd);
     for (const b of this.backings.values()) {
-      this.shim.munmap(b.buffer);
+      this.shim.munmap(b.buffers);
       this.shim.close(b.fd);
     }
     this.backings.clear();

@@ -7,7 +7,7 @@
 import type { VcpuHandle } from '../../api/hypervisor.js';
 import { registerRemoteKicker } from '../../api/threads.js';
 import { RUN } from './abi.js';
-import { loadShim } from './native.js';
+import { loadShim, mmapOne } from './native.js';
 
 /** Words of a kvm vCPU's control block after the API's kick word. */
 export const CONTROL_TID = 1;
@@ -30,7 +30,7 @@ export function kickRemote(handle: VcpuHandle): void {
   let run = runAreas.get(handle.control);
   if (run === undefined) {
     // The first page holds struct kvm_run; mapping it again shares it with the vCPU thread.
-    const buf = shim.mmap(fd, 4096, 0);
+    const buf = mmapOne(shim, fd, 4096);
     if (typeof buf === 'number') return; // the vCPU was closed under us: nothing to kick
     run = new Uint8Array(buf);
     runAreas.set(handle.control, run);

@@ -45,7 +45,7 @@ import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
-import { errnoName, loadShim, type KvmShim } from './native.js';
+import { errnoName, loadShim, mmapOne, type KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
 const WRITE_ORDER: readonly GroupName[] = ['lapic', 'regs', 'sregs', 'fpu', 'xsave', 'debugregs', 'events'];
@@ -198,7 +198,7 @@ export class KvmVcpu implements Vcpu {
     this.fd = state.fd;
     this.control = state.control;
     this.controlWords = new Int32Array(this.control);
-    const buf = shim.mmap(this.fd, state.mmapSize, 0);
+    const buf = mmapOne(shim, this.fd, state.mmapSize);
     if (typeof buf === 'number') throw new KvmCallError(`cannot map the run area of vCPU ${id}`, buf);
     this.runBuf = buf;
     this.run8 = new Uint8Array(buf);
