@@ -8,6 +8,7 @@
  * `VcpuHandle`, which can kick it but not run it.
  */
 import type { BookeTlbConfig } from './booke.js';
+import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import type { Exit, ExitStats } from './exit.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
@@ -143,10 +144,13 @@ export interface Vm {
    */
   setGsiRouting(routes: readonly GsiRoute[]): void;
   /**
-   * Dirty pages of a guest-physical range as page numbers relative to `addr`, at most
-   * `maxPages` of them; with `clear` the returned pages are cleared in the log.
+   * Dirty pages of a guest-physical range as page numbers relative to `addr`, ascending, at
+   * most `maxPages` of them (the first in address order); with `clear` the returned pages
+   * are cleared in the log. The range is page-aligned and not empty; only regions mapped
+   * with `logDirty` have dirty pages, so the work is bounded by what is mapped in the range,
+   * not by its size. One implementation for every accelerator: src/api/dirty-log.ts.
    */
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options?: { readonly maxPages?: number; readonly clear?: boolean }): number[];
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[];
   /**
    * Capability `cooperative-vcpus`: runs all of the VM's vCPUs on the calling thread, taking
    * turns, until one of them exits; returns that vCPU and its exit. Halted and stopped vCPUs

@@ -31,6 +31,7 @@ import type {
   VmOptions,
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
+import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
@@ -133,7 +134,8 @@ export class E500Vm implements Vm {
   private readonly backings = new Set<MemoryBacking>();
   private regions: MemoryRegion[] = [];
   private phys = new PhysMap([], 0);
-  private readonly dirty = new Map<number, Uint32Array>();
+  /** Dirty pages per backing page (api/dirty-log.ts); the vCPUs mark their stores in the same bitmaps. */
+  private readonly dirty = new DirtyLog();
   private readonly vcpuList: E500Vcpu[] = [];
   private readonly clock: VirtualClock = new HostClock();
   /** Decoded code shared by the VM's vCPUs. */
@@ -183,13 +185,8 @@ export class E500Vm implements Vm {
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
     const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
-    for (const r of sorted) {
-      // Dirty bits live per backing page, so moving or removing a region never loses them.
-      if (r.logDirty === true && !this.dirty.has(r.backing.id)) {
-        const pages = Math.ceil(r.backing.size / PAGE_SIZE);
-        this.dirty.set(r.backing.id, new Uint32Array(new SharedArrayBuffer(Math.ceil(pages / 32) * 4)));
-      }
-    }
+    // Dirty bits live per backing page, so moving or removing a region never loses them.
+    for (const r of sorted) if (r.logDirty === true) this.dirty.track(r.backing);
     this.regions = sorted.map((r) => ({ ...r }));
     this.phys = new PhysMap(this.regions, this.phys.generation + 1);
     this.guestMemory.setRegions(this.regions);
@@ -201,44 +198,19 @@ export class E500Vm implements Vm {
   }
 
   dirtyBitmapOf(region: PhysRegion): Uint32Array | undefined {
-    return this.dirty.get(region.backing.id);
+    return this.dirty.bitmap(region.backing);
   }
 
   private hostWrote(region: MemoryRegion, offset: number, length: number): void {
     this.code.invalidateHostRange(region.backing.id, offset, length);
-    if (region.logDirty === true) {
-      const bm = this.dirty.get(region.backing.id);
-      if (bm !== undefined) {
-        const first = Math.floor(offset / PAGE_SIZE);
-        const last = Math.floor((offset + length - 1) / PAGE_SIZE);
-        for (let p = first; p <= last; p++) Atomics.or(bm, p >>> 5, 1 << (p & 31));
-      }
-    }
+    this.dirty.markBytes(region, offset, length);
   }
 
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[] {
     this.live();
-    const { addr, size } = range;
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0) {
-      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must be page-aligned and non-empty`);
-    }
-    const max = options.maxPages ?? Infinity;
-    const out: number[] = [];
-    for (let p = 0; p < size / PAGE_SIZE && out.length < max; p++) {
-      const gpa = addr + p * PAGE_SIZE;
-      const r = this.regions.find((x) => gpa >= x.guestAddr && gpa < x.guestAddr + x.size);
-      if (r === undefined || r.logDirty !== true) continue;
-      const bm = this.dirty.get(r.backing.id);
-      if (bm === undefined) continue;
-      const page = (r.offset + (gpa - r.guestAddr)) / PAGE_SIZE;
-      const bit = 1 << (page & 31);
-      if ((Atomics.load(bm, page >>> 5) & bit) === 0) continue;
-      out.push(p);
-      if (options.clear === true) Atomics.and(bm, page >>> 5, ~bit);
-    }
-    // Cleared pages must be write-protected again so the next guest store is logged.
-    if (options.clear === true && out.length > 0) for (const v of this.vcpuList) v.cpu.flushWriteTlb();
-    return out;
+    // The vCPUs mark their stores in the log's own bitmaps: nothing to harvest. Cleared pages
+    // must be write-protected again in the software TLBs so the next guest store is logged.
+    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.flushWriteTlb()) });
   }
 
   createVcpu(id: number, init: VcpuInit): Vcpu {

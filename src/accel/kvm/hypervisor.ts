@@ -21,8 +21,9 @@ import {
 import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
+import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { ChunkedBacking, PAGE_SHIFT, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
@@ -293,8 +294,8 @@ export class KvmVm implements Vm {
   private slots = new Map<string, Slot>();
   private freeSlots: number[] = [];
   private nextSlot = 0;
-  /** VMM-side dirty log, one bit per page of each backing, so moved or removed regions keep their bits. */
-  private readonly dirty = new Map<number, Uint32Array>();
+  /** The VMM-side dirty log (api/dirty-log.ts), per backing page, so moved or removed regions keep their bits. */
+  private readonly dirty = new DirtyLog();
   private readonly vcpuList: KvmVcpu[] = [];
   private readonly events = new Set<{ close(): void }>();
   /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
@@ -332,19 +333,8 @@ export class KvmVm implements Vm {
     return b;
   }
 
-  private dirtyBitmap(backing: MemoryBacking): Uint32Array {
-    let bm = this.dirty.get(backing.id);
-    if (bm === undefined) {
-      bm = new Uint32Array(Math.ceil(backing.size / PAGE_SIZE / 32));
-      this.dirty.set(backing.id, bm);
-    }
-    return bm;
-  }
-
   private hostWrote(region: MemoryRegion, offset: number, length: number): void {
-    if (region.logDirty !== true || length === 0) return;
-    const bm = this.dirtyBitmap(region.backing);
-    for (let p = offset >> PAGE_SHIFT; p <= (offset + length - 1) >> PAGE_SHIFT; p++) bm[p >> 5]! |= 1 << (p & 31);
+    this.dirty.markBytes(region, offset, length);
   }
 
   /** Folds KVM's dirty bitmap of a slot into the VMM-side log (KVM_GET_DIRTY_LOG also clears KVM's). */
@@ -358,18 +348,12 @@ export class KvmVm implements Vm {
     arg.setBigUint64(OFF.dirtyLog.dirtyBitmap, this.shim.bufferAddress(kbm), true);
     // UNCHECKED: the pointer is to `kbm`, sized for the slot's pages rounded up to 64 bits, alive across the call.
     check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_DIRTY_LOG, arg), `KVM_GET_DIRTY_LOG for slot ${s.slot}`);
-    const words = new Uint32Array(kbm.buffer);
-    const bm = this.dirtyBitmap(s.region.backing);
-    const first = s.region.offset / PAGE_SIZE;
-    for (let w = 0; w < words.length; w++) {
-      let bits = words[w]!;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const page = first + w * 32 + b;
-        bm[page >> 5]! |= 1 << (page & 31);
-      }
-    }
+    this.dirty.mergeWords(s.region.backing, s.region.offset / PAGE_SIZE, new Uint32Array(kbm.buffer));
+  }
+
+  /** The slot a region of the map in force has. */
+  private slotOf(r: MemoryRegion): Slot | undefined {
+    return this.slots.get(slotKey(r));
   }
 
   private setSlot(slot: number, flags: number, region: MemoryRegion | null): number {
@@ -436,6 +420,7 @@ export class KvmVm implements Vm {
       throw e;
     }
     this.regions = sorted.map((r) => wanted.get(slotKey(r))!);
+    for (const r of this.regions) if (r.logDirty === true) this.dirty.track(r.backing);
     this.guestMemory.setRegions(this.regions);
   }
 
@@ -443,33 +428,16 @@ export class KvmVm implements Vm {
     return this.regions;
   }
 
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[] {
     this.live();
-    const { addr, size } = range;
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr < 0 || size < 0 || addr % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must start on a page boundary`);
-    }
-    const max = options.maxPages ?? Infinity;
-    const out: number[] = [];
-    for (const s of this.slots.values()) {
-      const r = s.region;
-      if (r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
-      this.harvest(s);
-    }
-    for (const r of this.regions) {
-      if (r.logDirty !== true || r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
-      const bm = this.dirtyBitmap(r.backing);
-      const lo = Math.max(addr, r.guestAddr);
-      const hi = Math.min(addr + size, r.guestAddr + r.size);
-      for (let a = lo; a < hi && out.length < max; a += PAGE_SIZE) {
-        const page = (r.offset + a - r.guestAddr) >> PAGE_SHIFT;
-        if ((bm[page >> 5]! & (1 << (page & 31))) !== 0) {
-          out.push((a - addr) >> PAGE_SHIFT);
-          if (options.clear === true) bm[page >> 5]! &= ~(1 << (page & 31));
-        }
-      }
-    }
-    return out.sort((a, b) => a - b);
+    // KVM keeps its own bitmap per slot: fold it in (KVM_GET_DIRTY_LOG, the whole slot) before
+    // the shared log is read. KVM write-protects what it reports, so nothing to re-arm.
+    return this.dirty.query(this.regions, range, options, {
+      harvest: (r) => {
+        const s = this.slotOf(r);
+        if (s !== undefined) this.harvest(s);
+      },
+    });
   }
 
   createVcpu(id: number, init: VcpuInit): Vcpu {
