@@ -28,6 +28,7 @@ import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, pauseVcpus } from './kick.js';
 import { KvmVcpu } from './vcpu.js';
 
 export { KvmCallError, check } from './errors.js';
@@ -297,6 +298,8 @@ export class KvmVm implements Vm {
   /** The VMM-side dirty log (api/dirty-log.ts), per backing page, so moved or removed regions keep their bits. */
   private readonly dirty = new DirtyLog();
   private readonly vcpuList: KvmVcpu[] = [];
+  /** Control blocks of the VM's vCPUs, including those transferred to other threads. */
+  private readonly vcpuControls = new Set<SharedArrayBuffer>();
   private readonly events = new Set<{ close(): void }>();
   /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
   irqchip: 'none' | 'split' | 'full' = 'none';
@@ -375,8 +378,13 @@ export class KvmVm implements Vm {
    * Replaces the map by diffing it against the slots in force: unchanged regions keep their
    * slots (and KVM's dirty bits), removed or changed ones have their dirty bits harvested
    * into the VMM-side log before the slot goes, new ones get slots. On a failure half way,
-   * the old slots are put back. vCPUs of this VM run on this thread, so none is inside
-   * KVM_RUN while the slots change.
+   * the old slots are put back.
+   *
+   * Atomic for the guest (seed 001): KVM changes one slot per call, and a region that changes
+   * in place is a delete and then an add, so a vCPU running meanwhile could find a hole
+   * where both maps have RAM. Every vCPU of the VM is therefore stopped first and let go
+   * after the last slot changed — those on this thread are between runs anyway; those a
+   * worker adopted (Vcpu.transfer) are kicked out of KVM_RUN and wait (kick.ts pauseVcpus).
    */
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
@@ -388,6 +396,7 @@ export class KvmVm implements Vm {
     const removed = [...this.slots.entries()].filter(([k]) => !wanted.has(k));
     const added = [...wanted.entries()].filter(([k]) => !this.slots.has(k));
     const done: (() => void)[] = [];
+    const resume = removed.length > 0 || added.length > 0 ? pauseVcpus(this.liveControls()) : () => {};
     try {
       for (const [key, s] of removed) {
         this.harvest(s);
@@ -418,6 +427,8 @@ export class KvmVm implements Vm {
     } catch (e) {
       for (const undo of done.reverse()) undo();
       throw e;
+    } finally {
+      resume();
     }
     this.regions = sorted.map((r) => wanted.get(slotKey(r))!);
     for (const r of this.regions) if (r.logDirty === true) this.dirty.track(r.backing);
@@ -444,6 +455,7 @@ export class KvmVm implements Vm {
     this.live();
     const v = KvmVcpu.create(this, id, init);
     this.vcpuList.push(v);
+    this.vcpuControls.add(v.handle().control);
     return v;
   }
 
@@ -451,10 +463,24 @@ export class KvmVm implements Vm {
     return this.vcpuList;
   }
 
-  /** Forgets a closed vCPU. */
-  vcpuClosed(v: KvmVcpu): void {
+  /**
+   * Forgets a closed vCPU; a transferred one leaves `vcpus()` but keeps its place among the
+   * vCPUs a memory-map change stops (it runs on, on another thread).
+   */
+  vcpuClosed(v: KvmVcpu, how: 'closed' | 'transferred'): void {
     const i = this.vcpuList.indexOf(v);
     if (i >= 0) this.vcpuList.splice(i, 1);
+    if (how === 'closed') this.vcpuControls.delete(v.handle().control);
+  }
+
+  /** The control blocks of every live vCPU of this VM, here or adopted by another thread. */
+  private liveControls(): SharedArrayBuffer[] {
+    for (const c of [...this.vcpuControls]) {
+      const w = new Int32Array(c);
+      // Adopted elsewhere and closed there: not alive, not waiting for adoption.
+      if (Atomics.load(w, CONTROL_ALIVE) === 0 && Atomics.load(w, CONTROL_ADOPTABLE) === 0) this.vcpuControls.delete(c);
+    }
+    return [...this.vcpuControls];
   }
 
   enableCap(cap: string, args: readonly number[] = []): void {

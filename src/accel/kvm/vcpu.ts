@@ -44,7 +44,7 @@ import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
 import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
-import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_IN_RUN, CONTROL_PAUSE, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
 import { errnoName, loadShim, mmapOne, type KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
@@ -234,15 +234,48 @@ export class KvmVcpu implements Vcpu {
     this.running = true;
     let r: number;
     try {
-      // A kick from this thread (or one whose signal already came and went) is in the flag word.
-      if (Atomics.load(this.controlWords, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
-      r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
+      r = this.enterGuest();
     } finally {
       this.running = false;
     }
     const exit = r < 0 ? this.failedRun(r) : this.decode();
     this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
     return exit;
+  }
+
+  /**
+   * KVM_RUN, kept out of the way of a VM-wide pause (kick.ts pauseVcpus: setMemoryMap stops
+   * every vCPU of the VM, on whatever thread, before it changes memory slots). A pause is not
+   * an exit: the vCPU waits for the end of it and enters the guest again.
+   */
+  private enterGuest(): number {
+    const w = this.controlWords;
+    for (;;) {
+      Atomics.store(w, CONTROL_IN_RUN, 1);
+      if (Atomics.load(w, CONTROL_PAUSE) !== 0) {
+        this.leftRun();
+        while (Atomics.load(w, CONTROL_PAUSE) !== 0) Atomics.wait(w, CONTROL_PAUSE, 1);
+        // The pauser's kick, if it sent one, was for this pause: served.
+        this.run8[RUN.immediateExit] = 0;
+        continue;
+      }
+      // A kick from this thread (or one whose signal already came and went) is in the flag word.
+      if (Atomics.load(w, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
+      const r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
+      this.leftRun();
+      const signalled = r === EINTR || r === EAGAIN || (r >= 0 && this.runView.getUint32(RUN.exitReason, true) === EXIT.INTR);
+      if (signalled && Atomics.load(w, CONTROL_KICK) === 0 && Atomics.load(w, CONTROL_PAUSE) !== 0) {
+        // Stopped for a pause, not by a kick: wait it out (next turn) and go on.
+        this.run8[RUN.immediateExit] = 0;
+        continue;
+      }
+      return r;
+    }
+  }
+
+  private leftRun(): void {
+    Atomics.store(this.controlWords, CONTROL_IN_RUN, 0);
+    Atomics.notify(this.controlWords, CONTROL_IN_RUN);
   }
 
   private failedRun(r: number): Exit {
@@ -635,7 +668,7 @@ export class KvmVcpu implements Vcpu {
     Atomics.store(this.controlWords, CONTROL_ADOPTABLE, 1);
     this.closed = true;
     this.shim.munmap(this.runBuf);
-    this.vm?.vcpuClosed(this);
+    this.vm?.vcpuClosed(this, 'transferred');
     return { accel: 'kvm', id: this.id, target: this.target, state: this.state };
   }
 
@@ -646,6 +679,6 @@ export class KvmVcpu implements Vcpu {
     Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
     this.shim.munmap(this.runBuf);
     this.shim.close(this.fd);
-    this.vm?.vcpuClosed(this);
+    this.vm?.vcpuClosed(this, 'closed');
   }
 }
