@@ -16,6 +16,7 @@ import {
   type BookeTlbEntry,
 } from './booke.js';
 import { InvalidArgumentError } from './errors.js';
+import { checkFixedBuffer, checkObject } from './validate.js';
 import type { Vcpu } from './hypervisor.js';
 
 export type TlbSel = 0 | 1;
@@ -56,6 +57,8 @@ export class BookeTlbView {
 
   /** `config` is the object given to `Vcpu.configTlb` (already validated there). */
   constructor(config: BookeTlbConfig) {
+    checkObject('BookeTlbView: the params', checkObject('BookeTlbView: the config', config)['params']);
+    checkFixedBuffer('BookeTlbView: config.array', config.array);
     const [s0, s1] = config.params.tlbSizes;
     this.tlb0Entries = s0;
     this.tlb0Ways = config.params.tlbWays[0];

@@ -17,7 +17,8 @@
  * A query costs what is mapped in the range, word by word of the bitmaps, never the size of
  * the range: a 2^44-byte range over 256 MiB of RAM reads 2048 words.
  */
-import { InvalidArgumentError } from './errors.js';
+import { ArgumentRangeError } from './errors.js';
+import { checkInteger, checkObject, checkOptionalBoolean, checkOptionalObject } from './validate.js';
 import { PAGE_SIZE, type MemoryBacking, type MemoryRegion } from './memory.js';
 
 /** A guest-physical range for `Vm.getDirtyLog`. */
@@ -54,23 +55,17 @@ interface CheckedQuery {
 
 /** Checks `getDirtyLog`'s arguments the same way for every accelerator. */
 export function checkDirtyLogQuery(range: unknown, options: unknown): CheckedQuery {
-  if (typeof range !== 'object' || range === null) throw new InvalidArgumentError('dirty-log range must be an object { addr, size }');
-  const { addr, size } = range as { addr?: unknown; size?: unknown };
-  if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0 || addr % PAGE_SIZE !== 0) {
-    throw new InvalidArgumentError(`dirty-log range address ${String(addr)} must be a non-negative multiple of the ${PAGE_SIZE}-byte page`);
+  const r = checkObject('getDirtyLog: the range', range);
+  const addr = checkInteger('getDirtyLog: range.addr', r['addr'], 0);
+  const size = checkInteger('getDirtyLog: range.size', r['size'], 1);
+  if (addr % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) {
+    throw new ArgumentRangeError(`getDirtyLog: the range ${String(addr)} + ${String(size)} must start and end on ${PAGE_SIZE}-byte page boundaries`);
   }
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || !Number.isSafeInteger(addr + size)) {
-    throw new InvalidArgumentError(`dirty-log range size ${String(size)} must be a positive multiple of the ${PAGE_SIZE}-byte page (and the range below 2^53)`);
-  }
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new InvalidArgumentError('dirty-log options must be an object { maxPages?, clear? }');
-  }
-  const { maxPages, clear } = (options ?? {}) as { maxPages?: unknown; clear?: unknown };
-  if (maxPages !== undefined && (typeof maxPages !== 'number' || !Number.isSafeInteger(maxPages) || maxPages < 0)) {
-    throw new InvalidArgumentError(`dirty-log maxPages ${String(maxPages)} must be a non-negative integer`);
-  }
-  if (clear !== undefined && typeof clear !== 'boolean') throw new InvalidArgumentError(`dirty-log clear ${String(clear)} must be a boolean`);
-  return { addr, end: addr + size, max: maxPages ?? Infinity, clear: clear === true };
+  checkInteger('getDirtyLog: the end of the range', addr + size);
+  const o = checkOptionalObject('getDirtyLog: the options', options);
+  const maxPages = o?.['maxPages'] === undefined ? Infinity : checkInteger('getDirtyLog: options.maxPages', o['maxPages'], 0);
+  const clear = checkOptionalBoolean('getDirtyLog: options.clear', o?.['clear']) === true;
+  return { addr, end: addr + size, max: maxPages, clear };
 }
 
 export class DirtyLog {

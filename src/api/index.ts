@@ -1,7 +1,8 @@
 /**
  * Public entry point of the hypervisor API: `Hypervisor.open({ accel })`.
  */
-import { InvalidArgumentError } from './errors.js';
+import { ArgumentRangeError } from './errors.js';
+import { checkObject } from './validate.js';
 import type { AcceleratorName, Hypervisor as HypervisorT, HypervisorOptions } from './hypervisor.js';
 
 export * from './errors.js';
@@ -16,24 +17,24 @@ export type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
 import { attachVcpu, type RemoteVcpu } from './threads.js';
 import { UnsupportedError } from './errors.js';
+import { CheckedHypervisor, CheckedVcpu, checkHandle, checkTransfer } from './checked.js';
 import type { Vcpu, VcpuHandle, VcpuTransfer } from './hypervisor.js';
 
 const ACCELERATORS: readonly AcceleratorName[] = ['e500', 'kvm'];
 
 async function open(options: HypervisorOptions): Promise<HypervisorT> {
-  if (typeof options !== 'object' || options === null || !ACCELERATORS.includes(options.accel)) {
-    throw new InvalidArgumentError(
-      `unknown accelerator ${JSON.stringify((options as { accel?: unknown } | null)?.accel)}; choose one of: ${ACCELERATORS.join(', ')}`,
-    );
+  const o = checkObject('Hypervisor.open: the options', options);
+  if (!(ACCELERATORS as readonly unknown[]).includes(o['accel'])) {
+    throw new ArgumentRangeError(`unknown accelerator ${JSON.stringify(o['accel'])}; choose one of: ${ACCELERATORS.join(', ')}`);
   }
   switch (options.accel) {
     case 'e500': {
       const { E500Hypervisor } = await import('../accel/e500/hypervisor.js');
-      return new E500Hypervisor();
+      return new CheckedHypervisor(new E500Hypervisor());
     }
     case 'kvm': {
       const { KvmHypervisor } = await import('../accel/kvm/hypervisor.js');
-      return KvmHypervisor.open();
+      return new CheckedHypervisor(KvmHypervisor.open());
     }
   }
 }
@@ -43,7 +44,8 @@ async function open(options: HypervisorOptions): Promise<HypervisorT> {
  * this thread (kvm: the native shim), then returns the remote view of the vCPU.
  */
 async function attachVcpuAsync(handle: VcpuHandle): Promise<RemoteVcpu> {
-  if (handle?.accel === 'kvm') await import('../accel/kvm/kick.js');
+  checkHandle(handle);
+  if (handle.accel === 'kvm') await import('../accel/kvm/kick.js');
   return attachVcpu(handle);
 }
 
@@ -53,9 +55,10 @@ async function attachVcpuAsync(handle: VcpuHandle): Promise<RemoteVcpu> {
  */
 /** Turns a `Vcpu.transfer()` posted from another thread into a Vcpu bound to this thread. */
 async function adoptVcpu(transfer: VcpuTransfer): Promise<Vcpu> {
-  if (transfer?.accel === 'kvm') {
+  checkTransfer(transfer);
+  if (transfer.accel === 'kvm') {
     const { adoptKvmVcpu } = await import('../accel/kvm/vcpu.js');
-    return adoptKvmVcpu(transfer);
+    return new CheckedVcpu(adoptKvmVcpu(transfer), null);
   }
   throw new UnsupportedError(`accelerator ${JSON.stringify(transfer?.accel)} cannot move vCPUs between threads (capability "vcpu-transfer")`);
 }

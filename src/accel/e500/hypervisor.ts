@@ -33,7 +33,7 @@ import type {
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, CONTROL_WORDS, assertUsable } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
@@ -169,9 +169,7 @@ export class E500Vm implements Vm {
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
     this.live();
-    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
-    }
+    // The size (a positive page multiple) is checked in the API's front (api/checked.ts).
     let b: SabBacking;
     try {
       b = SabBacking.create(size, options.name ?? `mem${nextBackingId}`);
@@ -219,7 +217,6 @@ export class E500Vm implements Vm {
       throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${MAX_VCPUS - 1}`);
     }
     if (this.vcpuList.some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${this.name}"`);
-    if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('vCPU init must be an object { target, features }');
     const model = CPU_MODELS.get(init.target);
     if (model === undefined) {
       throw new UnsupportedTargetError(
@@ -242,8 +239,8 @@ export class E500Vm implements Vm {
         `vCPU ${id} asks for features [${[...features].join(', ')}] but this VM's vCPUs have [${[...first.cpu.features].join(', ')}]; the vCPUs of one VM share decoded code and must have the same features`,
       );
     }
+    // Its range (1 kHz to 10 GHz, whole Hz) is checked in the API's front (api/checked.ts).
     const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
-    if (!Number.isFinite(tb) || tb <= 0) throw new InvalidArgumentError(`timebaseHz ${String(tb)} must be a positive frequency`);
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
@@ -331,7 +328,11 @@ export class E500Vm implements Vm {
     throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
   }
 
+  /** Closes the vCPUs and the guest memory too. */
   close(): void {
+    if (this.closed) return;
+    for (const v of this.vcpuList) v.close();
+    this.guestMemory.close();
     this.closed = true;
   }
 }
@@ -529,10 +530,9 @@ class E500Vcpu implements Vcpu {
     if (!Array.isArray(hw) || hw.length > HOST_HW_BREAKPOINTS) {
       throw new InvalidArgumentError(`at most ${HOST_HW_BREAKPOINTS} hardware breakpoints and watchpoints (got ${Array.isArray(hw) ? hw.length : 'not a list'})`);
     }
+    // Types, kinds and lengths are checked in the API's front (api/checked.ts); what is the e500's is here.
     for (const b of hw) {
-      if (!Number.isInteger(b.address) || b.address < 0 || b.address > 0xffffffff) throw new InvalidArgumentError(`breakpoint address ${String(b.address)} is not a 32-bit effective address`);
-      if (!['execute', 'read', 'write', 'access'].includes(b.kind)) throw new InvalidArgumentError(`unknown breakpoint kind "${String(b.kind)}"`);
-      if (![1, 2, 4, 8].includes(b.length)) throw new InvalidArgumentError(`watched length ${String(b.length)} must be 1, 2, 4 or 8`);
+      if (b.address > 0xffffffff) throw new InvalidArgumentError(`breakpoint address ${String(b.address)} is not a 32-bit effective address`);
       if (b.kind === 'execute' && (b.address & 3) !== 0) throw new InvalidArgumentError(`instruction breakpoint 0x${b.address.toString(16)} is not word-aligned`);
     }
     const c = this.cpu;

@@ -28,7 +28,7 @@ import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
 import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
-import { CONTROL_ADOPTABLE, CONTROL_ALIVE, pauseVcpus } from './kick.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_VM_CLOSED, kickControl, pauseVcpus } from './kick.js';
 import { KvmVcpu } from './vcpu.js';
 
 export { KvmCallError, check } from './errors.js';
@@ -328,9 +328,7 @@ export class KvmVm implements Vm {
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
     this.live();
-    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
-    }
+    // The size (a positive page multiple) is checked in the API's front (api/checked.ts).
     const b = KvmBacking.create(this.shim, size, options.name ?? `mem${nextBackingId}`);
     this.backings.set(b.id, b);
     return b;
@@ -653,10 +651,19 @@ export class KvmVm implements Vm {
     throw new UnsupportedError('the kvm accelerator runs each vCPU on its own thread with vcpu.run(); it has no cooperative-vcpus');
   }
 
+  /**
+   * Closes the vCPUs, the events and the guest memory too. A vCPU another thread adopted is
+   * told through its control block: its next run() is a ClosedError.
+   */
   close(): void {
     if (this.closed) return;
     for (const v of [...this.vcpuList]) v.close();
+    for (const c of this.liveControls()) {
+      Atomics.store(new Int32Array(c), CONTROL_VM_CLOSED, 1);
+      kickControl(c);
+    }
     for (const e of [...this.events]) e.close();
+    this.guestMemory.close();
     this.closed = true;
     this.shim.close(this.fd);
     for (const b of this.backings.values()) {

@@ -20,6 +20,8 @@ export const CONTROL_ADOPTABLE = 4;
 export const CONTROL_IN_RUN = 5;
 /** Non-zero while the VM's thread asks the vCPU to stay out of KVM_RUN (a VM-wide pause). */
 export const CONTROL_PAUSE = 6;
+/** 1 once the vCPU's VM was closed: a vCPU another thread adopted runs no more. */
+export const CONTROL_VM_CLOSED = 7;
 /** A kvm vCPU's control block is longer than the API's minimum (CONTROL_WORDS). */
 export const KVM_CONTROL_WORDS = 8;
 

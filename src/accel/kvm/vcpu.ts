@@ -10,6 +10,7 @@
 import { threadId } from 'node:worker_threads';
 import {
   BusyError,
+  ClosedError,
   InvalidArgumentError,
   ReadOnlyRegisterError,
   UnknownRegisterError,
@@ -44,7 +45,7 @@ import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
 import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
-import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_IN_RUN, CONTROL_PAUSE, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_IN_RUN, CONTROL_PAUSE, CONTROL_TID, CONTROL_VM_CLOSED, KVM_CONTROL_WORDS } from './kick.js';
 import { errnoName, loadShim, mmapOne, type KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
@@ -164,6 +165,9 @@ export class KvmVcpu implements Vcpu {
     for (const f of init.features ?? []) {
       throw new UnsupportedFeatureError(`target "host" has no optional feature ${JSON.stringify(f)} (the vCPU gets every CPUID feature KVM supports)`);
     }
+    if (init.timebaseHz !== undefined) {
+      throw new UnsupportedFeatureError('timebaseHz is a PowerPC option (the time base a platform clocks the core with); x86 vCPUs keep time with the host\'s TSC');
+    }
     const max = hv.checkExtension('max-vcpus');
     if (!Number.isInteger(id) || id < 0 || id >= max) throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${max - 1}`);
     if (vm.vcpus().some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}"`);
@@ -226,6 +230,7 @@ export class KvmVcpu implements Vcpu {
 
   private live(what: string): void {
     assertUsable(this.closed, this.ownerThread, `vCPU ${this.id}`, what);
+    if (Atomics.load(this.controlWords, CONTROL_VM_CLOSED) !== 0) throw new ClosedError(`vCPU ${this.id}: its VM was closed`);
   }
 
   run(): Exit {
