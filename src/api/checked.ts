@@ -6,7 +6,9 @@
  *    TypeError from deep inside);
  *  - keeps the life cycle: closing a hypervisor closes its VMs, closing a VM closes its vCPUs
  *    and its guest memory, and every call on a closed object is a ClosedError (`kick()`
- *    excepted: kicking what is gone is harmless, as with a signal).
+ *    excepted: kicking what is gone is harmless, as with a signal);
+ *  - adds what is the same on every accelerator: exit timing (exit-timing.ts), enabled per
+ *    vCPU with `enableCap('exit-timing', [1])`.
  * What depends on the accelerator (a target's name, the TLB geometry a core supports, how
  * many breakpoints) stays the accelerator's to check.
  */
@@ -15,8 +17,12 @@ import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import { ArgumentRangeError, ClosedError, InvalidArgumentError } from './errors.js';
 import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { Exit, ExitStats } from './exit.js';
+import { ExitTimer, type ExitTimingStats } from './exit-timing.js';
 import type {
+  AcceleratorHypervisor,
   AcceleratorName,
+  AcceleratorVcpu,
+  AcceleratorVm,
   Capability,
   GuestArch,
   GuestDebug,
@@ -50,6 +56,9 @@ import {
   checkString,
 } from './validate.js';
 
+/** Capabilities this layer provides on every accelerator. */
+const FRONT_CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number>([['exit-timing', 1]]);
+
 const MP_STATES: readonly MpState[] = ['runnable', 'halted', 'stopped'];
 const DEBUG_KINDS = ['execute', 'write', 'read', 'access'] as const;
 /** The time-base frequencies a PowerPC platform can clock a core with: 1 kHz to 10 GHz, in whole Hz. */
@@ -59,11 +68,12 @@ export const TIMEBASE_HZ_MAX = 10_000_000_000;
 export class CheckedHypervisor implements Hypervisor {
   readonly accel: AcceleratorName;
   readonly arch: GuestArch;
-  private readonly impl: Hypervisor;
+  private readonly impl: AcceleratorHypervisor;
   private readonly vms = new Set<CheckedVm>();
   private closed = false;
+  private caps: ReadonlyMap<Capability, number> | undefined;
 
-  constructor(impl: Hypervisor) {
+  constructor(impl: AcceleratorHypervisor) {
     this.impl = impl;
     this.accel = impl.accel;
     this.arch = impl.arch;
@@ -76,12 +86,13 @@ export class CheckedHypervisor implements Hypervisor {
   checkExtension(cap: Capability): number {
     this.live();
     checkString('checkExtension: the capability', cap);
-    return this.impl.checkExtension(cap);
+    return FRONT_CAPABILITIES.get(cap) ?? this.impl.checkExtension(cap);
   }
 
   capabilities(): ReadonlyMap<Capability, number> {
     this.live();
-    return this.impl.capabilities();
+    this.caps ??= new Map([...this.impl.capabilities(), ...FRONT_CAPABILITIES]);
+    return this.caps;
   }
 
   targets(): readonly string[] {
@@ -114,12 +125,14 @@ export class CheckedHypervisor implements Hypervisor {
 export class CheckedVm implements Vm {
   readonly hypervisor: Hypervisor;
   private readonly owner: CheckedHypervisor;
-  private readonly impl: Vm;
+  private readonly impl: AcceleratorVm;
   /** The accelerator's vCPU → the one handed out. */
-  private readonly vcpuOf = new Map<Vcpu, CheckedVcpu>();
+  private readonly vcpuOf = new Map<AcceleratorVcpu, CheckedVcpu>();
+  /** The vCPU whose exit runVcpus returned last: its VMM time ends at the next runVcpus. */
+  private lastExited: CheckedVcpu | undefined;
   private closed = false;
 
-  constructor(owner: CheckedHypervisor, impl: Vm) {
+  constructor(owner: CheckedHypervisor, impl: AcceleratorVm) {
     this.owner = owner;
     this.hypervisor = owner;
     this.impl = impl;
@@ -172,12 +185,13 @@ export class CheckedVm implements Vm {
 
   vcpus(): readonly Vcpu[] {
     this.live();
-    return this.impl.vcpus().map((v) => this.vcpuOf.get(v) ?? v);
+    return this.impl.vcpus().map((v) => this.vcpuOf.get(v) ?? new CheckedVcpu(v, this));
   }
 
   /** A vCPU of this VM was closed or transferred. */
   forget(v: CheckedVcpu): void {
     this.vcpuOf.delete(v.accelerator);
+    if (this.lastExited === v) this.lastExited = undefined;
   }
 
   enableCap(cap: string, args?: readonly number[]): void {
@@ -233,9 +247,16 @@ export class CheckedVm implements Vm {
 
   runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
     this.live();
+    this.lastExited?.enteringRun();
     const r = this.impl.runVcpus();
-    const v = this.vcpuOf.get(r.vcpu);
-    return v === undefined ? r : { vcpu: v, exit: r.exit };
+    let v = this.vcpuOf.get(r.vcpu);
+    if (v === undefined) {
+      v = new CheckedVcpu(r.vcpu, this);
+      this.vcpuOf.set(r.vcpu, v);
+    }
+    this.lastExited = v;
+    v.exited(r.exit);
+    return { vcpu: v, exit: r.exit };
   }
 
   close(): void {
@@ -266,12 +287,14 @@ export class CheckedVcpu implements Vcpu {
   readonly id: number;
   readonly target: string;
   /** The accelerator's vCPU behind this one. */
-  readonly accelerator: Vcpu;
+  readonly accelerator: AcceleratorVcpu;
   private readonly vm: CheckedVm | null;
   private closed = false;
   private closedWhy = '';
+  /** Exit timing (enableCap('exit-timing', [1])); null while off, so run() reads no clock. */
+  private timer: ExitTimer | null = null;
 
-  constructor(impl: Vcpu, vm: CheckedVm | null) {
+  constructor(impl: AcceleratorVcpu, vm: CheckedVm | null) {
     this.accelerator = impl;
     this.vm = vm;
     this.id = impl.id;
@@ -284,7 +307,21 @@ export class CheckedVcpu implements Vcpu {
 
   run(): Exit {
     if (this.closed) this.live();
-    return this.accelerator.run();
+    if (this.timer === null) return this.accelerator.run();
+    this.timer.enter();
+    const exit = this.accelerator.run();
+    this.timer.exit(exit.kind);
+    return exit;
+  }
+
+  /** runVcpus: this vCPU may run again (the VMM's time for its last exit ends). */
+  enteringRun(): void {
+    this.timer?.enter();
+  }
+
+  /** runVcpus: this vCPU's exit goes to the VMM. */
+  exited(exit: Exit): void {
+    this.timer?.exit(exit.kind);
   }
 
   kick(): void {
@@ -333,6 +370,11 @@ export class CheckedVcpu implements Vcpu {
     return this.accelerator.stats();
   }
 
+  exitTiming(): ExitTimingStats | null {
+    this.live();
+    return this.timer?.stats() ?? null;
+  }
+
   setInterruptLine(line: InterruptLine, asserted: boolean): void {
     this.live();
     checkString('setInterruptLine: the line', line);
@@ -353,6 +395,12 @@ export class CheckedVcpu implements Vcpu {
   enableCap(cap: string, args?: readonly number[]): void {
     this.live();
     checkCapArgs('enableCap', cap, args);
+    if (cap === 'exit-timing') {
+      const on = args?.[0];
+      if (args?.length !== 1 || (on !== 0 && on !== 1)) throw new ArgumentRangeError('exit-timing takes one argument: 1 to start (from zero), 0 to stop');
+      this.timer = on === 1 ? new ExitTimer() : null;
+      return;
+    }
     this.accelerator.enableCap(cap, args);
   }
 

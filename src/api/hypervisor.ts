@@ -10,6 +10,7 @@
 import type { BookeTlbConfig } from './booke.js';
 import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import type { Exit, ExitStats } from './exit.js';
+import type { ExitTimingStats } from './exit-timing.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
@@ -48,6 +49,8 @@ export type Capability =
   | 'guest-debug'
   /** Number of hardware breakpoints/watchpoints `setGuestDebug` accepts. */
   | 'guest-debug-hw-bps'
+  /** `Vcpu.enableCap('exit-timing', [1])` and `Vcpu.exitTiming()`: VMM time per exit kind (1, every accelerator). */
+  | 'exit-timing'
   /** `Vm.runVcpus()`: the VM's vCPUs share the calling thread, scheduled by the accelerator. */
   | 'cooperative-vcpus'
   /** `Vcpu.transfer()` / `Hypervisor.adoptVcpu()`: a vCPU can move to a thread of its own (1). */
@@ -208,10 +211,20 @@ export interface Vcpu {
   setRegister(id: RegisterId, value: bigint): void;
   /** Exit counts by kind plus in-accelerator events (seed 004). */
   stats(): ExitStats;
+  /**
+   * Exit timing (seed 004, KVM's exit-timing accounting): per exit kind, how many exits the
+   * VMM handled and how long each took it, from run() returning the exit to the next run()
+   * (count, total, min, max in ns). Null until `enableCap('exit-timing', [1])`; off costs
+   * nothing (run() reads no clock).
+   */
+  exitTiming(): ExitTimingStats | null;
   setInterruptLine(line: InterruptLine, asserted: boolean): void;
   getMpState(): MpState;
   setMpState(state: MpState): void;
-  /** Opt-in vCPU behaviour (e.g. `ppc-epr` with [1] to enable, [0] to disable); unknown caps are errors. */
+  /**
+   * Opt-in vCPU behaviour; unknown caps are errors. Every accelerator: `exit-timing` [1] starts
+   * exit timing from zero, [0] stops it. e500: `ppc-epr` [1]/[0].
+   */
   enableCap(cap: string, args?: readonly number[]): void;
   /**
    * Returns the vCPU's registers to their architected reset state, as right after
@@ -318,4 +331,22 @@ export interface BookeTranslation {
   readonly ux: boolean;
   /** MAS2[W I M G E]. */
   readonly wimge: number;
+}
+
+/**
+ * What an accelerator implements. The API's front (checked.ts) wraps these into Hypervisor,
+ * Vm and Vcpu: it checks arguments and the life cycle, and adds what is the same for every
+ * accelerator (exit timing), so an accelerator has none of that to write.
+ */
+export type AcceleratorVcpu = Omit<Vcpu, 'exitTiming'>;
+
+export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus'> {
+  readonly hypervisor: AcceleratorHypervisor;
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu;
+  vcpus(): readonly AcceleratorVcpu[];
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit };
+}
+
+export interface AcceleratorHypervisor extends Omit<Hypervisor, 'createVm'> {
+  createVm(options?: VmOptions): AcceleratorVm;
 }

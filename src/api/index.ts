@@ -14,6 +14,7 @@ export * from './events.js';
 export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
 export type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
+export type { ExitTiming, ExitTimingStats } from './exit-timing.js';
 export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
 import { attachVcpu, type RemoteVcpu } from './threads.js';
 import { UnsupportedError } from './errors.js';

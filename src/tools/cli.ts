@@ -43,6 +43,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
   { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
+  { name: 'exit-timing', help: 'time the VMM\'s handling of each exit kind on every vCPU (count, total, min, max); the monitor\'s info stats shows it' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
 
@@ -204,6 +205,7 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     monitor,
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
+    exitTiming: opts.has('exit-timing'),
   };
 }
 
@@ -253,6 +255,7 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
     monitor,
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
+    exitTiming: opts.has('exit-timing'),
   };
 }
 

@@ -50,6 +50,8 @@ export interface MachineConfig {
   readonly gdb?: GdbSpec;
   /** Do not run the guest until the debugger continues it (QEMU's -S). */
   readonly startHalted?: boolean;
+  /** Exit timing on every vCPU (Vcpu.enableCap('exit-timing')), for the monitor's `info stats`. */
+  readonly exitTiming?: boolean;
 }
 
 /** Messages from the machine thread to the main thread. */

@@ -98,6 +98,7 @@ async function main(data: MachineWorkerData): Promise<void> {
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
   const board = createBoard(hv, config, serials, timers);
+  if (config.exitTiming === true) for (const v of board.vcpus) v.enableCap('exit-timing', [1]);
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.

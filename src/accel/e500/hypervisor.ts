@@ -16,18 +16,18 @@ import {
 import { EXIT_KINDS, type Exit, type ExitKind, type ExitStats } from '../../api/exit.js';
 import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
+  AcceleratorHypervisor,
+  AcceleratorVcpu,
+  AcceleratorVm,
   Capability,
-  Hypervisor,
   InterruptLine,
   MpState,
   GuestDebug,
   TranslateOptions,
   Translation,
-  Vcpu,
   VcpuHandle,
   VcpuTransfer,
   VcpuInit,
-  Vm,
   VmOptions,
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
@@ -77,7 +77,7 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
 ]);
 
-export class E500Hypervisor implements Hypervisor {
+export class E500Hypervisor implements AcceleratorHypervisor {
   readonly accel = 'e500' as const;
   readonly arch = 'ppc' as const;
   private closed = false;
@@ -94,7 +94,7 @@ export class E500Hypervisor implements Hypervisor {
     return [...CPU_MODELS.keys()];
   }
 
-  createVm(options: VmOptions = {}): Vm {
+  createVm(options: VmOptions = {}): AcceleratorVm {
     if (this.closed) throw new ClosedError('the hypervisor handle is closed');
     return new E500Vm(this, options);
   }
@@ -127,8 +127,8 @@ class SabBacking extends ChunkedBacking {
   }
 }
 
-export class E500Vm implements Vm {
-  readonly hypervisor: Hypervisor;
+export class E500Vm implements AcceleratorVm {
+  readonly hypervisor: AcceleratorHypervisor;
   readonly name: string;
   readonly memory: GuestMemory;
   private readonly backings = new Set<MemoryBacking>();
@@ -153,7 +153,7 @@ export class E500Vm implements Vm {
   readonly ownerThread = threadId;
   private closed = false;
 
-  constructor(hv: Hypervisor, options: VmOptions) {
+  constructor(hv: AcceleratorHypervisor, options: VmOptions) {
     this.hypervisor = hv;
     this.name = options.name ?? 'vm';
     const mem = new MappedGuestMemory((region, offset, length) => this.hostWrote(region, offset, length));
@@ -211,7 +211,7 @@ export class E500Vm implements Vm {
     return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.flushWriteTlb()) });
   }
 
-  createVcpu(id: number, init: VcpuInit): Vcpu {
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
     this.live();
     if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) {
       throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${MAX_VCPUS - 1}`);
@@ -262,11 +262,11 @@ export class E500Vm implements Vm {
     }
   }
 
-  vcpus(): readonly Vcpu[] {
+  vcpus(): readonly AcceleratorVcpu[] {
     return this.vcpuList;
   }
 
-  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit } {
     this.live();
     const vs = this.vcpuList;
     if (vs.length === 0) throw new InvalidArgumentError(`VM "${this.name}" has no vCPUs to run`);
@@ -337,7 +337,7 @@ export class E500Vm implements Vm {
   }
 }
 
-class E500Vcpu implements Vcpu {
+class E500Vcpu implements AcceleratorVcpu {
   readonly id: number;
   readonly target: string;
   readonly cpu: Cpu;

@@ -20,7 +20,7 @@ import {
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
-import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
+import type { AcceleratorHypervisor, AcceleratorVcpu, AcceleratorVm, Capability, VcpuInit, VmOptions } from '../../api/hypervisor.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
@@ -54,7 +54,7 @@ const CAPABILITY_MAP: readonly (readonly [Capability, number | ((v: number) => n
   ['x86-irqchip', CAP.IRQCHIP],
 ];
 
-export class KvmHypervisor implements Hypervisor {
+export class KvmHypervisor implements AcceleratorHypervisor {
   readonly accel = 'kvm' as const;
   readonly arch = 'x86_64' as const;
   readonly fd: number;
@@ -170,7 +170,7 @@ export class KvmHypervisor implements Hypervisor {
     return this.msrIndices;
   }
 
-  createVm(options: VmOptions = {}): Vm {
+  createVm(options: VmOptions = {}): AcceleratorVm {
     if (this.closed) throw new ClosedError('the hypervisor handle is closed');
     return new KvmVm(this, options);
   }
@@ -282,7 +282,7 @@ export class EventFd implements EventNotifier {
   }
 }
 
-export class KvmVm implements Vm {
+export class KvmVm implements AcceleratorVm {
   readonly hypervisor: KvmHypervisor;
   readonly name: string;
   readonly memory: GuestMemory;
@@ -449,7 +449,7 @@ export class KvmVm implements Vm {
     });
   }
 
-  createVcpu(id: number, init: VcpuInit): Vcpu {
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
     this.live();
     const v = KvmVcpu.create(this, id, init);
     this.vcpuList.push(v);
@@ -457,7 +457,7 @@ export class KvmVm implements Vm {
     return v;
   }
 
-  vcpus(): readonly Vcpu[] {
+  vcpus(): readonly AcceleratorVcpu[] {
     return this.vcpuList;
   }
 
@@ -647,7 +647,7 @@ export class KvmVm implements Vm {
     check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_GSI_ROUTING, buf), `KVM_SET_GSI_ROUTING (${routes.length} routes)`);
   }
 
-  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit } {
     throw new UnsupportedError('the kvm accelerator runs each vCPU on its own thread with vcpu.run(); it has no cooperative-vcpus');
   }
 

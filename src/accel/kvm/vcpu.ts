@@ -37,7 +37,7 @@ import {
   type UnknownExit,
 } from '../../api/exit.js';
 import type { BookeTlbConfig } from '../../api/booke.js';
-import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
+import type { AcceleratorVcpu, GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
@@ -108,7 +108,7 @@ function readableMsrs(shim: KvmShim, fd: number, all: readonly number[]): number
 }
 
 /** `Hypervisor.adoptVcpu` for kvm: the vCPU fd is process-wide, only the binding moves. */
-export function adoptKvmVcpu(t: VcpuTransfer): Vcpu {
+export function adoptKvmVcpu(t: VcpuTransfer): AcceleratorVcpu {
   const state = t.state as KvmVcpuState;
   if (typeof state !== 'object' || state === null || !(state.control instanceof SharedArrayBuffer) || !Number.isInteger(state.fd)) {
     throw new InvalidArgumentError('not a kvm vCPU transfer: use the value vcpu.transfer() returned');
@@ -119,7 +119,7 @@ export function adoptKvmVcpu(t: VcpuTransfer): Vcpu {
   return new KvmVcpu(loadShim(), t.id, t.target, state, null);
 }
 
-export class KvmVcpu implements Vcpu {
+export class KvmVcpu implements AcceleratorVcpu {
   readonly id: number;
   readonly target: string;
   readonly fd: number;
