@@ -425,6 +425,11 @@ export class CheckedVcpu implements Vcpu {
     this.accelerator.configTlb(config);
   }
 
+  syncTlb(): void {
+    this.live();
+    this.accelerator.syncTlb();
+  }
+
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
     this.live();
     if (bitmap !== null) checkBytes('dirtyTlb: the bitmap', bitmap);

@@ -238,6 +238,13 @@ export interface Vcpu {
    */
   configTlb(config: BookeTlbConfig): void;
   /**
+   * Book E only (KVM_SYNC_TLB style): makes the shared array reflect the guest's TLB exactly,
+   * until the next `run()`. Needed before reading the array of an MMU type that is not
+   * synchronized on every return from `run()` (FSL_BOOKE_HV; see api/booke.ts and
+   * `bookeTlbSyncedOnExit`); allowed, and free, for the others. Not allowed while running.
+   */
+  syncTlb(): void;
+  /**
    * Book E only: tells the accelerator which entries of the shared array the VMM changed
    * (one bit per entry, entry 0 in bit 0 of byte 0), or all of them when `bitmap` is null.
    * `numDirty` is a hint: above a threshold everything cached is dropped at once.

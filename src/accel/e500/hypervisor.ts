@@ -509,6 +509,15 @@ class E500Vcpu implements AcceleratorVcpu {
     this.cpu.installTlb(new TlbArray(geometry, config.array));
   }
 
+  /**
+   * Nothing to push for either MMU type: the guest's TLB is the shared array itself (every
+   * tlbwe, tlbivax, tlbilx writes it), so it is exact whenever the vCPU is not running.
+   */
+  syncTlb(): void {
+    this.live('syncTlb');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
+  }
+
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
     this.live('dirtyTlb');
     if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);

@@ -608,6 +608,11 @@ export class KvmVcpu implements AcceleratorVcpu {
     throw new UnsupportedError('configTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
   }
 
+  syncTlb(): void {
+    this.live('syncTlb');
+    throw new UnsupportedError('syncTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
+  }
+
   dirtyTlb(_bitmap: Uint8Array | null, _numDirty: number): void {
     this.live('dirtyTlb');
     throw new UnsupportedError('dirtyTlb is Book E only; x86 vCPUs have a hardware-walked MMU');

@@ -152,7 +152,10 @@ export function infoCommands(): CommandTable {
       params: '',
       help: 'show virtual to physical memory mappings',
       run: (ctx) => {
-        const tlb = currentCpu(ctx).bookeTlb;
+        const cpu = currentCpu(ctx);
+        const tlb = cpu.bookeTlb;
+        // An FSL_BOOKE_HV array is exact only after syncTlb (api/booke.ts).
+        tlb?.refresh?.({ syncTlb: () => cpu.vcpu.syncTlb?.() });
         if (tlb !== undefined) ctx.print(formatBookeTlb(tlb));
         else if (isX86(ctx)) ctx.print(x86Tlb(ctx));
         else ctx.print('info tlb: this CPU has no software-visible TLB to show\n');
