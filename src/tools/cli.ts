@@ -3,6 +3,8 @@
  * usage errors); only internal failures print a stack trace.
  */
 import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
+import { UnsupportedError, accelerators, planAccelerator, type AcceleratorName, type AcceleratorPlan } from '../api/index.js';
+import { BOARDS, type BoardName } from '../boards/board.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
 import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
@@ -10,13 +12,15 @@ import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
 import { BuildError, LINUX_USAGE, linuxImages, linuxRunArgs, printImages } from './linux-command.js';
 
-const MACHINES = ['ppce500', 'x86-microvm'] as const;
-/** The accelerator each board runs on (and the default --accel for it). */
-const MACHINE_ACCEL = { ppce500: 'e500', 'x86-microvm': 'kvm' } as const;
+const MACHINES = Object.keys(BOARDS) as BoardName[];
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'machine', aliases: ['M'], value: 'NAME', help: `board to emulate: ${MACHINES.join(', ')} (default ppce500)` },
-  { name: 'accel', value: 'NAME', help: 'accelerator: e500 (software e500 vCPU; default for ppce500) or kvm (/dev/kvm; default for x86-microvm)' },
+  {
+    name: 'accel',
+    value: 'NAME',
+    help: `accelerator: ${accelerators().map((a) => `${a.name} (${a.description}, ${a.arch} guests)`).join(' or ')}; default: the hardware one for the board's CPUs, else the software one. One that cannot run the board falls back to the software accelerator for it, with a line saying so`,
+  },
   { name: 'cpu', value: 'MODEL', help: `CPU model (default ${DEFAULT_PPCE500_CPU}); --cpu help lists them` },
   { name: 'memory', aliases: ['m'], value: 'SIZE', help: 'guest RAM, e.g. 256M or 1G; a bare number is MiB; ppce500 needs a multiple of 64M (default 128M)' },
   { name: 'smp', value: 'N', help: `number of CPUs, 1 to ${PPCE500_MAX_CPUS} (default 1); CPUs other than the first wait in the spin table` },
@@ -150,7 +154,11 @@ function parseSmp(text: string): number {
   return n;
 }
 
-export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' | 'cpu-help' {
+/**
+ * The run's configuration from `ngkvm run` arguments. `note` gets the one line that says an
+ * accelerator was replaced (seed 003's fallback), if one was.
+ */
+export function buildRunConfig(argv: readonly string[], note: (line: string) => void = () => {}): MachineConfig | 'help' | 'cpu-help' {
   const opts = parseOptions(argv, RUN_OPTIONS);
   if (opts.has('help')) return 'help';
   const str = (k: string): string | undefined => {
@@ -161,13 +169,21 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   if (!(MACHINES as readonly string[]).includes(machine)) {
     throw new UsageError(`unknown machine "${machine}"; available: ${MACHINES.join(', ')}`);
   }
-  const accel = str('accel') ?? MACHINE_ACCEL[machine as keyof typeof MACHINE_ACCEL];
-  if (accel !== 'e500' && accel !== 'kvm') throw new UsageError(`unknown accelerator "${accel}"; available: e500, kvm`);
-  if (machine === 'x86-microvm') {
-    if (accel !== 'kvm') throw new UsageError('--machine x86-microvm needs --accel kvm (the e500 accelerator runs PowerPC guests)');
-    return buildX86Config(opts, str);
+  const board = BOARDS[machine as BoardName];
+  const requested = str('accel');
+  const names = accelerators().map((a) => a.name);
+  if (requested !== undefined && !(names as readonly string[]).includes(requested)) {
+    throw new UsageError(`unknown accelerator "${requested}"; available: ${names.join(', ')}`);
   }
-  if (accel !== 'e500') throw new UsageError('the kvm accelerator runs x86-64 guests; ppce500 needs --accel e500');
+  let plan: AcceleratorPlan;
+  try {
+    plan = planAccelerator(board.arch, machine, requested as AcceleratorName | undefined);
+  } catch (err) {
+    if (err instanceof UnsupportedError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (plan.fallback !== undefined) note(plan.fallback);
+  if (machine === 'x86-microvm') return buildX86Config(opts, str, plan.accel);
   const cpu = str('cpu') ?? DEFAULT_PPCE500_CPU;
   if (cpu === 'help' || cpu === '?') return 'cpu-help';
   if (!CPU_MODELS.has(cpu)) {
@@ -192,7 +208,7 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   const { monitor, gdb } = debugOptions(opts, str);
   return {
     machine: 'ppce500',
-    accel: 'e500',
+    accel: plan.accel,
     cpu,
     cpus: smpText !== undefined ? parseSmp(smpText) : 1,
     memory,
@@ -227,7 +243,7 @@ function debugOptions(
 }
 
 /** `--machine x86-microvm`: one vCPU, one serial port, a kernel and no firmware. */
-function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined): MachineConfig {
+function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined, accel: AcceleratorName): MachineConfig {
   if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
   if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
   const cpu = str('cpu') ?? 'host';
@@ -243,7 +259,7 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   const { monitor, gdb } = debugOptions(opts, str);
   return {
     machine: 'x86-microvm',
-    accel: 'kvm',
+    accel,
     cpu,
     cpus: 1,
     memory: memText !== undefined ? parseSize(memText, '-m') : 128 * 1024 * 1024,
@@ -285,7 +301,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       linuxRunArgs(rest, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: '', uImage: '' }, e500mc: { vmlinux: '', uImage: '' } }, initramfs: '' });
       runArgs = linuxRunArgs(rest, RUN_OPTIONS, await linuxImages());
     } else if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
-    const config = buildRunConfig(runArgs);
+    const config = buildRunConfig(runArgs, (line) => process.stderr.write(`ngkvm: ${line}\n`));
     if (config === 'help') {
       process.stdout.write(USAGE + '\n');
       return 0;

@@ -108,7 +108,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       switch (msg.type) {
         case 'ready':
           // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
-          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: config.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
+          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: msg.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
             (attached) => {
               vcpus = attached;
               if (pendingBits !== 0) request(pendingBits);
