@@ -14,9 +14,9 @@
  */
 import type { BookeTlbConfig } from './booke.js';
 import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
-import { ArgumentRangeError, ClosedError, InvalidArgumentError } from './errors.js';
+import { ArgumentRangeError, BusyError, ClosedError, InvalidArgumentError, UnsupportedTargetError, VcpuExistsError } from './errors.js';
 import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
-import type { Exit, ExitStats } from './exit.js';
+import { EXIT_KINDS, type Exit, type ExitStats } from './exit.js';
 import { ExitTimer, type ExitTimingStats } from './exit-timing.js';
 import type {
   AcceleratorHypervisor,
@@ -169,11 +169,21 @@ export class CheckedVm implements Vm {
     return this.impl.memoryMap();
   }
 
+  /**
+   * The init handshake's checks every accelerator shares: the id below `max-vcpus` and not
+   * taken, a target the accelerator lists (`targets()`); features and what else a target
+   * needs are the accelerator's.
+   */
   createVcpu(id: number, init: VcpuInit): Vcpu {
     this.live();
-    checkInteger('createVcpu: the vCPU id', id, 0);
+    checkInteger('createVcpu: the vCPU id', id, 0, this.owner.checkExtension('max-vcpus') - 1);
     const i = checkObject('createVcpu: the init', init);
-    checkString('createVcpu: init.target', i['target']);
+    const target = checkString('createVcpu: init.target', i['target']);
+    const targets = this.owner.targets();
+    if (!targets.includes(target)) {
+      throw new UnsupportedTargetError(`the ${this.owner.accel} accelerator has no CPU model ${JSON.stringify(target)}; available: ${targets.join(', ')}`);
+    }
+    if (this.impl.vcpus().some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in this VM`);
     if (i['features'] !== undefined) checkArray('createVcpu: init.features', i['features']).forEach((f, k) => checkString(`createVcpu: init.features[${k}]`, f));
     if (i['timebaseHz'] !== undefined) {
       checkInteger('createVcpu: init.timebaseHz', i['timebaseHz'], TIMEBASE_HZ_MIN, TIMEBASE_HZ_MAX);
@@ -293,6 +303,10 @@ export class CheckedVcpu implements Vcpu {
   private closedWhy = '';
   /** Exit timing (enableCap('exit-timing', [1])); null while off, so run() reads no clock. */
   private timer: ExitTimer | null = null;
+  /** Inside run(): a second run() from an exit handler is refused. */
+  private running = false;
+  /** Exits by kind, for every accelerator alike (stats()). */
+  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
 
   constructor(impl: AcceleratorVcpu, vm: CheckedVm | null) {
     this.accelerator = impl;
@@ -307,10 +321,16 @@ export class CheckedVcpu implements Vcpu {
 
   run(): Exit {
     if (this.closed) this.live();
-    if (this.timer === null) return this.accelerator.run();
-    this.timer.enter();
-    const exit = this.accelerator.run();
-    this.timer.exit(exit.kind);
+    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    this.timer?.enter();
+    this.running = true;
+    let exit: Exit;
+    try {
+      exit = this.accelerator.run();
+    } finally {
+      this.running = false;
+    }
+    this.exited(exit);
     return exit;
   }
 
@@ -319,8 +339,9 @@ export class CheckedVcpu implements Vcpu {
     this.timer?.enter();
   }
 
-  /** runVcpus: this vCPU's exit goes to the VMM. */
+  /** An exit of this vCPU goes to the VMM (run, or runVcpus). */
   exited(exit: Exit): void {
+    this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
     this.timer?.exit(exit.kind);
   }
 
@@ -357,17 +378,20 @@ export class CheckedVcpu implements Vcpu {
 
   getRegister(id: RegisterId): bigint {
     this.live();
-    return this.accelerator.getRegister(checkBigint('getRegister: the register id', id) as RegisterId);
+    const [value] = this.accelerator.getRegisters([checkBigint('getRegister: the register id', id) as RegisterId]);
+    if (value === undefined) throw new InvalidArgumentError(`getRegister: vCPU ${this.id} returned no value`);
+    return value;
   }
 
   setRegister(id: RegisterId, value: bigint): void {
     this.live();
-    this.accelerator.setRegister(checkBigint('setRegister: the register id', id) as RegisterId, checkBigint('setRegister: the value', value));
+    this.accelerator.setRegisters([[checkBigint('setRegister: the register id', id) as RegisterId, checkBigint('setRegister: the value', value)]]);
   }
 
+  /** The exits counted here, then the accelerator's events (which name their own counters). */
   stats(): ExitStats {
     this.live();
-    return this.accelerator.stats();
+    return { ...this.exitCounts, ...this.accelerator.stats() };
   }
 
   exitTiming(): ExitTimingStats | null {

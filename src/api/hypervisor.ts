@@ -209,7 +209,11 @@ export interface Vcpu {
   setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void;
   getRegister(id: RegisterId): bigint;
   setRegister(id: RegisterId, value: bigint): void;
-  /** Exit counts by kind plus in-accelerator events (seed 004). */
+  /**
+   * Exit counts by kind plus in-accelerator events (seed 004): the exits are counted in the
+   * API's front for every accelerator, the events (instructions, TLB misses, …) by the
+   * accelerator under their own names.
+   */
   stats(): ExitStats;
   /**
    * Exit timing (seed 004, KVM's exit-timing accounting): per exit kind, how many exits the
@@ -345,7 +349,10 @@ export interface BookeTranslation {
  * Vm and Vcpu: it checks arguments and the life cycle, and adds what is the same for every
  * accelerator (exit timing), so an accelerator has none of that to write.
  */
-export type AcceleratorVcpu = Omit<Vcpu, 'exitTiming'>;
+export interface AcceleratorVcpu extends Omit<Vcpu, 'exitTiming' | 'getRegister' | 'setRegister' | 'stats'> {
+  /** Only the events inside the accelerator (the front counts the exits themselves). */
+  stats(): ExitStats;
+}
 
 export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus'> {
   readonly hypervisor: AcceleratorHypervisor;

@@ -93,8 +93,36 @@ export function validateMemoryMap(
  * code-cache coherence live in the accelerator); accesses that leave RAM are errors, since
  * MMIO belongs to the device models, not to this interface.
  */
+/** A half-open range of addresses, as the sorted lists `findSpan` searches hold them. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The span of `sorted` (in address order, not overlapping) that holds `addr`: the one
+ * binary search of every guest memory map (the API's guest memory, the e500 vCPU's map).
+ */
+export function findSpan<T extends Span>(sorted: readonly T[], addr: number): T | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sorted[mid]!;
+    if (addr < s.start) hi = mid - 1;
+    else if (addr >= s.end) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
+}
+
+/** A region of the map with its span, for findSpan. */
+interface RegionSpan extends Span {
+  readonly region: MemoryRegion;
+}
+
 export class MappedGuestMemory implements GuestMemory {
-  private regions: readonly MemoryRegion[] = [];
+  private spans: readonly RegionSpan[] = [];
   private readonly onWrite: (region: MemoryRegion, offset: number, length: number) => void;
   private closed = false;
 
@@ -103,27 +131,17 @@ export class MappedGuestMemory implements GuestMemory {
   }
 
   setRegions(sorted: readonly MemoryRegion[]): void {
-    this.regions = sorted;
+    this.spans = sorted.map((region) => ({ start: region.guestAddr, end: region.guestAddr + region.size, region }));
   }
 
   /** The VM was closed: every access is a ClosedError from now on. */
   close(): void {
     this.closed = true;
-    this.regions = [];
+    this.spans = [];
   }
 
   private find(addr: number): MemoryRegion | undefined {
-    const rs = this.regions;
-    let lo = 0;
-    let hi = rs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rs[mid]!;
-      if (addr < r.guestAddr) hi = mid - 1;
-      else if (addr >= r.guestAddr + r.size) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return findSpan(this.spans, addr)?.region;
   }
 
   /** Calls `fn` for each contiguous piece of [addr, addr+length), or throws if a byte is unmapped. */

@@ -31,11 +31,13 @@ export interface BoardInfo {
   /** The guest architecture of its CPUs. */
   readonly arch: GuestArch;
   readonly description: string;
+  /** The CPU model (a target of the accelerator) without `--cpu`, as QEMU's machine of the same name picks it. */
+  readonly defaultCpu: string;
 }
 
 export const BOARDS: Readonly<Record<BoardName, BoardInfo>> = {
-  ppce500: { name: 'ppce500', arch: 'ppc', description: "QEMU's ppce500: e500 cores, ns16550 UARTs, MPIC, PCI" },
-  'x86-microvm': { name: 'x86-microvm', arch: 'x86_64', description: "QEMU's microvm: one x86-64 vCPU, COM1, IOAPIC, PVH or bzImage kernels" },
+  ppce500: { name: 'ppce500', arch: 'ppc', description: "QEMU's ppce500: e500 cores, ns16550 UARTs, MPIC, PCI", defaultCpu: 'e500v2_v30' },
+  'x86-microvm': { name: 'x86-microvm', arch: 'x86_64', description: "QEMU's microvm: one x86-64 vCPU, COM1, IOAPIC, PVH or bzImage kernels", defaultCpu: 'host' },
 };
 
 /** A guest image as the VMM read it. */

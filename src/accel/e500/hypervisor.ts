@@ -5,15 +5,13 @@
 import { threadId } from 'node:worker_threads';
 import {
   BusyError,
-  ClosedError,
   InvalidArgumentError,
   UnsupportedError,
   UnsupportedFeatureError,
   UnsupportedTargetError,
-  VcpuExistsError,
   hex,
 } from '../../api/errors.js';
-import { EXIT_KINDS, type Exit, type ExitKind, type ExitStats } from '../../api/exit.js';
+import type { Exit, ExitStats } from '../../api/exit.js';
 import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
   AcceleratorHypervisor,
@@ -80,7 +78,6 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
 export class E500Hypervisor implements AcceleratorHypervisor {
   readonly accel = 'e500' as const;
   readonly arch = 'ppc' as const;
-  private closed = false;
 
   checkExtension(cap: Capability): number {
     return CAPABILITIES.get(cap) ?? 0;
@@ -95,13 +92,11 @@ export class E500Hypervisor implements AcceleratorHypervisor {
   }
 
   createVm(options: VmOptions = {}): AcceleratorVm {
-    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
     return new E500Vm(this, options);
   }
 
-  close(): void {
-    this.closed = true;
-  }
+  /** Nothing to release: the front (api/checked.ts) refuses calls after close. */
+  close(): void {}
 }
 
 let nextBackingId = 1;
@@ -213,16 +208,10 @@ export class E500Vm implements AcceleratorVm {
 
   createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
     this.live();
-    if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) {
-      throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${MAX_VCPUS - 1}`);
-    }
-    if (this.vcpuList.some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${this.name}"`);
+    // The id (below max-vcpus, not taken) and the target (one of targets()) are checked in
+    // the API's front (api/checked.ts).
     const model = CPU_MODELS.get(init.target);
-    if (model === undefined) {
-      throw new UnsupportedTargetError(
-        `the e500 accelerator has no CPU model "${String(init.target)}"; available: ${[...CPU_MODELS.keys()].join(', ')}`,
-      );
-    }
+    if (model === undefined) throw new UnsupportedTargetError(`no CPU model "${init.target}"`);
     if (this.family !== undefined && model.family !== this.family) {
       throw new UnsupportedTargetError(`vCPU ${id} would be ${model.family} but this VM's vCPUs are ${this.family}; mixing core families is not supported`);
     }
@@ -347,7 +336,6 @@ class E500Vcpu implements AcceleratorVcpu {
   private readonly registers: RegisterFile;
   private readonly control: SharedArrayBuffer;
   private readonly controlWords: Int32Array;
-  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
   private running = false;
   private closed = false;
 
@@ -368,12 +356,10 @@ class E500Vcpu implements AcceleratorVcpu {
 
   run(): Exit {
     this.live('run');
-    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    // A re-entrant run() (from an exit handler) is refused in the API's front (api/checked.ts).
     this.running = true;
     try {
-      const exit = this.engine.run();
-      this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
-      return exit;
+      return this.engine.run();
     } finally {
       this.running = false;
     }
@@ -388,9 +374,7 @@ class E500Vcpu implements AcceleratorVcpu {
   runSlice(limit: number): Exit | null {
     this.running = true;
     try {
-      const exit = this.engine.runSlice(limit);
-      if (exit !== null) this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
-      return exit;
+      return this.engine.runSlice(limit);
     } finally {
       this.running = false;
     }
@@ -438,18 +422,11 @@ class E500Vcpu implements AcceleratorVcpu {
     this.registers.set(this.cpu, values);
   }
 
-  getRegister(id: RegisterId): bigint {
-    return this.getRegisters([id])[0]!;
-  }
-
-  setRegister(id: RegisterId, value: bigint): void {
-    this.setRegisters([[id, value]]);
-  }
-
   stats(): ExitStats {
     const k = this.cpu.counters;
+    // The exits are counted in the API's front. `emulation-failure` here counts the failures
+    // turned into program interrupts (the e500 never exits with one).
     return {
-      ...this.exitCounts,
       instructions: k.instructions,
       'blocks-translated': k.blocksTranslated,
       'regions-translated': k.regionsTranslated,

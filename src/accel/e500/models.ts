@@ -36,9 +36,6 @@ export const CPU_MODELS: ReadonlyMap<string, CpuModel> = new Map<string, CpuMode
   ['e500mc', { name: 'e500mc', family: 'e500mc', pvr: 0x80230020, description: 'Freescale e500mc core' }],
 ]);
 
-/** What the board uses without `--cpu`, as QEMU's ppce500 machine does. */
-export const DEFAULT_PPCE500_CPU = 'e500v2_v30';
-
 /** The models as the API lists them (`Hypervisor.targets`), without opening the accelerator. */
 export function e500Targets(): TargetInfo[] {
   return [...CPU_MODELS.values()].map((m) => ({ name: m.name, description: `${m.description} (PVR 0x${m.pvr.toString(16)})`, family: m.family }));

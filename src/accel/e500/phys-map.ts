@@ -6,6 +6,7 @@
  * next block boundary and flushes its software TLB, so no access ever uses a stale window.
  */
 import type { MemoryBacking, MemoryRegion } from '../../api/memory.js';
+import { findSpan } from '../../api/memory-map.js';
 
 export class PhysRegion {
   readonly start: number;
@@ -40,16 +41,6 @@ export class PhysMap {
   }
 
   find(pa: number): PhysRegion | undefined {
-    const rs = this.regions;
-    let lo = 0;
-    let hi = rs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rs[mid]!;
-      if (pa < r.start) hi = mid - 1;
-      else if (pa >= r.end) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return findSpan(this.regions, pa);
   }
 }

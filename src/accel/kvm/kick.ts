@@ -7,7 +7,7 @@
 import type { VcpuHandle } from '../../api/hypervisor.js';
 import { registerRemoteKicker } from '../../api/threads.js';
 import { RUN } from './abi.js';
-import { loadShim, mmapOne } from './native.js';
+import { NEG_ERRNO, loadShim, mmapOne } from './native.js';
 
 /** Words of a kvm vCPU's control block after the API's kick word. */
 export const CONTROL_TID = 1;
@@ -24,8 +24,6 @@ export const CONTROL_PAUSE = 6;
 export const CONTROL_VM_CLOSED = 7;
 /** A kvm vCPU's control block is longer than the API's minimum (CONTROL_WORDS). */
 export const KVM_CONTROL_WORDS = 8;
-
-const ESRCH = -3;
 
 /** Per control block (not per fd: a closed vCPU's fd number can be reused by another). */
 const runAreas = new WeakMap<SharedArrayBuffer, Uint8Array>();
@@ -49,7 +47,7 @@ export function kickControl(control: SharedArrayBuffer): boolean {
     runAreas.set(control, run);
   }
   Atomics.store(run, RUN.immediateExit, 1);
-  return shim.kickThread(Atomics.load(words, CONTROL_TID)) !== ESRCH;
+  return shim.kickThread(Atomics.load(words, CONTROL_TID)) !== NEG_ERRNO.ESRCH;
 }
 
 export function kickRemote(handle: VcpuHandle): void {

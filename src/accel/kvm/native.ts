@@ -74,6 +74,15 @@ export function loadShim(): KvmShim {
   return shim;
 }
 
+/** The negative errnos the accelerator tells apart (the shim returns -errno). */
+export const NEG_ERRNO = {
+  ESRCH: -3,
+  EINTR: -4,
+  E2BIG: -7,
+  EAGAIN: -11,
+  EFAULT: -14,
+} as const;
+
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
   13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 24: 'EMFILE', 25: 'ENOTTY',

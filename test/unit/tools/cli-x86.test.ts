@@ -27,7 +27,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['no kernel', ['run', '--machine', 'x86-microvm'], /x86-microvm needs --kernel FILE/],
   ['firmware', ['run', '--machine', 'x86-microvm', '--bios', guest], /x86-microvm has no firmware/],
   ['several CPUs', ['run', '--machine', 'x86-microvm', '--smp', '2', '--kernel', guest], /one vCPU/],
-  ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /--cpu host/],
+  ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /unknown CPU model "e500mc" for x86-microvm on the kvm accelerator; available: host/],
   ['two serial ports', ['run', '--machine', 'x86-microvm', '--serial', 'null', '--serial', 'null', '--kernel', guest], /one serial port \(COM1\)/],
   ['-S with nothing to continue the CPUs', ['run', '--machine', 'x86-microvm', '-S', '--kernel', guest], /-S \(start halted\) needs a way to continue the CPUs/],
   ['--gdb and -s together', ['run', '--machine', 'x86-microvm', '--gdb', 'tcp::0', '-s', '--kernel', guest], /give either --gdb or -s, not both/],
