@@ -8,13 +8,14 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
-import { GdbSetupError, GdbTcpServer } from '../tools/gdb/server.js';
+import { GdbTcpServer } from './gdb/server.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import type { MachineWorkerData } from './machine-worker.js';
 import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
-import { MonitorSetupError, MonitorUnixServer } from './monitor/unix-server.js';
-import { createHostPorts, SerialSetupError, type HostIo, type HostPort } from './serial-host.js';
+import { MonitorUnixServer } from './monitor/unix-server.js';
+import { createHostPorts, type HostIo, type HostPort } from './serial-host.js';
+import { HostSetupError } from './setup-error.js';
 import { StdioTerminal } from './stdio-terminal.js';
 import { ngkvmVersion } from './version.js';
 
@@ -76,7 +77,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     await gdbServer?.open();
   } catch (err) {
     await closeHostEnds().catch(() => {});
-    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
+    if (err instanceof HostSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
     throw err;
   }
 
@@ -108,7 +109,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       switch (msg.type) {
         case 'ready':
           // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
-          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: config.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
+          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: msg.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
             (attached) => {
               vcpus = attached;
               if (pendingBits !== 0) request(pendingBits);

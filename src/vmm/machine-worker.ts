@@ -5,19 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Hypervisor, HypervisorError } from '../api/index.js';
+import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
 import { TimerQueue, wallClockFrom } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
-import type { Board, BoardEvent } from '../boards/board.js';
+import { BOARDS, type Board, type BoardEvent } from '../boards/board.js';
 import { Ppce500Board } from '../boards/ppce500/board.js';
 import type { BootImage } from '../boards/board.js';
 import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
 import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { GdbMachineSide } from '../tools/gdb/channel.js';
-import { vmTarget } from '../tools/gdb/target.js';
+import { GdbMachineSide } from './gdb/channel.js';
+import { vmTarget } from './gdb/target.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
@@ -93,16 +93,17 @@ async function main(data: MachineWorkerData): Promise<void> {
   const { config } = data;
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
   const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in))));
-  const hv = await Hypervisor.open({ accel: config.accel });
+  const hv = await openAccelerator(config);
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
   const board = createBoard(hv, config, serials, timers);
+  if (config.exitTiming === true) for (const v of board.vcpus) v.enableCap('exit-timing', [1]);
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
-  const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel };
+  const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: hv.accel };
   const monitorMachine =
     board instanceof Ppce500Board
       ? ppce500MonitorMachine(board, runControl, machineInfo)
@@ -145,7 +146,7 @@ async function main(data: MachineWorkerData): Promise<void> {
     gdb?.stub.onMachineExit(code);
     post({ type: 'exit', code, reason });
   };
-  post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
+  post({ type: 'ready', accel: hv.accel, vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
     let event: BoardEvent = 'none';
@@ -233,6 +234,23 @@ async function main(data: MachineWorkerData): Promise<void> {
       }
       board.reset();
     }
+  }
+}
+
+/**
+ * The accelerator the CLI planned for the board; when it cannot be opened here (no
+ * /dev/kvm, no permission), the software accelerator for the board's architecture if there
+ * is one, with one line saying so (seed 003); otherwise the failure as it is.
+ */
+async function openAccelerator(config: MachineConfig): Promise<Hypervisor> {
+  try {
+    return await Hypervisor.open({ accel: config.accel });
+  } catch (err) {
+    if (!(err instanceof AcceleratorUnavailableError)) throw err;
+    const plan = fallbackAfterFailure(BOARDS[config.machine].arch, config.accel, err.message);
+    if (plan?.fallback === undefined) throw err;
+    post({ type: 'log', line: `ngkvm: ${plan.fallback}` });
+    return Hypervisor.open({ accel: plan.accel });
   }
 }
 

@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { SerialSpec } from './config.js';
 import type { SerialRings } from './machine-worker.js';
 import { SharedRing } from './ring.js';
+import { HostSetupError } from './setup-error.js';
 
 export interface HostIo {
   readonly stdin: NodeJS.ReadStream;
@@ -21,10 +22,6 @@ export interface HostIo {
 export interface PortHost {
   inputAvailable(): void;
   quit(): void;
-}
-
-export class SerialSetupError extends Error {
-  readonly code = 'ERR_SERIAL';
 }
 
 export interface HostPort {
@@ -168,7 +165,7 @@ class FilePort implements HostPort {
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new SerialSetupError(`cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
+        reject(new HostSetupError('serial', `cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
       );
     });
     this.stream = stream;
@@ -230,7 +227,7 @@ class TcpPort implements HostPort {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new SerialSetupError(`serial ${this.index}: cannot listen on tcp:${this.host}:${this.port}: ${err.code ?? err.message}`)),
+        reject(new HostSetupError('serial', `serial ${this.index}: cannot listen on tcp:${this.host}:${this.port}: ${err.code ?? err.message}`)),
       );
       server.listen(this.port, this.host, () => resolve());
     });

@@ -3,7 +3,7 @@
  * packets, acknowledges replies (until no-ack mode), and hands replies out in order.
  */
 import { connect, type Socket } from 'node:net';
-import { PacketDecoder, framePacket, rleDecode } from '../../src/tools/gdb/packet.js';
+import { PacketDecoder, framePacket, rleDecode } from '../../src/vmm/gdb/packet.js';
 
 export class GdbTcpClient {
   private readonly decoder = new PacketDecoder(1 << 20);

@@ -10,10 +10,7 @@ import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { LineEditor } from './line-editor.js';
 import type { MonitorSession } from './session.js';
-
-export class MonitorSetupError extends Error {
-  readonly code = 'ERR_MONITOR';
-}
+import { HostSetupError } from '../setup-error.js';
 
 export class MonitorUnixServer {
   private server: Server | undefined;
@@ -34,7 +31,7 @@ export class MonitorUnixServer {
     const server = createServer();
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new MonitorSetupError(`--monitor unix:${this.path}: cannot listen: ${describe(err)}`)));
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new HostSetupError('monitor', `--monitor unix:${this.path}: cannot listen: ${describe(err)}`)));
       server.listen(this.path, () => resolve());
     });
     try {
@@ -102,14 +99,14 @@ export class MonitorUnixServer {
       isSocket = lstatSync(this.path).isSocket();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new MonitorSetupError(`--monitor unix:${this.path}: ${describe(err as NodeJS.ErrnoException)}`);
+      throw new HostSetupError('monitor', `--monitor unix:${this.path}: ${describe(err as NodeJS.ErrnoException)}`);
     }
-    if (!isSocket) throw new MonitorSetupError(`--monitor unix:${this.path}: the path exists and is not a socket; remove it or choose another path`);
-    if (await someoneListens(this.path)) throw new MonitorSetupError(`--monitor unix:${this.path}: another process is listening on this socket`);
+    if (!isSocket) throw new HostSetupError('monitor', `--monitor unix:${this.path}: the path exists and is not a socket; remove it or choose another path`);
+    if (await someoneListens(this.path)) throw new HostSetupError('monitor', `--monitor unix:${this.path}: another process is listening on this socket`);
     try {
       unlinkSync(this.path);
     } catch (err) {
-      throw new MonitorSetupError(`--monitor unix:${this.path}: cannot remove the old socket: ${describe(err as NodeJS.ErrnoException)}`);
+      throw new HostSetupError('monitor', `--monitor unix:${this.path}: cannot remove the old socket: ${describe(err as NodeJS.ErrnoException)}`);
     }
   }
 }

@@ -1,7 +1,7 @@
 /** The byte level of the gdb remote protocol: framing, checksums, escaping, RLE, and the transport's acks. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GdbConnection } from '../../../src/tools/gdb/connection.js';
+import { GdbConnection } from '../../../src/vmm/gdb/connection.js';
 import {
   MAX_PACKET_PAYLOAD,
   PacketDecoder,
@@ -12,7 +12,7 @@ import {
   rleEncode,
   unescapeBinary,
   type WireEvent,
-} from '../../../src/tools/gdb/packet.js';
+} from '../../../src/vmm/gdb/packet.js';
 
 test('checksums and framing match the protocol examples', () => {
   assert.equal(checksum(''), 0);

@@ -12,10 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { GdbReply, GdbRequest } from './channel.js';
 import { GdbConnection } from './connection.js';
-
-export class GdbSetupError extends Error {
-  readonly code = 'ERR_GDB_SETUP';
-}
+import { HostSetupError } from '../setup-error.js';
 
 export class GdbTcpServer {
   private server: Server | undefined;
@@ -39,7 +36,7 @@ export class GdbTcpServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new GdbSetupError(`--gdb tcp:${this.host}:${this.requestedPort}: cannot listen (${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message})`)),
+        reject(new HostSetupError('gdb', `--gdb tcp:${this.host}:${this.requestedPort}: cannot listen (${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message})`)),
       );
       server.listen(this.requestedPort, this.host, () => resolve());
     });
