@@ -130,21 +130,40 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
   return { class: is64 ? 64 : 32, littleEndian: le, machine, entry, segments, notes };
 }
 
+/** `n` rounded up to a multiple of 4, in double arithmetic (a 32-bit size near 2^32 must not wrap). */
+function pad4(n: number): number {
+  return n + ((4 - (n % 4)) % 4);
+}
+
+/**
+ * The notes of one PT_NOTE segment. Every size is checked against the bytes that remain
+ * before it is used, the arithmetic is exact (doubles, no 32-bit bitwise operators), and
+ * each note moves the cursor forward by at least its 12-byte header.
+ */
 function parseNotes(buf: Uint8Array, le: boolean, bad: (m: string) => never): ElfNote[] {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: ElfNote[] = [];
   let p = 0;
-  const align4 = (n: number): number => (n + 3) & ~3;
-  while (p + 12 <= buf.length) {
+  // Fewer than 12 bytes left cannot hold a note header: padding, ignored as readelf does.
+  while (buf.length - p >= 12) {
     const namesz = dv.getUint32(p, le);
     const descsz = dv.getUint32(p + 4, le);
     const type = dv.getUint32(p + 8, le);
     const nameStart = p + 12;
-    const descStart = nameStart + align4(namesz);
-    if (descStart + descsz > buf.length) bad('truncated ELF note');
-    const name = new TextDecoder().decode(buf.subarray(nameStart, nameStart + Math.max(0, namesz - 1)));
+    const index = out.length;
+    if (namesz > buf.length - nameStart) {
+      bad(`ELF note ${index}: its name (${namesz} bytes) runs past the end of the note segment (${buf.length - nameStart} bytes left)`);
+    }
+    // The name is padded to 4 bytes; a last note without a descriptor may omit that padding.
+    const descStart = Math.min(nameStart + pad4(namesz), buf.length);
+    if (descsz > buf.length - descStart) {
+      bad(`ELF note ${index}: its descriptor (${descsz} bytes) runs past the end of the note segment (${buf.length - descStart} bytes left)`);
+    }
+    const nameBytes = buf.subarray(nameStart, nameStart + namesz);
+    const nul = nameBytes.indexOf(0);
+    const name = new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
     out.push({ name, type, desc: buf.subarray(descStart, descStart + descsz) });
-    p = descStart + align4(descsz);
+    p = descStart + pad4(descsz);
   }
   return out;
 }
