@@ -600,16 +600,21 @@ export class GdbStub {
 
   private insertHw(type: 1 | 2 | 3 | 4, addr: number, kind: number): string {
     if (this.hwReqs.some((h) => h.type === type && h.address === addr && h.length === kind)) return 'OK';
+    const used = this.hwReqs.reduce((s, h) => s + h.entries.length, 0);
+    const free = this.target.hwBreakpointSlots - used;
     let entries: HardwareBreakpoint[];
     if (type === 1) {
       entries = [{ address: addr, kind: 'execute', length: 1 }];
     } else {
       const k = type === 2 ? 'write' : type === 3 ? 'read' : 'access';
       if (kind === 0) return E_INVAL;
+      if (addr + kind > 2 ** this.target.addressBits) return E_INVAL;
+      // Each slot watches at most 8 bytes: a range the free slots cannot cover is refused
+      // before it is split (gdb's length is the client's number: Z2,0,ffffffff).
+      if (kind > 8 * free) return E_NOSPC;
       entries = alignedPieces(addr, kind).map(([a, n]) => ({ address: a, kind: k, length: n }));
     }
-    const used = this.hwReqs.reduce((s, h) => s + h.entries.length, 0);
-    if (used + entries.length > this.target.hwBreakpointSlots) return E_NOSPC;
+    if (entries.length > free) return E_NOSPC;
     const req: HwRequest = { type, address: addr, length: kind, entries };
     this.hwReqs.push(req);
     try {

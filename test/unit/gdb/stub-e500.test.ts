@@ -232,6 +232,19 @@ test('hardware breakpoint and watchpoints: hwbreak and watch/rwatch/awatch stop 
   assert.equal(third.gdb.ask('Z3,4000,4'), slots % 2 === 1 ? 'OK' : 'E1c');
 });
 
+test('watch lengths are the client\'s numbers: checked against the free slots and the address width before any work', async () => {
+  const { vm, gdb } = await session();
+  const slots = vmTarget(vm).hwBreakpointSlots;
+  // ~5 × 10^8 pieces of 8 bytes before this was checked (then the heap ran out).
+  for (const p of ['Z2,0,ffffffff', 'Z3,0,100000000', 'Z4,1000,fffff000']) assert.equal(gdb.ask(p), 'E1c', p);
+  for (const p of ['Z2,fffffffc,8', 'Z3,0,ffffffffffff', 'Z4,1000,1fffffffffffff']) assert.equal(gdb.ask(p), 'E16', `${p}: past the top of the 32-bit address space`);
+  // The longest aligned range the slots hold still fits, and then nothing more does.
+  assert.equal(gdb.ask(`Z2,2000,${(8 * slots).toString(16)}`), 'OK');
+  assert.equal(gdb.ask('Z2,3000,1'), 'E1c');
+  assert.equal(gdb.ask(`z2,2000,${(8 * slots).toString(16)}`), 'OK');
+  assert.equal(gdb.ask('Z2,3000,1'), 'OK');
+});
+
 test('Ctrl-C stops a running guest with SIGINT; detach restores memory and lets the guest run', async () => {
   // A guest that loops forever.
   const loop = words(asm.addi(3, 3, 1), asm.b(-4));
