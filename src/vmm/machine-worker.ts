@@ -3,7 +3,6 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Hypervisor, HypervisorError } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
@@ -23,6 +22,7 @@ import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
 import { ngkvmVersion } from './version.js';
+import { readBootImage, type ImageKind } from './image-file.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
@@ -63,17 +63,6 @@ const hostPort: MessagePort = parentPort;
 
 function post(msg: MachineMessage): void {
   hostPort.postMessage(msg);
-}
-
-function readImage(path: string | undefined, what: string): BootImage | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return { name: path, bytes: new Uint8Array(readFileSync(path)) };
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(cause);
-    throw new BoardError('ERR_IMAGE_READ', `cannot read ${what} "${path}": ${why}`);
-  }
 }
 
 function describeExit(exit: Exit): string {
@@ -239,8 +228,11 @@ async function main(data: MachineWorkerData): Promise<void> {
 /** The board `config.machine` names, assembled from the images and serial ports. */
 function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock): Board {
   const log = (line: string): void => post({ type: 'log', line });
-  const kernel = readImage(config.kernel, 'kernel');
-  const initrd = readImage(config.initrd, 'initrd');
+  const read = (path: string | undefined, kind: ImageKind, use: 'loader' | 'raw'): BootImage | undefined =>
+    path === undefined ? undefined : readBootImage(path, kind, config.memory, use);
+  // ppce500 copies the kernel file as it is when firmware boots it (QEMU's -bios with -kernel).
+  const kernel = read(config.kernel, 'kernel', config.machine === 'ppce500' && config.bios !== undefined ? 'raw' : 'loader');
+  const initrd = read(config.initrd, 'initrd', 'raw');
   const images = {
     ...(kernel !== undefined ? { kernel } : {}),
     ...(initrd !== undefined ? { initrd } : {}),
@@ -250,7 +242,7 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
     return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
   }
-  const bios = readImage(config.bios, 'firmware');
+  const bios = read(config.bios, 'firmware', 'loader');
   return Ppce500Board.create(hv, {
     ...images,
     cpu: config.cpu,
