@@ -51,7 +51,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const version = ngkvmVersion();
   const monitorPorts = config.monitor.kind !== 'none' ? new MessageChannel() : undefined;
   const channel = monitorPorts !== undefined ? new MonitorChannel(monitorPorts.port1, () => request(REQ_MONITOR)) : undefined;
-  const newSession = (write: (text: string) => void): MonitorSession =>
+  const newSession = (write: (text: string) => Promise<void> | void): MonitorSession =>
     new MonitorSession({ execute: (line) => channel!.execute(line), write, version });
 
   const stdioSerial = config.serials.some((s) => s.kind === 'stdio');

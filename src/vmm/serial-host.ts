@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { SerialSpec } from './config.js';
 import type { SerialRings } from './machine-worker.js';
 import { SharedRing } from './ring.js';
+import { writeWithBackpressure } from './backpressure.js';
 
 export interface HostIo {
   readonly stdin: NodeJS.ReadStream;
@@ -262,10 +263,6 @@ class TcpPort implements HostPort {
     this.client?.end();
     await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
   }
-}
-
-export function writeWithBackpressure(sink: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> | void {
-  if (!sink.write(bytes)) return new Promise<void>((resolve) => sink.once('drain', resolve));
 }
 
 /**

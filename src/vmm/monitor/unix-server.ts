@@ -5,11 +5,19 @@
  *
  * A leftover socket file nobody listens on (from a run that was killed) is replaced; a path
  * that is not a socket, or a socket another process serves, is refused.
+ *
+ * A client that sends commands faster than it reads their output is slowed down, not
+ * buffered for: the next command runs only when the socket has taken the previous one's
+ * output, and reading from the socket stops while more than MAX_PENDING_LINES wait.
  */
 import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { InputThrottle, writeWithBackpressure } from '../backpressure.js';
 import { LineEditor } from './line-editor.js';
 import type { MonitorSession } from './session.js';
+
+/** Lines a client may have waiting before its socket is no longer read. */
+export const MAX_PENDING_LINES = 16;
 
 export class MonitorSetupError extends Error {
   readonly code = 'ERR_MONITOR';
@@ -25,8 +33,10 @@ export class MonitorUnixServer {
     private readonly path: string,
     /** Start the machine only once the first client is connected. */
     private readonly wait: boolean,
-    private readonly newSession: (write: (text: string) => void) => MonitorSession,
+    private readonly newSession: (write: (text: string) => Promise<void> | void) => MonitorSession,
     private readonly log: (line: string) => void,
+    /** Told when the client's socket stops (true) or starts (false) being read. */
+    private readonly onThrottle: (paused: boolean) => void = () => {},
   ) {}
 
   async open(): Promise<void> {
@@ -77,16 +87,17 @@ export class MonitorUnixServer {
       socket.end('ngkvm: the monitor already has a client; try again when it has disconnected\r\n');
       return;
     }
-    const session = this.newSession((text) => {
-      if (!socket.destroyed) socket.write(text);
-    });
+    const session = this.newSession((text) => writeWithBackpressure(socket, text));
     const editor = new LineEditor(false);
     const client = { socket, session };
     this.client = client;
+    const throttle = new InputThrottle(socket, MAX_PENDING_LINES, this.onThrottle);
     socket.on('data', (buf: Buffer) => {
       for (const b of buf) {
         const r = editor.push(b);
-        if (r.line !== undefined) void session.submit(r.line);
+        if (r.line === undefined) continue;
+        throttle.hold();
+        void session.submit(r.line).then(() => throttle.release());
       }
     });
     socket.on('close', () => {

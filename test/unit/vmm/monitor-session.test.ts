@@ -45,7 +45,9 @@ function session(results: Record<string, string | null> = {}): { s: MonitorSessi
   const gates = new Map<string, () => void>();
   const s = new MonitorSession({
     version: '1.2.3',
-    write: (t) => out.push(t),
+    write: (t) => {
+      out.push(t);
+    },
     execute: async (line) => {
       if (line.startsWith('slow')) await new Promise<void>((r) => gates.set(line, r));
       return line in results ? results[line]! : `ran ${line}\n`;
