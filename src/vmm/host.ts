@@ -16,6 +16,7 @@ import { MonitorSession } from './monitor/session.js';
 import { MonitorSetupError, MonitorUnixServer } from './monitor/unix-server.js';
 import { createHostPorts, SerialSetupError, type HostIo, type HostPort } from './serial-host.js';
 import { StdioTerminal } from './stdio-terminal.js';
+import { SharedRing } from './ring.js';
 import { ngkvmVersion } from './version.js';
 
 export type { HostIo } from './serial-host.js';
@@ -32,6 +33,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const control = new Int32Array(controlBuf);
   let vcpus: RemoteVcpu[] = [];
   let pendingBits = 0;
+  /** The guest's output rings: a machine thread blocked writing to one is woken with every request. */
+  let outRings: SharedRing[] = [];
 
   // Requests made before the machine thread is ready are delivered with the first kick.
   const request = (bits: number): void => {
@@ -42,6 +45,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     if (vcpus.length === 0) pendingBits |= bits;
     // The e500 vCPUs of a VM share one control block, but other accelerators need each kicked.
     for (const v of vcpus) v.kick();
+    for (const r of outRings) r.wakeProducer();
   };
   const portHost = {
     inputAvailable: () => request(REQ_INPUT),
@@ -60,6 +64,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       ? new StdioTerminal(io, portHost, { serial: stdioSerial, ...(config.monitor.kind === 'stdio' ? { monitor: newSession } : {}) })
       : undefined;
   const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
+  outRings = ports.flatMap((p) => (p.rings === null ? [] : [new SharedRing(p.rings.out)]));
   const monitorServer =
     config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
   const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;

@@ -43,13 +43,20 @@ export interface MachineWorkerData {
   readonly gdb?: { readonly port: MessagePort };
 }
 
+/**
+ * A UART's host end: output waits while the host side is full (a terminal or socket that is
+ * not read: the guest stalls in its UART write rather than output piling up), but what the
+ * VMM must still do meanwhile (`whileBlocked`: serve the monitor, notice a quit) is asked at
+ * every wake-up, and a byte it gives up on is dropped.
+ */
 class RingSerial implements SerialBackend {
   constructor(
     private readonly out: SharedRing,
     private readonly input: SharedRing,
+    private readonly whileBlocked: () => boolean,
   ) {}
   write(byte: number): void {
-    this.out.writeByteBlocking(byte);
+    this.out.writeByteBlocking(byte, this.whileBlocked);
   }
   read(): number {
     return this.input.readByte();
@@ -81,7 +88,10 @@ function describeExit(exit: Exit): string {
 async function main(data: MachineWorkerData): Promise<void> {
   const { config } = data;
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
-  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in))));
+  // A guest blocked in a UART write (its console is not read) still gets the monitor served and
+  // a quit obeyed: the main thread wakes the writer with each request (wakeProducer).
+  let whileOutputBlocked = (): boolean => false;
+  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in), () => whileOutputBlocked())));
   const hv = await Hypervisor.open({ accel: config.accel });
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
@@ -134,6 +144,26 @@ async function main(data: MachineWorkerData): Promise<void> {
     gdb?.stub.onMachineExit(code);
     post({ type: 'exit', code, reason });
   };
+  // How the run ends or resets when that was decided while the guest was blocked in an exit.
+  let ending: { readonly code: number; readonly reason: string } | undefined;
+  let resetWhileBlocked = false;
+  whileOutputBlocked = () => {
+    if (ending !== undefined) return true;
+    const req = Atomics.load(control, REQ_WORD);
+    // Left set: the loop ends the run after this exit.
+    if ((req & REQ_QUIT) !== 0) return true;
+    if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+      // The vCPU is between runs (inside an exit), so the monitor sees a consistent machine.
+      Atomics.and(control, REQ_WORD, ~REQ_MONITOR);
+      const outcome = monitor.serve();
+      if (outcome === 'quit') {
+        ending = { code: 0, reason: 'quit requested from the monitor' };
+        return true;
+      }
+      if (outcome === 'reset') resetWhileBlocked = true;
+    }
+    return false;
+  };
   post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
@@ -176,6 +206,14 @@ async function main(data: MachineWorkerData): Promise<void> {
           finish(1, describeExit(exit));
           return;
       }
+    }
+    if (ending !== undefined) {
+      finish(ending.code, ending.reason);
+      return;
+    }
+    if (resetWhileBlocked) {
+      resetWhileBlocked = false;
+      if (event === 'none') event = 'reset';
     }
     // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
     // accelerator does not report a kick while every run resumes an MMIO instruction (a guest

@@ -152,16 +152,26 @@ export class InputFeeder {
   }
 }
 
-/** Output appended to a file (created or truncated, as QEMU's file: chardev); no input. */
+/**
+ * Output appended to a file (created or truncated, as QEMU's file: chardev); no input. When
+ * a write fails (a full disk, /dev/full, an I/O error) the port says so once on the VMM's log
+ * and discards the guest's further output, as QEMU drops what its chardev cannot write: the
+ * guest runs on and never blocks on a file that cannot take its bytes.
+ */
 class FilePort implements HostPort {
   readonly rings: SerialRings;
   private readonly out = SharedRing.create(OUT_RING);
   private readonly pump: OutputPump;
   private stream: WriteStream | undefined;
+  private failed = false;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly index: number,
+    private readonly path: string,
+    private readonly log: (line: string) => void,
+  ) {
     this.rings = { out: this.out.descriptor(), in: SharedRing.create(16).descriptor() };
-    this.pump = new OutputPump(this.out, (bytes) => writeWithBackpressure(this.stream!, bytes));
+    this.pump = new OutputPump(this.out, (bytes) => this.send(bytes));
   }
 
   async open(): Promise<void> {
@@ -172,14 +182,42 @@ class FilePort implements HostPort {
         reject(new SerialSetupError(`cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
       );
     });
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     this.stream = stream;
     this.pump.start();
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log(`ngkvm: serial ${this.index}: writing to "${this.path}" failed (${describeWriteError(err)}); the guest's further output on this port is discarded`);
+  }
+
+  private send(bytes: Uint8Array): Promise<void> | void {
+    const s = this.stream;
+    if (s === undefined || this.failed) return;
+    return writeWithBackpressure(s, bytes);
   }
 
   async close(): Promise<void> {
     await this.pump.stop();
     const s = this.stream;
-    if (s !== undefined) await new Promise<void>((resolve) => s.end(resolve));
+    if (s !== undefined && !s.destroyed) await new Promise<void>((resolve) => s.end(resolve));
+  }
+}
+
+function describeWriteError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    default:
+      return err.code ?? err.message;
   }
 }
 
@@ -196,6 +234,9 @@ class TcpPort implements HostPort {
   private readonly feeder: InputFeeder;
   private server: Server | undefined;
   private client: Socket | undefined;
+  private closing = false;
+  /** Ends the output pump's wait for a client that does not read (at close). */
+  private stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly index: number,
@@ -213,17 +254,17 @@ class TcpPort implements HostPort {
   private send(bytes: Uint8Array): Promise<void> | void {
     const c = this.client;
     if (c === undefined || c.destroyed) return;
-    if (!c.write(bytes)) {
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          c.off('drain', done);
-          c.off('close', done);
-          resolve();
-        };
-        c.on('drain', done);
-        c.on('close', done);
-      });
+    // Closing: the rest goes into the socket's buffer without waiting for the client to read.
+    if (this.closing) {
+      c.write(bytes);
+      return;
     }
+    const wait = writeWithBackpressure(c, bytes);
+    if (wait === undefined) return;
+    return new Promise<void>((resolve) => {
+      this.stopWaiting = resolve;
+      void wait.then(resolve);
+    });
   }
 
   async open(): Promise<void> {
@@ -257,11 +298,20 @@ class TcpPort implements HostPort {
     if (this.wait) await first;
   }
 
+  /**
+   * Ends the port without waiting on the client: the guest's last output is handed to the
+   * socket, which then ends; a client that does not read it keeps neither the VMM nor the
+   * process (the socket is unreferenced) from ending.
+   */
   async close(): Promise<void> {
     this.feeder.close();
+    this.closing = true;
+    this.stopWaiting?.();
     await this.pump.stop();
     this.client?.end();
-    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    this.client?.unref();
+    // Stops listening now; the callback would wait for the client.
+    this.server?.close();
   }
 }
 
@@ -284,7 +334,7 @@ export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: 
         ports.push(stdio);
         break;
       case 'file':
-        ports.push(new FilePort(spec.path));
+        ports.push(new FilePort(index, spec.path, (l) => io.stderr.write(l + '\n')));
         break;
       case 'tcp':
         ports.push(new TcpPort(index, spec.host, spec.port, spec.wait, host, (l) => io.stderr.write(l + '\n')));

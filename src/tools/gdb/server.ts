@@ -140,16 +140,20 @@ export class GdbTcpServer {
     this.client?.conn.send(m.payload, { rle: m.rle });
   }
 
-  /** Sends what the machine thread still has for the client (its last stop or exit reply), then closes. */
-  async close(): Promise<void> {
+  /** Sends what the machine thread still has for the client (its last stop or exit reply), then closes without waiting on the client. */
+  close(): Promise<void> {
     for (let m = receiveMessageOnPort(this.machine); m !== undefined; m = receiveMessageOnPort(this.machine)) this.forward(m.message as GdbReply);
     this.client?.queue.splice(0);
     const c = this.client;
     this.client = undefined;
-    if (c !== undefined) await new Promise<void>((resolve) => c.socket.end(resolve));
-    const s = this.server;
+    // The debugger gets its last reply and the end of the connection, but ngkvm does not wait
+    // for it to close its end (after `k` or the guest's exit gdb may keep the socket open).
+    c?.socket.end();
+    c?.socket.unref();
+    // Stops listening at once; the callback would wait for the connection.
+    this.server?.close();
     this.server = undefined;
-    if (s !== undefined) await new Promise<void>((resolve) => s.close(() => resolve()));
     this.machine.close();
+    return Promise.resolve();
   }
 }

@@ -68,11 +68,13 @@ export class MonitorUnixServer {
     const c = this.client;
     this.client = undefined;
     c?.session.close();
-    // The server's close waits for its connections: a client that keeps its end open must
-    // not keep ngkvm from exiting.
-    c?.socket.end(() => c.socket.destroy());
-    const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // A client that keeps its end open, or does not read what is left, must not keep ngkvm
+    // from exiting: the socket ends without anyone waiting for it, and the server stops
+    // listening at once (its close callback would wait for the connection).
+    c?.socket.end();
+    c?.socket.unref();
+    this.server?.close();
+    this.server = undefined;
     // Node removes the file when the server closes; a killed process leaves it (see open()).
     try {
       if (this.ino !== undefined && lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
