@@ -10,7 +10,8 @@
  * buffered for: the next command runs only when the socket has taken the previous one's
  * output, and reading from the socket stops while more than MAX_PENDING_LINES wait.
  */
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { InputThrottle, writeWithBackpressure } from '../backpressure.js';
 import { LineEditor } from './line-editor.js';
@@ -44,7 +45,7 @@ export class MonitorUnixServer {
     const server = createServer();
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new MonitorSetupError(`--monitor unix:${this.path}: cannot listen: ${describe(err)}`)));
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new MonitorSetupError(`--monitor unix:${this.path}: cannot listen: ${describeListenError(this.path, err)}`)));
       server.listen(this.path, () => resolve());
     });
     try {
@@ -136,6 +137,30 @@ function someoneListens(path: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Why a socket cannot be created at `path`, from the path itself: libuv reports a directory
+ * that does not exist as EACCES, so the error code alone would send the user after
+ * permissions that are fine.
+ */
+function describeListenError(path: string, err: NodeJS.ErrnoException): string {
+  if (err.code !== 'EACCES' && err.code !== 'ENOENT' && err.code !== 'ENOTDIR') return describe(err);
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) return `"${dir}" is not a directory`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `the directory "${dir}" does not exist`;
+    if (code === 'ENOTDIR') return `a component of "${dir}" is not a directory`;
+    return describe(e as NodeJS.ErrnoException);
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    return `permission denied: cannot create a socket in "${dir}"`;
+  }
+  return describe(err);
 }
 
 function describe(err: NodeJS.ErrnoException): string {
