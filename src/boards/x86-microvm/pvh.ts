@@ -116,6 +116,15 @@ export function loadPvh(opts: KernelLoadOptions): BootPlan {
     kernelEnd = Math.max(kernelEnd, end);
   }
 
+  // The vCPU starts at the entry in 32-bit mode with paging off: it must be RAM below 4 GiB,
+  // or the first fetch fails inside the accelerator instead of here, naming the image.
+  if (entry >= layout.lowSize) {
+    throw new BoardError(
+      'ERR_IMAGE_FORMAT',
+      `${kernel.name}: PVH entry point 0x${entry.toString(16)} is outside RAM (0 to 0x${layout.lowSize.toString(16)}) and outside the kernel's segments`,
+    );
+  }
+
   const cmdline = cmdlineBytes(opts.append, CMDLINE_MAX);
   writes.push({ addr: CMDLINE_ADDR, bytes: cmdline, what: 'command line' });
 

@@ -126,6 +126,18 @@ test('PVH errors: no note, foreign machine, segment outside RAM, below 1 MiB, co
   assert.throws(() => loadPvh({ kernel: pvhKernel(), layout, initrd: { name: 'huge', bytes: new Uint8Array(16 * MiB) } }), /huge .* does not fit/);
 });
 
+test('a PVH entry point outside RAM is an image error at load time, not a failure of the first fetch', () => {
+  const layout = ramLayout(16 * MiB);
+  for (const entry of [16 * MiB, 0x7000_0000, 0xffff_fff0]) {
+    assert.throws(
+      () => loadKernel({ kernel: pvhKernel({ pvhEntry: entry }), layout }),
+      (e: unknown) =>
+        e instanceof BoardError && e.code === 'ERR_IMAGE_FORMAT' && e.message === `k.elf: PVH entry point 0x${entry.toString(16)} is outside RAM (0 to 0x1000000) and outside the kernel's segments`,
+    );
+  }
+  assert.equal(loadKernel({ kernel: pvhKernel({ pvhEntry: 16 * MiB - 4 }), layout }).entry, 16 * MiB - 4, 'the last bytes of RAM are RAM');
+});
+
 test('neither PVH ELF nor bzImage: a clear message', () => {
   const layout = ramLayout(16 * MiB);
   assert.throws(
