@@ -210,3 +210,17 @@ test('bzImage errors: old protocol, no 64-bit entry, zImage, truncated, too litt
   assert.throws(() => parseSetupHeader(makeBzImage().subarray(0, 0x240), 'bz'), /truncated setup header/);
   assert.throws(() => parseSetupHeader(makeBzImage({ setupSects: 60 }).subarray(0, 0x1000), 'bz'), /truncated bzImage/);
 });
+
+test('bzImage whose protected-mode kernel does not reach startup_64 (offset 0x200) is refused', () => {
+  const layout = ramLayout(32 * MiB);
+  for (const n of [1, 0x100, 0x200]) {
+    assert.throws(
+      () => loadKernel({ kernel: { name: 'bz', bytes: makeBzImage({ payload: new Uint8Array(n) }) }, layout }),
+      (e: unknown) =>
+        e instanceof BoardError &&
+        e.code === 'ERR_IMAGE_FORMAT' &&
+        e.message === `bz: truncated bzImage: the protected-mode kernel after the 2560-byte setup is ${n} bytes, and its 64-bit entry is at offset 0x200`,
+    );
+  }
+  assert.equal(loadKernel({ kernel: { name: 'bz', bytes: makeBzImage({ payload: new Uint8Array(0x201) }) }, layout }).entry, MiB + 0x200);
+});
