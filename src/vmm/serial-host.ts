@@ -73,14 +73,18 @@ export class OutputPump {
 }
 
 /**
- * Hands input chunks to the machine as the guest makes room. With `paceLines`, bytes go
- * over a line at a time and the next line waits until the guest has taken the previous one
- * out of the ring: a script's later commands are not typed into the middle of an earlier
- * one's output, and a partial line is held until its newline (or the end of input).
+ * Hands input chunks to the machine as the guest makes room. With `paceLines`, a whole line
+ * goes over only once the guest has taken everything before it out of the ring: a script's
+ * later commands are not typed into the middle of an earlier one's output. Bytes without a
+ * newline yet (a single key that stops U-Boot's countdown, a prompt answered without Enter)
+ * go over as they are once the guest has taken everything before them; the rest of that line
+ * follows without waiting again.
  */
 export class InputFeeder {
-  private queue: Uint8Array[] = [];
+  private queue: { bytes: Uint8Array; continues: boolean }[] = [];
   private partial: number[] = [];
+  /** Bytes of the current, unfinished line have been queued already. */
+  private lineOpen = false;
   private pumping = false;
   private closed = false;
 
@@ -93,14 +97,11 @@ export class InputFeeder {
   push(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
     if (!this.paceLines) {
-      this.queue.push(bytes);
+      this.queue.push({ bytes, continues: true });
     } else {
       for (const b of bytes) {
         this.partial.push(b);
-        if (b === 0x0a || b === 0x0d) {
-          this.queue.push(Uint8Array.from(this.partial));
-          this.partial = [];
-        }
+        if (b === 0x0a || b === 0x0d) this.takePartial(false);
       }
     }
     void this.pump();
@@ -109,8 +110,7 @@ export class InputFeeder {
   /** End of input: a held partial line goes over as it is. */
   end(): void {
     if (this.partial.length > 0) {
-      this.queue.push(Uint8Array.from(this.partial));
-      this.partial = [];
+      this.takePartial(false);
       void this.pump();
     }
   }
@@ -124,25 +124,42 @@ export class InputFeeder {
 
   /** Bytes accepted from the host and not yet handed to the machine. */
   get pending(): number {
-    return this.queue.reduce((n, c) => n + c.length, 0) + this.partial.length;
+    return this.queue.reduce((n, c) => n + c.bytes.length, 0) + this.partial.length;
+  }
+
+  /** Queues the bytes of the current line collected so far; `open`: the line goes on after them. */
+  private takePartial(open: boolean): void {
+    this.queue.push({ bytes: Uint8Array.from(this.partial), continues: this.lineOpen });
+    this.partial = [];
+    this.lineOpen = open;
   }
 
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.closed && this.queue.length > 0) {
-        if (this.paceLines && this.ring.available() > 0) {
+      while (!this.closed) {
+        if (this.queue.length === 0) {
+          if (this.partial.length === 0) break;
+          // Only bytes without their newline are left: they go once the guest took the rest.
+          if (this.ring.available() > 0) {
+            await this.ring.waitForConsumer(50);
+            continue;
+          }
+          this.takePartial(true);
+        }
+        const item = this.queue[0]!;
+        if (this.paceLines && !item.continues && this.ring.available() > 0) {
           await this.ring.waitForConsumer(50);
           continue;
         }
-        const chunk = this.queue[0]!;
-        const n = this.ring.write(chunk);
+        const n = this.ring.write(item.bytes);
         if (n > 0) this.notify();
-        if (n === chunk.length) {
+        if (n === item.bytes.length) {
           this.queue.shift();
         } else {
-          this.queue[0] = chunk.subarray(n);
+          // What is left of a line follows its start without waiting for the ring to empty.
+          this.queue[0] = { bytes: item.bytes.subarray(n), continues: item.continues || n > 0 };
           await this.ring.waitForConsumer(50);
         }
       }
