@@ -25,6 +25,7 @@ import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import type { Board, BoardEvent, BootImage } from '../board.js';
 import { BoardError } from '../errors.js';
+import { FdtError } from '../fdt/fdt-error.js';
 import { loadPpcPayload, type BootPayload, type PayloadSegment } from './payload.js';
 import { kernelFamilyWarning } from './kernel-family.js';
 import {
@@ -37,6 +38,7 @@ import {
   I2C_SIZE,
   placePpce500BootImages,
   POWER_OFF_GPIO_PIN,
+  PPCE500_DTB_TOTAL_SIZE,
   PPCE500_MAX_CPUS,
   RTC_I2C_ADDRESS,
 } from './device-tree.js';
@@ -460,15 +462,26 @@ export function planPpce500Images(p: Ppce500ImageParams): Ppce500ImagePlan {
   };
   if (p.firmware && p.kernel !== undefined && place.bootKernel !== undefined) raw(p.kernel, place.bootKernel.address);
   if (p.initrd !== undefined && place.initrd !== undefined) raw(p.initrd, place.initrd.start);
-  const dt = buildPpce500DeviceTree({
-    ramSize,
-    cpuCount: p.cpuCount,
-    cpuModel: p.family,
-    serialCount: p.serialCount,
-    ...(p.append !== undefined ? { bootargs: p.append } : {}),
-    ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
-    ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
-    ...(p.rngSeed !== undefined ? { rngSeed: p.rngSeed } : {}),
-  });
+  let dt: ReturnType<typeof buildPpce500DeviceTree>;
+  try {
+    dt = buildPpce500DeviceTree({
+      ramSize,
+      cpuCount: p.cpuCount,
+      cpuModel: p.family,
+      serialCount: p.serialCount,
+      ...(p.append !== undefined ? { bootargs: p.append } : {}),
+      ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
+      ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
+      ...(p.rngSeed !== undefined ? { rngSeed: p.rngSeed } : {}),
+    });
+  } catch (err) {
+    // Only the command line is long enough to overflow the tree's fixed size.
+    if (!(err instanceof FdtError) || err.code !== 'size-exceeded') throw err;
+    throw new BoardError(
+      'ERR_BOARD_OPTION',
+      `the kernel command line (${new TextEncoder().encode(p.append ?? '').length} bytes) does not fit in the ${PPCE500_DTB_TOTAL_SIZE / MiB} MiB device tree`,
+      { cause: err },
+    );
+  }
   return { segments: payload.segments, raws, dtbAddress: place.dtbAddress, dtb: dt.blob, dtbSize: dt.size, entry: payload.entry };
 }
