@@ -3,7 +3,6 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
@@ -23,6 +22,7 @@ import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
 import { ngkvmVersion } from './version.js';
+import { readBootImage, type ImageKind } from './image-file.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
@@ -43,13 +43,20 @@ export interface MachineWorkerData {
   readonly gdb?: { readonly port: MessagePort };
 }
 
+/**
+ * A UART's host end: output waits while the host side is full (a terminal or socket that is
+ * not read: the guest stalls in its UART write rather than output piling up), but what the
+ * VMM must still do meanwhile (`whileBlocked`: serve the monitor, notice a quit) is asked at
+ * every wake-up, and a byte it gives up on is dropped.
+ */
 class RingSerial implements SerialBackend {
   constructor(
     private readonly out: SharedRing,
     private readonly input: SharedRing,
+    private readonly whileBlocked: () => boolean,
   ) {}
   write(byte: number): void {
-    this.out.writeByteBlocking(byte);
+    this.out.writeByteBlocking(byte, this.whileBlocked);
   }
   read(): number {
     return this.input.readByte();
@@ -63,17 +70,6 @@ const hostPort: MessagePort = parentPort;
 
 function post(msg: MachineMessage): void {
   hostPort.postMessage(msg);
-}
-
-function readImage(path: string | undefined, what: string): BootImage | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return { name: path, bytes: new Uint8Array(readFileSync(path)) };
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(cause);
-    throw new BoardError('ERR_IMAGE_READ', `cannot read ${what} "${path}": ${why}`);
-  }
 }
 
 function describeExit(exit: Exit): string {
@@ -92,7 +88,10 @@ function describeExit(exit: Exit): string {
 async function main(data: MachineWorkerData): Promise<void> {
   const { config } = data;
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
-  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in))));
+  // A guest blocked in a UART write (its console is not read) still gets the monitor served and
+  // a quit obeyed: the main thread wakes the writer with each request (wakeProducer).
+  let whileOutputBlocked = (): boolean => false;
+  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in), () => whileOutputBlocked())));
   const hv = await openAccelerator(config);
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
@@ -146,6 +145,26 @@ async function main(data: MachineWorkerData): Promise<void> {
     gdb?.stub.onMachineExit(code);
     post({ type: 'exit', code, reason });
   };
+  // How the run ends or resets when that was decided while the guest was blocked in an exit.
+  let ending: { readonly code: number; readonly reason: string } | undefined;
+  let resetWhileBlocked = false;
+  whileOutputBlocked = () => {
+    if (ending !== undefined) return true;
+    const req = Atomics.load(control, REQ_WORD);
+    // Left set: the loop ends the run after this exit.
+    if ((req & REQ_QUIT) !== 0) return true;
+    if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+      // The vCPU is between runs (inside an exit), so the monitor sees a consistent machine.
+      Atomics.and(control, REQ_WORD, ~REQ_MONITOR);
+      const outcome = monitor.serve();
+      if (outcome === 'quit') {
+        ending = { code: 0, reason: 'quit requested from the monitor' };
+        return true;
+      }
+      if (outcome === 'reset') resetWhileBlocked = true;
+    }
+    return false;
+  };
   post({ type: 'ready', accel: hv.accel, vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
@@ -188,6 +207,14 @@ async function main(data: MachineWorkerData): Promise<void> {
           finish(1, describeExit(exit));
           return;
       }
+    }
+    if (ending !== undefined) {
+      finish(ending.code, ending.reason);
+      return;
+    }
+    if (resetWhileBlocked) {
+      resetWhileBlocked = false;
+      if (event === 'none') event = 'reset';
     }
     // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
     // accelerator does not report a kick while every run resumes an MMIO instruction (a guest
@@ -257,8 +284,11 @@ async function openAccelerator(config: MachineConfig): Promise<Hypervisor> {
 /** The board `config.machine` names, assembled from the images and serial ports. */
 function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock): Board {
   const log = (line: string): void => post({ type: 'log', line });
-  const kernel = readImage(config.kernel, 'kernel');
-  const initrd = readImage(config.initrd, 'initrd');
+  const read = (path: string | undefined, kind: ImageKind, use: 'loader' | 'raw'): BootImage | undefined =>
+    path === undefined ? undefined : readBootImage(path, kind, config.memory, use);
+  // ppce500 copies the kernel file as it is when firmware boots it (QEMU's -bios with -kernel).
+  const kernel = read(config.kernel, 'kernel', config.machine === 'ppce500' && config.bios !== undefined ? 'raw' : 'loader');
+  const initrd = read(config.initrd, 'initrd', 'raw');
   const images = {
     ...(kernel !== undefined ? { kernel } : {}),
     ...(initrd !== undefined ? { initrd } : {}),
@@ -268,7 +298,7 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
     return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
   }
-  const bios = readImage(config.bios, 'firmware');
+  const bios = read(config.bios, 'firmware', 'loader');
   return Ppce500Board.create(hv, {
     ...images,
     cpu: config.cpu,

@@ -1,10 +1,14 @@
 /** `--monitor` on the command line: the forms QEMU spells, and clear usage errors for the rest. */
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildRunConfig, loadTargetCatalog, parseMonitor } from '../../../src/tools/cli.js';
 import { UsageError } from '../../../src/tools/options.js';
 import { existsSync } from 'node:fs';
 import { enterMonitor, guestElf, monitorCommand, ngkvmWithMonitor } from '../../support/monitor.js';
+import { GUEST_BUILD } from '../../support/paths.js';
 import { ngkvm } from '../../support/processes.js';
 
 test('--monitor: stdio, none, unix:PATH with QEMU\'s server/wait flags', async () => {
@@ -59,5 +63,25 @@ test('--exit-timing: the monitor\'s info stats shows the VMM time per exit kind 
     } finally {
       s.kill();
     }
+  }
+});
+
+const arith = join(GUEST_BUILD, 'e500v2', 'arith.elf');
+
+test('--monitor unix: in a directory that does not exist says so (libuv calls it EACCES), one line', async () => {
+  const r = await ngkvm(['run', '--kernel', arith, '--serial', 'null', '--monitor', 'unix:/no/such/dir/sock']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'ngkvm: --monitor unix:/no/such/dir/sock: cannot listen: the directory "/no/such/dir" does not exist\n');
+});
+
+test('--monitor unix: in a directory without write permission says permission denied, naming it', { skip: process.getuid?.() === 0 ? 'root may create sockets anywhere' : false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ngkvm-ro-'));
+  chmodSync(dir, 0o500);
+  try {
+    const r = await ngkvm(['run', '--kernel', arith, '--serial', 'null', '--monitor', `unix:${dir}/sock`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot listen: permission denied: cannot create a socket in ".*ngkvm-ro-/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
