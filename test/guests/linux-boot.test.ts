@@ -90,7 +90,7 @@ describe('Linux boot paths and bad input, against QEMU', { concurrency: 1 }, () 
         'info registers pc msr lr',
         'delete',
         'continue',
-      ]);
+      ], 300_000);
       const code = await withTimeout(m.exited, 300_000, 'the machine');
       const o = g.stdout;
       assert.match(o, /^pc\s+0x0\s+0x0$/m, 'starts at the physical entry (QEMU translates e_entry)');
