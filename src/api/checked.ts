@@ -523,12 +523,3 @@ export function checkTransfer(transfer: unknown): VcpuTransfer {
   checkString('adoptVcpu: transfer.accel', t['accel']);
   return transfer as VcpuTransfer;
 }
-
-/** Refuses what is not a vCPU handle before a kicker looks at it. */
-export function checkHandle(handle: unknown): VcpuHandle {
-  const h = checkObject('attachVcpu: the handle', handle);
-  checkString('attachVcpu: handle.accel', h['accel']);
-  checkInteger('attachVcpu: handle.id', h['id'], 0);
-  checkInteger('attachVcpu: handle.ownerThread', h['ownerThread'], 0);
-  return handle as VcpuHandle;
-}

@@ -317,10 +317,23 @@ export class E500Vm implements AcceleratorVm {
     throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
   }
 
+  /**
+   * A closed vCPU leaves the VM: `vcpus()` no longer lists it, runVcpus no longer runs it, no
+   * broadcast reaches it, and its id can be used again.
+   */
+  vcpuClosed(v: E500Vcpu): void {
+    const i = this.vcpuList.indexOf(v);
+    if (i < 0) return;
+    this.vcpuList.splice(i, 1);
+    if (this.lastRan === v) this.lastRan = undefined;
+    this.rrNext = 0;
+    this.wireBroadcasts();
+  }
+
   /** Closes the vCPUs and the guest memory too. */
   close(): void {
     if (this.closed) return;
-    for (const v of this.vcpuList) v.close();
+    for (const v of [...this.vcpuList]) v.close();
     this.guestMemory.close();
     this.closed = true;
   }
@@ -580,8 +593,9 @@ class E500Vcpu implements AcceleratorVcpu {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    void this.vm;
+    this.vm.vcpuClosed(this);
   }
 }
 

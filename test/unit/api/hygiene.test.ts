@@ -12,6 +12,8 @@ import {
   ClosedError,
   Hypervisor,
   InvalidArgumentError,
+  RemoteVcpu,
+  attachVcpu,
   gpa,
   type AcceleratorName,
   type MemoryBacking,
@@ -88,6 +90,10 @@ const badTypes: readonly [string, (s: Setup) => unknown][] = [
   ['guest memory writeBigUint64LE(0, 1)', (s) => s.vm.memory.writeBigUint64LE(gpa(0), 1 as never)],
   ['guest memory readUint8("0")', (s) => s.vm.memory.readUint8('0' as never)],
   ['attachVcpu(null)', () => Hypervisor.attachVcpu(N)],
+  // The synchronous attachVcpu and RemoteVcpu are public too (found by the api fuzz target).
+  ['the synchronous attachVcpu(undefined)', () => attachVcpu(undefined as never)],
+  ['new RemoteVcpu({ accel: "e500" })', () => new RemoteVcpu({ accel: 'e500' } as never)],
+  ['attachVcpu with a control block that is an ArrayBuffer', (s) => attachVcpu({ ...s.vcpu.handle(), control: new ArrayBuffer(16) as never })],
   ['adoptVcpu(null)', () => Hypervisor.adoptVcpu(N)],
 ];
 
@@ -179,6 +185,26 @@ function hygiene(accel: AcceleratorName, skip: string | undefined): void {
       s.vm.close();
       assert.throws(() => mem.readUint8(gpa(0x100)), ClosedError);
       assert.throws(() => mem.isMapped(gpa(0), 1), ClosedError);
+      s.hv.close();
+    });
+
+    test('a closed vCPU leaves its VM: vcpus() omits it, runVcpus() never runs it, its id is free again (found by the api fuzz target)', async () => {
+      const s = await setup(accel);
+      const second = s.vm.createVcpu(1, { target: s.target });
+      s.vcpu.close();
+      assert.deepEqual(s.vm.vcpus().map((v) => v.id), [1]);
+      if (s.hv.checkExtension('cooperative-vcpus') > 0) {
+        // vCPU 1 is stopped: only a kick ends the wait, and vCPU 0 must not be run meanwhile.
+        second.setMpState('stopped');
+        second.kick();
+        const r = s.vm.runVcpus();
+        assert.equal(r.vcpu, second);
+        assert.equal(r.exit.kind, 'interrupted');
+      }
+      const again = s.vm.createVcpu(0, { target: s.target });
+      assert.deepEqual(s.vm.vcpus().map((v) => v.id).sort(), [0, 1]);
+      assert.throws(() => s.vcpu.getMpState(), ClosedError, 'the closed object stays closed');
+      assert.equal(again.getMpState(), 'runnable');
       s.hv.close();
     });
 
