@@ -593,7 +593,8 @@ const OPS: readonly Op[] = [
       case 0: {
         const n0 = arg(p, () => [512, 256, 0, 3, 2 ** 32][p.below(5)]!);
         const n1 = arg(p, () => [16, 64, 1, 65][p.below(4)]!);
-        const bytes = typeof n0 === 'number' && typeof n1 === 'number' && n0 + n1 < 4096 ? (n0 + n1) * BOOKE_TLB_ENTRY_BYTES : 24;
+        const entries = typeof n0 === 'number' && typeof n1 === 'number' ? n0 + n1 : 1;
+        const bytes = Number.isSafeInteger(entries) && entries > 0 && entries < 4096 ? entries * BOOKE_TLB_ENTRY_BYTES : 24;
         const array = arg(p, () => (p.odds(128) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)));
         const config = arg(p, () => ({
           mmuType: arg(p, () => p.below(3)),

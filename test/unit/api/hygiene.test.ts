@@ -90,6 +90,8 @@ const badTypes: readonly [string, (s: Setup) => unknown][] = [
   ['guest memory writeBigUint64LE(0, 1)', (s) => s.vm.memory.writeBigUint64LE(gpa(0), 1 as never)],
   ['guest memory readUint8("0")', (s) => s.vm.memory.readUint8('0' as never)],
   ['attachVcpu(null)', () => Hypervisor.attachVcpu(N)],
+  ['setMemoryMap([, region]) (a hole)', (s) => s.vm.setMemoryMap([, { guestAddr: gpa(0), size: 4096, backing: s.ram, offset: 0 }] as never)],
+  ['getRegisters([, id]) (a hole)', (s) => s.vcpu.getRegisters([, s.vcpu.registerList()[0]!.id] as never)],
   // The synchronous attachVcpu and RemoteVcpu are public too (found by the api fuzz target).
   ['the synchronous attachVcpu(undefined)', () => attachVcpu(undefined as never)],
   ['new RemoteVcpu({ accel: "e500" })', () => new RemoteVcpu({ accel: 'e500' } as never)],
@@ -112,7 +114,16 @@ const badRanges: readonly [string, (s: Setup) => unknown][] = [
   ['setGuestDebug({ hardware: [{ length: 3 }] })', (s) => s.vcpu.setGuestDebug({ hardware: [{ address: 0, kind: 'write', length: 3 }] })],
   ['configTlb with a resizable ArrayBuffer', (s) => s.vcpu.configTlb({ mmuType: MMU_FSL_BOOKE_NOHV, params: { tlbSizes: [512, 16, 0, 0], tlbWays: [4, 16, 0, 0] }, array: resizable(528 * 24), arrayLength: 528 * 24 })],
   ['guest memory fill(0, 1, 256)', (s) => s.vm.memory.fill(gpa(0), 1, 256)],
+  // Lists longer than any call needs are refused before they are walked (found by the api fuzz target: minutes, then a TypeError).
+  ['setMemoryMap(new Array(2 ** 32 - 1))', (s) => s.vm.setMemoryMap(new Array(2 ** 32 - 1))],
+  ['getRegisters(new Array(2 ** 32 - 1))', (s) => s.vcpu.getRegisters(new Array(2 ** 32 - 1))],
+  ['setRegisters(an endless generator)', (s) => s.vcpu.setRegisters(endless(s.vcpu.registerList()[0]!.id))],
 ];
+
+/** The same register written forever. */
+function* endless(id: RegisterId): Generator<readonly [RegisterId, bigint]> {
+  for (;;) yield [id, 0n];
+}
 
 /** A resizable ArrayBuffer (ES2024; Node 20 has it, TypeScript's ES2023 lib does not know the option). */
 function resizable(bytes: number): ArrayBuffer {
