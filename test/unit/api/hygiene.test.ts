@@ -14,6 +14,8 @@ import {
   InvalidArgumentError,
   RemoteVcpu,
   attachVcpu,
+  fallbackAfterFailure,
+  planAccelerator,
   gpa,
   type AcceleratorName,
   type MemoryBacking,
@@ -97,6 +99,12 @@ const badTypes: readonly [string, (s: Setup) => unknown][] = [
   ['new RemoteVcpu({ accel: "e500" })', () => new RemoteVcpu({ accel: 'e500' } as never)],
   ['attachVcpu with a control block that is an ArrayBuffer', (s) => attachVcpu({ ...s.vcpu.handle(), control: new ArrayBuffer(16) as never })],
   ['adoptVcpu(null)', () => Hypervisor.adoptVcpu(N)],
+  // Found by the api fuzz target: a TypeError from JSON.stringify, or a RangeError building the message.
+  ['Hypervisor.open({ accel: 1n })', () => Hypervisor.open({ accel: 1n as never })],
+  ['planAccelerator("ppc", "m", 1n)', () => planAccelerator('ppc', 'm', 1n as never)],
+  ['planAccelerator(new Array(2 ** 32 - 1), "m")', () => planAccelerator(new Array(2 ** 32 - 1) as never, 'm')],
+  ['planAccelerator(Object.create(null), "m")', () => planAccelerator(Object.create(null) as never, 'm')],
+  ['fallbackAfterFailure("ppc", 5, "why")', () => fallbackAfterFailure('ppc', 5 as never, 'why')],
 ];
 
 /** Calls with values of the right type out of range: each must be an ArgumentRangeError. */
