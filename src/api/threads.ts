@@ -13,6 +13,31 @@ import { checkInteger, checkObject, checkString } from './validate.js';
 export const CONTROL_KICK = 0;
 export const CONTROL_WORDS = 4;
 
+/**
+ * The kick word's protocol, the same for every accelerator and for handles on other threads:
+ * a kick sets the word and wakes whoever sleeps on it (a halted software vCPU, a scheduler);
+ * the vCPU's run loop looks at it and, when it ends a run with `interrupted`, takes it.
+ */
+export function requestKick(control: Int32Array): void {
+  Atomics.store(control, CONTROL_KICK, 1);
+  Atomics.notify(control, CONTROL_KICK);
+}
+
+/** Sleeps until a kick arrives or `ms` milliseconds pass (Infinity: until a kick). */
+export function waitForKick(control: Int32Array, ms = Infinity): void {
+  Atomics.wait(control, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+}
+
+/** Whether a kick is waiting to be served. */
+export function kickPending(control: Int32Array): boolean {
+  return Atomics.load(control, CONTROL_KICK) !== 0;
+}
+
+/** Serves a waiting kick: true if there was one (the word is clear afterwards either way). */
+export function takeKick(control: Int32Array): boolean {
+  return Atomics.exchange(control, CONTROL_KICK, 0) !== 0;
+}
+
 export function currentThread(): number {
   return threadId;
 }
@@ -87,8 +112,7 @@ export class RemoteVcpu {
   }
 
   kick(): void {
-    Atomics.store(this.control, CONTROL_KICK, 1);
-    Atomics.notify(this.control, CONTROL_KICK);
+    requestKick(this.control);
     this.kicker?.(this.handle);
   }
 

@@ -39,7 +39,7 @@ import type { AcceleratorVcpu, GuestDebug, InterruptLine, MpState, TranslateOpti
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
+import { assertThread, assertUsable, kickPending, requestKick, takeKick } from '../../api/threads.js';
 import { CAP, DEBUGREGS, DTABLE, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
@@ -324,11 +324,11 @@ export class KvmVcpu implements AcceleratorVcpu {
         continue;
       }
       // A kick from this thread (or one whose signal already came and went) is in the flag word.
-      if (Atomics.load(w, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
+      if (kickPending(w)) this.run8[RUN.immediateExit] = 1;
       const r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
       this.leftRun();
       const signalled = r === EINTR || r === EAGAIN || (r >= 0 && this.runView.getUint32(RUN.exitReason, true) === EXIT.INTR);
-      if (signalled && Atomics.load(w, CONTROL_KICK) === 0 && Atomics.load(w, CONTROL_PAUSE) !== 0) {
+      if (signalled && !kickPending(w) && Atomics.load(w, CONTROL_PAUSE) !== 0) {
         // Stopped for a pause, not by a kick: wait it out (next turn) and go on.
         this.run8[RUN.immediateExit] = 0;
         continue;
@@ -347,7 +347,7 @@ export class KvmVcpu implements AcceleratorVcpu {
       // Kicked (immediate_exit or the signal), or another signal arrived: either way the
       // request is served by returning; clear it so the next run() enters the guest.
       this.run8[RUN.immediateExit] = 0;
-      Atomics.store(this.controlWords, CONTROL_KICK, 0);
+      takeKick(this.controlWords);
       return this.interrupted;
     }
     if (r === EFAULT) {
@@ -489,7 +489,7 @@ export class KvmVcpu implements AcceleratorVcpu {
   kick(): void {
     if (this.closed) return;
     // On the vCPU's own thread it is not inside KVM_RUN: the flag makes the next run() return.
-    Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    requestKick(this.controlWords);
     this.run8[RUN.immediateExit] = 1;
   }
 
@@ -724,7 +724,7 @@ export class KvmVcpu implements AcceleratorVcpu {
     if (this.running) throw new BusyError(`vCPU ${this.id} is running`);
     // Until adopted, kicks land in the flag word only; the adopter's first run() sees them.
     Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
-    if (this.run8[RUN.immediateExit] !== 0) Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    if (this.run8[RUN.immediateExit] !== 0) requestKick(this.controlWords);
     Atomics.store(this.controlWords, CONTROL_ADOPTABLE, 1);
     this.closed = true;
     this.shim.munmap(this.runBuf);
