@@ -936,16 +936,24 @@ async function runProgram(input: Uint8Array): Promise<void> {
 // ------------------------------------------------------------------ seeds
 
 
+/**
+ * The seeds spell out whole scenarios, byte by byte as the calls read their arguments (a zero
+ * picks the first item, the plausible value, or "yes"; 255 mostly "no").
+ */
 function seedPrograms(): Uint8Array[] {
-  const open = [OP.open, 0, 0, 0, OP.createVm, 0, 0, 0];
-  const vcpu = (target: number): number[] => [OP.createVcpu, 0, 0, 0, 0, 0, 0, target, 0, 0];
+  const open = [OP.open, 0, 0, OP.createVm, 0, 0];
+  /** createVcpu(id, { target: targets[target] }). */
+  const vcpu = (id: number, target: number): number[] => [OP.createVcpu, 0, 0, 0, id, 0, 0, target, 255, 255];
   return [
-    [...open, ...vcpu(7), OP.load, 0, 0, 0, 0, 0, OP.run, 0, OP.run, 0, OP.state, 0, 5, OP.closeVm, 0, OP.closed, 0, 0, 0],
-    [...open, ...vcpu(0), OP.load, 0, 0, 0, 1, 0, OP.run, 0, OP.run, 0, OP.closeVcpu, 0, OP.run, 0, OP.runVcpus, 0, 0, OP.closed, 0, 0],
-    [...open, OP.createMemory, 0, 0, 3, 255, 0, OP.setMemoryMap, 0, 0, 0, 1, 0, 0, 0, 0, 4, 0, 0, 0, OP.dirtyLog, 0, 0, 0, 0, 0, 0, 0, OP.memory, 0, 0, 0, 5, 0],
-    [...open, ...vcpu(4), OP.registers, 0, 4, 1, 2, 3, 4, 5, 6, 7, 8, OP.tlb, 0, 0, 0, 0, OP.translate, 0, 0, 0, 0, 0, OP.hvMisc, 0, 3, OP.closed, 0, 0, 0],
-    [...open, ...vcpu(1), OP.handle, 0, 0, 200, 0, 0, OP.handle, 0, 0, 0, OP.transfer, 0, 0, 0, OP.enableCap, 0, 0, 0, 0, 0, 0, OP.debug, 0, 0, 0, 0, 0],
-    [...open, ...vcpu(7), OP.load, 0, 0, 0, 2, OP.debug, 0, 100, 0, 1, 0, 1, 0, OP.run, 0, 200, OP.run, 0, 0, OP.vmMisc, 0, 5, 0, OP.closeVm, 0, OP.run, 0],
+    // A pristine program runs, its exits are counted; after vm.close() everything is closed.
+    [...open, ...vcpu(0, 7), OP.load, 0, 0, 0, 0x34, 0x12, OP.run, 0, OP.run, 0, OP.state, 0, 5, OP.closeVm, 0, OP.closed, 0, 0, 0, 0, OP.run, 0],
+    // Two vCPUs, one closed: runVcpus runs the other; handles here and on the other thread; a transfer refused.
+    [...open, ...vcpu(0, 0), ...vcpu(1, 0), OP.load, 1, 0, 1, 0, 0, OP.closeVcpu, 0, OP.run, 1, OP.runVcpus, 0, 255, OP.dirtyLog, 0, 0, 0, 0, 0, 0, 0, 0,
+      OP.transfer, 1, 0, 0, 0, 5, 0, OP.handle, 1, 0, 0, 0, OP.handle, 1, 0, 255],
+    // Memory, a map with dirty logging, a write, the dirty log; registers, the TLB, translate; hypervisor close.
+    [...open, OP.createMemory, 0, 0, 255, 15, 255, 0, 7, OP.setMemoryMap, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 2, 0, 0, 0, 255, 0, 0, 0, 255,
+      OP.memory, 0, 0, 0, 0x00, 0x30, 0x00, 0x00, 0, 0, 4, 0xab, OP.dirtyLog, 0, 0, 0, 0, 0, 0, 0, 0, ...vcpu(0, 7), OP.registers, 0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+      OP.tlb, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 255, 0, 0, OP.translate, 0, 0, 0, 0, OP.hvMisc, 0, 3, OP.closed, 0, 0, 0, 0],
   ].map((s) => Uint8Array.from(s));
 }
 
