@@ -214,7 +214,35 @@ const WEIRD: readonly (() => unknown)[] = [
   () => new Date(0),
   () => new Map(),
   () => Object.freeze({ addr: 0, size: 4096 }),
+  fickle,
 ];
+
+/**
+ * An object whose fields change between reads: the first read of each gives a plausible
+ * value, later ones something else. The API must use what it checked (or check again), and
+ * keep no state built from a value it did not check.
+ */
+function fickle(): unknown {
+  const first: Record<string, unknown> = {
+    accel: 'e500', name: 'x', target: 'e500mc', features: [], timebaseHz: 400_000_000, guestAddr: 0, size: PAGE, offset: 0, addr: 0,
+    maxPages: 1, clear: false, readOnly: false, logDirty: true, mmuType: 1, arrayLength: 24, as: 0, pid: 0, singleStep: false,
+    softwareBreakpoints: false, hardware: [], gsi: 0, space: 'mmio', data: 0, address: 0n, kind: 'msi', resample: false,
+  };
+  const later = [null, -1, 2 ** 60, 'x', [], {}, 7n, NaN];
+  const reads = new Map<string, number>();
+  const target: Record<string, unknown> = {};
+  for (const key of Object.keys(first)) {
+    Object.defineProperty(target, key, {
+      enumerable: true,
+      get: () => {
+        const n = reads.get(key) ?? 0;
+        reads.set(key, n + 1);
+        return n === 0 ? first[key] : later[(n - 1) % later.length];
+      },
+    });
+  }
+  return target;
+}
 
 function weird(p: Program): unknown {
   return WEIRD[p.below(WEIRD.length)]!();
