@@ -360,7 +360,7 @@ class E500Vcpu implements AcceleratorVcpu {
     this.control = control;
     this.controlWords = new Int32Array(this.control);
     this.engine = new Engine(cpu, decoder, this.controlWords);
-    this.registers = new RegisterFile(cpu.model.family);
+    this.registers = new RegisterFile(cpu.model.family, `vCPU ${id}`);
   }
 
   private live(what: string): void {

@@ -12,7 +12,10 @@ import {
   ClosedError,
   Hypervisor,
   InvalidArgumentError,
+  ReadOnlyRegisterError,
+  RegisterSizeError,
   RemoteVcpu,
+  UnknownRegisterError,
   attachVcpu,
   fallbackAfterFailure,
   planAccelerator,
@@ -224,6 +227,24 @@ function hygiene(accel: AcceleratorName, skip: string | undefined): void {
       assert.deepEqual(s.vm.vcpus().map((v) => v.id).sort(), [0, 1]);
       assert.throws(() => s.vcpu.getMpState(), ClosedError, 'the closed object stays closed');
       assert.equal(again.getMpState(), 'runnable');
+      s.hv.close();
+    });
+
+    test('register ids are looked up and batch writes checked the same way on every accelerator (api/registers.ts)', async () => {
+      const s = await setup(accel);
+      const list = s.vcpu.registerList();
+      const first = list[0]!;
+      const sizeBits = 0xfn << 52n;
+      const otherSize = ((first.id & ~sizeBits) | ((first.id & sizeBits) === 0n ? 1n << 52n : 0n)) as RegisterId;
+      assert.throws(() => s.vcpu.getRegister(otherSize), RegisterSizeError, 'the id of a register with another size');
+      const unused = (first.id | 0xffffn) as RegisterId;
+      if (!list.some((r) => (r.id & ~sizeBits) === (unused & ~sizeBits))) assert.throws(() => s.vcpu.getRegister(unused), UnknownRegisterError);
+      const readOnly = list.find((r) => r.access === 'read-only');
+      if (readOnly !== undefined) {
+        const before = s.vcpu.getRegister(first.id);
+        assert.throws(() => s.vcpu.setRegisters([[first.id, before === 0n ? 1n : 0n], [readOnly.id, 0n]]), ReadOnlyRegisterError);
+        assert.equal(s.vcpu.getRegister(first.id), before, 'a batch with a read-only entry writes nothing');
+      }
       s.hv.close();
     });
 
