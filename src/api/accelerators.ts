@@ -7,6 +7,7 @@
  * Loading is lazy (dynamic imports): listing accelerators or their targets costs no engine.
  */
 import { ArgumentRangeError, UnsupportedError } from './errors.js';
+import { checkChoice, checkString } from './validate.js';
 import type { AcceleratorHypervisor, AcceleratorName, AcceleratorVcpu, GuestArch, VcpuTransfer } from './hypervisor.js';
 
 /** A CPU model an accelerator can create (`VcpuInit.target`). */
@@ -63,7 +64,8 @@ export const ACCELERATOR_NAMES: readonly AcceleratorName[] = Object.keys(MODULES
 
 /** The record of `name`, or an ArgumentRangeError naming the known ones. */
 export function acceleratorModule(name: unknown): AcceleratorModule {
-  const m = typeof name === 'string' && Object.hasOwn(MODULES, name) ? MODULES[name as AcceleratorName] : undefined;
+  const n = checkString('the accelerator name', name);
+  const m = Object.hasOwn(MODULES, n) ? MODULES[n as AcceleratorName] : undefined;
   if (m === undefined) throw new ArgumentRangeError(`unknown accelerator ${JSON.stringify(name)}; choose one of: ${ACCELERATOR_NAMES.join(', ')}`);
   return m;
 }
@@ -82,6 +84,7 @@ export function kickNeedsAccelerator(accel: string): boolean {
 }
 
 const ARCH_NAMES: Readonly<Record<GuestArch, string>> = { ppc: 'PowerPC', x86_64: 'x86-64' };
+const GUEST_ARCHES = Object.keys(ARCH_NAMES) as GuestArch[];
 
 /** The accelerator to use for a guest of `arch`, and why it is not the one asked for (seed 003). */
 export interface AcceleratorPlan {
@@ -98,6 +101,8 @@ export interface AcceleratorPlan {
  * would work. Seed 003: never silently, and only to a software accelerator.
  */
 export function planAccelerator(arch: GuestArch, what: string, requested?: AcceleratorName): AcceleratorPlan {
+  checkChoice('planAccelerator: the guest architecture', arch, GUEST_ARCHES);
+  checkString('planAccelerator: the machine', what);
   const forArch = ACCELERATOR_NAMES.map((n) => MODULES[n]).filter((m) => m.arch === arch);
   const software = forArch.find((m) => m.software);
   if (requested === undefined) {
@@ -121,6 +126,9 @@ export function planAccelerator(arch: GuestArch, what: string, requested?: Accel
  * none (or it was the one that failed), so the caller reports the failure itself.
  */
 export function fallbackAfterFailure(arch: GuestArch, failed: AcceleratorName, reason: string): AcceleratorPlan | undefined {
+  checkChoice('fallbackAfterFailure: the guest architecture', arch, GUEST_ARCHES);
+  checkString('fallbackAfterFailure: the accelerator that failed', failed);
+  checkString('fallbackAfterFailure: the reason', reason);
   const software = ACCELERATOR_NAMES.map((n) => MODULES[n]).find((m) => m.arch === arch && m.software);
   if (software === undefined || software.name === failed) return undefined;
   return { accel: software.name, fallback: `the ${failed} accelerator is not available here (${reason}): using the ${software.name} accelerator (${software.description}) instead` };

@@ -54,6 +54,7 @@ import {
   checkOptionalObject,
   checkOptionalString,
   checkString,
+  MAX_LIST_LENGTH,
 } from './validate.js';
 
 /** Capabilities this layer provides on every accelerator. */
@@ -369,6 +370,8 @@ export class CheckedVcpu implements Vcpu {
     const pairs: (readonly [RegisterId, bigint])[] = [];
     let i = 0;
     for (const pair of checkIterable('setRegisters: the values', values)) {
+      // An iterable may never end: past the longest list any call takes, it is refused.
+      if (i >= MAX_LIST_LENGTH) throw new ArgumentRangeError(`setRegisters: the values go on past ${MAX_LIST_LENGTH} entries`);
       const p = checkArray(`setRegisters: entry ${i}`, pair);
       pairs.push([checkBigint(`setRegisters: entry ${i}'s register id`, p[0]) as RegisterId, checkBigint(`setRegisters: entry ${i}'s value`, p[1])]);
       i++;
@@ -522,13 +525,4 @@ export function checkTransfer(transfer: unknown): VcpuTransfer {
   const t = checkObject('adoptVcpu: the transfer', transfer);
   checkString('adoptVcpu: transfer.accel', t['accel']);
   return transfer as VcpuTransfer;
-}
-
-/** Refuses what is not a vCPU handle before a kicker looks at it. */
-export function checkHandle(handle: unknown): VcpuHandle {
-  const h = checkObject('attachVcpu: the handle', handle);
-  checkString('attachVcpu: handle.accel', h['accel']);
-  checkInteger('attachVcpu: handle.id', h['id'], 0);
-  checkInteger('attachVcpu: handle.ownerThread', h['ownerThread'], 0);
-  return handle as VcpuHandle;
 }

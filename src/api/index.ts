@@ -16,10 +16,10 @@ export type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 export type { ExitTiming, ExitTimingStats } from './exit-timing.js';
 export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
 export { accelerators, planAccelerator, fallbackAfterFailure, type AcceleratorInfo, type AcceleratorPlan, type TargetInfo } from './accelerators.js';
-import { attachVcpu, type RemoteVcpu } from './threads.js';
+import { attachVcpu, checkHandle, type RemoteVcpu } from './threads.js';
 import { UnsupportedError } from './errors.js';
 import { acceleratorModule, type TargetInfo } from './accelerators.js';
-import { CheckedHypervisor, CheckedVcpu, checkHandle, checkTransfer } from './checked.js';
+import { CheckedHypervisor, CheckedVcpu, checkTransfer } from './checked.js';
 import type { AcceleratorName, Vcpu, VcpuHandle, VcpuTransfer } from './hypervisor.js';
 
 /**

@@ -12,7 +12,7 @@
  * (GPRs, PC, CR, …) and for SPRs without an upstream id. Values are bigints so that one
  * call can carry 32-, 64- and 128-bit registers without loss.
  */
-import { InvalidArgumentError, RegisterSizeError, hex } from './errors.js';
+import { InvalidArgumentError, ReadOnlyRegisterError, RegisterSizeError, UnknownRegisterError, hex } from './errors.js';
 
 declare const registerIdBrand: unique symbol;
 export type RegisterId = bigint & { readonly [registerIdBrand]: true };
@@ -85,5 +85,51 @@ export function checkRegisterValue(desc: RegisterDescriptor, value: bigint): voi
     throw new RegisterSizeError(
       `value ${hex(value)} does not fit the ${desc.size * 8}-bit register ${desc.name} (unsigned, 0..${hex((1n << bits) - 1n)})`,
     );
+  }
+}
+
+/**
+ * A vCPU's registers by id, with what every accelerator does the same way before it touches
+ * its own state: finding an id (an id that names a register with another size is a
+ * RegisterSizeError, any other unknown id an UnknownRegisterError) and checking a batch write
+ * whole (every register known and writable, every value in range) so that one bad entry
+ * changes nothing. `E` is the accelerator's entry (its accessor), `describe` its descriptor.
+ */
+export class RegisterCatalogue<E> {
+  private readonly byId: ReadonlyMap<RegisterId, E>;
+  readonly list: readonly RegisterDescriptor[];
+
+  constructor(
+    entries: readonly E[],
+    private readonly describe: (entry: E) => RegisterDescriptor,
+    /** The vCPU in messages (`vCPU 0`). */
+    private readonly owner: string,
+  ) {
+    this.byId = new Map(entries.map((e) => [describe(e).id, e] as const));
+    this.list = entries.map(describe);
+  }
+
+  lookup(id: RegisterId): E {
+    const e = this.byId.get(id);
+    if (e !== undefined) return e;
+    const sizeBits = 0xfn << 52n;
+    const other = this.list.find((d) => (d.id & ~sizeBits) === (id & ~sizeBits));
+    if (other !== undefined) {
+      throw new RegisterSizeError(`register ${other.name} is ${other.size * 8}-bit on ${this.owner}, but id ${formatRegisterId(id)} encodes ${regSize(id) * 8}-bit`);
+    }
+    throw new UnknownRegisterError(`${this.owner} has no register ${formatRegisterId(id)} (see registerList())`);
+  }
+
+  /** Checks a whole batch write before anything is written; returns what to write, in order. */
+  planWrites(values: Iterable<readonly [RegisterId, bigint]>): [E, bigint][] {
+    const plan: [E, bigint][] = [];
+    for (const [id, value] of values) {
+      const e = this.lookup(id);
+      const d = this.describe(e);
+      if (d.access === 'read-only') throw new ReadOnlyRegisterError(`register ${d.name} of ${this.owner} is read-only (fixed by its target)`);
+      checkRegisterValue(d, value);
+      plan.push([e, value]);
+    }
+    return plan;
   }
 }

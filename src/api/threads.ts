@@ -4,13 +4,39 @@
  * that refuses everything else with a `WrongThreadError`.
  */
 import { threadId } from 'node:worker_threads';
-import { ClosedError, InvalidArgumentError, WrongThreadError } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError, ClosedError, InvalidArgumentError, WrongThreadError } from './errors.js';
 import type { VcpuHandle } from './hypervisor.js';
 import { kickNeedsAccelerator } from './accelerators.js';
+import { checkInteger, checkObject, checkString } from './validate.js';
 
 /** Word 0 of a vCPU's control block: non-zero asks the vCPU to exit with `interrupted`. */
 export const CONTROL_KICK = 0;
 export const CONTROL_WORDS = 4;
+
+/**
+ * The kick word's protocol, the same for every accelerator and for handles on other threads:
+ * a kick sets the word and wakes whoever sleeps on it (a halted software vCPU, a scheduler);
+ * the vCPU's run loop looks at it and, when it ends a run with `interrupted`, takes it.
+ */
+export function requestKick(control: Int32Array): void {
+  Atomics.store(control, CONTROL_KICK, 1);
+  Atomics.notify(control, CONTROL_KICK);
+}
+
+/** Sleeps until a kick arrives or `ms` milliseconds pass (Infinity: until a kick). */
+export function waitForKick(control: Int32Array, ms = Infinity): void {
+  Atomics.wait(control, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+}
+
+/** Whether a kick is waiting to be served. */
+export function kickPending(control: Int32Array): boolean {
+  return Atomics.load(control, CONTROL_KICK) !== 0;
+}
+
+/** Serves a waiting kick: true if there was one (the word is clear afterwards either way). */
+export function takeKick(control: Int32Array): boolean {
+  return Atomics.exchange(control, CONTROL_KICK, 0) !== 0;
+}
 
 export function currentThread(): number {
   return threadId;
@@ -48,6 +74,21 @@ export function registerRemoteKicker(accel: string, kicker: RemoteKicker): void 
   kickers.set(accel, kicker);
 }
 
+/**
+ * Refuses what is not a vCPU handle before a kicker looks at it: a handle arrives by
+ * postMessage, so its shape is whatever the sender (or a clone of something else) made it.
+ */
+export function checkHandle(handle: unknown): VcpuHandle {
+  const h = checkObject('attachVcpu: the handle', handle);
+  checkString('attachVcpu: handle.accel', h['accel']);
+  checkInteger('attachVcpu: handle.id', h['id'], 0);
+  checkInteger('attachVcpu: handle.ownerThread', h['ownerThread'], 0);
+  const control = h['control'];
+  if (!(control instanceof SharedArrayBuffer)) throw new ArgumentTypeError('not a vCPU handle: its control block must be a SharedArrayBuffer from vcpu.handle()');
+  if (control.byteLength < CONTROL_WORDS * 4) throw new ArgumentRangeError(`not a vCPU handle: its control block has ${control.byteLength} bytes, not ${CONTROL_WORDS * 4}`);
+  return handle as VcpuHandle;
+}
+
 /** A vCPU as seen from a thread other than its own. */
 export class RemoteVcpu {
   readonly id: number;
@@ -57,9 +98,7 @@ export class RemoteVcpu {
   private readonly kicker: RemoteKicker | undefined;
 
   constructor(handle: VcpuHandle & { readonly ownerThread: number }) {
-    if (!(handle.control instanceof SharedArrayBuffer) || handle.control.byteLength < CONTROL_WORDS * 4) {
-      throw new InvalidArgumentError('not a vCPU handle: its control block must be a SharedArrayBuffer from vcpu.handle()');
-    }
+    checkHandle(handle);
     this.id = handle.id;
     this.ownerThread = handle.ownerThread;
     this.control = new Int32Array(handle.control);
@@ -73,8 +112,7 @@ export class RemoteVcpu {
   }
 
   kick(): void {
-    Atomics.store(this.control, CONTROL_KICK, 1);
-    Atomics.notify(this.control, CONTROL_KICK);
+    requestKick(this.control);
     this.kicker?.(this.handle);
   }
 

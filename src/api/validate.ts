@@ -31,8 +31,20 @@ export function checkOptionalObject(what: string, value: unknown): Record<string
   return value === undefined ? undefined : checkObject(what, value);
 }
 
-export function checkArray(what: string, value: unknown): readonly unknown[] {
+/**
+ * The most entries a list argument may have: more than any real call needs (KVM has at most
+ * 32764 memory slots and 4096 GSI routes), and few enough that looking at each is quick. A
+ * caller's `new Array(2 ** 32 - 1)` is refused at once instead of being walked for minutes.
+ */
+export const MAX_LIST_LENGTH = 1 << 16;
+
+/** An array of at most `maxLength` entries, none of them a hole (a hole is a missing argument). */
+export function checkArray(what: string, value: unknown, maxLength = MAX_LIST_LENGTH): readonly unknown[] {
   if (!Array.isArray(value)) throw typeError(what, 'an array', value);
+  if (value.length > maxLength) throw new ArgumentRangeError(`${what} must have at most ${maxLength} entries, not ${value.length}`);
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) throw new ArgumentTypeError(`${what} has no entry ${i} (a sparse array): every entry must be given`);
+  }
   return value;
 }
 

@@ -46,8 +46,11 @@ export interface LoopOptions {
   readonly after?: (done: number) => boolean;
 }
 
-/** Runs the loop; returns the number of inputs run. */
-export function fuzzLoop(target: FuzzTarget, o: LoopOptions): number {
+/**
+ * Runs the loop; resolves to the number of inputs run. A target whose `run` returns a promise
+ * is awaited input by input; a synchronous one is never made to wait for the event loop.
+ */
+export async function fuzzLoop(target: FuzzTarget, o: LoopOptions): Promise<number> {
   const rng = new Prng(o.seed);
   const seeds = target.seeds();
   if (seeds.length === 0) throw new Error(`fuzz target ${target.name} has no seeds`);
@@ -65,7 +68,8 @@ export function fuzzLoop(target: FuzzTarget, o: LoopOptions): number {
     }
     o.starting?.(input, i);
     try {
-      target.run(input);
+      const pending = target.run(input);
+      if (pending !== undefined) await pending;
       if (i >= seeds.length && rng.chance(0.05)) {
         if (pool.length < POOL_MAX) pool.push(input);
         else pool[seeds.length + rng.below(POOL_MAX - seeds.length)] = input;

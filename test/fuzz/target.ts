@@ -6,7 +6,7 @@
  *   - `generate(rng)` (optional): a fresh input from nothing;
  *   - `mutate(input, rng, corpus)` (optional): a changed input; the default is the byte-level
  *     mutator in mutate.ts;
- *   - `run(input)`: feeds the input to the code under test and returns normally when the code
+ *   - `run(input)` (synchronous, or returning a promise): feeds the input to the code under test and returns normally when the code
  *     behaved: it returned, or threw one of the errors its contract documents (which `run`
  *     catches). Anything else `run` lets escape, and the harness records it as a finding:
  *     an unexpected exception, or a FuzzFinding the target throws when an invariant fails
@@ -28,7 +28,8 @@ export interface FuzzTarget {
   seeds(): Uint8Array[];
   generate?(rng: Prng): Uint8Array;
   mutate?(input: Uint8Array, rng: Prng, corpus: readonly Uint8Array[]): Uint8Array;
-  run(input: Uint8Array): void;
+  /** May return a promise (a target that calls asynchronous APIs): the harness awaits it. */
+  run(input: Uint8Array): void | Promise<void>;
 }
 
 /** An invariant the target checks failed (as opposed to an exception from the code under test). */

@@ -43,7 +43,7 @@ async function main(job: WorkerJob): Promise<void> {
   const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
   let current: Uint8Array = new Uint8Array(0);
   let currentIndex = 0;
-  const inputs = fuzzLoop(target, {
+  const inputs = await fuzzLoop(target, {
     seed: job.seed,
     maxInputs: job.maxInputs,
     first: job.first,

@@ -16,6 +16,7 @@ import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
 import { compileRegion, type RegionBlock } from './jit.js';
 import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
+import { takeKick, waitForKick } from '../../api/threads.js';
 
 /** Instructions between checks of the clock and the kick flag. */
 const CHECK_INTERVAL = 4096;
@@ -31,10 +32,6 @@ const JIT_WORK = 500_000;
 const EAGER_JIT_WORK = 64;
 /** Executions that make a block part of its page's region when the region is (re)translated. */
 const REGION_MIN = 4;
-
-/** Layout of the per-vCPU shared control word array. */
-export const CTL_KICK = 0;
-export const CTL_WORDS = 4;
 
 export class Engine {
   readonly cpu: Cpu;
@@ -66,7 +63,7 @@ export class Engine {
     for (;;) {
       if (c.stopped) {
         // A stopped vCPU runs only when the VMM starts it; until then only a kick ends run().
-        Atomics.wait(this.control, CTL_KICK, 0);
+        waitForKick(this.control);
         const kicked = this.takeKick();
         if (kicked !== null) return kicked;
         continue;
@@ -144,9 +141,7 @@ export class Engine {
   }
 
   private takeKick(): InterruptedExit | null {
-    if (Atomics.load(this.control, CTL_KICK) === 0) return null;
-    Atomics.store(this.control, CTL_KICK, 0);
-    return this.cpu.exits.interrupted;
+    return takeKick(this.control) ? this.cpu.exits.interrupted : null;
   }
 
   /**
@@ -188,7 +183,7 @@ export class Engine {
   private sleep(): Exit | null {
     const c = this.cpu;
     const ms = c.timers.msUntilNextEvent();
-    Atomics.wait(this.control, CTL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+    waitForKick(this.control, ms);
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();

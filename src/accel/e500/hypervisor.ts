@@ -33,7 +33,7 @@ import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/di
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, CONTROL_WORDS, assertUsable } from '../../api/threads.js';
+import { CONTROL_WORDS, assertUsable, requestKick, takeKick, waitForKick } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
 import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
@@ -283,10 +283,10 @@ export class E500Vm implements AcceleratorVm {
         if (!sliceOver) this.sliceUsed = 0;
       }
       if (ran) continue;
-      if (Atomics.exchange(this.controlWords, CONTROL_KICK, 0) !== 0) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
-      Atomics.wait(this.controlWords, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+      waitForKick(this.controlWords, ms);
     }
   }
 
@@ -317,10 +317,23 @@ export class E500Vm implements AcceleratorVm {
     throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
   }
 
+  /**
+   * A closed vCPU leaves the VM: `vcpus()` no longer lists it, runVcpus no longer runs it, no
+   * broadcast reaches it, and its id can be used again.
+   */
+  vcpuClosed(v: E500Vcpu): void {
+    const i = this.vcpuList.indexOf(v);
+    if (i < 0) return;
+    this.vcpuList.splice(i, 1);
+    if (this.lastRan === v) this.lastRan = undefined;
+    this.rrNext = 0;
+    this.wireBroadcasts();
+  }
+
   /** Closes the vCPUs and the guest memory too. */
   close(): void {
     if (this.closed) return;
-    for (const v of this.vcpuList) v.close();
+    for (const v of [...this.vcpuList]) v.close();
     this.guestMemory.close();
     this.closed = true;
   }
@@ -347,7 +360,7 @@ class E500Vcpu implements AcceleratorVcpu {
     this.control = control;
     this.controlWords = new Int32Array(this.control);
     this.engine = new Engine(cpu, decoder, this.controlWords);
-    this.registers = new RegisterFile(cpu.model.family);
+    this.registers = new RegisterFile(cpu.model.family, `vCPU ${id}`);
   }
 
   private live(what: string): void {
@@ -366,8 +379,7 @@ class E500Vcpu implements AcceleratorVcpu {
   }
 
   kick(): void {
-    Atomics.store(this.controlWords, CONTROL_KICK, 1);
-    Atomics.notify(this.controlWords, CONTROL_KICK);
+    requestKick(this.controlWords);
   }
 
   /** Scheduler hooks (runVcpus). */
@@ -580,8 +592,9 @@ class E500Vcpu implements AcceleratorVcpu {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    void this.vm;
+    this.vm.vcpuClosed(this);
   }
 }
 

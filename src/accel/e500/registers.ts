@@ -6,11 +6,9 @@
  * ioctls gets ngkvm sets: GPRs (set 1), the core registers PC/MSR/CR/LR/CTR/XER (set 2), and
  * every other SPR by its SPR number (set 3).
  */
-import { ReadOnlyRegisterError, RegisterSizeError, UnknownRegisterError } from '../../api/errors.js';
 import {
   REG_ARCH_PPC,
-  checkRegisterValue,
-  formatRegisterId,
+  RegisterCatalogue,
   regId,
   type RegisterAccess,
   type RegisterDescriptor,
@@ -273,49 +271,26 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
 const cache = new Map<CoreFamily, Map<RegisterId, Accessor>>();
 
 export class RegisterFile {
-  private readonly accessors: Map<RegisterId, Accessor>;
+  private readonly catalogue: RegisterCatalogue<Accessor>;
   readonly list: readonly RegisterDescriptor[];
 
-  constructor(family: CoreFamily) {
+  constructor(family: CoreFamily, owner: string) {
     let a = cache.get(family);
     if (a === undefined) {
       a = buildAccessors(family);
       cache.set(family, a);
     }
-    this.accessors = a;
-    this.list = [...a.values()].map((x) => x.desc);
-  }
-
-  private lookup(id: RegisterId): Accessor {
-    const a = this.accessors.get(id);
-    if (a !== undefined) return a;
-    // Same register with another size in the id: say so, rather than "unknown".
-    for (const other of this.accessors.values()) {
-      if ((other.desc.id & ~(0xfn << 52n)) === (id & ~(0xfn << 52n))) {
-        throw new RegisterSizeError(
-          `register ${other.desc.name} is ${other.desc.size * 8}-bit, but id ${formatRegisterId(id)} encodes ${8 << Number((id >> 52n) & 0xfn)}-bit`,
-        );
-      }
-    }
-    throw new UnknownRegisterError(`register id ${formatRegisterId(id)} is not a register of this vCPU (see registerList())`);
+    this.catalogue = new RegisterCatalogue([...a.values()], (x) => x.desc, owner);
+    this.list = this.catalogue.list;
   }
 
   get(c: Cpu, ids: readonly RegisterId[]): bigint[] {
-    const accs = ids.map((id) => this.lookup(id));
+    const accs = ids.map((id) => this.catalogue.lookup(id));
     return accs.map((a) => a.get(c));
   }
 
   /** Validates every value first, so a bad entry leaves all registers unchanged. */
   set(c: Cpu, values: Iterable<readonly [RegisterId, bigint]>): void {
-    const plan: [Accessor, bigint][] = [];
-    for (const [id, v] of values) {
-      const a = this.lookup(id);
-      if (a.desc.access === 'read-only') {
-        throw new ReadOnlyRegisterError(`register ${a.desc.name} is read-only (fixed by the vCPU's target)`);
-      }
-      checkRegisterValue(a.desc, v);
-      plan.push([a, v]);
-    }
-    for (const [a, v] of plan) a.set(c, v);
+    for (const [a, v] of this.catalogue.planWrites(values)) a.set(c, v);
   }
 }

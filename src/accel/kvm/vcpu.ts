@@ -12,7 +12,6 @@ import {
   BusyError,
   ClosedError,
   InvalidArgumentError,
-  ReadOnlyRegisterError,
   UnknownRegisterError,
   UnsupportedError,
   UnsupportedFeatureError,
@@ -38,8 +37,8 @@ import type { BookeTlbConfig } from '../../api/booke.js';
 import type { AcceleratorVcpu, GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
-import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
-import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
+import { RegisterCatalogue, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
+import { assertThread, assertUsable, kickPending, requestKick, takeKick } from '../../api/threads.js';
 import { CAP, DEBUGREGS, DTABLE, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
@@ -190,8 +189,7 @@ export class KvmVcpu implements AcceleratorVcpu {
   private readonly runView: DataView;
   private readonly control: SharedArrayBuffer;
   private readonly controlWords: Int32Array;
-  private readonly catalogue: X86Register[];
-  private readonly byId = new Map<bigint, X86Register>();
+  private readonly catalogue: RegisterCatalogue<X86Register>;
   /** Events inside the accelerator (the front counts the exits). */
   private readonly events: Record<string, number> = { 'int3-not-emulated': 0 };
   private running = false;
@@ -273,8 +271,7 @@ export class KvmVcpu implements AcceleratorVcpu {
     Atomics.store(this.controlWords, CONTROL_TID, tid);
     Atomics.store(this.controlWords, CONTROL_FD, this.fd);
     Atomics.store(this.controlWords, CONTROL_ALIVE, 1);
-    this.catalogue = buildCatalogue(state);
-    for (const r of this.catalogue) this.byId.set(r.id, r);
+    this.catalogue = new RegisterCatalogue<X86Register>(buildCatalogue(state), (r) => r, `vCPU ${id}`);
   }
 
   private getMsrs(indices: readonly number[], strict: boolean): { count: number; values: bigint[] } {
@@ -324,11 +321,11 @@ export class KvmVcpu implements AcceleratorVcpu {
         continue;
       }
       // A kick from this thread (or one whose signal already came and went) is in the flag word.
-      if (Atomics.load(w, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
+      if (kickPending(w)) this.run8[RUN.immediateExit] = 1;
       const r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
       this.leftRun();
       const signalled = r === EINTR || r === EAGAIN || (r >= 0 && this.runView.getUint32(RUN.exitReason, true) === EXIT.INTR);
-      if (signalled && Atomics.load(w, CONTROL_KICK) === 0 && Atomics.load(w, CONTROL_PAUSE) !== 0) {
+      if (signalled && !kickPending(w) && Atomics.load(w, CONTROL_PAUSE) !== 0) {
         // Stopped for a pause, not by a kick: wait it out (next turn) and go on.
         this.run8[RUN.immediateExit] = 0;
         continue;
@@ -347,7 +344,7 @@ export class KvmVcpu implements AcceleratorVcpu {
       // Kicked (immediate_exit or the signal), or another signal arrived: either way the
       // request is served by returning; clear it so the next run() enters the guest.
       this.run8[RUN.immediateExit] = 0;
-      Atomics.store(this.controlWords, CONTROL_KICK, 0);
+      takeKick(this.controlWords);
       return this.interrupted;
     }
     if (r === EFAULT) {
@@ -489,7 +486,7 @@ export class KvmVcpu implements AcceleratorVcpu {
   kick(): void {
     if (this.closed) return;
     // On the vCPU's own thread it is not inside KVM_RUN: the flag makes the next run() return.
-    Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    requestKick(this.controlWords);
     this.run8[RUN.immediateExit] = 1;
   }
 
@@ -498,13 +495,7 @@ export class KvmVcpu implements AcceleratorVcpu {
   }
 
   registerList(): readonly RegisterDescriptor[] {
-    return this.catalogue;
-  }
-
-  private lookup(id: RegisterId): X86Register {
-    const r = this.byId.get(id);
-    if (r === undefined) throw new UnknownRegisterError(`vCPU ${this.id} has no register ${formatRegisterId(id)} (see registerList())`);
-    return r;
+    return this.catalogue.list;
   }
 
   private getGroup(g: GroupName): DataView {
@@ -521,7 +512,7 @@ export class KvmVcpu implements AcceleratorVcpu {
 
   getRegisters(ids: readonly RegisterId[]): bigint[] {
     this.live('getRegisters');
-    const regs = ids.map((id) => this.lookup(id));
+    const regs = ids.map((id) => this.catalogue.lookup(id));
     const groups = new Map<GroupName, DataView>();
     const msrs = regs.filter((r) => r.group === 'msr').map((r) => r.offset);
     const msrValues = new Map<number, bigint>();
@@ -542,13 +533,7 @@ export class KvmVcpu implements AcceleratorVcpu {
 
   setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void {
     this.live('setRegisters');
-    const writes: [X86Register, bigint][] = [];
-    for (const [id, value] of values) {
-      const r = this.lookup(id);
-      if (r.access === 'read-only') throw new ReadOnlyRegisterError(`register ${r.name} of vCPU ${this.id} is read-only`);
-      checkRegisterValue(r, value);
-      writes.push([r, value]);
-    }
+    const writes = this.catalogue.planWrites(values);
     // Each struct is read just before it is written back, in an order where state two sets
     // share comes out right: the LAPIC first, so that kvm_sregs read afterwards carries the
     // TPR it implies as CR8 (and a CR8 written in the same call wins). FPU before XSAVE: an
@@ -724,7 +709,7 @@ export class KvmVcpu implements AcceleratorVcpu {
     if (this.running) throw new BusyError(`vCPU ${this.id} is running`);
     // Until adopted, kicks land in the flag word only; the adopter's first run() sees them.
     Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
-    if (this.run8[RUN.immediateExit] !== 0) Atomics.store(this.controlWords, CONTROL_KICK, 1);
+    if (this.run8[RUN.immediateExit] !== 0) requestKick(this.controlWords);
     Atomics.store(this.controlWords, CONTROL_ADOPTABLE, 1);
     this.closed = true;
     this.shim.munmap(this.runBuf);

@@ -458,6 +458,17 @@ export function planPpce500Images(p: Ppce500ImageParams): Ppce500ImagePlan {
     if (addr + img.bytes.length > ramSize) {
       throw new BoardError('ERR_IMAGE_PLACEMENT', `${img.name} (${img.bytes.length} bytes at 0x${addr.toString(16)}) does not fit in RAM`);
     }
+    // QEMU puts the device tree 24 MiB after the payload whatever follows it there, so a large
+    // kernel or an initrd placed right after it can reach the tree; QEMU then refuses to start
+    // (overlapping ROM regions), and so does this board (found by the initrd fuzz target).
+    const dtbEnd = place.dtbAddress + PPCE500_DTB_TOTAL_SIZE;
+    if (addr < dtbEnd && place.dtbAddress < addr + img.bytes.length) {
+      throw new BoardError(
+        'ERR_IMAGE_PLACEMENT',
+        `${img.name} (${img.bytes.length} bytes at 0x${addr.toString(16)}) would overlap the device tree at 0x${place.dtbAddress.toString(16)}, ` +
+          `which goes 24 MiB after the ${p.firmware ? 'firmware' : 'kernel'}; QEMU refuses these images too`,
+      );
+    }
     raws.push({ addr, bytes: img.bytes });
   };
   if (p.firmware && p.kernel !== undefined && place.bootKernel !== undefined) raw(p.kernel, place.bootKernel.address);

@@ -5,9 +5,10 @@
  * test/fuzz-cases/<name>/ are replayed by `npm test` from then on.
  */
 import type { FuzzTarget } from '../target.js';
+import { apiTarget } from './api.js';
 import { cliTarget } from './cli.js';
 import { gdbPacketTarget, gdbStubTarget } from './gdb.js';
 import { elfTarget, fdtTarget, initrdTarget, uimageTarget } from './images.js';
 import { monitorTarget } from './monitor.js';
 
-export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget];
+export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget];

@@ -12,6 +12,13 @@ import {
   ClosedError,
   Hypervisor,
   InvalidArgumentError,
+  ReadOnlyRegisterError,
+  RegisterSizeError,
+  RemoteVcpu,
+  UnknownRegisterError,
+  attachVcpu,
+  fallbackAfterFailure,
+  planAccelerator,
   gpa,
   type AcceleratorName,
   type MemoryBacking,
@@ -88,7 +95,19 @@ const badTypes: readonly [string, (s: Setup) => unknown][] = [
   ['guest memory writeBigUint64LE(0, 1)', (s) => s.vm.memory.writeBigUint64LE(gpa(0), 1 as never)],
   ['guest memory readUint8("0")', (s) => s.vm.memory.readUint8('0' as never)],
   ['attachVcpu(null)', () => Hypervisor.attachVcpu(N)],
+  ['setMemoryMap([, region]) (a hole)', (s) => s.vm.setMemoryMap([, { guestAddr: gpa(0), size: 4096, backing: s.ram, offset: 0 }] as never)],
+  ['getRegisters([, id]) (a hole)', (s) => s.vcpu.getRegisters([, s.vcpu.registerList()[0]!.id] as never)],
+  // The synchronous attachVcpu and RemoteVcpu are public too (found by the api fuzz target).
+  ['the synchronous attachVcpu(undefined)', () => attachVcpu(undefined as never)],
+  ['new RemoteVcpu({ accel: "e500" })', () => new RemoteVcpu({ accel: 'e500' } as never)],
+  ['attachVcpu with a control block that is an ArrayBuffer', (s) => attachVcpu({ ...s.vcpu.handle(), control: new ArrayBuffer(16) as never })],
   ['adoptVcpu(null)', () => Hypervisor.adoptVcpu(N)],
+  // Found by the api fuzz target: a TypeError from JSON.stringify, or a RangeError building the message.
+  ['Hypervisor.open({ accel: 1n })', () => Hypervisor.open({ accel: 1n as never })],
+  ['planAccelerator("ppc", "m", 1n)', () => planAccelerator('ppc', 'm', 1n as never)],
+  ['planAccelerator(new Array(2 ** 32 - 1), "m")', () => planAccelerator(new Array(2 ** 32 - 1) as never, 'm')],
+  ['planAccelerator(Object.create(null), "m")', () => planAccelerator(Object.create(null) as never, 'm')],
+  ['fallbackAfterFailure("ppc", 5, "why")', () => fallbackAfterFailure('ppc', 5 as never, 'why')],
 ];
 
 /** Calls with values of the right type out of range: each must be an ArgumentRangeError. */
@@ -106,7 +125,16 @@ const badRanges: readonly [string, (s: Setup) => unknown][] = [
   ['setGuestDebug({ hardware: [{ length: 3 }] })', (s) => s.vcpu.setGuestDebug({ hardware: [{ address: 0, kind: 'write', length: 3 }] })],
   ['configTlb with a resizable ArrayBuffer', (s) => s.vcpu.configTlb({ mmuType: MMU_FSL_BOOKE_NOHV, params: { tlbSizes: [512, 16, 0, 0], tlbWays: [4, 16, 0, 0] }, array: resizable(528 * 24), arrayLength: 528 * 24 })],
   ['guest memory fill(0, 1, 256)', (s) => s.vm.memory.fill(gpa(0), 1, 256)],
+  // Lists longer than any call needs are refused before they are walked (found by the api fuzz target: minutes, then a TypeError).
+  ['setMemoryMap(new Array(2 ** 32 - 1))', (s) => s.vm.setMemoryMap(new Array(2 ** 32 - 1))],
+  ['getRegisters(new Array(2 ** 32 - 1))', (s) => s.vcpu.getRegisters(new Array(2 ** 32 - 1))],
+  ['setRegisters(an endless generator)', (s) => s.vcpu.setRegisters(endless(s.vcpu.registerList()[0]!.id))],
 ];
+
+/** The same register written forever. */
+function* endless(id: RegisterId): Generator<readonly [RegisterId, bigint]> {
+  for (;;) yield [id, 0n];
+}
 
 /** A resizable ArrayBuffer (ES2024; Node 20 has it, TypeScript's ES2023 lib does not know the option). */
 function resizable(bytes: number): ArrayBuffer {
@@ -179,6 +207,44 @@ function hygiene(accel: AcceleratorName, skip: string | undefined): void {
       s.vm.close();
       assert.throws(() => mem.readUint8(gpa(0x100)), ClosedError);
       assert.throws(() => mem.isMapped(gpa(0), 1), ClosedError);
+      s.hv.close();
+    });
+
+    test('a closed vCPU leaves its VM: vcpus() omits it, runVcpus() never runs it, its id is free again (found by the api fuzz target)', async () => {
+      const s = await setup(accel);
+      const second = s.vm.createVcpu(1, { target: s.target });
+      s.vcpu.close();
+      assert.deepEqual(s.vm.vcpus().map((v) => v.id), [1]);
+      if (s.hv.checkExtension('cooperative-vcpus') > 0) {
+        // vCPU 1 is stopped: only a kick ends the wait, and vCPU 0 must not be run meanwhile.
+        second.setMpState('stopped');
+        second.kick();
+        const r = s.vm.runVcpus();
+        assert.equal(r.vcpu, second);
+        assert.equal(r.exit.kind, 'interrupted');
+      }
+      const again = s.vm.createVcpu(0, { target: s.target });
+      assert.deepEqual(s.vm.vcpus().map((v) => v.id).sort(), [0, 1]);
+      assert.throws(() => s.vcpu.getMpState(), ClosedError, 'the closed object stays closed');
+      assert.equal(again.getMpState(), 'runnable');
+      s.hv.close();
+    });
+
+    test('register ids are looked up and batch writes checked the same way on every accelerator (api/registers.ts)', async () => {
+      const s = await setup(accel);
+      const list = s.vcpu.registerList();
+      const first = list[0]!;
+      const sizeBits = 0xfn << 52n;
+      const otherSize = ((first.id & ~sizeBits) | ((first.id & sizeBits) === 0n ? 1n << 52n : 0n)) as RegisterId;
+      assert.throws(() => s.vcpu.getRegister(otherSize), RegisterSizeError, 'the id of a register with another size');
+      const unused = (first.id | 0xffffn) as RegisterId;
+      if (!list.some((r) => (r.id & ~sizeBits) === (unused & ~sizeBits))) assert.throws(() => s.vcpu.getRegister(unused), UnknownRegisterError);
+      const readOnly = list.find((r) => r.access === 'read-only');
+      if (readOnly !== undefined) {
+        const before = s.vcpu.getRegister(first.id);
+        assert.throws(() => s.vcpu.setRegisters([[first.id, before === 0n ? 1n : 0n], [readOnly.id, 0n]]), ReadOnlyRegisterError);
+        assert.equal(s.vcpu.getRegister(first.id), before, 'a batch with a read-only entry writes nothing');
+      }
       s.hv.close();
     });
 

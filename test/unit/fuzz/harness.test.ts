@@ -17,15 +17,15 @@ const dir = mkdtempSync(join(tmpdir(), 'ngkvm-fuzz-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const TOYS = new URL('./toy-targets.js', import.meta.url).href;
 
-test('the loop finds a planted bug, the same way for the same seed, and its input reproduces it', () => {
-  const run = (seed: number): Finding[] => {
+test('the loop finds a planted bug, the same way for the same seed, and its input reproduces it', async () => {
+  const run = async (seed: number): Promise<Finding[]> => {
     const found: Finding[] = [];
-    fuzzLoop(plantedTarget, { seed, maxInputs: 20_000, deadline: Infinity, found: (f) => found.push(f) });
+    await fuzzLoop(plantedTarget, { seed, maxInputs: 20_000, deadline: Infinity, found: (f) => found.push(f) });
     return found;
   };
-  const a = run(42);
+  const a = await run(42);
   assert.ok(a.length > 0, 'the planted bug was found');
-  assert.deepEqual(run(42).map((f) => f.index), a.map((f) => f.index), 'a seed repeats exactly');
+  assert.deepEqual((await run(42)).map((f) => f.index), a.map((f) => f.index), 'a seed repeats exactly');
   const first = a[0]!;
   assert.equal(first.kind, 'exception');
   assert.throws(() => plantedTarget.run(first.input), /planted/);

@@ -19,8 +19,8 @@ for (const [name, inputs] of cases) {
   if (target === undefined) continue;
   describe(`fuzz cases of ${name}`, () => {
     for (const c of inputs) {
-      test(c.path.slice(c.path.lastIndexOf('/') + 1), () => {
-        target.run(c.bytes);
+      test(c.path.slice(c.path.lastIndexOf('/') + 1), async () => {
+        await target.run(c.bytes);
       });
     }
   });
