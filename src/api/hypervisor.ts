@@ -14,6 +14,13 @@ import type { ExitTimingStats } from './exit-timing.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
+import type { RouteSpec } from './routes.js';
+import type { CoalescedWrite, CoalescedZone } from './coalesced.js';
+
+export interface SetRoutesOptions {
+  /** The memory map to put in force together with the routes. */
+  readonly memoryMap?: readonly MemoryRegion[];
+}
 
 export type AcceleratorName = 'e500' | 'kvm';
 export type GuestArch = 'ppc' | 'x86_64';
@@ -55,6 +62,10 @@ export type Capability =
   | 'cooperative-vcpus'
   /** `Vcpu.transfer()` / `Hypervisor.adoptVcpu()`: a vCPU can move to a thread of its own (1). */
   | 'vcpu-transfer'
+  /** `Vm.setRoutes`: guest MMIO/PIO ranges carried by the accelerator to device endpoints (routes.ts). */
+  | 'routes'
+  /** `Vm.registerCoalescedMmio`: the number of coalesced zones a VM can have (coalesced.ts). */
+  | 'coalesced-mmio'
   /** ioeventfd-style notifiers on guest writes. */
   | 'ioeventfd'
   /** irqfd-style notifiers raising interrupts. */
@@ -124,6 +135,31 @@ export interface Vm {
    * `x86-split-irqchip` [ioapicPins] or `x86-irqchip` (kvm, before the first vCPU).
    */
   enableCap(cap: string, args?: readonly number[]): void;
+  /**
+   * Capability `routes`: replaces the whole table of device routes (api/routes.ts) at once.
+   * A guest access inside a route goes from the vCPU to its endpoint without an exit to the
+   * VMM; queued posted writes are sent before any synchronous routed access, any exit,
+   * `getRegisters`, a map change and `close`. With `memoryMap`, the memory map is replaced in
+   * the same step (a BAR move: the old and the new layout are never half in force). Routed
+   * MMIO ranges must not overlap memory regions, nor each other; on error nothing changes.
+   */
+  setRoutes(routes: readonly RouteSpec[], options?: SetRoutesOptions): void;
+  /** The routes in force, as given. */
+  routes(): readonly RouteSpec[];
+  /** One more route (setRoutes with the others kept). */
+  addRoute(route: RouteSpec): void;
+  /** Removes a route given earlier (the same object); its endpoint's queued writes are sent first. */
+  removeRoute(route: RouteSpec): void;
+  /**
+   * Capability `coalesced-mmio`: guest writes inside `zone` are queued in a ring instead of
+   * exiting (reads still exit). The VMM drains the ring with `drainCoalescedMmio` before it
+   * handles any exit and before it touches its devices itself (coalesced.ts).
+   */
+  registerCoalescedMmio(zone: CoalescedZone): void;
+  /** Removes a zone registered with the same bounds; writes already queued stay in the ring. */
+  unregisterCoalescedMmio(zone: CoalescedZone): void;
+  /** Hands the queued coalesced writes to `visit`, oldest first; returns how many there were. */
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number;
   /**
    * Capability `ioeventfd`: a guest write matching `options` signals the returned event's
    * notifier instead of exiting to the VMM (the write is not otherwise performed). Close
@@ -354,7 +390,7 @@ export interface AcceleratorVcpu extends Omit<Vcpu, 'exitTiming' | 'getRegister'
   stats(): ExitStats;
 }
 
-export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus'> {
+export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus' | 'addRoute' | 'removeRoute'> {
   readonly hypervisor: AcceleratorHypervisor;
   createVcpu(id: number, init: VcpuInit): AcceleratorVcpu;
   vcpus(): readonly AcceleratorVcpu[];

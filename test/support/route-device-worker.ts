@@ -7,9 +7,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { connectDevice } from '../../src/vmm/remote/device-process.js';
 import { ScratchDevice } from './route-scratch-device.js';
 
-const { path, slowMs } = workerData as { path: string; slowMs?: number };
+const { path, slowMs, slowStarted } = workerData as { path: string; slowMs?: number; slowStarted?: SharedArrayBuffer };
 const dev = new ScratchDevice('scratch');
 dev.slowMs = slowMs ?? 0;
+if (slowStarted !== undefined) {
+  // Another thread can wait for the slow read to be under way (Atomics.wait on word 0).
+  const w = new Int32Array(slowStarted);
+  dev.onSlowRead = () => {
+    Atomics.store(w, 0, 1);
+    Atomics.notify(w, 0);
+  };
+}
 const conn = await connectDevice({ path, name: 'scratch-worker', models: [dev] });
 dev.onIrq = (level) => conn.host.setIrq(0, level);
 conn.host.onResample = (line) => parentPort!.postMessage({ type: 'resample', line });

@@ -18,6 +18,8 @@ export class ScratchDevice implements MmioDevice {
   slowMs = 0;
   readonly log: string[] = [];
   onIrq: (level: boolean) => void = () => {};
+  /** Called when a read of the slow register starts (before the wait). */
+  onSlowRead: () => void = () => {};
 
   constructor(readonly name = 'scratch') {}
 
@@ -31,6 +33,7 @@ export class ScratchDevice implements MmioDevice {
     if (offset === 0x40) return this.writes;
     if (offset === 0x44) return this.lastWrite >>> 0;
     if (offset === 0x48) {
+      this.onSlowRead();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.slowMs);
       return 0x5105;
     }

@@ -10,6 +10,9 @@
  * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
  * while it is off.
  */
+import { RouteInterrupted } from '../../api/routes.js';
+import type { RouteTable } from '../../api/route-table.js';
+import type { CoalescedMmio } from '../../api/coalesced.js';
 import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import { isPageDirty, markPages } from '../../api/dirty-log.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
@@ -258,7 +261,14 @@ export class Cpu {
     readonly interrupted: InterruptedExit;
     readonly epr: EprExit;
     readonly debug: DebugExit;
+    /** A kick while a routed device was being waited for: the instruction is replayed on resume. */
+    readonly routeWait: InterruptedExit;
   };
+
+  /** The VM's device routes (api/route-table.ts), consulted before an MMIO access exits. */
+  routes: RouteTable | null = null;
+  /** The VM's coalesced MMIO zones: writes there are queued in a ring instead of exiting. */
+  coalesced: CoalescedMmio | null = null;
 
   readonly features: ReadonlySet<string>;
   /** SPR behaviour table of this core family. */
@@ -300,6 +310,7 @@ export class Cpu {
       interrupted: { kind: 'interrupted' },
       epr: { kind: 'epr', epr: 0 },
       debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
+      routeWait: { kind: 'interrupted' },
     };
     this.setPhysMap(opts.phys);
     this.reset();
@@ -835,6 +846,28 @@ export class Cpu {
       if (entry !== undefined) return entry.data;
     }
     const data = writeData ?? new Uint8Array(size);
+    const routes = this.routes;
+    if (routes !== null && routes.has('mmio')) {
+      let routed: boolean;
+      try {
+        routed = routes.access('mmio', pa, isWrite, data);
+      } catch (e) {
+        if (!(e instanceof RouteInterrupted)) throw e;
+        // Not logged: the instruction runs again on the next run() and asks the endpoint
+        // again, which picks up the reply it was waiting for.
+        return this.exitTo(this.exits.routeWait, false);
+      }
+      if (routed) {
+        // Logged like an exit, so a later access of the same instruction that does exit
+        // replays this one from the log instead of reaching the device twice.
+        this.mmioLog.push({ isWrite, data });
+        return data;
+      }
+    }
+    if (this.coalesced !== null && isWrite && this.coalesced.absorb('mmio', pa, data)) {
+      this.mmioLog.push({ isWrite, data });
+      return data;
+    }
     this.mmioLog.push({ isWrite, data });
     const e = this.exits.mmio;
     e.addr = pa as GuestPhysAddr;

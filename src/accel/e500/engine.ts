@@ -131,7 +131,7 @@ export class Engine {
       c.resumeAction = null;
       act(c);
     }
-    if (pending.kind === 'mmio') {
+    if (pending.kind === 'mmio' || pending === c.exits.routeWait) {
       const again = this.replay();
       if (again !== null) return again;
     } else if (pending.kind === 'debug') {
@@ -187,6 +187,8 @@ export class Engine {
   /** Halted with nothing deliverable: wait for the next timer event or a kick. */
   private sleep(): Exit | null {
     const c = this.cpu;
+    // A guest waiting for an interrupt may be waiting for what its posted writes started.
+    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
     const ms = c.timers.msUntilNextEvent();
     Atomics.wait(this.control, CTL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
     if (c.timers.update()) c.updateIrq();
@@ -450,6 +452,8 @@ export class Engine {
     const exit = c.pendingExit;
     if (exit === null) return null;
     c.pc = c.exitResumesAfter ? (cia + 4) >>> 0 : cia;
+    // The kick that stopped a routed access's wait is the one this exit reports.
+    if (exit === c.exits.routeWait) Atomics.store(this.control, CTL_KICK, 0);
     return exit;
   }
 
@@ -460,6 +464,8 @@ export class Engine {
 
   private periodic(): Exit | null {
     const c = this.cpu;
+    // Posted writes never wait longer than a check interval, even if the guest only computes.
+    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();

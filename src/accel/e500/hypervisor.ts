@@ -27,6 +27,7 @@ import type {
   VcpuTransfer,
   VcpuInit,
   VmOptions,
+  SetRoutesOptions,
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
@@ -42,6 +43,9 @@ import { Decoder } from './insn/decoder.js';
 import { Pending } from './interrupts.js';
 import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily, MSR } from './models.js';
 import { PhysMap, type PhysRegion } from './phys-map.js';
+import { RouteTable } from '../../api/route-table.js';
+import type { RouteSpec } from '../../api/routes.js';
+import { COALESCED_ZONES_MAX, CoalescedMmio, type CoalescedWrite, type CoalescedZone } from '../../api/coalesced.js';
 import { RegisterFile } from './registers.js';
 import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
@@ -73,6 +77,8 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['cooperative-vcpus', 1],
   ['guest-debug', 1],
   ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
+  ['routes', 1],
+  ['coalesced-mmio', COALESCED_ZONES_MAX],
 ]);
 
 export class E500Hypervisor implements AcceleratorHypervisor {
@@ -132,6 +138,8 @@ export class E500Vm implements AcceleratorVm {
   /** Dirty pages per backing page (api/dirty-log.ts); the vCPUs mark their stores in the same bitmaps. */
   private readonly dirty = new DirtyLog();
   private readonly vcpuList: E500Vcpu[] = [];
+  readonly routeTable = new RouteTable();
+  readonly coalesced = new CoalescedMmio();
   private readonly clock: VirtualClock = new HostClock();
   /** Decoded code shared by the VM's vCPUs. */
   private readonly code = new CodeCache();
@@ -178,6 +186,46 @@ export class E500Vm implements AcceleratorVm {
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
     const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
+    RouteTable.validate(this.routeTable.list(), sorted, PHYS_BITS);
+    this.routeTable.flushAll();
+    this.installMap(sorted);
+  }
+
+  setRoutes(routes: readonly RouteSpec[], options: SetRoutesOptions = {}): void {
+    this.live();
+    const map = options.memoryMap;
+    const sorted = map === undefined ? undefined : validateMemoryMap(map, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
+    RouteTable.validate(routes, sorted ?? this.regions, PHYS_BITS);
+    // The vCPUs run on this thread, so between two of their instructions both change at once.
+    this.routeTable.replace(routes);
+    if (sorted !== undefined) this.installMap(sorted);
+  }
+
+  routes(): readonly RouteSpec[] {
+    return this.routeTable.list();
+  }
+
+  registerCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalesced.register(zone);
+  }
+
+  unregisterCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalesced.unregister(zone);
+  }
+
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number {
+    this.live();
+    return this.coalesced.drain(visit);
+  }
+
+  /** Before the VMM sees anything of the VM (an exit, registers, a map change): posted writes are out. */
+  flushRoutes(): void {
+    if (this.routeTable.hasQueued) this.routeTable.flushAll();
+  }
+
+  private installMap(sorted: MemoryRegion[]): void {
     // Dirty bits live per backing page, so moving or removing a region never loses them.
     for (const r of sorted) if (r.logDirty === true) this.dirty.track(r.backing);
     this.regions = sorted.map((r) => ({ ...r }));
@@ -233,6 +281,8 @@ export class E500Vm implements AcceleratorVm {
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
+    cpu.routes = this.routeTable;
+    cpu.coalesced = this.coalesced;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -279,10 +329,15 @@ export class E500Vm implements AcceleratorVm {
         if (sliceOver) this.sliceUsed = 0;
         // A vCPU that exits mid-slice continues first next time (its instruction may be pending).
         this.rrNext = sliceOver || exit === null ? (idx + 1) % vs.length : idx;
-        if (exit !== null) return { vcpu: v, exit };
+        if (exit !== null) {
+          this.flushRoutes();
+          return { vcpu: v, exit };
+        }
         if (!sliceOver) this.sliceUsed = 0;
       }
       if (ran) continue;
+      // Nothing runs until a timer or a kick: what the guest posted must not wait that long.
+      this.flushRoutes();
       if (Atomics.exchange(this.controlWords, CONTROL_KICK, 0) !== 0) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
@@ -320,6 +375,7 @@ export class E500Vm implements AcceleratorVm {
   /** Closes the vCPUs and the guest memory too. */
   close(): void {
     if (this.closed) return;
+    this.routeTable.flushAll();
     for (const v of this.vcpuList) v.close();
     this.guestMemory.close();
     this.closed = true;
@@ -362,6 +418,7 @@ class E500Vcpu implements AcceleratorVcpu {
       return this.engine.run();
     } finally {
       this.running = false;
+      this.vm.flushRoutes();
     }
   }
 
@@ -413,6 +470,7 @@ class E500Vcpu implements AcceleratorVcpu {
 
   getRegisters(ids: readonly RegisterId[]): bigint[] {
     this.live('getRegisters');
+    this.vm.flushRoutes();
     return this.registers.get(this.cpu, ids);
   }
 
@@ -435,6 +493,8 @@ class E500Vcpu implements AcceleratorVcpu {
       'tlb-miss': k.tlbMisses,
       'idle-loops': k.idleLoops,
       'code-invalidations': this.cpu.code.invalidations,
+      'routed-accesses': this.vm.routeTable.accesses,
+      'coalesced-writes': this.vm.coalesced.absorbed,
     };
   }
 
