@@ -15,7 +15,7 @@
 import type { BookeTlbConfig } from './booke.js';
 import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import { ArgumentRangeError, ArgumentTypeError, BusyError, ClosedError, InvalidArgumentError, UnsupportedTargetError, VcpuExistsError } from './errors.js';
-import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
+import type { InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import { EXIT_KINDS, type Exit, type ExitStats } from './exit.js';
 import { ExitTimer, type ExitTimingStats } from './exit-timing.js';
 import type {
@@ -272,6 +272,17 @@ export class CheckedVm implements Vm {
     checkInteger('irqEvent: options.gsi', o['gsi'], 0);
     checkOptionalBoolean('irqEvent: options.resample', o['resample']);
     return this.impl.irqEvent(options);
+  }
+
+  setInterruptSink(sink: InterruptSink | null): void {
+    this.live();
+    if (sink !== null) {
+      const o = checkObject('setInterruptSink: the sink', sink);
+      for (const m of ['setIrq', 'msi', 'onEoi'] as const) {
+        if (typeof o[m] !== 'function') throw new ArgumentTypeError(`setInterruptSink: the sink has no ${m}() method`);
+      }
+    }
+    this.impl.setInterruptSink(sink);
   }
 
   signalMsi(msi: MsiMessage): boolean {

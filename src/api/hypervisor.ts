@@ -12,7 +12,7 @@ import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import type { Exit, ExitStats } from './exit.js';
 import type { ExitTimingStats } from './exit-timing.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
-import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
+import type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
 import type { RouteSpec } from './routes.js';
 import type { CoalescedWrite, CoalescedZone } from './coalesced.js';
@@ -74,6 +74,8 @@ export type Capability =
   | 'irqfd-resample'
   /** `Vm.signalMsi`: inject a message-signalled interrupt directly. */
   | 'signal-msi'
+  /** `Vm.setInterruptSink`: irqEvents and MSIs go to a board's interrupt controller (1). */
+  | 'interrupt-sink'
   /** `Vm.setGsiRouting`: the number of GSI routes a VM can have. */
   | 'gsi-routing'
   /**
@@ -174,6 +176,12 @@ export interface Vm {
    * can re-assert it if its condition still holds.
    */
   irqEvent(options: IrqEventOptions): IrqEvent;
+  /**
+   * Capability `interrupt-sink` (software accelerators): the interrupt controller that
+   * irqEvents, `signalMsi` and GSI routes deliver into; `null` detaches it (irqEvents then
+   * only count). Set by the board that owns the controller.
+   */
+  setInterruptSink(sink: InterruptSink | null): void;
   /** Capability `signal-msi`: delivers one MSI; returns false when the guest blocked it (e.g. masked). */
   signalMsi(msi: MsiMessage): boolean;
   /**
@@ -209,7 +217,7 @@ export type MpState = 'runnable' | 'halted' | 'stopped';
 
 /** PowerPC core inputs: MPIC INT, MPIC CINT, machine check. */
 export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
-export type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
+export type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
 export type InterruptLine = PpcInterruptLine;
 
 /**

@@ -13,6 +13,7 @@
 import { RouteInterrupted } from '../../api/routes.js';
 import type { RouteTable } from '../../api/route-table.js';
 import type { CoalescedMmio } from '../../api/coalesced.js';
+import type { E500Events } from './events.js';
 import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import { isPageDirty, markPages } from '../../api/dirty-log.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
@@ -267,6 +268,8 @@ export class Cpu {
 
   /** The VM's device routes (api/route-table.ts), consulted before an MMIO access exits. */
   routes: RouteTable | null = null;
+  /** The VM's ioEvents and irqEvents (events.ts): matched writes signal instead of exiting. */
+  events: E500Events | null = null;
   /** The VM's coalesced MMIO zones: writes there are queued in a ring instead of exiting. */
   coalesced: CoalescedMmio | null = null;
 
@@ -846,6 +849,15 @@ export class Cpu {
       if (entry !== undefined) return entry.data;
     }
     const data = writeData ?? new Uint8Array(size);
+    if (isWrite && this.events !== null && this.events.hasIoEvents) {
+      let v = 0;
+      if (this.lastLittleEndian) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
+      else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
+      if (this.events.ioWrite(pa, size, v)) {
+        this.mmioLog.push({ isWrite, data });
+        return data;
+      }
+    }
     const routes = this.routes;
     if (routes !== null && routes.has('mmio')) {
       let routed: boolean;

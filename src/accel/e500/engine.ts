@@ -16,6 +16,7 @@ import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
 import { compileRegion, type RegionBlock } from './jit.js';
 import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
+import { KICK_REQUEST } from './events.js';
 
 /** Instructions between checks of the clock and the kick flag. */
 const CHECK_INTERVAL = 4096;
@@ -61,11 +62,13 @@ export class Engine {
 
   run(): Exit {
     const c = this.cpu;
+    c.events?.poll();
     const resumed = this.resume();
     if (resumed !== null) return resumed;
     for (;;) {
       if (c.stopped) {
         // A stopped vCPU runs only when the VMM starts it; until then only a kick ends run().
+        this.cpu.events?.poll();
         Atomics.wait(this.control, CTL_KICK, 0);
         const kicked = this.takeKick();
         if (kicked !== null) return kicked;
@@ -144,8 +147,8 @@ export class Engine {
   }
 
   private takeKick(): InterruptedExit | null {
-    if (Atomics.load(this.control, CTL_KICK) === 0) return null;
-    Atomics.store(this.control, CTL_KICK, 0);
+    if ((Atomics.load(this.control, CTL_KICK) & KICK_REQUEST) === 0) return null;
+    Atomics.and(this.control, CTL_KICK, ~KICK_REQUEST);
     return this.cpu.exits.interrupted;
   }
 
@@ -189,8 +192,12 @@ export class Engine {
     const c = this.cpu;
     // A guest waiting for an interrupt may be waiting for what its posted writes started.
     if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
+    c.events?.poll();
+    if (c.irqReady) return null;
     const ms = c.timers.msUntilNextEvent();
     Atomics.wait(this.control, CTL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
+    // An irqEvent signalled from another thread rings the same word.
+    c.events?.poll();
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
@@ -453,7 +460,7 @@ export class Engine {
     if (exit === null) return null;
     c.pc = c.exitResumesAfter ? (cia + 4) >>> 0 : cia;
     // The kick that stopped a routed access's wait is the one this exit reports.
-    if (exit === c.exits.routeWait) Atomics.store(this.control, CTL_KICK, 0);
+    if (exit === c.exits.routeWait) Atomics.and(this.control, CTL_KICK, ~KICK_REQUEST);
     return exit;
   }
 
@@ -466,6 +473,7 @@ export class Engine {
     const c = this.cpu;
     // Posted writes never wait longer than a check interval, even if the guest only computes.
     if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
+    c.events?.poll();
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();

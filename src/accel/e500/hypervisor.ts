@@ -12,7 +12,7 @@ import {
   hex,
 } from '../../api/errors.js';
 import type { Exit, ExitStats } from '../../api/exit.js';
-import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
+import type { GsiRoute, InterruptSink, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
   AcceleratorHypervisor,
   AcceleratorVcpu,
@@ -39,6 +39,7 @@ import { CodeCache } from './code-cache.js';
 import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
 import { Engine } from './engine.js';
+import { E500Events, KICK_REQUEST } from './events.js';
 import { Decoder } from './insn/decoder.js';
 import { Pending } from './interrupts.js';
 import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily, MSR } from './models.js';
@@ -78,6 +79,12 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['guest-debug', 1],
   ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
   ['routes', 1],
+  ['ioeventfd', 1],
+  ['irqfd', 1],
+  ['irqfd-resample', 1],
+  ['signal-msi', 1],
+  ['gsi-routing', 1024],
+  ['interrupt-sink', 1],
   ['coalesced-mmio', COALESCED_ZONES_MAX],
 ]);
 
@@ -149,6 +156,7 @@ export class E500Vm implements AcceleratorVm {
    */
   readonly control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   private readonly controlWords = new Int32Array(this.control);
+  private readonly events = new E500Events(this.control);
   private rrNext = 0;
   private lastRan: E500Vcpu | undefined;
   private sliceUsed = 0;
@@ -283,6 +291,7 @@ export class E500Vm implements AcceleratorVm {
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
     cpu.routes = this.routeTable;
     cpu.coalesced = this.coalesced;
+    cpu.events = this.events;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -310,6 +319,7 @@ export class E500Vm implements AcceleratorVm {
     const vs = this.vcpuList;
     if (vs.length === 0) throw new InvalidArgumentError(`VM "${this.name}" has no vCPUs to run`);
     for (;;) {
+      this.events.poll();
       let ran = false;
       for (let k = 0; k < vs.length; k++) {
         const idx = (this.rrNext + k) % vs.length;
@@ -338,7 +348,12 @@ export class E500Vm implements AcceleratorVm {
       if (ran) continue;
       // Nothing runs until a timer or a kick: what the guest posted must not wait that long.
       this.flushRoutes();
-      if (Atomics.exchange(this.controlWords, CONTROL_KICK, 0) !== 0) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      this.events.poll();
+      if (vs.some((v) => v.engineRunnable())) continue;
+      if ((Atomics.load(this.controlWords, CONTROL_KICK) & KICK_REQUEST) !== 0) {
+        Atomics.and(this.controlWords, CONTROL_KICK, ~KICK_REQUEST);
+        return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      }
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
       Atomics.wait(this.controlWords, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
@@ -350,32 +365,37 @@ export class E500Vm implements AcceleratorVm {
     throw new UnsupportedError(`capability "${cap}" (args ${JSON.stringify(args)}) cannot be enabled on the e500 accelerator`);
   }
 
-  // Notifier events and MSI routing are not implemented here yet: their capabilities are 0
-  // and the calls say so (the board wires MPIC lines with setInterruptLine instead).
-  ioEvent(_options: IoEventOptions): IoEvent {
+  // Notifier events (events.ts): they reach the board's interrupt controller, its sink.
+  ioEvent(options: IoEventOptions): IoEvent {
     this.live();
-    throw new UnsupportedError('ioEvent (capability "ioeventfd") is not implemented by the e500 accelerator');
+    return this.events.ioEvent(options);
   }
 
-  irqEvent(_options: IrqEventOptions): IrqEvent {
+  irqEvent(options: IrqEventOptions): IrqEvent {
     this.live();
-    throw new UnsupportedError('irqEvent (capability "irqfd") is not implemented by the e500 accelerator; use Vcpu.setInterruptLine');
+    return this.events.irqEvent(options);
   }
 
-  signalMsi(_msi: MsiMessage): boolean {
+  signalMsi(msi: MsiMessage): boolean {
     this.live();
-    throw new UnsupportedError('signalMsi (capability "signal-msi") is not implemented by the e500 accelerator');
+    return this.events.signalMsi(msi);
   }
 
-  setGsiRouting(_routes: readonly GsiRoute[]): void {
+  setGsiRouting(routes: readonly GsiRoute[]): void {
     this.live();
-    throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
+    this.events.setGsiRouting(routes);
+  }
+
+  setInterruptSink(sink: InterruptSink | null): void {
+    this.live();
+    this.events.setSink(sink);
   }
 
   /** Closes the vCPUs and the guest memory too. */
   close(): void {
     if (this.closed) return;
     this.routeTable.flushAll();
+    this.events.close();
     for (const v of this.vcpuList) v.close();
     this.guestMemory.close();
     this.closed = true;

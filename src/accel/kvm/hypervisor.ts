@@ -19,7 +19,7 @@ import {
   hex,
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
-import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
+import type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type { AcceleratorHypervisor, AcceleratorVcpu, AcceleratorVm, Capability, SetRoutesOptions, VcpuInit, VmOptions } from '../../api/hypervisor.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { RouteTable } from '../../api/route-table.js';
@@ -682,6 +682,11 @@ export class KvmVm implements AcceleratorVm {
     };
     this.events.add(event);
     return event;
+  }
+
+  setInterruptSink(_sink: InterruptSink | null): void {
+    this.live();
+    throw new UnsupportedError('the kvm accelerator delivers irqEvents and MSIs to its own interrupt controllers; it takes no interrupt sink');
   }
 
   signalMsi(msi: MsiMessage): boolean {

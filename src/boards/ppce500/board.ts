@@ -167,6 +167,8 @@ export class Ppce500Board implements Board {
       setProxyMode: (on) => vcpus.forEach((v) => v.enableCap('ppc-epr', [on ? 1 : 0])),
     }, { ...(config.clock !== undefined ? { clock: config.clock } : {}), log });
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
+    // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC.
+    if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) this.vm.setInterruptSink(this.mpic);
     this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
     const uarts = config.serials.map((backend, i) => new Uart16550(`uart${i}`, backend));

@@ -14,6 +14,7 @@ import { RegionOverlapError, gpa, InvalidArgumentError, type Exit } from '../../
 import type { RouteSpec } from '../../../src/api/routes.js';
 import { CONTROL_KICK } from '../../../src/api/threads.js';
 import { gprId } from '../../../src/accel/e500/registers.js';
+import { KICK_REQUEST } from '../../../src/accel/e500/events.js';
 import type { MmioDevice } from '../../../src/devices/bus.js';
 import { InProcessEndpoint } from '../../../src/devices/remote/in-process-endpoint.js';
 import { FdChannel, SocketRouteEndpoint } from '../../../src/vmm/remote/socket-endpoint.js';
@@ -180,7 +181,7 @@ async function socketRig(name: string, slowMs: number, code: number[], slowStart
   const control = new Int32Array(t.vcpu.handle().control);
   const logs: string[] = [];
   const path = join(dir, `${name}.sock`);
-  const endpoint = new SocketRouteEndpoint(name, { log: (l) => logs.push(l), shouldAbort: () => Atomics.load(control, CONTROL_KICK) !== 0 });
+  const endpoint = new SocketRouteEndpoint(name, { log: (l) => logs.push(l), shouldAbort: () => (Atomics.load(control, CONTROL_KICK) & KICK_REQUEST) !== 0 });
   const server = new RouteServer({
     name,
     path,
