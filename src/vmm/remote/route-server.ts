@@ -128,6 +128,9 @@ export class RouteServer {
     const old = { access: this.access, events: this.events };
     this.token = (this.token + 1) >>> 0 || 1;
     s.pause();
+    // pause() alone lets libuv go on reading into the stream's buffer (up to its high-water
+    // mark): this thread would take replies meant for the vCPU's synchronous reads.
+    (s as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
     this.access = s;
     this.events = null;
     const fd = socketFd(s);
