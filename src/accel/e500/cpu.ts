@@ -109,6 +109,7 @@ export const HID0 = {
 } as const;
 
 interface MmioLogEntry {
+  readonly pa: number;
   readonly isWrite: boolean;
   readonly data: Uint8Array;
 }
@@ -849,12 +850,23 @@ export class Cpu {
       if (entry !== undefined) return entry.data;
     }
     const data = writeData ?? new Uint8Array(size);
+    const log = this.mmioLog;
+    if (log.length > 0) {
+      // Accesses that did not exit (routes, ioEvents, coalesced zones) stay in the log, for
+      // an instruction whose later access exits; but once that instruction is over they are
+      // stale and would answer the next exit's replay. The accesses of one instruction are
+      // consecutive in address and direction (lmw, stmw, lfd, evldd, dcbz, page crossings),
+      // so anything else starts a new log. (Two instructions that touch adjacent addresses
+      // the same way, the first routed and the second exiting, are not told apart.)
+      const last = log[log.length - 1]!;
+      if (last.pa + last.data.length !== pa || last.isWrite !== isWrite) log.length = 0;
+    }
     if (isWrite && this.events !== null && this.events.hasIoEvents) {
       let v = 0;
       if (this.lastLittleEndian) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
       else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
       if (this.events.ioWrite(pa, size, v)) {
-        this.mmioLog.push({ isWrite, data });
+        this.mmioLog.push({ pa, isWrite, data });
         return data;
       }
     }
@@ -872,15 +884,15 @@ export class Cpu {
       if (routed) {
         // Logged like an exit, so a later access of the same instruction that does exit
         // replays this one from the log instead of reaching the device twice.
-        this.mmioLog.push({ isWrite, data });
+        this.mmioLog.push({ pa, isWrite, data });
         return data;
       }
     }
     if (this.coalesced !== null && isWrite && this.coalesced.absorb('mmio', pa, data)) {
-      this.mmioLog.push({ isWrite, data });
+      this.mmioLog.push({ pa, isWrite, data });
       return data;
     }
-    this.mmioLog.push({ isWrite, data });
+    this.mmioLog.push({ pa, isWrite, data });
     const e = this.exits.mmio;
     e.addr = pa as GuestPhysAddr;
     e.size = size;

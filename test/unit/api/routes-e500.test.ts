@@ -113,6 +113,19 @@ test('an instruction whose second access exits replays the routed first one from
   assert.deepEqual(t.log, ['A wfc/4=1'], 'not sent again when the instruction completed');
 });
 
+test("an exit after routed accesses of earlier instructions gets the VMM's answer, not a routed one", async () => {
+  const PLAIN = 0x0200_8000;
+  const t = await twoDevices([...loadAddr(10, A), ...loadAddr(11, PLAIN), asm.lwz(3, 10, 0), asm.lwz(3, 10, 4), asm.lwz(4, 11, 0), ...stop()]);
+  t.devA.regs.set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+  const e = t.vcpu.run();
+  assert.ok(e.kind === 'mmio' && e.addr === PLAIN && !e.isWrite);
+  e.data.set([0x12, 0x34, 0x56, 0x78]);
+  assert.ok(isStop(t.vcpu.run()));
+  const [r3, r4] = t.vcpu.getRegisters([gprId(3), gprId(4)]);
+  assert.equal(r3, 0x05060708n);
+  assert.equal(r4, 0x12345678n);
+});
+
 test('a removed route exits to the VMM again; a BAR move swaps RAM and the route at once', async () => {
   const PAUSE = 0x0200_8000;
   const t = await twoDevices([
