@@ -6,9 +6,9 @@
  * B's effect before its own earlier write), before an exit to the VMM, before register
  * reads, map changes and close. One implementation for every accelerator.
  */
-import { InvalidArgumentError, RegionOverlapError, hex } from './errors.js';
+import { ArgumentTypeError, InvalidArgumentError, RegionOverlapError, hex } from './errors.js';
 import type { MemoryRegion } from './memory.js';
-import { RouteInterrupted, type RouteEndpoint, type RouteSpace, type RouteSpec } from './routes.js';
+import { RouteInterrupted, type HybridPage, type RouteEndpoint, type RouteSpace, type RouteSpec } from './routes.js';
 import { checkArray, checkBoolean, checkChoice, checkInteger, checkObject, checkOptionalString } from './validate.js';
 
 /** What the accelerators need of a route: spans sorted by base, per space. */
@@ -18,6 +18,7 @@ interface Span {
   readonly spec: RouteSpec;
   readonly range: number;
   readonly posted: boolean;
+  readonly hybrid: HybridPage | null;
 }
 
 /** Times a non-interruptible flush asks an endpoint that keeps writes queued. */
@@ -34,11 +35,24 @@ export function checkRouteSpec(what: string, spec: unknown): RouteSpec {
   if (o['range'] !== undefined) checkInteger(`${what}.range`, o['range'], 0, 0xffff);
   if (o['postedWrites'] !== undefined) checkBoolean(`${what}.postedWrites`, o['postedWrites']);
   checkOptionalString(`${what}.name`, o['name']);
+  if (o['hybrid'] !== undefined) {
+    const h = checkObject(`${what}.hybrid`, o['hybrid']);
+    if (!(h['bytes'] instanceof Uint8Array) || !(h['readable'] instanceof Uint8Array)) {
+      throw new ArgumentTypeError(`${what}.hybrid needs bytes and readable as Uint8Arrays`);
+    }
+    if (h['bytes'].length !== h['readable'].length) throw new InvalidArgumentError(`${what}.hybrid: bytes and readable differ in length`);
+  }
   const ep = checkObject(`${what}.endpoint`, o['endpoint']);
   for (const m of ['read', 'write', 'post', 'flush'] as const) {
     if (typeof ep[m] !== 'function') throw new InvalidArgumentError(`${what}.endpoint has no ${m}() method; an endpoint implements RouteEndpoint`);
   }
   return spec as RouteSpec;
+}
+
+function hybridAnswers(h: HybridPage, offset: number, size: number): boolean {
+  if (offset + size > h.bytes.length) return false;
+  for (let k = 0; k < size; k++) if (h.readable[offset + k] === 0) return false;
+  return true;
 }
 
 function describe(s: RouteSpec): string {
@@ -53,6 +67,8 @@ export class RouteTable {
   private readonly queued: RouteEndpoint[] = [];
   /** Accesses carried by routes (in-accelerator events for stats). */
   accesses = 0;
+  /** Of those, reads a hybrid page answered without reaching the endpoint. */
+  hybridReads = 0;
 
   get size(): number {
     return this.specs.length;
@@ -94,7 +110,7 @@ export class RouteTable {
     const spans = (space: RouteSpace): Span[] =>
       routes
         .filter((r) => r.space === space)
-        .map((r) => ({ base: r.base, end: r.base + r.size, spec: r, range: r.range ?? 0, posted: r.postedWrites === true }))
+        .map((r) => ({ base: r.base, end: r.base + r.size, spec: r, range: r.range ?? 0, posted: r.postedWrites === true, hybrid: r.hybrid ?? null }))
         .sort((a, b) => a.base - b.base);
     this.mmio = spans('mmio');
     this.pio = spans('pio');
@@ -145,6 +161,13 @@ export class RouteTable {
     } else {
       this.flushAll(true);
       if (this.queued.length > 0) throw new RouteInterrupted();
+      const h = s.hybrid;
+      if (!isWrite && h !== null && hybridAnswers(h, offset, data.length)) {
+        data.set(h.bytes.subarray(offset, offset + data.length));
+        this.hybridReads++;
+        this.accesses++;
+        return true;
+      }
       if (isWrite) ep.write(s.range, offset, data);
       else ep.read(s.range, offset, data);
     }

@@ -39,6 +39,28 @@ export interface RouteSpec {
   /** Guest writes are posted (do not wait for the device); default false. */
   readonly postedWrites?: boolean;
   readonly name?: string;
+  /**
+   * Hybrid registers (seed 001's partial acceleration): reads the page can answer are served
+   * by the accelerator from it, without reaching the endpoint; the device keeps the page
+   * current (e.g. a UART's line status, polled in a loop). See HybridPage.
+   */
+  readonly hybrid?: HybridPage;
+}
+
+/**
+ * A register page shared between a device and the accelerator (memory both see: a
+ * SharedArrayBuffer for a device thread). A guest read of `size` bytes at `offset` is
+ * answered from `bytes` when `readable[offset + k]` is non-zero for every byte; any other
+ * access goes to the endpoint. Queued posted writes to the endpoint are sent first, but the
+ * read sees the device's state as last published, not as it will be once the device has
+ * processed them: use it for registers a guest polls (status bits), not for registers
+ * whose reads have side effects or must follow a write.
+ */
+export interface HybridPage {
+  /** Register values at the route's offsets, in guest memory order. */
+  readonly bytes: Uint8Array;
+  /** Non-zero where `bytes` answers reads; as long as `bytes`. */
+  readonly readable: Uint8Array;
 }
 
 /**

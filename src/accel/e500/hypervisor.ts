@@ -514,6 +514,7 @@ class E500Vcpu implements AcceleratorVcpu {
       'idle-loops': k.idleLoops,
       'code-invalidations': this.cpu.code.invalidations,
       'routed-accesses': this.vm.routeTable.accesses,
+      'hybrid-reads': this.vm.routeTable.hybridReads,
       'coalesced-writes': this.vm.coalesced.absorbed,
     };
   }
