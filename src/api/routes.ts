@@ -26,6 +26,11 @@ export interface RouteEndpoint {
   flush(): void;
   /** Posted writes are waiting to be sent. */
   readonly hasQueued: boolean;
+  /**
+   * Machine reset: the device returns to its reset state (queued writes are sent first);
+   * synchronous, not interrupted by kicks. Optional: an endpoint without it is left as is.
+   */
+  reset?(): void;
 }
 
 export interface RouteSpec {

@@ -23,6 +23,14 @@ export class ScratchDevice implements MmioDevice {
 
   constructor(readonly name = 'scratch') {}
 
+  /** Machine reset (a route's Reset): registers and counters back to zero. */
+  reset(): void {
+    this.regs.fill(0);
+    this.writes = 0;
+    this.lastWrite = -1;
+    this.log.push('reset');
+  }
+
   read(offset: number, size: number): number {
     this.log.push(`r${offset.toString(16)}/${size}`);
     if (offset < 64) {

@@ -279,6 +279,9 @@ export class Ppce500Board implements Board {
     this.mpic.reset();
     this.pciHost.reset();
     for (const u of this.uarts) u.reset();
+    // A UART1 in a device process is reset over its route (Reset/ResetAck).
+    this.config.remoteUart1?.reset?.();
+    this.remoteUartIrq = false;
     this.i2c.reset();
     this.rtc.reset();
     this.gpio.reset();

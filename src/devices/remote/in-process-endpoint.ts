@@ -51,6 +51,11 @@ export class InProcessEndpoint implements RouteEndpoint {
     this.queue.push({ range, offset, data: data.slice() });
   }
 
+  reset(): void {
+    this.flush();
+    for (const m of this.models) (m as { reset?: () => void }).reset?.();
+  }
+
   flush(): void {
     const q = this.queue;
     if (q.length === 0) return;

@@ -65,7 +65,7 @@ export interface SocketEndpointOptions {
 
 interface Outstanding {
   readonly seq: number;
-  readonly type: MsgType.Read | MsgType.Write;
+  readonly type: MsgType.Read | MsgType.Write | MsgType.Reset;
   readonly range: number;
   readonly offset: number;
   readonly size: number;
@@ -133,6 +133,30 @@ export class SocketRouteEndpoint implements RouteEndpoint {
     this.queued += frame.length;
   }
 
+  /**
+   * Reset and ResetAck (docs/device-routes.md). Waits without giving up on a kick: the VMM
+   * resets between runs, and an ack arriving after the wait was abandoned would answer a
+   * later request. A dead device is left dead (it starts in reset state when it reconnects).
+   */
+  reset(): void {
+    this.flushAll();
+    if (this.channel === null) return;
+    const seq = this.seq++;
+    this.outstanding = { seq, type: MsgType.Reset, range: 0, offset: 0, size: 0 };
+    if (this.sendAll(encode({ type: MsgType.Reset, seq }), true) < 0) return;
+    const reply = this.awaitReply(false);
+    if (reply !== null && reply.type !== MsgType.ResetAck) this.kill(`answered a reset with message type ${reply.type}`, true);
+  }
+
+  /** Every queued write, not stopping for kicks. */
+  private flushAll(): void {
+    while (this.queued > 0 && this.channel !== null) {
+      const sent = this.sendAll(this.queue.subarray(0, this.queued), true);
+      if (sent < 0) return;
+      this.queued = 0;
+    }
+  }
+
   flush(): void {
     if (this.queued === 0 || this.channel === null) {
       this.queued = 0;
@@ -172,7 +196,7 @@ export class SocketRouteEndpoint implements RouteEndpoint {
     return this.awaitReply();
   }
 
-  private awaitReply(): Message | null {
+  private awaitReply(abortable = true): Message | null {
     let tries = 0;
     for (;;) {
       const ch = this.channel;
@@ -215,7 +239,7 @@ export class SocketRouteEndpoint implements RouteEndpoint {
         continue;
       }
       if (++tries > SPIN_TRIES) {
-        if (this.opts.shouldAbort()) throw new RouteInterrupted();
+        if (abortable && this.opts.shouldAbort()) throw new RouteInterrupted();
         Atomics.wait(sleeper, 0, 0, SLEEP_MS);
       }
     }

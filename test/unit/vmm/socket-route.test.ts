@@ -195,3 +195,24 @@ test('the socket is owner-only; a client that breaks the protocol is refused, th
   await d.worker.terminate();
   r.server.close();
 });
+
+test('a machine reset reaches the device (Reset/ResetAck), after the queued writes, even with a kick pending', async () => {
+  const r = await rig('reset');
+  const d = device(r.path);
+  await d.next('ready');
+  await until(() => r.endpoint.connected);
+  r.endpoint.write(0, 0, be(1, 2, 3, 4));
+  r.endpoint.post(0, 8, be(5));
+  r.kick = true;
+  r.endpoint.reset();
+  r.kick = false;
+  const data = new Uint8Array(4);
+  r.endpoint.read(0, 0, data);
+  assert.deepEqual(data, be(0, 0, 0, 0), 'the device is in its reset state');
+  assert.ok(r.endpoint.connected);
+  d.worker.postMessage({ type: 'log' });
+  const log = (await d.next('log'))['log'] as string[];
+  assert.deepEqual(log.slice(-3), ['w8/1=5', 'reset', 'r0/4']);
+  await d.worker.terminate();
+  r.server.close();
+});
