@@ -4,6 +4,7 @@
  * these machines are noisy, so the numbers are for people to read.
  */
 import { benchCpu } from './cpu.js';
+import { benchDevices } from './devices.js';
 import { benchGdb } from './gdb.js';
 import { benchKvmExit } from './kvm-exit.js';
 import { benchLinux } from './linux.js';
@@ -11,7 +12,7 @@ import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

@@ -14,8 +14,8 @@
  */
 import type { BookeTlbConfig } from './booke.js';
 import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
-import { ArgumentRangeError, BusyError, ClosedError, InvalidArgumentError, UnsupportedTargetError, VcpuExistsError } from './errors.js';
-import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
+import { ArgumentRangeError, ArgumentTypeError, BusyError, ClosedError, InvalidArgumentError, UnsupportedTargetError, VcpuExistsError } from './errors.js';
+import type { InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import { EXIT_KINDS, type Exit, type ExitStats } from './exit.js';
 import { ExitTimer, type ExitTimingStats } from './exit-timing.js';
 import type {
@@ -37,9 +37,13 @@ import type {
   VcpuTransfer,
   Vm,
   VmOptions,
+  SetRoutesOptions,
 } from './hypervisor.js';
 import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from './memory.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
+import type { RouteSpec } from './routes.js';
+import { checkRouteSpec } from './route-table.js';
+import { checkCoalescedZone, type CoalescedWrite, type CoalescedZone } from './coalesced.js';
 import {
   checkArray,
   checkBigint,
@@ -211,6 +215,48 @@ export class CheckedVm implements Vm {
     this.impl.enableCap(cap, args);
   }
 
+  setRoutes(routes: readonly RouteSpec[], options?: SetRoutesOptions): void {
+    this.live();
+    checkArray('setRoutes: the routes', routes).forEach((r, i) => checkRouteSpec(`setRoutes: route ${i}`, r));
+    const o = checkOptionalObject('setRoutes: the options', options);
+    if (o?.['memoryMap'] !== undefined) checkArray('setRoutes: options.memoryMap', o['memoryMap']);
+    this.impl.setRoutes(routes, options);
+  }
+
+  routes(): readonly RouteSpec[] {
+    this.live();
+    return this.impl.routes();
+  }
+
+  addRoute(route: RouteSpec): void {
+    this.live();
+    checkRouteSpec('addRoute: the route', route);
+    this.impl.setRoutes([...this.impl.routes(), route]);
+  }
+
+  removeRoute(route: RouteSpec): void {
+    this.live();
+    const now = this.impl.routes();
+    if (!now.includes(route)) throw new InvalidArgumentError('removeRoute: that route is not in force (pass the object given to addRoute or setRoutes)');
+    this.impl.setRoutes(now.filter((r) => r !== route));
+  }
+
+  registerCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.impl.registerCoalescedMmio(checkCoalescedZone('registerCoalescedMmio: the zone', zone));
+  }
+
+  unregisterCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.impl.unregisterCoalescedMmio(checkCoalescedZone('unregisterCoalescedMmio: the zone', zone));
+  }
+
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number {
+    this.live();
+    if (typeof visit !== 'function') throw new ArgumentTypeError('drainCoalescedMmio: the visitor must be a function');
+    return this.impl.drainCoalescedMmio(visit);
+  }
+
   ioEvent(options: IoEventOptions): IoEvent {
     this.live();
     const o = checkObject('ioEvent: the options', options);
@@ -227,6 +273,17 @@ export class CheckedVm implements Vm {
     checkInteger('irqEvent: options.gsi', o['gsi'], 0);
     checkOptionalBoolean('irqEvent: options.resample', o['resample']);
     return this.impl.irqEvent(options);
+  }
+
+  setInterruptSink(sink: InterruptSink | null): void {
+    this.live();
+    if (sink !== null) {
+      const o = checkObject('setInterruptSink: the sink', sink);
+      for (const m of ['setIrq', 'msi', 'onEoi'] as const) {
+        if (typeof o[m] !== 'function') throw new ArgumentTypeError(`setInterruptSink: the sink has no ${m}() method`);
+      }
+    }
+    this.impl.setInterruptSink(sink);
   }
 
   signalMsi(msi: MsiMessage): boolean {

@@ -69,3 +69,17 @@ export type GsiRoute =
   | { readonly gsi: number; readonly kind: 'msi'; readonly address: bigint; readonly data: number }
   /** An input pin of an in-accelerator interrupt controller (x86 full irqchip: 0 = PIC master, 1 = PIC slave, 2 = IOAPIC). */
   | { readonly gsi: number; readonly kind: 'irqchip'; readonly irqchip: number; readonly pin: number };
+
+/**
+ * What a software accelerator raises irqEvents and MSIs into: the board's interrupt
+ * controller (ppce500: the MPIC, GSI n = MPIC source n), given with `Vm.setInterruptSink`.
+ * Accelerators with an interrupt controller of their own (kvm) do not take one.
+ */
+export interface InterruptSink {
+  /** Drives input `gsi`; an edge is `true` then `false`. */
+  setIrq(gsi: number, level: boolean): void;
+  /** One MSI write; false when nothing takes that address (or the guest blocked it). */
+  msi(msi: MsiMessage): boolean;
+  /** Tells `listener` each time the guest ends an interrupt of source `gsi` (EOI), for resampling. */
+  onEoi(listener: (gsi: number) => void): void;
+}

@@ -12,8 +12,15 @@ import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import type { Exit, ExitStats } from './exit.js';
 import type { ExitTimingStats } from './exit-timing.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
-import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
+import type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
+import type { RouteSpec } from './routes.js';
+import type { CoalescedWrite, CoalescedZone } from './coalesced.js';
+
+export interface SetRoutesOptions {
+  /** The memory map to put in force together with the routes. */
+  readonly memoryMap?: readonly MemoryRegion[];
+}
 
 export type AcceleratorName = 'e500' | 'kvm';
 export type GuestArch = 'ppc' | 'x86_64';
@@ -55,6 +62,10 @@ export type Capability =
   | 'cooperative-vcpus'
   /** `Vcpu.transfer()` / `Hypervisor.adoptVcpu()`: a vCPU can move to a thread of its own (1). */
   | 'vcpu-transfer'
+  /** `Vm.setRoutes`: guest MMIO/PIO ranges carried by the accelerator to device endpoints (routes.ts). */
+  | 'routes'
+  /** `Vm.registerCoalescedMmio`: the number of coalesced zones a VM can have (coalesced.ts). */
+  | 'coalesced-mmio'
   /** ioeventfd-style notifiers on guest writes. */
   | 'ioeventfd'
   /** irqfd-style notifiers raising interrupts. */
@@ -63,6 +74,8 @@ export type Capability =
   | 'irqfd-resample'
   /** `Vm.signalMsi`: inject a message-signalled interrupt directly. */
   | 'signal-msi'
+  /** `Vm.setInterruptSink`: irqEvents and MSIs go to a board's interrupt controller (1). */
+  | 'interrupt-sink'
   /** `Vm.setGsiRouting`: the number of GSI routes a VM can have. */
   | 'gsi-routing'
   /**
@@ -125,6 +138,31 @@ export interface Vm {
    */
   enableCap(cap: string, args?: readonly number[]): void;
   /**
+   * Capability `routes`: replaces the whole table of device routes (api/routes.ts) at once.
+   * A guest access inside a route goes from the vCPU to its endpoint without an exit to the
+   * VMM; queued posted writes are sent before any synchronous routed access, any exit,
+   * `getRegisters`, a map change and `close`. With `memoryMap`, the memory map is replaced in
+   * the same step (a BAR move: the old and the new layout are never half in force). Routed
+   * MMIO ranges must not overlap memory regions, nor each other; on error nothing changes.
+   */
+  setRoutes(routes: readonly RouteSpec[], options?: SetRoutesOptions): void;
+  /** The routes in force, as given. */
+  routes(): readonly RouteSpec[];
+  /** One more route (setRoutes with the others kept). */
+  addRoute(route: RouteSpec): void;
+  /** Removes a route given earlier (the same object); its endpoint's queued writes are sent first. */
+  removeRoute(route: RouteSpec): void;
+  /**
+   * Capability `coalesced-mmio`: guest writes inside `zone` are queued in a ring instead of
+   * exiting (reads still exit). The VMM drains the ring with `drainCoalescedMmio` before it
+   * handles any exit and before it touches its devices itself (coalesced.ts).
+   */
+  registerCoalescedMmio(zone: CoalescedZone): void;
+  /** Removes a zone registered with the same bounds; writes already queued stay in the ring. */
+  unregisterCoalescedMmio(zone: CoalescedZone): void;
+  /** Hands the queued coalesced writes to `visit`, oldest first; returns how many there were. */
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number;
+  /**
    * Capability `ioeventfd`: a guest write matching `options` signals the returned event's
    * notifier instead of exiting to the VMM (the write is not otherwise performed). Close
    * the event to remove it. Accelerators without the capability throw UnsupportedError.
@@ -138,6 +176,12 @@ export interface Vm {
    * can re-assert it if its condition still holds.
    */
   irqEvent(options: IrqEventOptions): IrqEvent;
+  /**
+   * Capability `interrupt-sink` (software accelerators): the interrupt controller that
+   * irqEvents, `signalMsi` and GSI routes deliver into; `null` detaches it (irqEvents then
+   * only count). Set by the board that owns the controller.
+   */
+  setInterruptSink(sink: InterruptSink | null): void;
   /** Capability `signal-msi`: delivers one MSI; returns false when the guest blocked it (e.g. masked). */
   signalMsi(msi: MsiMessage): boolean;
   /**
@@ -173,7 +217,7 @@ export type MpState = 'runnable' | 'halted' | 'stopped';
 
 /** PowerPC core inputs: MPIC INT, MPIC CINT, machine check. */
 export type PpcInterruptLine = 'external' | 'critical' | 'machine-check';
-export type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
+export type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage };
 export type InterruptLine = PpcInterruptLine;
 
 /**
@@ -354,7 +398,7 @@ export interface AcceleratorVcpu extends Omit<Vcpu, 'exitTiming' | 'getRegister'
   stats(): ExitStats;
 }
 
-export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus'> {
+export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus' | 'addRoute' | 'removeRoute'> {
   readonly hypervisor: AcceleratorHypervisor;
   createVcpu(id: number, init: VcpuInit): AcceleratorVcpu;
   vcpus(): readonly AcceleratorVcpu[];

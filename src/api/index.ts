@@ -10,6 +10,8 @@ export * from './hypervisor.js';
 export * from './memory.js';
 export * from './registers.js';
 export * from './events.js';
+export * from './routes.js';
+export * from './coalesced.js';
 export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
 export type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';

@@ -9,33 +9,41 @@ import type { VcpuHandle } from './hypervisor.js';
 import { kickNeedsAccelerator } from './accelerators.js';
 import { checkInteger, checkObject, checkString } from './validate.js';
 
-/** Word 0 of a vCPU's control block: non-zero asks the vCPU to exit with `interrupted`. */
+/** Word 0 of a vCPU's control block: the kick word (bits below). */
 export const CONTROL_KICK = 0;
 export const CONTROL_WORDS = 4;
+/** Kick word bit: a kick; the vCPU's run() returns `interrupted` and takes it. */
+export const KICK_REQUEST = 1;
+/**
+ * Kick word bit: a signalled irqEvent (e500), so that a vCPU about to sleep on the word wakes
+ * (or does not sleep) for it; not a kick, and taking a kick leaves it alone.
+ */
+export const EVENTS_PENDING = 2;
 
 /**
  * The kick word's protocol, the same for every accelerator and for handles on other threads:
- * a kick sets the word and wakes whoever sleeps on it (a halted software vCPU, a scheduler);
- * the vCPU's run loop looks at it and, when it ends a run with `interrupted`, takes it.
+ * a kick sets KICK_REQUEST and wakes whoever sleeps on the word (a halted software vCPU, a
+ * scheduler); the vCPU's run loop looks at it and, when it ends a run with `interrupted`,
+ * takes it.
  */
 export function requestKick(control: Int32Array): void {
-  Atomics.store(control, CONTROL_KICK, 1);
+  Atomics.or(control, CONTROL_KICK, KICK_REQUEST);
   Atomics.notify(control, CONTROL_KICK);
 }
 
-/** Sleeps until a kick arrives or `ms` milliseconds pass (Infinity: until a kick). */
+/** Sleeps until the kick word is set (a kick or pending events) or `ms` milliseconds pass (Infinity: no limit). */
 export function waitForKick(control: Int32Array, ms = Infinity): void {
   Atomics.wait(control, CONTROL_KICK, 0, ms === Infinity ? undefined : Math.max(ms, 0.01));
 }
 
 /** Whether a kick is waiting to be served. */
 export function kickPending(control: Int32Array): boolean {
-  return Atomics.load(control, CONTROL_KICK) !== 0;
+  return (Atomics.load(control, CONTROL_KICK) & KICK_REQUEST) !== 0;
 }
 
-/** Serves a waiting kick: true if there was one (the word is clear afterwards either way). */
+/** Serves a waiting kick: true if there was one (KICK_REQUEST is clear afterwards either way). */
 export function takeKick(control: Int32Array): boolean {
-  return Atomics.exchange(control, CONTROL_KICK, 0) !== 0;
+  return (Atomics.and(control, CONTROL_KICK, ~KICK_REQUEST) & KICK_REQUEST) !== 0;
 }
 
 export function currentThread(): number {

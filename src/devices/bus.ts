@@ -158,16 +158,24 @@ export class MmioBus {
       dev.access(addr - m.base, isWrite, data);
       return;
     }
-    const max = dev.maxAccessSize ?? 4;
-    const step = Math.min(data.length, max);
-    const little = dev.endian === 'little';
-    for (let pos = 0; pos < data.length; pos += step) {
-      const offset = addr - m.base + pos;
-      if (isWrite) {
-        dev.write(offset, step, bytesToValue(data, pos, step, little));
-      } else {
-        valueToBytes(dev.read(offset, step), data, pos, step, little);
-      }
+    deviceAccess(dev, addr - m.base, isWrite, data);
+  }
+}
+
+/**
+ * One access of `data.length` bytes (guest memory order) at `offset` of a device: split into
+ * pieces the device takes and converted to and from its register byte order. The MMIO bus
+ * and the device-process library both use it, so a device behaves the same in either place.
+ */
+export function deviceAccess(dev: MmioDevice, offset: number, isWrite: boolean, data: Uint8Array): void {
+  const max = dev.maxAccessSize ?? 4;
+  const step = Math.min(data.length, max);
+  const little = dev.endian === 'little';
+  for (let pos = 0; pos < data.length; pos += step) {
+    if (isWrite) {
+      dev.write(offset + pos, step, bytesToValue(data, pos, step, little));
+    } else {
+      valueToBytes(dev.read(offset + pos, step), data, pos, step, little);
     }
   }
 }

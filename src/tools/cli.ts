@@ -5,7 +5,8 @@
 import { Hypervisor, UnsupportedError, accelerators, planAccelerator, type AcceleratorName, type AcceleratorPlan, type TargetInfo } from '../api/index.js';
 import { BOARDS, type BoardName } from '../boards/board.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
-import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
+import type { DeviceSpec, GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
+import { deviceCommand } from './device-command.js';
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
@@ -43,6 +44,12 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     value: 'DEV',
     help: 'a gdb remote stub: tcp:HOST:PORT (one debugger at a time; an empty HOST means 127.0.0.1, e.g. tcp::1234; then in gdb-multiarch: target remote :1234)',
   },
+  {
+    name: 'device',
+    value: 'SPEC',
+    repeatable: true,
+    help: 'a device served by another process over a device route: uart1,socket=PATH (ppce500\'s UART1; the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it)',
+  },
   { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
   { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
@@ -69,9 +76,22 @@ commands:
   run          run a virtual machine (ngkvm run --help)
   linux        boot Linux with a busybox shell on ppce500, building it the first time (ngkvm linux --help)
   build-linux  build (or find) the Linux kernels and initramfs and print where they are
+  device       serve a device of a running machine from this process (ngkvm device uart --socket PATH)
   version      print the version
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
+
+/** `--device uart1,socket=PATH` (repeatable; one UART1). */
+export function parseDevices(args: unknown): DeviceSpec[] {
+  const list = Array.isArray(args) ? (args as readonly string[]) : typeof args === 'string' ? [args] : [];
+  const out = list.map((text): DeviceSpec => {
+    const m = /^uart1,socket=(.+)$/.exec(text);
+    if (m === null) throw new UsageError(`--device "${text}" is not supported; use uart1,socket=PATH`);
+    return { kind: 'uart1', socket: m[1]! };
+  });
+  if (out.length > 1) throw new UsageError('--device uart1 can be given once');
+  return out;
+}
 
 /** `--gdb tcp:HOST:PORT` (QEMU also takes a bare `tcp::PORT` and `PORT`); empty HOST = loopback. */
 export function parseGdb(text: string): GdbSpec {
@@ -228,10 +248,18 @@ export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, 
     throw new UsageError(`ppce500 has ${MAX_SERIALS} serial ports; ${serials.length} --serial options were given`);
   }
   if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
+  const devices = parseDevices(opts.get('device'));
+  if (devices.length > 0) {
+    const present = serials.filter((s) => s.kind !== 'none');
+    if (present.length !== 1) throw new UsageError(`--device uart1 serves UART1: give one --serial, for UART0 (${present.length} given)`);
+    // UART1's place in the device tree; its registers go to the device process.
+    serials.splice(0, serials.length, present[0]!, { kind: 'null' });
+  }
   const smpText = str('smp');
   const { monitor, gdb } = debugOptions(opts, str);
   return {
     machine: 'ppce500',
+    ...(devices.length > 0 ? { devices } : {}),
     accel: plan.accel,
     cpu,
     cpus: smpText !== undefined ? parseSmp(smpText) : 1,
@@ -270,6 +298,7 @@ function debugOptions(
 function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined, accel: AcceleratorName, cpu: string): MachineConfig {
   if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
   if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
+  if (opts.has('device')) throw new UsageError('--device is for ppce500 (its UART1); x86-microvm has no device routes yet');
   const kernel = str('kernel');
   if (kernel === undefined) throw new UsageError('nothing to run: x86-microvm needs --kernel FILE (a PVH ELF or a bzImage)');
   const memText = str('memory');
@@ -313,6 +342,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       printImages(await linuxImages());
       return 0;
     }
+    if (cmd === 'device') return await deviceCommand(rest);
     let runArgs = rest;
     const catalog = await loadTargetCatalog();
     if (cmd === 'linux') {

@@ -28,6 +28,13 @@ export type MonitorSpec =
   | { readonly kind: 'unix'; readonly path: string; readonly wait: boolean }
   | { readonly kind: 'none' };
 
+/**
+ * A device served by another process over a device route (docs/device-routes.md): the VMM
+ * listens on `socket` (mode 0600) and a device process (`ngkvm device uart --socket PATH`)
+ * connects; ppce500's UART1 is the one device this can be today.
+ */
+export type DeviceSpec = { readonly kind: 'uart1'; readonly socket: string };
+
 /** Where the gdb stub listens (QEMU's `-gdb tcp::1234`). */
 export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
@@ -57,9 +64,14 @@ export interface MachineConfig {
   readonly gdb?: GdbSpec;
   /** Do not run the guest until the debugger continues it (QEMU's -S). */
   readonly startHalted?: boolean;
+  /** Devices outside the VMM (device routes). */
+  readonly devices?: readonly DeviceSpec[];
   /** Exit timing on every vCPU (Vcpu.enableCap('exit-timing')), for the monitor's `info stats`. */
   readonly exitTiming?: boolean;
 }
+
+/** Main → machine thread, on the device port: a device connected (its access fd), or its interrupt level. */
+export type DeviceMessage = { readonly kind: 'access'; readonly fd: number } | { readonly kind: 'irq'; readonly level: boolean } | { readonly kind: 'gone' };
 
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
@@ -82,4 +94,6 @@ export const REQ_TIMER = 4;
 export const REQ_MONITOR = 8;
 /** gdb packets (or a connect, Ctrl-C, disconnect) are waiting on the gdb stub's MessagePort. */
 export const REQ_GDB = 16;
+/** A device route's connection or interrupt level is waiting on the device MessagePort. */
+export const REQ_DEVICE = 32;
 export const CONTROL_BYTES = 16;

@@ -9,7 +9,9 @@ import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
 import { GdbTcpServer } from './gdb/server.js';
-import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { RouteServer } from './remote/route-server.js';
+import { CCSR_BASE, UART1_OFFSET } from '../boards/ppce500/board.js';
 import type { MachineWorkerData } from './machine-worker.js';
 import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
@@ -71,7 +73,32 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
   const gdbServer =
     config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
+  // Devices outside the VMM (ppce500 UART1): this thread listens and does the hello; the
+  // machine thread gets each connection's access descriptor and the interrupt levels.
+  const devicePorts = (config.devices ?? []).length > 0 ? new MessageChannel() : undefined;
+  const deviceServers = (config.devices ?? []).map((d) => {
+    const send = (m: DeviceMessage): void => {
+      devicePorts!.port1.postMessage(m);
+      request(REQ_DEVICE);
+    };
+    return new RouteServer({
+      name: d.kind,
+      path: d.socket,
+      ranges: [{ space: 'mmio', base: CCSR_BASE + UART1_OFFSET, size: 8 }],
+      guestOrder: 'big',
+      // A UART does no DMA: it is granted no guest memory.
+      memory: { kind: 'none' },
+      irqLines: 1,
+      log: (l) => io.stderr.write(l + '\n'),
+      onAccess: (fd) => send({ kind: 'access', fd }),
+      onIrq: (_line, level) => send({ kind: 'irq', level }),
+      onMsi: () => {},
+      dmaRead: async () => 'this device is granted no guest memory',
+      dmaWrite: async () => 'this device is granted no guest memory',
+    });
+  });
   const closeHostEnds = async (): Promise<void> => {
+    for (const s of deviceServers) s.close();
     await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
     channel?.close();
   };
@@ -80,6 +107,13 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     await terminal?.open();
     await monitorServer?.open();
     await gdbServer?.open();
+    for (const s of deviceServers) {
+      try {
+        await s.listen();
+      } catch (err) {
+        throw new HostSetupError('device', `--device socket: cannot listen: ${(err as NodeJS.ErrnoException).message}`, { cause: err });
+      }
+    }
   } catch (err) {
     await closeHostEnds().catch(() => {});
     if (err instanceof HostSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
@@ -92,10 +126,15 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
+    ...(devicePorts !== undefined ? { device: { port: devicePorts.port2 } } : {}),
   };
   const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
     workerData: data,
-    transferList: [...(monitorPorts !== undefined ? [monitorPorts.port2] : []), ...(gdbPorts !== undefined ? [gdbPorts.port2] : [])],
+    transferList: [
+      ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
+      ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
+      ...(devicePorts !== undefined ? [devicePorts.port2] : []),
+    ],
   });
   let timer: NodeJS.Timeout | undefined;
   const armTimer = (deadlineNs: number): void => {

@@ -3,7 +3,7 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
@@ -17,7 +17,10 @@ import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from './gdb/channel.js';
 import { vmTarget } from './gdb/target.js';
-import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { FdChannel, SocketRouteEndpoint } from './remote/socket-endpoint.js';
+import type { RouteEndpoint } from '../api/routes.js';
+import { kickPending } from '../api/threads.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
@@ -41,6 +44,8 @@ export interface MachineWorkerData {
   readonly monitor?: { readonly port: MessagePort; readonly version: string };
   /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
   readonly gdb?: { readonly port: MessagePort };
+  /** Device routes' connections and interrupts (DeviceMessage) arrive on `port`; absent without --device. */
+  readonly device?: { readonly port: MessagePort };
 }
 
 /**
@@ -96,7 +101,28 @@ async function main(data: MachineWorkerData): Promise<void> {
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
-  const board = createBoard(hv, config, serials, timers);
+  // UART1 in a device process: its registers go over the route socket the main thread
+  // accepted (the descriptor arrives on the device port), read synchronously on this thread.
+  let kickWord: Int32Array | null = null;
+  const remoteUart1 =
+    data.device !== undefined
+      ? new SocketRouteEndpoint('uart1', {
+          log: (line) => post({ type: 'log', line }),
+          // Bit 0 of the vCPU's kick word is a kick on every accelerator.
+          shouldAbort: () => kickWord !== null && kickPending(kickWord),
+        })
+      : undefined;
+  const board = createBoard(hv, config, serials, timers, remoteUart1);
+  kickWord = new Int32Array(board.vcpus[0]!.handle().control);
+  const serveDevices = (): void => {
+    if (data.device === undefined) return;
+    for (let m = receiveMessageOnPort(data.device.port); m !== undefined; m = receiveMessageOnPort(data.device.port)) {
+      const msg = m.message as DeviceMessage;
+      if (msg.kind === 'access') remoteUart1?.attach(new FdChannel(msg.fd));
+      else if (msg.kind === 'irq' && board instanceof Ppce500Board) board.setRemoteUartIrq(msg.level);
+    }
+  };
+  serveDevices();
   if (config.exitTiming === true) for (const v of board.vcpus) v.enableCap('exit-timing', [1]);
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
@@ -226,6 +252,7 @@ async function main(data: MachineWorkerData): Promise<void> {
         return;
       }
       if ((req & REQ_INPUT) !== 0) board.pollInput();
+      if ((req & REQ_DEVICE) !== 0) serveDevices();
       if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
         const outcome = monitor.serve();
         if (outcome === 'quit') {
@@ -282,7 +309,7 @@ async function openAccelerator(config: MachineConfig): Promise<Hypervisor> {
 }
 
 /** The board `config.machine` names, assembled from the images and serial ports. */
-function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock): Board {
+function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock, remoteUart1?: RouteEndpoint): Board {
   const log = (line: string): void => post({ type: 'log', line });
   const read = (path: string | undefined, kind: ImageKind, use: 'loader' | 'raw'): BootImage | undefined =>
     path === undefined ? undefined : readBootImage(path, kind, config.memory, use);
@@ -306,6 +333,7 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     ramSize: config.memory,
     ...(bios !== undefined ? { bios } : {}),
     serials,
+    ...(remoteUart1 !== undefined ? { remoteUart1 } : {}),
     clock,
     // The RTC's calendar: the host's UTC time now, advancing with the device clock (QEMU's
     // default RTC base).

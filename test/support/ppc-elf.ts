@@ -35,7 +35,7 @@ export function ppcElf(code: Uint8Array, at = 0x10_0000): Uint8Array {
 const SPR = { MAS0: 624, MAS1: 625, MAS2: 626, MAS3: 627, MAS7: 944 } as const;
 
 /** Loads a 32-bit constant into `r` (lis + ori). */
-const li32 = (r: number, value: number): number[] => [asm.lis(r, value >>> 16), asm.ori(r, r, value & 0xffff)];
+export const li32 = (r: number, value: number): number[] => [asm.lis(r, value >>> 16), asm.ori(r, r, value & 0xffff)];
 
 /**
  * Maps the CCSR block (PA 0xF_E000_0000, 1 MiB, cache-inhibited and guarded) at EA

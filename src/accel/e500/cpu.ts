@@ -10,6 +10,10 @@
  * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
  * while it is off.
  */
+import { RouteInterrupted } from '../../api/routes.js';
+import type { RouteTable } from '../../api/route-table.js';
+import type { CoalescedMmio } from '../../api/coalesced.js';
+import type { E500Events } from './events.js';
 import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import { isPageDirty, markPages } from '../../api/dirty-log.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
@@ -105,6 +109,7 @@ export const HID0 = {
 } as const;
 
 interface MmioLogEntry {
+  readonly pa: number;
   readonly isWrite: boolean;
   readonly data: Uint8Array;
 }
@@ -258,7 +263,16 @@ export class Cpu {
     readonly interrupted: InterruptedExit;
     readonly epr: EprExit;
     readonly debug: DebugExit;
+    /** A kick while a routed device was being waited for: the instruction is replayed on resume. */
+    readonly routeWait: InterruptedExit;
   };
+
+  /** The VM's device routes (api/route-table.ts), consulted before an MMIO access exits. */
+  routes: RouteTable | null = null;
+  /** The VM's ioEvents and irqEvents (events.ts): matched writes signal instead of exiting. */
+  events: E500Events | null = null;
+  /** The VM's coalesced MMIO zones: writes there are queued in a ring instead of exiting. */
+  coalesced: CoalescedMmio | null = null;
 
   readonly features: ReadonlySet<string>;
   /** SPR behaviour table of this core family. */
@@ -300,6 +314,7 @@ export class Cpu {
       interrupted: { kind: 'interrupted' },
       epr: { kind: 'epr', epr: 0 },
       debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
+      routeWait: { kind: 'interrupted' },
     };
     this.setPhysMap(opts.phys);
     this.reset();
@@ -835,7 +850,49 @@ export class Cpu {
       if (entry !== undefined) return entry.data;
     }
     const data = writeData ?? new Uint8Array(size);
-    this.mmioLog.push({ isWrite, data });
+    const log = this.mmioLog;
+    if (log.length > 0) {
+      // Accesses that did not exit (routes, ioEvents, coalesced zones) stay in the log, for
+      // an instruction whose later access exits; but once that instruction is over they are
+      // stale and would answer the next exit's replay. The accesses of one instruction are
+      // consecutive in address and direction (lmw, stmw, lfd, evldd, dcbz, page crossings),
+      // so anything else starts a new log. (Two instructions that touch adjacent addresses
+      // the same way, the first routed and the second exiting, are not told apart.)
+      const last = log[log.length - 1]!;
+      if (last.pa + last.data.length !== pa || last.isWrite !== isWrite) log.length = 0;
+    }
+    if (isWrite && this.events !== null && this.events.hasIoEvents) {
+      let v = 0;
+      if (this.lastLittleEndian) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
+      else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
+      if (this.events.ioWrite(pa, size, v)) {
+        this.mmioLog.push({ pa, isWrite, data });
+        return data;
+      }
+    }
+    const routes = this.routes;
+    if (routes !== null && routes.has('mmio')) {
+      let routed: boolean;
+      try {
+        routed = routes.access('mmio', pa, isWrite, data);
+      } catch (e) {
+        if (!(e instanceof RouteInterrupted)) throw e;
+        // Not logged: the instruction runs again on the next run() and asks the endpoint
+        // again, which picks up the reply it was waiting for.
+        return this.exitTo(this.exits.routeWait, false);
+      }
+      if (routed) {
+        // Logged like an exit, so a later access of the same instruction that does exit
+        // replays this one from the log instead of reaching the device twice.
+        this.mmioLog.push({ pa, isWrite, data });
+        return data;
+      }
+    }
+    if (this.coalesced !== null && isWrite && this.coalesced.absorb('mmio', pa, data)) {
+      this.mmioLog.push({ pa, isWrite, data });
+      return data;
+    }
+    this.mmioLog.push({ pa, isWrite, data });
     const e = this.exits.mmio;
     e.addr = pa as GuestPhysAddr;
     e.size = size;

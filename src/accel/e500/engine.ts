@@ -58,11 +58,13 @@ export class Engine {
 
   run(): Exit {
     const c = this.cpu;
+    c.events?.poll();
     const resumed = this.resume();
     if (resumed !== null) return resumed;
     for (;;) {
       if (c.stopped) {
         // A stopped vCPU runs only when the VMM starts it; until then only a kick ends run().
+        this.cpu.events?.poll();
         waitForKick(this.control);
         const kicked = this.takeKick();
         if (kicked !== null) return kicked;
@@ -128,7 +130,7 @@ export class Engine {
       c.resumeAction = null;
       act(c);
     }
-    if (pending.kind === 'mmio') {
+    if (pending.kind === 'mmio' || pending === c.exits.routeWait) {
       const again = this.replay();
       if (again !== null) return again;
     } else if (pending.kind === 'debug') {
@@ -182,8 +184,14 @@ export class Engine {
   /** Halted with nothing deliverable: wait for the next timer event or a kick. */
   private sleep(): Exit | null {
     const c = this.cpu;
+    // A guest waiting for an interrupt may be waiting for what its posted writes started.
+    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
+    c.events?.poll();
+    if (c.irqReady) return null;
     const ms = c.timers.msUntilNextEvent();
     waitForKick(this.control, ms);
+    // An irqEvent signalled from another thread rings the same word.
+    c.events?.poll();
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
@@ -445,6 +453,8 @@ export class Engine {
     const exit = c.pendingExit;
     if (exit === null) return null;
     c.pc = c.exitResumesAfter ? (cia + 4) >>> 0 : cia;
+    // The kick that stopped a routed access's wait is the one this exit reports.
+    if (exit === c.exits.routeWait) takeKick(this.control);
     return exit;
   }
 
@@ -455,6 +465,9 @@ export class Engine {
 
   private periodic(): Exit | null {
     const c = this.cpu;
+    // Posted writes never wait longer than a check interval, even if the guest only computes.
+    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
+    c.events?.poll();
     if (c.timers.update()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();

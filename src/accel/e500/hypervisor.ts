@@ -12,7 +12,7 @@ import {
   hex,
 } from '../../api/errors.js';
 import type { Exit, ExitStats } from '../../api/exit.js';
-import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
+import type { GsiRoute, InterruptSink, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
   AcceleratorHypervisor,
   AcceleratorVcpu,
@@ -27,6 +27,7 @@ import type {
   VcpuTransfer,
   VcpuInit,
   VmOptions,
+  SetRoutesOptions,
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
@@ -38,10 +39,14 @@ import { CodeCache } from './code-cache.js';
 import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
 import { Engine } from './engine.js';
+import { E500Events } from './events.js';
 import { Decoder } from './insn/decoder.js';
 import { Pending } from './interrupts.js';
 import { CPU_FEATURES, CPU_MODELS, FAMILY_TRAITS, type CoreFamily, MSR } from './models.js';
 import { PhysMap, type PhysRegion } from './phys-map.js';
+import { RouteTable } from '../../api/route-table.js';
+import type { RouteSpec } from '../../api/routes.js';
+import { COALESCED_ZONES_MAX, CoalescedMmio, type CoalescedWrite, type CoalescedZone } from '../../api/coalesced.js';
 import { RegisterFile } from './registers.js';
 import { HostClock, type VirtualClock } from './timers.js';
 import { TlbArray } from './tlb.js';
@@ -73,6 +78,14 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['cooperative-vcpus', 1],
   ['guest-debug', 1],
   ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
+  ['routes', 1],
+  ['ioeventfd', 1],
+  ['irqfd', 1],
+  ['irqfd-resample', 1],
+  ['signal-msi', 1],
+  ['gsi-routing', 1024],
+  ['interrupt-sink', 1],
+  ['coalesced-mmio', COALESCED_ZONES_MAX],
 ]);
 
 export class E500Hypervisor implements AcceleratorHypervisor {
@@ -132,6 +145,8 @@ export class E500Vm implements AcceleratorVm {
   /** Dirty pages per backing page (api/dirty-log.ts); the vCPUs mark their stores in the same bitmaps. */
   private readonly dirty = new DirtyLog();
   private readonly vcpuList: E500Vcpu[] = [];
+  readonly routeTable = new RouteTable();
+  readonly coalesced = new CoalescedMmio();
   private readonly clock: VirtualClock = new HostClock();
   /** Decoded code shared by the VM's vCPUs. */
   private readonly code = new CodeCache();
@@ -141,6 +156,7 @@ export class E500Vm implements AcceleratorVm {
    */
   readonly control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   private readonly controlWords = new Int32Array(this.control);
+  private readonly events = new E500Events(this.control);
   private rrNext = 0;
   private lastRan: E500Vcpu | undefined;
   private sliceUsed = 0;
@@ -178,6 +194,46 @@ export class E500Vm implements AcceleratorVm {
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
     const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
+    RouteTable.validate(this.routeTable.list(), sorted, PHYS_BITS);
+    this.routeTable.flushAll();
+    this.installMap(sorted);
+  }
+
+  setRoutes(routes: readonly RouteSpec[], options: SetRoutesOptions = {}): void {
+    this.live();
+    const map = options.memoryMap;
+    const sorted = map === undefined ? undefined : validateMemoryMap(map, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
+    RouteTable.validate(routes, sorted ?? this.regions, PHYS_BITS);
+    // The vCPUs run on this thread, so between two of their instructions both change at once.
+    this.routeTable.replace(routes);
+    if (sorted !== undefined) this.installMap(sorted);
+  }
+
+  routes(): readonly RouteSpec[] {
+    return this.routeTable.list();
+  }
+
+  registerCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalesced.register(zone);
+  }
+
+  unregisterCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalesced.unregister(zone);
+  }
+
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number {
+    this.live();
+    return this.coalesced.drain(visit);
+  }
+
+  /** Before the VMM sees anything of the VM (an exit, registers, a map change): posted writes are out. */
+  flushRoutes(): void {
+    if (this.routeTable.hasQueued) this.routeTable.flushAll();
+  }
+
+  private installMap(sorted: MemoryRegion[]): void {
     // Dirty bits live per backing page, so moving or removing a region never loses them.
     for (const r of sorted) if (r.logDirty === true) this.dirty.track(r.backing);
     this.regions = sorted.map((r) => ({ ...r }));
@@ -233,6 +289,9 @@ export class E500Vm implements AcceleratorVm {
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
+    cpu.routes = this.routeTable;
+    cpu.coalesced = this.coalesced;
+    cpu.events = this.events;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -260,6 +319,7 @@ export class E500Vm implements AcceleratorVm {
     const vs = this.vcpuList;
     if (vs.length === 0) throw new InvalidArgumentError(`VM "${this.name}" has no vCPUs to run`);
     for (;;) {
+      this.events.poll();
       let ran = false;
       for (let k = 0; k < vs.length; k++) {
         const idx = (this.rrNext + k) % vs.length;
@@ -279,10 +339,17 @@ export class E500Vm implements AcceleratorVm {
         if (sliceOver) this.sliceUsed = 0;
         // A vCPU that exits mid-slice continues first next time (its instruction may be pending).
         this.rrNext = sliceOver || exit === null ? (idx + 1) % vs.length : idx;
-        if (exit !== null) return { vcpu: v, exit };
+        if (exit !== null) {
+          this.flushRoutes();
+          return { vcpu: v, exit };
+        }
         if (!sliceOver) this.sliceUsed = 0;
       }
       if (ran) continue;
+      // Nothing runs until a timer or a kick: what the guest posted must not wait that long.
+      this.flushRoutes();
+      this.events.poll();
+      if (vs.some((v) => v.engineRunnable())) continue;
       if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
@@ -295,26 +362,30 @@ export class E500Vm implements AcceleratorVm {
     throw new UnsupportedError(`capability "${cap}" (args ${JSON.stringify(args)}) cannot be enabled on the e500 accelerator`);
   }
 
-  // Notifier events and MSI routing are not implemented here yet: their capabilities are 0
-  // and the calls say so (the board wires MPIC lines with setInterruptLine instead).
-  ioEvent(_options: IoEventOptions): IoEvent {
+  // Notifier events (events.ts): they reach the board's interrupt controller, its sink.
+  ioEvent(options: IoEventOptions): IoEvent {
     this.live();
-    throw new UnsupportedError('ioEvent (capability "ioeventfd") is not implemented by the e500 accelerator');
+    return this.events.ioEvent(options);
   }
 
-  irqEvent(_options: IrqEventOptions): IrqEvent {
+  irqEvent(options: IrqEventOptions): IrqEvent {
     this.live();
-    throw new UnsupportedError('irqEvent (capability "irqfd") is not implemented by the e500 accelerator; use Vcpu.setInterruptLine');
+    return this.events.irqEvent(options);
   }
 
-  signalMsi(_msi: MsiMessage): boolean {
+  signalMsi(msi: MsiMessage): boolean {
     this.live();
-    throw new UnsupportedError('signalMsi (capability "signal-msi") is not implemented by the e500 accelerator');
+    return this.events.signalMsi(msi);
   }
 
-  setGsiRouting(_routes: readonly GsiRoute[]): void {
+  setGsiRouting(routes: readonly GsiRoute[]): void {
     this.live();
-    throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
+    this.events.setGsiRouting(routes);
+  }
+
+  setInterruptSink(sink: InterruptSink | null): void {
+    this.live();
+    this.events.setSink(sink);
   }
 
   /**
@@ -333,6 +404,8 @@ export class E500Vm implements AcceleratorVm {
   /** Closes the vCPUs and the guest memory too. */
   close(): void {
     if (this.closed) return;
+    this.routeTable.flushAll();
+    this.events.close();
     for (const v of [...this.vcpuList]) v.close();
     this.guestMemory.close();
     this.closed = true;
@@ -375,6 +448,7 @@ class E500Vcpu implements AcceleratorVcpu {
       return this.engine.run();
     } finally {
       this.running = false;
+      this.vm.flushRoutes();
     }
   }
 
@@ -425,6 +499,7 @@ class E500Vcpu implements AcceleratorVcpu {
 
   getRegisters(ids: readonly RegisterId[]): bigint[] {
     this.live('getRegisters');
+    this.vm.flushRoutes();
     return this.registers.get(this.cpu, ids);
   }
 
@@ -447,6 +522,9 @@ class E500Vcpu implements AcceleratorVcpu {
       'tlb-miss': k.tlbMisses,
       'idle-loops': k.idleLoops,
       'code-invalidations': this.cpu.code.invalidations,
+      'routed-accesses': this.vm.routeTable.accesses,
+      'hybrid-reads': this.vm.routeTable.hybridReads,
+      'coalesced-writes': this.vm.coalesced.absorbed,
     };
   }
 

@@ -72,6 +72,8 @@ export const IOCTL = {
   SET_GSI_ROUTING: iow(0x6a, SIZE.irqRouting),
   IRQFD: iow(0x76, SIZE.irqfd),
   IOEVENTFD: iow(0x79, SIZE.ioeventfd),
+  REGISTER_COALESCED_MMIO: iow(0x67, 16),
+  UNREGISTER_COALESCED_MMIO: iow(0x68, 16),
   SIGNAL_MSI: iow(0xa5, SIZE.msi),
   ENABLE_CAP: iow(0xa3, SIZE.enableCap),
   CLEAR_DIRTY_LOG: iowr(0xc0, 24),
@@ -115,6 +117,9 @@ export const CAP = {
   IRQ_ROUTING: 25,
   IRQFD: 32,
   IOEVENTFD: 36,
+  /** Its value is the page of the vCPU mapping that holds the ring (KVM_COALESCED_MMIO_PAGE_OFFSET). */
+  COALESCED_MMIO: 15,
+  COALESCED_PIO: 140,
   ADJUST_CLOCK: 39,
   VCPU_EVENTS: 41,
   DEBUGREGS: 50,

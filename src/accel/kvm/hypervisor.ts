@@ -19,9 +19,12 @@ import {
   hex,
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
-import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
-import type { AcceleratorHypervisor, AcceleratorVcpu, AcceleratorVm, Capability, VcpuInit, VmOptions } from '../../api/hypervisor.js';
+import type { EventNotifier, InterruptSink, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
+import type { AcceleratorHypervisor, AcceleratorVcpu, AcceleratorVm, Capability, SetRoutesOptions, VcpuInit, VmOptions } from '../../api/hypervisor.js';
 import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
+import { RouteTable } from '../../api/route-table.js';
+import type { RouteSpec } from '../../api/routes.js';
+import { COALESCED_ZONES_MAX, type CoalescedWrite, type CoalescedZone } from '../../api/coalesced.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
@@ -62,6 +65,8 @@ export class KvmHypervisor implements AcceleratorHypervisor {
   readonly vcpuMmapSize: number;
   private readonly caps = new Map<Capability, number>();
   private supportedCpuid: Uint8Array | undefined;
+  /** Page of a vCPU's mapping that holds the coalesced MMIO ring; 0 without the capability. */
+  coalescedPage = 0;
   private msrIndices: number[] | undefined;
   private closed = false;
 
@@ -92,6 +97,10 @@ export class KvmHypervisor implements AcceleratorHypervisor {
     }
     // x86 has four debug address registers.
     if (this.caps.has('guest-debug')) this.caps.set('guest-debug-hw-bps', 4);
+    // Routes are carried by this accelerator's own run loop (vcpu.ts), whatever the kernel.
+    this.caps.set('routes', 1);
+    this.coalescedPage = ext(CAP.COALESCED_MMIO);
+    if (this.coalescedPage > 0) this.caps.set('coalesced-mmio', COALESCED_ZONES_MAX);
   }
 
   /**
@@ -297,6 +306,7 @@ export class KvmVm implements AcceleratorVm {
   /** The VMM-side dirty log (api/dirty-log.ts), per backing page, so moved or removed regions keep their bits. */
   private readonly dirty = new DirtyLog();
   private readonly vcpuList: KvmVcpu[] = [];
+  readonly routeTable = new RouteTable();
   /** Control blocks of the VM's vCPUs, including those transferred to other threads. */
   private readonly vcpuControls = new Set<SharedArrayBuffer>();
   private readonly events = new Set<{ close(): void }>();
@@ -385,7 +395,13 @@ export class KvmVm implements AcceleratorVm {
    */
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
+    this.setMemoryMapUnchecked(regions, true);
+  }
+
+  private setMemoryMapUnchecked(regions: readonly MemoryRegion[], checkRoutes: boolean): void {
     const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.get(b.id) === b, maxPhysBits: PHYS_BITS });
+    if (checkRoutes) RouteTable.validate(this.routeTable.list(), sorted, PHYS_BITS);
+    this.routeTable.flushAll();
     if (sorted.some((r) => r.readOnly === true) && this.hypervisor.checkExtension('readonly-mem') === 0) {
       throw new UnsupportedError('read-only regions need KVM_CAP_READONLY_MEM, which this host does not have');
     }
@@ -434,6 +450,68 @@ export class KvmVm implements AcceleratorVm {
 
   memoryMap(): readonly MemoryRegion[] {
     return this.regions;
+  }
+
+  /**
+   * Routes are carried by the run loop of the vCPUs on this thread (vcpu.ts): a vCPU another
+   * thread adopted cannot call the endpoints (JS objects of this thread), and its routed
+   * accesses exit to that thread's VMM as before. With a memory map, the map changes first
+   * (it can fail, and then nothing changed) and the routes right after, before any vCPU of
+   * this thread runs again.
+   */
+  setRoutes(routes: readonly RouteSpec[], options: SetRoutesOptions = {}): void {
+    this.live();
+    const map = options.memoryMap;
+    const sorted = map === undefined ? this.regions : validateMemoryMap(map, { ownsBacking: (b) => this.backings.get(b.id) === b, maxPhysBits: PHYS_BITS });
+    RouteTable.validate(routes, sorted, PHYS_BITS);
+    this.routeTable.flushAll();
+    if (map !== undefined) this.setMemoryMapUnchecked(map, false);
+    this.routeTable.replace(routes);
+  }
+
+  routes(): readonly RouteSpec[] {
+    return this.routeTable.list();
+  }
+
+  flushRoutes(): void {
+    if (this.routeTable.hasQueued) this.routeTable.flushAll();
+  }
+
+  private coalescedIoctl(zone: CoalescedZone, register: boolean): void {
+    const page = this.hypervisor.coalescedPage;
+    if (page === 0) throw new UnsupportedError('coalesced MMIO needs KVM_CAP_COALESCED_MMIO, which this host does not have');
+    if (zone.space === 'pio' && this.hypervisor.checkKvmExtension(CAP.COALESCED_PIO) === 0) {
+      throw new UnsupportedError('coalesced port I/O needs KVM_CAP_COALESCED_PIO, which this host does not have');
+    }
+    // struct kvm_coalesced_mmio_zone { __u64 addr; __u32 size; __u32 pio; }
+    const arg = new DataView(new ArrayBuffer(16));
+    arg.setBigUint64(0, BigInt(zone.addr), true);
+    arg.setUint32(8, zone.size, true);
+    arg.setUint32(12, zone.space === 'pio' ? 1 : 0, true);
+    const what = `${register ? 'KVM_REGISTER' : 'KVM_UNREGISTER'}_COALESCED_MMIO for [${hex(zone.addr)}, ${hex(zone.addr + zone.size)})`;
+    check(this.shim.ioctl(this.fd, register ? IOCTL.REGISTER_COALESCED_MMIO : IOCTL.UNREGISTER_COALESCED_MMIO, arg), what);
+  }
+
+  registerCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalescedIoctl(zone, true);
+  }
+
+  unregisterCoalescedMmio(zone: CoalescedZone): void {
+    this.live();
+    this.coalescedIoctl(zone, false);
+  }
+
+  /**
+   * The kernel's ring is one per VM, visible in every vCPU's mapping: read through the first
+   * vCPU on this thread (the ring is empty while the VM has no vCPU).
+   */
+  drainCoalescedMmio(visit: (write: CoalescedWrite) => void): number {
+    this.live();
+    const page = this.hypervisor.coalescedPage;
+    const v = this.vcpuList[0];
+    if (page === 0 || v === undefined) return 0;
+    return v.drainCoalescedRing(page, visit);
   }
 
   getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[] {
@@ -606,6 +684,11 @@ export class KvmVm implements AcceleratorVm {
     return event;
   }
 
+  setInterruptSink(_sink: InterruptSink | null): void {
+    this.live();
+    throw new UnsupportedError('the kvm accelerator delivers irqEvents and MSIs to its own interrupt controllers; it takes no interrupt sink');
+  }
+
   signalMsi(msi: MsiMessage): boolean {
     this.live();
     this.requireCap('signal-msi', 'signalMsi');
@@ -656,6 +739,7 @@ export class KvmVm implements AcceleratorVm {
    */
   close(): void {
     if (this.closed) return;
+    this.routeTable.flushAll();
     for (const v of [...this.vcpuList]) v.close();
     for (const c of this.liveControls()) {
       Atomics.store(new Int32Array(c), CONTROL_VM_CLOSED, 1);

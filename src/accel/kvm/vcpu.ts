@@ -36,6 +36,8 @@ import {
 import type { BookeTlbConfig } from '../../api/booke.js';
 import type { AcceleratorVcpu, GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
+import { RouteInterrupted } from '../../api/routes.js';
+import type { CoalescedWrite } from '../../api/coalesced.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { RegisterCatalogue, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
 import { assertThread, assertUsable, kickPending, requestKick, takeKick } from '../../api/threads.js';
@@ -289,13 +291,82 @@ export class KvmVcpu implements AcceleratorVcpu {
     this.live('run');
     // A re-entrant run() (from an exit handler) is refused in the API's front (api/checked.ts).
     this.running = true;
-    let r: number;
     try {
-      r = this.enterGuest();
+      for (;;) {
+        const waiting = this.routeWaiting;
+        if (waiting !== null) {
+          // A routed access a kick interrupted: finish it before the guest goes on (KVM
+          // completes the MMIO/PIO from the run area on the next KVM_RUN).
+          this.routeWaiting = null;
+          const again = this.carry(waiting);
+          if (again !== null) return again;
+        }
+        const r = this.enterGuest();
+        if (r < 0) return this.failedRun(r);
+        const exit = this.decode();
+        if (exit.kind !== 'mmio' && exit.kind !== 'pio') return exit;
+        const rest = this.carry(exit);
+        if (rest !== null) return rest;
+      }
     } finally {
       this.running = false;
+      this.vm?.flushRoutes();
     }
-    return r < 0 ? this.failedRun(r) : this.decode();
+  }
+
+  /** An MMIO/PIO exit a kick interrupted while its device was being waited for. */
+  private routeWaiting: MmioExit | PioExit | null = null;
+  /** Elements of a string PIO exit (rep ins/outs) already carried. */
+  private pioDone = 0;
+
+  /**
+   * Hands an MMIO/PIO exit to the VM's route for it (api/route-table.ts): null when the
+   * route carried it and the guest can go on without the VMM, the exit itself when no route
+   * covers it, an interrupted exit when a kick stopped the wait (carried on the next run).
+   */
+  private carry(exit: MmioExit | PioExit): Exit | null {
+    const table = this.vm?.routeTable;
+    if (table === undefined || !table.has(exit.kind)) return exit;
+    try {
+      if (exit.kind === 'mmio') return table.access('mmio', exit.addr, exit.isWrite, exit.data) ? null : exit;
+      for (let k = this.pioDone; k < exit.count; k++) {
+        const one = exit.data.subarray(k * exit.size, (k + 1) * exit.size);
+        if (!table.access('pio', exit.port, exit.isWrite, one)) return exit;
+        this.pioDone = k + 1;
+      }
+      this.pioDone = 0;
+      return null;
+    } catch (e) {
+      if (!(e instanceof RouteInterrupted)) throw e;
+      this.routeWaiting = exit;
+      takeKick(this.controlWords);
+      return this.interrupted;
+    }
+  }
+
+  /**
+   * Hands the VM's coalesced MMIO ring (struct kvm_coalesced_mmio_ring at page `page` of the
+   * vCPU mapping) to `visit`, oldest first, releasing each entry to the kernel as it goes.
+   */
+  drainCoalescedRing(page: number, visit: (write: CoalescedWrite) => void): number {
+    const base = page * 4096;
+    const head = new Uint32Array(this.runBuf, base, 2);
+    const max = Math.floor((4096 - 8) / 24);
+    let n = 0;
+    for (;;) {
+      const first = Atomics.load(head, 0);
+      if (first === Atomics.load(head, 1) || first >= max) return n;
+      const e = new DataView(this.runBuf, base + 8 + first * 24, 24);
+      const len = Math.min(e.getUint32(8, true), 8);
+      const w: CoalescedWrite = {
+        space: e.getUint32(12, true) !== 0 ? 'pio' : 'mmio',
+        addr: Number(e.getBigUint64(0, true)),
+        data: new Uint8Array(this.runBuf, base + 8 + first * 24 + 16, len).slice(),
+      };
+      Atomics.store(head, 0, (first + 1) % max);
+      n++;
+      visit(w);
+    }
   }
 
   /** RIP, for messages about where the guest stopped. */
@@ -512,6 +583,7 @@ export class KvmVcpu implements AcceleratorVcpu {
 
   getRegisters(ids: readonly RegisterId[]): bigint[] {
     this.live('getRegisters');
+    this.vm?.flushRoutes();
     const regs = ids.map((id) => this.catalogue.lookup(id));
     const groups = new Map<GroupName, DataView>();
     const msrs = regs.filter((r) => r.group === 'msr').map((r) => r.offset);

@@ -27,6 +27,7 @@ import type { Board, BoardEvent, BootImage } from '../board.js';
 import { BoardError } from '../errors.js';
 import { FdtError } from '../fdt/fdt-error.js';
 import { loadPpcPayload, type BootPayload, type PayloadSegment } from './payload.js';
+import type { RouteEndpoint } from '../../api/routes.js';
 import { kernelFamilyWarning } from './kernel-family.js';
 import {
   buildPpce500DeviceTree,
@@ -82,6 +83,12 @@ export interface Ppce500Config {
    * has no UART at all, as QEMU's board with `-serial none`.
    */
   readonly serials: readonly SerialBackend[];
+  /**
+   * UART1 served by a device outside the VMM (a device route, docs/device-routes.md): its
+   * registers go to this endpoint without an exit; the serial backend given for UART1 is
+   * not used. Needs the accelerator's `routes` capability.
+   */
+  readonly remoteUart1?: RouteEndpoint;
   readonly log?: Logger;
   /** Device time (MPIC global timers); the VMM runs its queue. */
   readonly clock?: DeviceClock;
@@ -167,13 +174,19 @@ export class Ppce500Board implements Board {
       setProxyMode: (on) => vcpus.forEach((v) => v.enableCap('ppc-epr', [on ? 1 : 0])),
     }, { ...(config.clock !== undefined ? { clock: config.clock } : {}), log });
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
+    // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC.
+    if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) this.vm.setInterruptSink(this.mpic);
     this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
-    const uarts = config.serials.map((backend, i) => new Uart16550(`uart${i}`, backend));
+    const remote = config.remoteUart1 !== undefined && config.serials.length === 2;
+    const uarts = config.serials.slice(0, remote ? 1 : 2).map((backend, i) => new Uart16550(`uart${i}`, backend));
     this.uarts = uarts;
     uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
+    if (remote) this.vm.addRoute({ space: 'mmio', base: CCSR_BASE + UART1_OFFSET, size: 8, endpoint: config.remoteUart1!, name: 'uart1' });
     // Both UARTs drive the same MPIC source: the line is the OR of their outputs.
-    for (const u of uarts) u.onIrq = () => this.mpic.setLine(UART_IRQ, uarts.some((x) => x.irq));
+    const uartLine = (): void => this.mpic.setLine(UART_IRQ, this.remoteUartIrq || uarts.some((x) => x.irq));
+    this.updateUartLine = uartLine;
+    for (const u of uarts) u.onIrq = uartLine;
     this.i2cBus = new I2cBus();
     this.rtc = new Ds1338(config.wallClock ?? wallClockFrom(DEFAULT_RTC_START_MS, config.clock ?? { nowNs: () => 0 }));
     this.i2cBus.attach(RTC_I2C_ADDRESS, this.rtc);
@@ -247,6 +260,15 @@ export class Ppce500Board implements Board {
     return 'none';
   }
 
+  private remoteUartIrq = false;
+  private updateUartLine: () => void = () => {};
+
+  /** The interrupt output of a remote UART1 (from its route's event channel). */
+  setRemoteUartIrq(level: boolean): void {
+    this.remoteUartIrq = level;
+    this.updateUartLine();
+  }
+
   /** Console input arrived: let the UARTs take it. */
   pollInput(): void {
     for (const u of this.uarts) u.pollInput();
@@ -257,6 +279,9 @@ export class Ppce500Board implements Board {
     this.mpic.reset();
     this.pciHost.reset();
     for (const u of this.uarts) u.reset();
+    // A UART1 in a device process is reset over its route (Reset/ResetAck).
+    this.config.remoteUart1?.reset?.();
+    this.remoteUartIrq = false;
     this.i2c.reset();
     this.rtc.reset();
     this.gpio.reset();

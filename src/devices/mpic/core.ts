@@ -291,17 +291,20 @@ export class MpicCore {
     return s.ivpr & IVPR_VECTOR;
   }
 
-  endOfInterrupt(cpu: number): void {
+  /** Ends the highest-priority interrupt in service on `cpu`; returns its source, or -1. */
+  endOfInterrupt(cpu: number): number {
     const c = this.cpus[cpu]!;
-    if (c.inService.length === 0) return;
+    if (c.inService.length === 0) return -1;
     let idx = 0;
     for (let k = 1; k < c.inService.length; k++) {
       const a = c.inService[k]!;
       const b = c.inService[idx]!;
       if (this.priority(a) > this.priority(b) || (this.priority(a) === this.priority(b) && a < b)) idx = k;
     }
+    const n = c.inService[idx]!;
     c.inService.splice(idx, 1);
     this.update();
+    return n;
   }
 
   /** Re-derives every CPU's INT and CINT and reports changes. */

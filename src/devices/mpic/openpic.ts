@@ -25,6 +25,7 @@
  * Byte and halfword accesses act as QEMU's widening does: a 32-bit access at the same offset,
  * the data in its most significant bytes.
  */
+import type { InterruptSink, MsiMessage } from '../../api/events.js';
 import type { MmioDevice } from '../bus.js';
 import { RateLimitedLog, type Logger } from '../bus.js';
 import type { DeviceClock, DeviceTimer } from '../clock.js';
@@ -41,6 +42,8 @@ const GCR_RESET = 0x80000000;
 const GCR_MODE = 0x60000000;
 export const GCR_MODE_PROXY = 0x60000000;
 const MSI_BASE = 224;
+/** MSIIR's offset in the MPIC block. */
+const MSIIR_OFFSET = 0x1740;
 const MSI_GROUPS = 8;
 /** QEMU's per-CPU register space has room for 32 CPUs. */
 const MAX_CPUS = 32;
@@ -54,7 +57,7 @@ export interface OpenPicOptions {
   log?: Logger;
 }
 
-export class OpenPic implements MmioDevice {
+export class OpenPic implements MmioDevice, InterruptSink {
   readonly name = 'mpic';
   readonly endian = 'big' as const;
   readonly maxAccessSize = 4 as const;
@@ -115,6 +118,28 @@ export class OpenPic implements MmioDevice {
     this.core.setInput(n, asserted);
   }
 
+  // ---- InterruptSink (api/events.ts): what the accelerator's irqEvents and MSIs reach -----
+
+  private readonly eoiListeners: ((gsi: number) => void)[] = [];
+
+  setIrq(gsi: number, level: boolean): void {
+    this.setLine(gsi, level);
+  }
+
+  /**
+   * An MSI is a write of `data` to MSIIR; the address must be MSIIR's within the MPIC block
+   * (its offset in the 256 KiB block: the board's base is the VMM's business).
+   */
+  msi(msi: MsiMessage): boolean {
+    if (Number(msi.address & 0x3ffffn) !== MSIIR_OFFSET) return false;
+    this.msiRegister(MSIIR_OFFSET, true, msi.data >>> 0);
+    return true;
+  }
+
+  onEoi(listener: (gsi: number) => void): void {
+    this.eoiListeners.push(listener);
+  }
+
   /** Interrupt acknowledge for `cpu` (external proxy: the vector for SPR EPR). */
   acknowledge(cpu: number): number {
     if (!this.validCpu(cpu)) return UNDECODED;
@@ -147,7 +172,7 @@ export class OpenPic implements MmioDevice {
     let r: number;
     if (off < 0x10f0) r = this.global(off, isWrite, v);
     else if (off < 0x1310) r = this.timerRegs(off, isWrite, v);
-    else if (off >= 0x1600 && off < 0x1800) r = this.msi(off, isWrite, v);
+    else if (off >= 0x1600 && off < 0x1800) r = this.msiRegister(off, isWrite, v);
     else if (off >= 0x10000 && off < 0x12000) r = this.sourceRegs(off, isWrite, v);
     else if (off >= 0x20000 && off < 0x20000 + 0x1000 * (MAX_CPUS - 1) + 0x100) {
       const cpu = (off - 0x20000) >>> 12;
@@ -238,7 +263,10 @@ export class OpenPic implements MmioDevice {
       case 0xa0:
         return isWrite ? 0 : this.core.acknowledge(cpu); // IACK, read-only
       case 0xb0:
-        if (isWrite) this.core.endOfInterrupt(cpu);
+        if (isWrite) {
+          const n = this.core.endOfInterrupt(cpu);
+          if (n >= 0) for (const l of this.eoiListeners) l(n);
+        }
         return 0;
       default:
         return this.undecoded(off, isWrite, 'not a per-CPU register');
@@ -299,7 +327,7 @@ export class OpenPic implements MmioDevice {
     timer.writeBase(v, this.now(), this.clock !== undefined);
   }
 
-  private msi(off: number, isWrite: boolean, v: number): number {
+  private msiRegister(off: number, isWrite: boolean, v: number): number {
     if ((off & 0xf) !== 0) return this.undecoded(off, isWrite, 'unaligned');
     const r = off - 0x1600;
     if (isWrite) {

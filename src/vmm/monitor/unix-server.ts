@@ -10,7 +10,7 @@
  * buffered for: the next command runs only when the socket has taken the previous one's
  * output, and reading from the socket stops while more than MAX_PENDING_LINES wait.
  */
-import { accessSync, constants, lstatSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { InputThrottle, writeWithBackpressure } from '../backpressure.js';
@@ -44,7 +44,18 @@ export class MonitorUnixServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new HostSetupError('monitor', `--monitor unix:${this.path}: cannot listen: ${describeListenError(this.path, err)}`)));
-      server.listen(this.path, () => resolve());
+      server.listen(this.path, () => {
+        // Owner only (seed 001, access control): whoever connects controls the machine. Set
+        // here, before the event loop can accept a connection.
+        try {
+          chmodSync(this.path, 0o600);
+        } catch (err) {
+          server.close();
+          reject(new HostSetupError('monitor', `--monitor unix:${this.path}: cannot make the socket owner-only: ${(err as Error).message}`));
+          return;
+        }
+        resolve();
+      });
     });
     try {
       this.ino = statSync(this.path).ino;

@@ -10,5 +10,6 @@ import { cliTarget } from './cli.js';
 import { gdbPacketTarget, gdbStubTarget } from './gdb.js';
 import { elfTarget, fdtTarget, initrdTarget, uimageTarget } from './images.js';
 import { monitorTarget } from './monitor.js';
+import { routeProtocolTarget } from './route-protocol.js';
 
-export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget];
+export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget, routeProtocolTarget];

@@ -5,7 +5,7 @@
  * too many lines wait.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,15 @@ test('unix monitor: a client that never reads stalls its commands after one outp
   assert.ok(received > LINES * OUTPUT.length, `${received} bytes received`);
   client.destroy();
   await server.close();
+});
+
+test('unix monitor: the socket is owner-only (mode 0600) from the start', async () => {
+  const path = join(dir, 'perm.sock');
+  const server = new MonitorUnixServer(path, false, (write) => new MonitorSession({ version: 'test', execute: async () => '', write }), () => {});
+  await server.open();
+  try {
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  } finally {
+    await server.close();
+  }
 });
