@@ -119,7 +119,7 @@ export const CAP = {
   IOEVENTFD: 36,
   /** Its value is the page of the vCPU mapping that holds the ring (KVM_COALESCED_MMIO_PAGE_OFFSET). */
   COALESCED_MMIO: 15,
-  COALESCED_PIO: 140,
+  COALESCED_PIO: 162,
   ADJUST_CLOCK: 39,
   VCPU_EVENTS: 41,
   DEBUGREGS: 50,
