@@ -90,5 +90,14 @@ export class Block {
     this.offset = offset;
     this.ends = ends;
     this.idleLoop = insns.length === 1 && insns[0]!.word === B_SELF;
+    // Fields that change later get their final kind now (see shapes.ts).
+    this.execCount = 1;
+    this.execCount = 0;
+    this.region = SETTLE_REGION;
+    this.region = null;
+    this.noRegion = true;
+    this.noRegion = false;
   }
 }
+
+const SETTLE_REGION: Region = { fn: () => null };

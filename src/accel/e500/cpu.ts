@@ -30,6 +30,7 @@ import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
 import { STOP_EXIT, STOP_FAULT } from './stop.js';
+import { settle, settleField } from './shapes.js';
 
 /** log2 of the software-TLB entries per translation mode. */
 export const STLB_BITS = 10;
@@ -321,6 +322,19 @@ export class Cpu {
     };
     this.setPhysMap(opts.phys);
     this.reset();
+    // Final field kinds before any code runs (see shapes.ts).
+    settle(this, ['faultDear', 'resvAddr', 'lastFailureLogMs']);
+    settle(this.counters, ['instructions']);
+    settle(this.timers, ['tbOffset', 'decZeroAt', 'fitNext', 'wdtNext', 'decar', 'tsr', 'tcr']);
+    settle(this.fpu, ['fpscr']);
+    settleField(this, 'pendingExit', [this.exits.mmio, this.exits.dcr]);
+    settleField(this, 'resumeAction', [() => {}]);
+    settleField(this, 'hostBreakpoints', [[]]);
+    settleField(this, 'hostWatchpoints', [[]]);
+    settleField(this, 'tlbInvalidateSink', [() => {}]);
+    settleField(this, 'doorbellSink', [() => {}]);
+    settleField(this, 'dirtyBitmapOf', [() => undefined]);
+    settleField(this, 'log', [() => {}]);
   }
 
   /** Architected reset state (what a Book E core has after a hard reset, before any boot loader). */

@@ -30,7 +30,7 @@ const MAX_BLOCK_INSNS = 128;
  * own warm-up of the new function cost about as much as interpreting the block this many
  * times, so code that runs only a few times (most of a firmware's boot) stays interpreted.
  */
-const HOT_RUNS = 200;
+const HOT_RUNS = 2000;
 /** With NGKVM_JIT=eager every block heads a region from its second execution. */
 const EAGER_RUNS = 1;
 
@@ -61,7 +61,7 @@ export class Engine {
     this.decoder = decoder;
     this.control = control;
     this.jit = opts.jit ?? jitModeFromEnv();
-    this.hotRuns = opts.hotRuns ?? (this.jit === 'eager' ? EAGER_RUNS : HOT_RUNS);
+    this.hotRuns = opts.hotRuns ?? (this.jit === 'eager' ? EAGER_RUNS : Number(process.env['NGKVM_JIT_HOT'] ?? HOT_RUNS));
     this.translator = new Translator(chainTarget, {
       dump: process.env['NGKVM_JIT_DUMP'] !== undefined,
       minBlockRuns: this.jit === 'eager' ? 0 : 1,

@@ -264,6 +264,10 @@ class JitOps implements Ops {
   }
 
   load(dst: string, size: 1 | 2 | 4, ea: string): string {
+    if (MEM_CALL) {
+      this.mayStop = true;
+      return `const ${dst} = c.ld${size * 8}(${ea}); if (c.stop !== 0) ${this.stop()}`;
+    }
     const t = `$e${this.tmp++}`;
     const get = size === 1 ? 'getUint8' : size === 2 ? 'getUint16' : 'getInt32';
     const inPage = size === 1 ? '' : ` && (${t} & 0xfff) <= ${size === 2 ? 0xffe : 0xffc}`;
@@ -276,6 +280,10 @@ class JitOps implements Ops {
 
   store(size: 1 | 2 | 4, ea: string, v: string): string {
     this.mayStore = true;
+    if (MEM_CALL) {
+      this.mayStop = true;
+      return `c.st${size * 8}(${ea}, ${v}); if (c.stop !== 0) ${this.stop()} $rs = c.resync;`;
+    }
     const t = `$e${this.tmp++}`;
     const set = size === 1 ? 'setUint8' : size === 2 ? 'setUint16' : 'setInt32';
     const inPage = size === 1 ? '' : ` && (${t} & 0xfff) <= ${size === 2 ? 0xffe : 0xffc}`;
@@ -374,8 +382,9 @@ interface Node {
 }
 
 /** Most blocks and instructions in one region (small functions optimise fast and stay optimised). */
-const MAX_REGION_BLOCKS = 48;
-const MAX_REGION_INSNS = 480;
+const MEM_CALL = process.env['NGKVM_JIT_MEM'] === 'call';
+const MAX_REGION_BLOCKS = Number(process.env['NGKVM_JIT_BLOCKS'] ?? 32);
+const MAX_REGION_INSNS = Number(process.env['NGKVM_JIT_INSNS'] ?? 256);
 
 export interface TranslatorOptions {
   /** Dump the generated JS to stderr (NGKVM_JIT_DUMP). */
