@@ -34,8 +34,13 @@ const HOT_RUNS = 2000;
 /** With NGKVM_JIT=eager every block heads a region from its second execution. */
 const EAGER_RUNS = 1;
 
-/** Which engine runs guest code: the interpreter only, or translated regions for hot code. */
-export type JitMode = 'off' | 'on' | 'eager';
+/**
+ * Which engine runs guest code: the interpreter only ('off'), translated regions for hot code
+ * ('on'), regions from a block's second execution ('eager', NGKVM_JIT=eager), or regions
+ * before a block's first execution ('always': tests that must see the translator run every
+ * instruction).
+ */
+export type JitMode = 'off' | 'on' | 'eager' | 'always';
 
 export function jitModeFromEnv(): JitMode {
   const v = process.env['NGKVM_JIT'];
@@ -61,10 +66,11 @@ export class Engine {
     this.decoder = decoder;
     this.control = control;
     this.jit = opts.jit ?? jitModeFromEnv();
-    this.hotRuns = opts.hotRuns ?? (this.jit === 'eager' ? EAGER_RUNS : Number(process.env['NGKVM_JIT_HOT'] ?? HOT_RUNS));
+    this.hotRuns =
+      opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : Number(process.env['NGKVM_JIT_HOT'] ?? HOT_RUNS));
     this.translator = new Translator(chainTarget, {
       dump: process.env['NGKVM_JIT_DUMP'] !== undefined,
-      minBlockRuns: this.jit === 'eager' ? 0 : 1,
+      minBlockRuns: this.jit === 'eager' || this.jit === 'always' ? 0 : 1,
     });
   }
 
@@ -350,7 +356,11 @@ export class Engine {
           continue;
         }
       }
-      const block = page.blocks[(pc & 0xfff) >>> 2] ?? this.decodeBlock(page, pc);
+      let block = page.blocks[(pc & 0xfff) >>> 2];
+      if (block === undefined) {
+        block = this.decodeBlock(page, pc);
+        if (this.hotRuns === 0 && this.jit !== 'off') this.translateRegion(page, block);
+      }
       let region = block.region;
       if (region !== null) {
         // Translated code: the region and those it chains to, until one returns to the engine.
