@@ -7,15 +7,13 @@
  * RAM), with the same exits to the VMM on the way, and neither may throw.
  *
  * A case is self-contained JSON (the initial state, not a generator seed), so a saved
- * failing case replays unchanged when the generator changes: test/fuzz-cases/*.json are
- * replayed by test/unit/e500/fuzz-cases.test.ts.
+ * failing case replays unchanged when the generator changes. The fuzz harness runs this as
+ * the target `e500-insn` (targets/e500-insn.ts: `npm run fuzz -- --target e500-insn`; saved
+ * cases under test/fuzz-cases/e500-insn/ are replayed by test/unit/fuzz/replay.test.ts).
  *
- * Entry points: `generateCase` / `mutateCase` (random cases), `runCase` (one engine),
- * `checkCase` (both engines, compared), `fuzz` (a time-boxed loop for a harness),
- * `singleInstructionCase` (the equivalence test's cases). As a program:
- *   node dist/test/fuzz/e500-insn.js [--seconds N] [--seed S] [--save DIR]
- * runs the loop in a worker with a watchdog (a case that runs too long is a hang and is
- * saved like any other failure).
+ * Entry points: `generateCase` / `mutateCase` / `restateCase` (random cases), `parseCase`,
+ * `runCase` (one engine), `checkCase` (both engines, compared), `singleInstructionCase`
+ * (the equivalence test's cases).
  */
 import type { GuestPhysAddr, MemoryBacking } from '../../src/api/memory.js';
 import { Cpu } from '../../src/accel/e500/cpu.js';
@@ -42,7 +40,10 @@ export const STOP_WORD = ((36 << 26) | 0xfffc) >>> 0;
 /** Other MMIO: reads answer a hash of the address. */
 const MMIO_EA = 0xfff00000;
 
-/** Instructions per case before it counts as not terminating (then only "no crash" is checked). */
+/**
+ * Instructions (and faults) per case before it counts as not terminating (then only "no
+ * crash" is checked).
+ */
 const LIMIT = 20000;
 const MAX_EXITS = 200;
 
@@ -258,6 +259,10 @@ export function definitionsOf(family: CoreFamily): InsnDef[] {
   return INSN_TABLE.filter((d) => available(d, family));
 }
 
+/** SPRs a case may set straight in the SPR file (besides the family's own below). */
+const RANDOM_SPRS = [SRR0, 27, CSRR0, 59, 61, 62, 256, 272, 273, 274, 275, 277, 278, 279, 624, 625, 626, 627, 628, 630, 944, 1008];
+const FAMILY_SPRS: Record<CoreFamily, readonly number[]> = { e500v2: [512], e500mc: [339, 341] };
+
 /** A random initial state around a given code stream. */
 function randomState(r: Rng, family: CoreFamily, code: readonly number[]): CaseState {
   const gpr = Array.from({ length: 32 }, () => r.value());
@@ -272,7 +277,7 @@ function randomState(r: Rng, family: CoreFamily, code: readonly number[]): CaseS
   if (r.chance(0.1)) msr |= MSR.FE0 | (r.chance(0.5) ? MSR.FE1 : 0);
   if (r.chance(0.1)) msr |= MSR.UCLE;
   const sprs: [number, number][] = [];
-  for (const s of [SRR0, 27, CSRR0, 59, 61, 62, 256, 272, 273, 274, 275, 277, 278, 279, 624, 625, 626, 627, 628, 630, 944, 1008]) {
+  for (const s of RANDOM_SPRS) {
     if (r.chance(0.5)) sprs.push([s, r.u32()]);
   }
   if (family === 'e500v2') sprs.push([512, r.chance(0.5) ? 0 : r.u32() & 0x7f]);
@@ -350,11 +355,56 @@ export function mutateCase(c: CaseState, seed: number): CaseState {
   return { ...c, code, gpr: r.chance(0.5) ? c.gpr.map((v) => (r.chance(0.1) ? r.value() : v)) : c.gpr };
 }
 
+/** The same code (and patches) in a fresh random state: mode, address space, TLB, SPRs, interrupts. */
+export function restateCase(c: CaseState, seed: number): CaseState {
+  const s = randomState(new Rng(seed), c.family, c.code);
+  return c.patches === undefined ? s : { ...s, patches: c.patches };
+}
+
 /** The equivalence test's case: one instruction form with random operands and state, then the stop. */
 export function singleInstructionCase(def: InsnDef, family: CoreFamily, seed: number, rc: boolean, oe: boolean): CaseState {
   const r = new Rng(seed);
   const word = encode(def, r, rc, oe);
   return randomState(r, family, [word, STOP_WORD]);
+}
+
+/** The most code words a case holds (the stream must end before the data). */
+const MAX_CODE_WORDS = (DATA - CODE) / 4;
+
+/**
+ * A case from its JSON text, or null when the text is not a well-formed case (the shapes
+ * and ranges `generateCase` produces): a saved or mutated input runs only when it describes
+ * a machine the runner can build, so malformed text is never a finding.
+ */
+export function parseCase(text: string): CaseState | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  const u32 = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= 0xffffffff;
+  const words = (x: unknown, n?: number): boolean => Array.isArray(x) && (n === undefined || x.length === n) && x.every(u32);
+  const pairs = (x: unknown, ok: (a: number) => boolean): boolean =>
+    Array.isArray(x) && x.every((p) => Array.isArray(p) && p.length === 2 && u32(p[0]) && u32(p[1]) && ok(p[0] as number));
+  if (o['v'] !== 1 || (o['family'] !== 'e500v2' && o['family'] !== 'e500mc')) return null;
+  const family = o['family'];
+  for (const k of ['pc', 'msr', 'cr', 'xer', 'lr', 'ctr', 'fpscr', 'tsr', 'tcr', 'lines', 'dataSeed']) if (!u32(o[k])) return null;
+  if (!words(o['gpr'], 32) || !words(o['gprHigh'], 32) || !words(o['fpr'], 64) || !words(o['pids'], 3) || !words(o['acc'], 2)) return null;
+  if (!words(o['code']) || (o['code'] as unknown[]).length === 0 || (o['code'] as unknown[]).length > MAX_CODE_WORDS) return null;
+  if (!pairs(o['sprs'], (n) => RANDOM_SPRS.includes(n) || FAMILY_SPRS[family].includes(n))) return null;
+  if (o['patches'] !== undefined && !pairs(o['patches'], (a) => a >= 0 && a % 4 === 0 && a < RAM_BYTES)) return null;
+  if ((o['lines'] as number) & ~(Pending.External | Pending.CriticalInput)) return null;
+  const entries = FAMILY_TRAITS[family].tlb0.entries + FAMILY_TRAITS[family].tlb1Entries;
+  const entry = (t: unknown): boolean => {
+    if (typeof t !== 'object' || t === null) return false;
+    const e = t as Record<string, unknown>;
+    return ['e', 'mas1', 'mas2', 'mas3', 'mas7', 'mas8'].every((k) => u32(e[k])) && (e['e'] as number) >= 0 && (e['e'] as number) < entries;
+  };
+  if (!Array.isArray(o['tlb']) || !o['tlb'].every(entry)) return null;
+  return o as unknown as CaseState;
 }
 
 // ---- running a case ----------------------------------------------------------------------------------
@@ -366,6 +416,8 @@ export interface Outcome {
   /** How the case ended. */
   readonly end: 'stop' | 'limit' | 'halt' | 'exits' | 'error';
   readonly error?: string;
+  /** What was thrown, when end is 'error' (rethrown by the fuzz target, so its stack is the finding's). */
+  readonly thrown?: unknown;
   /** Every exit to the VMM, in order. */
   readonly exits: readonly string[];
   /** The architected state at the end (only meaningful when end is 'stop' or 'halt'). */
@@ -389,7 +441,8 @@ function fillRam(bytes: Uint8Array, c: CaseState): void {
 /** Builds the machine for a case and runs it with one engine. */
 export function runCase(c: CaseState, jit: JitMode): Outcome {
   const buffer = new ArrayBuffer(RAM_BYTES);
-  const backing: MemoryBacking = { id: 901, name: 'fuzz-ram', size: RAM_BYTES, bytes: new Uint8Array(buffer), view: new DataView(buffer) };
+  const bytes = new Uint8Array(buffer);
+  const backing: MemoryBacking = { id: 901, name: 'fuzz-ram', size: RAM_BYTES, chunks: [bytes], chunkBytes: RAM_BYTES, bytes, view: new DataView(buffer) };
   fillRam(backing.bytes, c);
   const phys = new PhysMap([{ guestAddr: 0 as GuestPhysAddr, size: RAM_BYTES, backing, offset: 0 }], 0);
   const model = c.family === 'e500v2' ? CPU_MODELS.get('e500v2_v30')! : CPU_MODELS.get('e500mc')!;
@@ -400,6 +453,7 @@ export function runCase(c: CaseState, jit: JitMode): Outcome {
   const exits: string[] = [];
   let end: Outcome['end'] = 'exits';
   let error: string | undefined;
+  let thrown: unknown;
   try {
     load(cpu, c);
     for (let n = 0; n < MAX_EXITS; n++) {
@@ -409,7 +463,8 @@ export function runCase(c: CaseState, jit: JitMode): Outcome {
           end = 'halt';
           break;
         }
-        if (cpu.counters.instructions >= LIMIT) {
+        // The slice's budget (instructions and faults) is used up: a loop, not a stream that ends.
+        if (!cpu.halted) {
           end = 'limit';
           break;
         }
@@ -432,8 +487,9 @@ export function runCase(c: CaseState, jit: JitMode): Outcome {
   } catch (err) {
     end = 'error';
     error = (err as Error).stack ?? String(err);
+    thrown = err;
   }
-  return { end, ...(error !== undefined ? { error } : {}), exits, state: snapshot(cpu), ram: backing.bytes, instructions: cpu.counters.instructions };
+  return { end, ...(error !== undefined ? { error, thrown } : {}), exits, state: snapshot(cpu), ram: backing.bytes, instructions: cpu.counters.instructions };
 }
 
 function load(cpu: Cpu, c: CaseState): void {
@@ -533,44 +589,4 @@ export function checkCase(c: CaseState): Verdict {
     }
   }
   return { ok: problems.length === 0, problems, compared, interp, jit };
-}
-
-// ---- the time-boxed loop ------------------------------------------------------------------------------
-
-export interface FuzzOptions {
-  readonly seconds: number;
-  readonly seed: number;
-  /** Called with each failing case (already minimal enough to replay). */
-  readonly onFailure?: (c: CaseState, v: Verdict) => void;
-  /** Called before each case runs (a watchdog can record it). */
-  readonly onCase?: (c: CaseState) => void;
-}
-
-export interface FuzzStats {
-  cases: number;
-  compared: number;
-  failures: number;
-}
-
-/** Random and mutated streams until the time is up. */
-export function fuzz(opts: FuzzOptions): FuzzStats {
-  const stats: FuzzStats = { cases: 0, compared: 0, failures: 0 };
-  const r = new Rng(opts.seed);
-  const pool: CaseState[] = [];
-  const deadline = Date.now() + opts.seconds * 1000;
-  while (Date.now() < deadline) {
-    const c = pool.length > 0 && r.chance(0.4) ? mutateCase(r.pick(pool), r.u32()) : generateCase(r.u32());
-    opts.onCase?.(c);
-    const v = checkCase(c);
-    stats.cases++;
-    if (v.compared) {
-      stats.compared++;
-      if (pool.length < 256 && v.interp.instructions > 8) pool.push(c);
-    }
-    if (!v.ok) {
-      stats.failures++;
-      opts.onFailure?.(c, v);
-    }
-  }
-  return stats;
 }

@@ -334,13 +334,14 @@ export class Engine {
   /**
    * The dispatch loop: runs regions and blocks until about `budget` instructions are done,
    * an instruction stops with an exit (left in `blockExit`), the vCPU halts or an interrupt
-   * becomes deliverable. Returns the instructions used. Kept apart from `execute` so that V8
+   * becomes deliverable. Returns the budget used: instructions, and one for each stop, so
+   * that a guest faulting in a loop without completing an instruction (an ISI on its own
+   * vector) still reaches the time and kick checks. Kept apart from `execute` so that V8
    * re-enters (and, after a deoptimisation, re-optimises) it every few thousand instructions
    * instead of relying on on-stack replacement of one endless loop.
    */
   private runBlocks(budget: number): number {
     const c = this.cpu;
-    const start = c.counters.instructions;
     c.left = budget;
     do {
       const pc = c.pc;
@@ -412,7 +413,7 @@ export class Engine {
       c.left -= k + 1;
       if (this.stoppedAt((pc + 4 * k) | 0)) break;
     } while (c.left > 0 && !c.halted && !c.irqReady && !c.debugStepping);
-    return c.counters.instructions - start;
+    return budget - c.left;
   }
 
   /** Handles a stop at `cia`: true when run() must return the exit now in `blockExit`. */

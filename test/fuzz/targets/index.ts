@@ -6,8 +6,9 @@
  */
 import type { FuzzTarget } from '../target.js';
 import { cliTarget } from './cli.js';
+import { e500InsnTarget } from './e500-insn.js';
 import { gdbPacketTarget, gdbStubTarget } from './gdb.js';
 import { elfTarget, fdtTarget, initrdTarget, uimageTarget } from './images.js';
 import { monitorTarget } from './monitor.js';
 
-export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget];
+export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, e500InsnTarget];
