@@ -5,8 +5,7 @@
 //
 //   node scripts/setup.mjs --for start|test|bench|fuzz|linux
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,45 +152,10 @@ function localNodeDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
-/** Written into dist/ after a build that succeeded: what the build read then. */
-const BUILD_STAMP = join(root, 'dist', '.build-stamp');
-
-/**
- * What the TypeScript build depends on, as one hash: every .ts file under the directories
- * tsconfig.json includes (path, size, modification time), tsconfig.json itself and the
- * compiler's version. A file added, removed, touched or edited changes it; listing ~300 files
- * costs a few milliseconds, against seconds for tsc to find out the same.
- */
-function buildInputsHash() {
-  const h = createHash('sha256');
-  const walk = (dir) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) {
-        const st = statSync(p);
-        h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
-      }
-    }
-  };
-  for (const d of ['src', 'test', 'bench']) walk(join(root, d));
-  for (const f of ['tsconfig.json', join('node_modules', 'typescript', 'package.json')]) {
-    const st = statSync(join(root, f));
-    h.update(`${f}\0${st.size}\0${st.mtimeMs}\n`);
-  }
-  return h.digest('hex');
-}
-
-/** Compiles the TypeScript unless the last successful build read exactly the same inputs. */
 function build() {
-  const inputs = buildInputsHash();
-  const built = existsSync(join(root, 'dist', 'src', 'tools', 'cli.js')) && existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, 'utf8') === inputs;
-  if (built) return;
   log('compiling TypeScript');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');
-  writeFileSync(BUILD_STAMP, inputs);
 }
 
 function buildGuests(dirs) {
