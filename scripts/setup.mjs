@@ -5,7 +5,8 @@
 //
 //   node scripts/setup.mjs --for start|test|bench|fuzz|linux
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,10 +153,38 @@ function localNodeDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
+/** Where the fingerprint of the sources the last successful build compiled is kept. */
+const BUILD_STAMP = join(root, 'dist', '.sources-stamp');
+
+/**
+ * A fingerprint of every input of the TypeScript build (path, size and modification time of
+ * each file under src/, test/, bench/, the compiler's version and tsconfig.json). Stat calls
+ * only: a few milliseconds, where tsc takes seconds even with nothing to do.
+ */
+function sourcesFingerprint() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.ts')) {
+        const st = statSync(path);
+        hash.update(`${path}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  for (const dir of ['src', 'test', 'bench']) if (existsSync(join(root, dir))) walk(join(root, dir));
+  for (const file of ['tsconfig.json', join('node_modules', 'typescript', 'package.json')]) hash.update(readFileSync(join(root, file)));
+  return hash.digest('hex');
+}
+
 function build() {
+  const fingerprint = sourcesFingerprint();
+  if (existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, 'utf8') === fingerprint) return;
   log('compiling TypeScript');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');
+  writeFileSync(BUILD_STAMP, fingerprint);
 }
 
 function buildGuests(dirs) {

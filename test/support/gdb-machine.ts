@@ -64,8 +64,9 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-export function gdbBatch(elf: string, port: number, commands: readonly string[]): Promise<{ stdout: string; code: number | null }> {
+/** `timeoutMs` only guards against a hang: a Linux boot under gdb on a loaded host takes minutes. */
+export function gdbBatch(elf: string, port: number, commands: readonly string[], timeoutMs = 90_000): Promise<{ stdout: string; code: number | null }> {
   const args = ['-nx', '-batch', '-ex', 'set confirm off', '-ex', `file ${elf}`, '-ex', `target remote 127.0.0.1:${port}`, ...commands.flatMap((c) => ['-ex', c])];
-  return runProcess('gdb-multiarch', args, { timeoutMs: 90_000 }).then((r) => ({ stdout: r.stdout.toString() + r.stderr, code: r.code }));
+  return runProcess('gdb-multiarch', args, { timeoutMs }).then((r) => ({ stdout: r.stdout.toString() + r.stderr, code: r.code }));
 }
 
