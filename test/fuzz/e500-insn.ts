@@ -568,10 +568,14 @@ export interface Verdict {
   readonly jit: Outcome;
 }
 
-/** Runs a case with both engines and compares them. */
-export function checkCase(c: CaseState): Verdict {
-  const interp = runCase(c, 'off');
-  const jit = runCase(c, 'always');
+/**
+ * Runs a case with the interpreter alone (or takes that run) and with the translator in
+ * `mode`, and compares them: 'always' translates every block before it runs, 'eager' after
+ * its first interpreted run (so loops switch from interpreted to translated mid-way and
+ * regions chain to blocks that are not translated yet).
+ */
+export function checkCase(c: CaseState, mode: JitMode = 'always', interp: Outcome = runCase(c, 'off')): Verdict {
+  const jit = runCase(c, mode);
   const problems: string[] = [];
   if (interp.end === 'error') problems.push(`interpreter threw: ${interp.error}`);
   if (jit.end === 'error') problems.push(`translator threw: ${jit.error}`);

@@ -2,7 +2,8 @@
  * e500-insn: random and mutated e500 instruction streams, in supervisor and user mode, with
  * random TLB contents, SPRs and pending interrupts (external and critical inputs, timer
  * status), run once by the interpreter alone and once with every block translated before it
- * first runs (../e500-insn.ts builds and compares the machines).
+ * first runs, and again with blocks translated after their first interpreted run, so
+interpreted and translated code alternate (../e500-insn.ts builds and compares the machines).
  *
  * Findings: an exception from either engine (rethrown with its own stack), and any
  * difference in the end state, the exits or RAM between the two (a FuzzFinding naming the
@@ -14,7 +15,11 @@
  * well-formed case is skipped.
  */
 import { FuzzFinding, text, type FuzzTarget } from '../target.js';
-import { checkCase, generateCase, mutateCase, parseCase, type CaseState } from '../e500-insn.js';
+import type { JitMode } from '../../../src/accel/e500/engine.js';
+import { checkCase, generateCase, mutateCase, parseCase, restateCase, runCase, type CaseState } from '../e500-insn.js';
+
+/** Every block translated before it runs, and blocks translated after one interpreted run (mixed). */
+const MODES: readonly JitMode[] = ['always', 'eager'];
 
 const encode = (c: CaseState): Uint8Array => text.encode(JSON.stringify(c));
 
@@ -31,14 +36,19 @@ export const e500InsnTarget: FuzzTarget = {
   generate: (rng) => encode(generateCase(rng.u32())),
   mutate(input, rng, corpus) {
     const c = parseCase(text.decode(input)) ?? parseCase(text.decode(rng.pick(corpus)));
-    return encode(c === null ? generateCase(rng.u32()) : mutateCase(c, rng.u32()));
+    if (c === null) return encode(generateCase(rng.u32()));
+    // Now and then the same code in a fresh machine state (mode, TLB, SPRs, interrupts).
+    return encode(rng.chance(0.25) ? restateCase(c, rng.u32()) : mutateCase(c, rng.u32()));
   },
   run(input) {
     const c = parseCase(text.decode(input));
     if (c === null) return;
-    const v = checkCase(c);
-    if (v.interp.end === 'error') throw v.interp.thrown;
-    if (v.jit.end === 'error') throw v.jit.thrown;
-    if (!v.ok) throw new FuzzFinding(`${headline(v.problems)}\n${v.problems.join('\n')}`);
+    const interp = runCase(c, 'off');
+    if (interp.end === 'error') throw interp.thrown;
+    for (const mode of MODES) {
+      const v = checkCase(c, mode, interp);
+      if (v.jit.end === 'error') throw v.jit.thrown;
+      if (!v.ok) throw new FuzzFinding(`${headline(v.problems)} (translator mode ${mode})\n${v.problems.join('\n')}`);
+    }
   },
 };
