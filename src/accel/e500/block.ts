@@ -2,51 +2,54 @@
  * Predecoded instructions and basic blocks.
  *
  * An instruction is decoded once into an `Insn` whose fields are extracted up front and whose
- * `fn` is the semantic function chosen for its exact variant (record form, overflow form,
- * special operands), so executing it is one indirect call with no further decoding. Every
- * `Insn` has the same shape so call sites stay monomorphic in their argument.
+ * `fn` is the interpreter function generated for its exact variant (record form, overflow
+ * form, special operands), so executing it is one indirect call with no further decoding.
+ * Every `Insn` has the same shape so call sites stay monomorphic in their argument.
  *
  * A block is a straight run of instructions inside one 4 KiB page that ends at a branch, at
- * an instruction that changes translation or interrupt state, or at the page end. A block
- * translator (generating one JS function per hot block) can replace `run` later without
- * changing anything else: the block keeps its instructions for that.
+ * an instruction that changes translation or interrupt state, or at the page end. Once hot,
+ * a block heads a translated region (translator.ts) that the engine runs instead.
  */
 import type { Cpu } from './cpu.js';
-import type { CompiledBlock } from './jit.js';
+import type { InsnDef, Variant } from './insn/ops.js';
 
-export type ExecFn = (c: Cpu, i: Insn) => void;
+/** Executes one instruction; returns 0 (done), 1 (stopped: fault or exit recorded) or 2 (done, decoded code changed). */
+export type ExecFn = (c: Cpu, i: Insn) => number;
+
+const UNSET: ExecFn = () => 1;
+const NO_VARIANT: Variant = { rc: false, oe: false, k: 0 };
 
 export class Insn {
-  fn: ExecFn;
+  fn: ExecFn = UNSET;
   /** Raw instruction word. */
-  word: number;
+  readonly word: number;
   /** Byte offset of the instruction inside its block (for PC-relative work). */
-  off: number;
+  off = 0;
   /** rT/rS/frT/BO/TO/crfD field (bits 6–10). */
-  d: number;
+  readonly d: number;
   /** rA/BI/crfS field (bits 11–15). */
-  a: number;
+  readonly a: number;
   /** rB/SH field (bits 16–20). */
-  b: number;
+  readonly b: number;
   /** frC/MB/BC field (bits 21–25). */
-  c: number;
+  readonly c: number;
   /** ME field (bits 26–30). */
-  e: number;
+  readonly e: number;
   /** Immediate, displacement, SPR/DCR number or branch offset, as the form defines. */
-  imm: number;
+  imm = 0;
   /** Name of the table entry, for diagnostics and disassembly. */
-  name: string;
+  readonly name: string;
+  /** The definition and variant `fn` was generated from (the translator emits the same). */
+  def!: InsnDef;
+  v: Variant = NO_VARIANT;
 
-  constructor(fn: ExecFn, word: number, name: string) {
-    this.fn = fn;
+  constructor(word: number, name: string) {
     this.word = word;
-    this.off = 0;
     this.d = (word >>> 21) & 31;
     this.a = (word >>> 16) & 31;
     this.b = (word >>> 11) & 31;
     this.c = (word >>> 6) & 31;
     this.e = (word >>> 1) & 31;
-    this.imm = 0;
     this.name = name;
   }
 }
@@ -54,14 +57,25 @@ export class Insn {
 /** `b .`: unconditional relative branch to itself, no link. */
 const B_SELF = 0x48000000;
 
+/** A translated region: entered at its head block, it returns the next region to run or null. */
+export interface Region {
+  readonly fn: (c: Cpu) => Region | null;
+}
+
 export class Block {
   readonly insns: Insn[];
   /** Effective-address-independent length in bytes. */
   readonly byteLength: number;
-  /** Executions so far by the interpreter; the block's page region is translated when it gets hot. */
+  /** Page offset of the first instruction. */
+  readonly offset: number;
+  /** The last instruction must end the block (a branch, or a change of translation or interrupt state). */
+  readonly ends: boolean;
+  /** Executions so far by the interpreter; the block heads a region once it is hot. */
   execCount = 0;
-  /** Entry into the translated region of its page, starting at this block. */
-  compiled: CompiledBlock | null = null;
+  /** The translated region headed by this block. */
+  region: Region | null = null;
+  /** Translation was tried and refused (e.g. an idle loop): do not try again. */
+  noRegion = false;
 
   /**
    * The block is `b .` alone: only an interrupt leaves it, so running it is waiting for one.
@@ -70,9 +84,20 @@ export class Block {
    */
   readonly idleLoop: boolean;
 
-  constructor(insns: Insn[]) {
+  constructor(insns: Insn[], offset: number, ends: boolean) {
     this.insns = insns;
     this.byteLength = insns.length * 4;
+    this.offset = offset;
+    this.ends = ends;
     this.idleLoop = insns.length === 1 && insns[0]!.word === B_SELF;
+    // Fields that change later get their final kind now (see shapes.ts).
+    this.execCount = 1;
+    this.execCount = 0;
+    this.region = SETTLE_REGION;
+    this.region = null;
+    this.noRegion = true;
+    this.noRegion = false;
   }
 }
+
+const SETTLE_REGION: Region = { fn: () => null };

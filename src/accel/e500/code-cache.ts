@@ -21,14 +21,14 @@ export class CodePage {
   /** One bit per instruction slot covered by a decoded block. */
   readonly codeBits = new Uint32Array(32);
   valid = true;
-  /** Instructions the interpreter ran in this page since its region was last translated. */
-  warmth = 0;
 
   constructor(key: number, region: PhysRegion, hostOffset: number, pa: number) {
     this.key = key;
     this.region = region;
     this.hostOffset = hostOffset;
     this.pa = pa;
+    this.valid = false;
+    this.valid = true;
   }
 
   /** Whether a write of `len` bytes at page offset `off` touches decoded instructions. */

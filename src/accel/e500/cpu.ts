@@ -4,6 +4,14 @@
  * the slow paths that translate, fault, exit for MMIO, keep decoded code coherent and log
  * dirty pages.
  *
+ * Nothing here throws: a fault, an exit to the VMM or a change of decoded code is recorded in
+ * the Cpu (`stop`, `resync`) and the caller checks after the call that may have caused it
+ * (generated instruction code checks only on its slow paths).
+ *
+ * Guest effective addresses, PC, LR and CTR are int32 (signed) here: kernel addresses above
+ * 2 GiB would otherwise be heap numbers in V8. They are unsigned only at the API boundary
+ * (registers.ts) and where they are compared with TLB entries (slow paths).
+ *
  * Fast paths are written for V8: typed arrays, monomorphic objects, no allocation. A store
  * takes the fast path only through a software-TLB write entry, and such an entry is created
  * only for a page that holds no decoded code and needs no dirty logging (or is already
@@ -26,13 +34,13 @@ import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray,
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
+import { STOP_EXIT, STOP_FAULT } from './stop.js';
+import { settle, settleField } from './shapes.js';
 
-/** Thrown to abandon the current block; the state says why (fault, exit, halt). */
-export const BLOCK_EXIT: { readonly blockExit: true } = Object.freeze({ blockExit: true });
-
-const STLB_BITS = 8;
-const STLB_SIZE = 1 << STLB_BITS;
-const STLB_MASK = STLB_SIZE - 1;
+/** log2 of the software-TLB entries per translation mode. */
+export const STLB_BITS = 10;
+export const STLB_SIZE = 1 << STLB_BITS;
+export const STLB_MASK = STLB_SIZE - 1;
 /** Four translation modes (MSR[PR] × address space), each with its own software TLB slice. */
 const STLB_TOTAL = STLB_SIZE * 4;
 
@@ -118,7 +126,7 @@ interface MmioLogEntry {
 export class CpuCounters {
   instructions = 0;
   blocksTranslated = 0;
-  /** Code pages translated to JS functions (again when more of a page got warm). */
+  /** Regions translated to JS functions. */
   regionsTranslated = 0;
   interrupts = 0;
   emulationFailures = 0;
@@ -138,14 +146,17 @@ export class Cpu {
 
   // ---- architected state -------------------------------------------------------------
   readonly gpr = new Int32Array(32);
-  /** Address of the next instruction to execute (outside a block). */
+  /** Address of the next instruction to execute (outside a block); int32. */
   pc = 0;
-  /** Inside a block: where execution continues after it; branches write it. */
+  /** Inside an interpreted block: where execution continues after it; branches write it. */
   npc = 0;
-  /** Effective address of the first instruction of the current block. */
+  /** Effective address of the first instruction of the current interpreted block. */
   blockEa = 0;
-  cr = 0;
+  /** CR as eight 4-bit fields, CR0 first (the translator keeps each in a local). */
+  readonly crf = new Int32Array(8);
+  /** int32 */
   lr = 0;
+  /** int32 */
   ctr = 0;
   xerSO = 0;
   xerOV = 0;
@@ -163,6 +174,8 @@ export class Cpu {
   /** SPE 64-bit accumulator, high and low words (e500v2). */
   accHi = 0;
   accLo = 0;
+  /** Room for helpers that must read everything before writing any register (lmw). */
+  readonly scratch = new Int32Array(32);
 
   // ---- MMU ---------------------------------------------------------------------------
   tlb: TlbArray;
@@ -176,6 +189,7 @@ export class Cpu {
   tlb1Cfg: number;
 
   // ---- software TLB (translation cache) ------------------------------------------------
+  /** Offset of the current data / instruction translation mode's slice in the arrays below. */
   dmode = 0;
   imode = 0;
   /**
@@ -188,7 +202,7 @@ export class Cpu {
   readonly wTag = new Int32Array(STLB_TOTAL).fill(-1);
   readonly wAdd = new Int32Array(STLB_TOTAL);
   readonly xTag = new Int32Array(STLB_TOTAL).fill(-1);
-  readonly xPage: (CodePage | undefined)[] = new Array(STLB_TOTAL);
+  readonly xPage: (CodePage | undefined)[] = new Array<CodePage | undefined>(STLB_TOTAL).fill(undefined);
   /**
    * The architected TLB entry each cached translation came from, so that when the VMM
    * changes a few entries of the shared array (dirtyTlb) only their translations are dropped.
@@ -204,8 +218,6 @@ export class Cpu {
   private ramBacking: unknown = null;
   /** Decoded code, shared by every vCPU of the VM so that stores invalidate it for all. */
   readonly code: CodeCache;
-  /** Set by the VM (possibly from another call path) when the map or dirty state changed. */
-  physStale = false;
 
   // ---- interrupts and timers -----------------------------------------------------------
   readonly timers: BookeTimers;
@@ -220,6 +232,17 @@ export class Cpu {
   eprExitEnabled = false;
 
   // ---- faults and exits in flight --------------------------------------------------------
+  /**
+   * Non-zero when the current instruction must not go on: a fault (STOP_FAULT, described by
+   * the fault* fields) or an exit to the VMM (STOP_EXIT, `pendingExit`). Set by `fault`,
+   * `systemCall`, `exitTo`; cleared by the engine once it has handled it.
+   */
+  stop = 0;
+  /**
+   * A store changed decoded code: the current instruction completes, then the block ends so
+   * that execution continues with freshly decoded instructions.
+   */
+  resync = 0;
   faultIvor = -1;
   faultEsr = 0;
   faultDear = 0;
@@ -233,8 +256,6 @@ export class Cpu {
   readonly mmioLog: MmioLogEntry[] = [];
   replaying = false;
   replayIndex = 0;
-  /** Set by a guest write to a code page the current block may come from. */
-  codeChanged = false;
   /** Instructions must run one at a time with debug checks (see debug.ts). */
   debugStepping = false;
   /** DAC compares are armed: data accesses take the slow path. */
@@ -251,9 +272,8 @@ export class Cpu {
   hostWatchHit = -1;
   /** A breakpoint at this address was just reported: the next instruction runs past it once. */
   hostResumeAt = -1;
-  /** Set by translated code when an instruction throws: its address, and instructions done before. */
-  jitPc = 0;
-  jitDone = 0;
+  /** Instructions the engine may still run before it checks timers and kicks (regions use it). */
+  left = 0;
 
   readonly exits: {
     readonly mmio: MmioExit;
@@ -318,6 +338,19 @@ export class Cpu {
     };
     this.setPhysMap(opts.phys);
     this.reset();
+    // Final field kinds before any code runs (see shapes.ts).
+    settle(this, ['faultDear', 'resvAddr', 'lastFailureLogMs']);
+    settle(this.counters, ['instructions']);
+    settle(this.timers, ['tbOffset', 'decZeroAt', 'fitNext', 'wdtNext', 'decar', 'tsr', 'tcr']);
+    settle(this.fpu, ['fpscr']);
+    settleField(this, 'pendingExit', [this.exits.mmio, this.exits.dcr]);
+    settleField(this, 'resumeAction', [() => {}]);
+    settleField(this, 'hostBreakpoints', [[]]);
+    settleField(this, 'hostWatchpoints', [[]]);
+    settleField(this, 'tlbInvalidateSink', [() => {}]);
+    settleField(this, 'doorbellSink', [() => {}]);
+    settleField(this, 'dirtyBitmapOf', [() => undefined]);
+    settleField(this, 'log', [() => {}]);
   }
 
   /** Architected reset state (what a Book E core has after a hard reset, before any boot loader). */
@@ -325,8 +358,8 @@ export class Cpu {
     this.gpr.fill(0);
     this.gprHigh.fill(0);
     this.accHi = this.accLo = 0;
-    this.pc = 0xfffffffc;
-    this.cr = 0;
+    this.pc = 0xfffffffc | 0;
+    this.crf.fill(0);
     this.lr = 0;
     this.ctr = 0;
     this.xerSO = this.xerOV = this.xerCA = this.xerRest = 0;
@@ -347,6 +380,8 @@ export class Cpu {
     this.halted = false;
     this.stopped = false;
     this.pendingExit = null;
+    this.stop = 0;
+    this.resync = 0;
     this.mmioLog.length = 0;
     this.faultIvor = -1;
     this.setMsr(0);
@@ -369,6 +404,28 @@ export class Cpu {
       avail: true,
     });
     this.flushSoftTlb();
+  }
+
+  // ==== CR and XER as architected words ==================================================
+
+  get cr(): number {
+    const f = this.crf;
+    return ((f[0]! << 28) | (f[1]! << 24) | (f[2]! << 20) | (f[3]! << 16) | (f[4]! << 12) | (f[5]! << 8) | (f[6]! << 4) | f[7]!) >>> 0;
+  }
+
+  set cr(v: number) {
+    for (let k = 0; k < 8; k++) this.crf[k] = (v >>> (28 - 4 * k)) & 0xf;
+  }
+
+  get xer(): number {
+    return ((this.xerSO << 31) | (this.xerOV << 30) | (this.xerCA << 29) | (this.xerRest & 0x1fffffff)) >>> 0;
+  }
+
+  set xer(v: number) {
+    this.xerSO = (v >>> 31) & 1;
+    this.xerOV = (v >>> 30) & 1;
+    this.xerCA = (v >>> 29) & 1;
+    this.xerRest = v & 0x1fffffff;
   }
 
   // ==== MSR, modes and interrupt readiness =============================================
@@ -470,56 +527,79 @@ export class Cpu {
     this.halted = false;
     this.resvValid = false;
     this.counters.interrupts++;
-    this.pc = ((this.spr[SPR.IVPR]! & 0xffff0000) | (this.spr[ivorSpr(ivor)]! & 0xfff0)) >>> 0;
+    this.pc = (this.spr[SPR.IVPR]! & 0xffff0000) | (this.spr[ivorSpr(ivor)]! & 0xfff0);
     this.setMsr(oldMsr & msrKeptOnEntry(cls));
   }
 
   checkstop = false;
 
-  // ==== faults ===========================================================================
+  // ==== faults and exits (recorded, never thrown) ===========================================
 
-  /** Records a synchronous interrupt for the current instruction and abandons the block. */
-  fault(ivor: Ivor, esr: number | undefined, dear?: number): never {
+  /**
+   * Records a synchronous interrupt for the current instruction, which must then stop
+   * without further effect. Returns 0 so that value-returning paths can `return c.fault(…)`.
+   */
+  fault(ivor: Ivor, esr: number | undefined, dear?: number): 0 {
     this.faultIvor = ivor;
     this.faultSetsEsr = esr !== undefined;
     this.faultEsr = esr ?? 0;
     this.faultSetsDear = dear !== undefined;
     this.faultDear = dear ?? 0;
     this.faultAfter = false;
-    throw BLOCK_EXIT;
+    this.stop = STOP_FAULT;
+    return 0;
   }
 
-  programInterrupt(esr: number): never {
+  programInterrupt(esr: number): 0 {
     return this.fault(Ivor.Program, esr);
   }
 
-  illegal(): never {
+  illegal(): 0 {
     return this.fault(Ivor.Program, ESR.PIL);
   }
 
-  privileged(): never {
+  privileged(): 0 {
     return this.fault(Ivor.Program, ESR.PPR);
   }
 
-  /** Checks MSR[PR] for a privileged instruction. */
-  requireSupervisor(): void {
-    if ((this.msr & MSR.PR) !== 0) this.privileged();
+  /** Checks MSR[PR] for a privileged instruction: true (and the fault recorded) in user mode. */
+  notSupervisor(): boolean {
+    if ((this.msr & MSR.PR) === 0) return false;
+    this.privileged();
+    return true;
   }
 
   /** A system-call style interrupt: SRR0 points after the instruction. */
-  systemCall(ivor: number): never {
+  systemCall(ivor: number): 0 {
     this.faultIvor = ivor;
     this.faultSetsEsr = false;
     this.faultSetsDear = false;
     this.faultAfter = true;
-    throw BLOCK_EXIT;
+    this.stop = STOP_FAULT;
+    return 0;
   }
 
-  /** Ends the block with an exit to the VMM. */
-  exitTo(exit: Exit, resumesAfter: boolean): never {
+  /**
+   * A post-completion interrupt (the embedded FP round interrupt): the instruction has
+   * written its results and SRR0 points after it.
+   */
+  interruptAfter(ivor: number, esr: number): 0 {
+    this.faultIvor = ivor;
+    this.faultSetsEsr = true;
+    this.faultEsr = esr;
+    this.faultSetsDear = false;
+    this.faultDear = 0;
+    this.faultAfter = true;
+    this.stop = STOP_FAULT;
+    return 0;
+  }
+
+  /** Ends the instruction with an exit to the VMM. */
+  exitTo(exit: Exit, resumesAfter: boolean): 0 {
     this.pendingExit = exit;
     this.exitResumesAfter = resumesAfter;
-    throw BLOCK_EXIT;
+    this.stop = STOP_EXIT;
+    return 0;
   }
 
   /** Delivers the fault recorded by `fault()` for the instruction at `cia`. */
@@ -528,7 +608,7 @@ export class Cpu {
     this.faultIvor = -1;
     if (this.faultSetsEsr) this.spr[SPR.ESR] = this.faultEsr >>> 0;
     if (this.faultSetsDear) this.spr[SPR.DEAR] = this.faultDear >>> 0;
-    this.takeInterrupt(ivor, this.faultAfter ? (cia + 4) >>> 0 : cia);
+    this.takeInterrupt(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
   }
 
   // ==== software TLB =======================================================================
@@ -567,7 +647,7 @@ export class Cpu {
    * of the pages their new contents cover (which they may now take over from another entry).
    */
   flushSoftTlbEntries(bitmap: Uint8Array): void {
-    const dirty = (e: number): boolean => (bitmap[e >>> 3]! & (1 << (e & 7))) !== 0;
+    const dirty = (e: number): boolean => ((bitmap[e >>> 3] ?? 0) & (1 << (e & 7))) !== 0;
     for (let i = 0; i < STLB_TOTAL; i++) {
       if (this.rTag[i] !== -1 && dirty(this.rSrc[i]!)) this.rTag[i] = -1;
       if (this.wTag[i] !== -1 && dirty(this.wSrc[i]!)) this.wTag[i] = -1;
@@ -605,24 +685,30 @@ export class Cpu {
   }
 
   /**
-   * Translates a data access; on success returns the physical address and fills the
-   * software TLB for RAM pages. Faults (TLB miss, permission) raise the guest interrupt.
+   * Translates a data access at `ea` (any 32-bit number); on success returns the physical
+   * address and fills the software TLB for RAM pages. Faults (TLB miss, permission) are
+   * recorded (`stop`) and return -1.
    */
   translateData(ea: number, isWrite: boolean): number {
+    const uea = ea >>> 0;
     const as = (this.msr & MSR.DS) !== 0 ? 1 : 0;
-    const e = this.tlb.find(ea, as, this.pid0, this.pid1, this.pid2);
-    if (e < 0) return this.tlbMiss(ea, as, false, isWrite);
+    const e = this.tlb.find(uea, as, this.pid0, this.pid1, this.pid2);
+    if (e < 0) {
+      this.tlbMiss(uea, as, false, isWrite);
+      return -1;
+    }
     const mas3 = this.tlb.mas3(e);
     const user = (this.msr & MSR.PR) !== 0;
     const canRead = (mas3 & (user ? MAS3_UR : MAS3_SR)) !== 0;
     const canWrite = (mas3 & (user ? MAS3_UW : MAS3_SW)) !== 0;
     if (isWrite ? !canWrite : !canRead) {
-      this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, ea);
+      this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, uea);
+      return -1;
     }
-    const pa = this.tlb.pagePhys(e) + (ea - this.tlb.pageEffective(e));
+    const pa = this.tlb.pagePhys(e) + (uea - this.tlb.pageEffective(e));
     const wimge = this.tlb.mas2(e) & 0x1f;
     const littleEndian = (wimge & 1) !== 0;
-    if (!littleEndian) this.fillDataTlb(ea, pa, canRead, canWrite, e);
+    if (!littleEndian) this.fillDataTlb(uea, pa, canRead, canWrite, e);
     this.lastLittleEndian = littleEndian;
     this.lastWimge = wimge;
     return pa;
@@ -671,8 +757,8 @@ export class Cpu {
     markPages(bm, Math.floor(hostOffset / 4096), Math.floor((hostOffset + length - 1) / 4096));
   }
 
-  /** Data/instruction TLB miss: preload MAS registers as the e500 does and raise the interrupt. */
-  tlbMiss(ea: number, as: number, isFetch: boolean, isWrite: boolean): never {
+  /** Data/instruction TLB miss (unsigned `ea`): preload MAS registers as the e500 does and record the interrupt. */
+  tlbMiss(ea: number, as: number, isFetch: boolean, isWrite: boolean): 0 {
     this.counters.tlbMisses++;
     const mas4 = this.spr[SPR.MAS4]!;
     const tlbsel = (mas4 >>> 28) & 3;
@@ -686,11 +772,12 @@ export class Cpu {
     this.spr[SPR.MAS3] = 0;
     this.spr[SPR.MAS7] = 0;
     this.spr[SPR.MAS6] = ((this.pid0 << 16) | as) >>> 0;
-    if (isFetch) this.fault(Ivor.InstructionTlb, undefined);
+    if (isFetch) return this.fault(Ivor.InstructionTlb, undefined);
     return this.fault(Ivor.DataTlb, isWrite ? ESR.ST : 0, ea);
   }
 
-  // ==== loads and stores ===================================================================
+  // ==== loads and stores (for helpers; generated code inlines the fast path) ===============
+  // `ea` is any 32-bit number. On a fault or exit the result is meaningless and `stop` is set.
 
   ld8(ea: number): number {
     const pn = ea >>> 12;
@@ -711,7 +798,7 @@ export class Cpu {
     const pn = ea >>> 12;
     const i = (pn & STLB_MASK) | this.dmode;
     if (this.rTag[i] === pn && (ea & 0xfff) <= 0xffc) return this.ram.getInt32((this.rAdd[i]! + ea) | 0);
-    return this.loadSlow(ea, 4) | 0;
+    return this.loadSlow(ea, 4);
   }
 
   st8(ea: number, v: number): void {
@@ -744,14 +831,14 @@ export class Cpu {
     this.storeSlow(ea, 4, v);
   }
 
-  /** Probes write access without storing (dcbz, stwcx. on a failed reservation). */
+  /** Probes write access without storing (dcbz, stwcx. on a failed reservation); -1 on a fault. */
   probeWrite(ea: number): number {
-    return this.translateData(ea >>> 0, true);
+    return this.translateData(ea, true);
   }
 
-  /** Physical address of a word just loaded by lwarx (the reservation granule). */
+  /** Physical address of a word just loaded by lwarx (the reservation granule); -1 on a fault. */
   probeReservation(ea: number): number {
-    return this.translateData(ea >>> 0, false);
+    return this.translateData(ea, false);
   }
 
   /** Runs when run() is called again after an exit that completes the instruction. */
@@ -770,34 +857,53 @@ export class Cpu {
     else if (type === 1) this.setLine(Pending.CriticalDoorbell, true);
   }
 
+  /**
+   * A load that missed the software TLB (or crosses a page, or needs debug checks). Returns
+   * the value zero-extended for sizes 1 and 2 and as int32 for 4.
+   */
   loadSlow(ea: number, size: number): number {
     if ((ea & 0xfff) + size > 0x1000) {
       // Crosses a page: each byte is translated (and may fault) on its own.
       let v = 0;
-      for (let k = 0; k < size; k++) v = (v * 256 + this.ld8((ea + k) >>> 0)) >>> 0;
-      return v;
+      for (let k = 0; k < size; k++) {
+        v = (v << 8) | this.ld8((ea + k) | 0);
+        if (this.stop !== 0) return 0;
+      }
+      return size === 4 ? v | 0 : v;
     }
     const pa = this.translateData(ea, false);
-    if (this.dacActive) checkDac(this, ea, size, false);
+    if (pa < 0) return 0;
+    if (this.dacActive) {
+      checkDac(this, ea >>> 0, size, false);
+      if (this.stop !== 0) return 0;
+    }
     const le = this.lastLittleEndian;
     const r = this.phys.find(pa);
     let v: number;
     if (r !== undefined) {
       const off = pa - r.start + r.offset;
-      v = size === 1 ? r.view.getUint8(off) : size === 2 ? r.view.getUint16(off, le) : r.view.getUint32(off, le);
+      v = size === 1 ? r.view.getUint8(off) : size === 2 ? r.view.getUint16(off, le) : r.view.getInt32(off, le);
     } else {
       v = this.mmioRead(pa, size, le);
+      if (size === 4) v |= 0;
     }
     return v;
   }
 
   storeSlow(ea: number, size: number, v: number): void {
     if ((ea & 0xfff) + size > 0x1000) {
-      for (let k = 0; k < size; k++) this.st8((ea + k) >>> 0, (v >>> (8 * (size - 1 - k))) & 0xff);
+      for (let k = 0; k < size; k++) {
+        this.st8((ea + k) | 0, (v >>> (8 * (size - 1 - k))) & 0xff);
+        if (this.stop !== 0) return;
+      }
       return;
     }
     const pa = this.translateData(ea, true);
-    if (this.dacActive) checkDac(this, ea, size, true);
+    if (pa < 0) return;
+    if (this.dacActive) {
+      checkDac(this, ea >>> 0, size, true);
+      if (this.stop !== 0) return;
+    }
     const le = this.lastLittleEndian;
     const r = this.phys.find(pa);
     if (r === undefined || r.readOnly) {
@@ -815,7 +921,10 @@ export class Cpu {
   private noteGuestWrite(r: PhysRegion, hostOffset: number, size: number): void {
     const pageOff = hostOffset - (hostOffset % 4096);
     const cp = this.code.get(r, pageOff);
-    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) this.code.drop(cp);
+    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) {
+      this.code.drop(cp);
+      this.resync = 1;
+    }
     this.markDirty(r, hostOffset, size);
   }
 
@@ -838,10 +947,11 @@ export class Cpu {
   }
 
   /**
-   * One MMIO access of the current instruction. The first time it is reached the vCPU exits;
-   * the instruction is then re-executed when run() is called again, and accesses that already
-   * exited are answered from the log (reads) or skipped (writes). This makes instructions with
-   * several accesses (lmw, stmw, page-crossing) behave without special cases.
+   * One MMIO access of the current instruction. The first time it is reached the vCPU exits
+   * (`stop`; the data returned is then meaningless); the instruction is re-executed when
+   * run() is called again, and accesses that already exited are answered from the log
+   * (reads) or skipped (writes). This makes instructions with several accesses (lmw, stmw,
+   * page-crossing) behave without special cases.
    */
   mmioAccess(pa: number, size: number, isWrite: boolean, writeData?: Uint8Array): Uint8Array {
     if (this.replaying) {
@@ -879,7 +989,8 @@ export class Cpu {
         if (!(e instanceof RouteInterrupted)) throw e;
         // Not logged: the instruction runs again on the next run() and asks the endpoint
         // again, which picks up the reply it was waiting for.
-        return this.exitTo(this.exits.routeWait, false);
+        this.exitTo(this.exits.routeWait, false);
+        return data;
       }
       if (routed) {
         // Logged like an exit, so a later access of the same instruction that does exit
@@ -899,7 +1010,8 @@ export class Cpu {
     e.isWrite = isWrite;
     e.data = data;
     this.counters.mmio++;
-    return this.exitTo(e, false);
+    this.exitTo(e, false);
+    return data;
   }
 
   // ==== code pages ==========================================================================
@@ -922,7 +1034,6 @@ export class Cpu {
 
   /** A decoded page was dropped: forget instruction-side translations that point at it. */
   forgetCodePage(cp: CodePage): void {
-    this.codeChanged = true;
     for (let i = 0; i < STLB_TOTAL; i++) {
       if (this.xPage[i] === cp) {
         this.xTag[i] = -1;
@@ -940,29 +1051,6 @@ export class Cpu {
     this.ramBacking = largest?.backing ?? null;
     this.code.dropAll();
     this.flushSoftTlb();
-  }
-
-  /** Reads a GPR as an unsigned 32-bit number. */
-  ureg(n: number): number {
-    return this.gpr[n]! >>> 0;
-  }
-
-  get xer(): number {
-    return ((this.xerSO << 31) | (this.xerOV << 30) | (this.xerCA << 29) | (this.xerRest & 0x1fffffff)) >>> 0;
-  }
-
-  set xer(v: number) {
-    this.xerSO = (v >>> 31) & 1;
-    this.xerOV = (v >>> 30) & 1;
-    this.xerCA = (v >>> 29) & 1;
-    this.xerRest = v & 0x1fffffff;
-  }
-
-  /** Sets CR0 from a 32-bit result (LT/GT/EQ + SO). */
-  setCr0(result: number): void {
-    const r = result | 0;
-    const f = r < 0 ? 8 : r > 0 ? 4 : 2;
-    this.cr = (this.cr & 0x0fffffff) | ((f | this.xerSO) << 28);
   }
 
   /** Permission helpers for instruction fetch. */

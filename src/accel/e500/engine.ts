@@ -1,59 +1,82 @@
 /**
  * The run loop of the software vCPU: fetch through the instruction-side software TLB, find
- * or translate the basic block, execute its predecoded instructions, and handle what ends a
- * block (fault, exit, halt, interrupt, time check).
+ * or decode the basic block, then run the block's translated region (and the regions it
+ * chains to) or interpret its predecoded instructions; and handle what stops execution
+ * (fault, exit, halt, interrupt, time check).
  *
  * `run()` behaves like KVM_RUN: it returns only for an exit. Time-driven work (timers, kicks)
  * is checked every few thousand instructions, and a halted vCPU sleeps on its control word
- * until its next timer event or a kick.
+ * until its next timer event or a kick. Nothing here throws for guest behaviour: faults and
+ * exits are recorded in the Cpu (stop.ts) and handled where the instruction stopped.
  */
 import type { DebugReason, Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
-import { Block, type Insn } from './block.js';
-import { BLOCK_EXIT, SPR, type Cpu } from './cpu.js';
+import { Block, type Insn, type Region } from './block.js';
+import { SPR, STLB_MASK, type Cpu } from './cpu.js';
 import type { CodePage } from './code-cache.js';
 import type { Decoder } from './insn/decoder.js';
+import { RET_OK, RET_RESYNC } from './insn/interp-gen.js';
 import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
-import { compileRegion, type RegionBlock } from './jit.js';
 import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
 import { takeKick, waitForKick } from '../../api/threads.js';
+import { Translator } from './translator.js';
 
-/** Instructions between checks of the clock and the kick flag. */
-const CHECK_INTERVAL = 4096;
-/** Upper bound on block length, so a long straight run still reaches the checks. */
-const MAX_BLOCK_INSNS = 256;
 /**
- * Interpreted instructions in one code page after which the page's warm blocks are translated
- * to one JS function (and again after as many more). Translation and V8's own warm-up of the
- * new function cost about as much as interpreting this many instructions, so code that runs
- * only a few times (most of a firmware's boot) stays interpreted.
+ * Instructions between checks of the clock and the kick flag. Each check leaves translated
+ * code, returns through the dispatch loop and reads the host clock: in bench-cpu's profile
+ * those were 8.6 % of the time at 4096, 4.6 % at 16384. What it adds to a timer interrupt's
+ * or a kick's latency is 16384 instructions, about a millisecond at the interpreter's worst.
  */
-const JIT_WORK = 500_000;
-const EAGER_JIT_WORK = 64;
-/** Executions that make a block part of its page's region when the region is (re)translated. */
-const REGION_MIN = 4;
+const CHECK_INTERVAL = 16384;
+/** Upper bound on block length, so a long straight run still reaches the checks. */
+const MAX_BLOCK_INSNS = 128;
+/**
+ * Interpreted executions after which a block heads a translated region. Translation and V8's
+ * own warm-up of the new function cost about as much as interpreting the block this many
+ * times, so code that runs only a few times (most of a firmware's boot) stays interpreted.
+ */
+const HOT_RUNS = 2000;
+/** With NGKVM_JIT=eager every block heads a region from its second execution. */
+const EAGER_RUNS = 1;
+
+/**
+ * Which engine runs guest code: the interpreter only ('off'), translated regions for hot code
+ * ('on'), regions from a block's second execution ('eager', NGKVM_JIT=eager), or regions
+ * before a block's first execution ('always': tests that must see the translator run every
+ * instruction).
+ */
+export type JitMode = 'off' | 'on' | 'eager' | 'always';
+
+export function jitModeFromEnv(): JitMode {
+  const v = process.env['NGKVM_JIT'];
+  return v === '0' ? 'off' : v === 'eager' ? 'eager' : 'on';
+}
 
 export class Engine {
   readonly cpu: Cpu;
   readonly decoder: Decoder;
   /** Shared with other threads: kick flag (and room to grow). */
   readonly control: Int32Array;
+  readonly jit: JitMode;
+  private readonly hotRuns: number;
+  private readonly translator: Translator;
   private haltReported = false;
   private readonly shutdownExit: ShutdownExit = { kind: 'shutdown', reason: '' };
   private readonly systemEvent: SystemEventExit = { kind: 'system-event', event: 'reset', reason: '' };
+  /** Translator failures (a bug): logged once, the block stays interpreted. */
+  private translatorFailed = false;
 
-  /** Block translation on; NGKVM_JIT=0 in the environment runs the interpreter only. */
-  jit = process.env['NGKVM_JIT'] !== '0';
-  /**
-   * Interpreted instructions per page before translation. NGKVM_JIT=eager translates almost at
-   * once, so that short test guests exercise the translator as much as the interpreter.
-   */
-  jitWork = process.env['NGKVM_JIT'] === 'eager' ? EAGER_JIT_WORK : JIT_WORK;
-
-  constructor(cpu: Cpu, decoder: Decoder, control: Int32Array) {
+  constructor(cpu: Cpu, decoder: Decoder, control: Int32Array, opts: { readonly jit?: JitMode; readonly hotRuns?: number } = {}) {
     this.cpu = cpu;
     this.decoder = decoder;
     this.control = control;
+    this.jit = opts.jit ?? jitModeFromEnv();
+    this.hotRuns =
+      opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : Number(process.env['NGKVM_JIT_HOT'] ?? HOT_RUNS));
+    this.translator = new Translator(chainTarget, {
+      dump: process.env['NGKVM_JIT_DUMP'] !== undefined,
+      minBlockRuns: this.jit === 'eager' || this.jit === 'always' ? 0 : 1,
+    });
   }
 
   run(): Exit {
@@ -157,28 +180,36 @@ export class Engine {
     c.replayIndex = 0;
     try {
       const insn = this.decodeAt(pc);
-      c.blockEa = pc;
-      c.npc = (pc + 4) >>> 0;
-      insn.fn(c, insn);
-      c.pc = c.npc;
-      c.mmioLog.length = 0;
-      c.counters.instructions++;
-    } catch (e) {
-      if (e !== BLOCK_EXIT) throw e;
-      const exit = this.blockExited(pc);
-      if (exit !== null) return exit;
+      if (insn === null) return this.stopped(pc);
+      const r = this.step(insn, pc);
+      if (r === RET_OK || r === RET_RESYNC) {
+        c.pc = c.npc;
+        c.mmioLog.length = 0;
+        c.counters.instructions++;
+        return null;
+      }
+      return this.stopped(pc);
     } finally {
       c.replaying = false;
     }
-    return null;
   }
 
-  private decodeAt(pc: number): Insn {
-    const page = this.fetchPage(pc);
-    const word = page.region.view.getUint32(page.hostOffset + (pc & 0xfff));
-    const insn = this.decoder.decode(word);
+  /** Runs one decoded instruction at `pc` as a block of its own. */
+  private step(insn: Insn, pc: number): number {
+    const c = this.cpu;
+    c.blockEa = pc;
+    c.npc = (pc + 4) | 0;
     insn.off = 0;
-    return insn;
+    const r = insn.fn(c, insn);
+    c.resync = 0;
+    return r;
+  }
+
+  /** Decodes the instruction at `pc` (null: the fetch faulted; the fault is recorded). */
+  private decodeAt(pc: number): Insn | null {
+    const page = this.fetchPage(pc);
+    if (page === null) return null;
+    return this.decoder.decode(page.region.view.getUint32(page.hostOffset + (pc & 0xfff)));
   }
 
   /** Halted with nothing deliverable: wait for the next timer event or a kick. */
@@ -204,30 +235,45 @@ export class Engine {
     return this.systemEvent;
   }
 
-  /** Instruction-side translation of the page holding `pc`; faults raise the guest interrupt. */
-  fetchPage(pc: number): CodePage {
+  /**
+   * Instruction-side translation of the page holding `pc` (int32); on a fault the guest
+   * interrupt is recorded and null returned.
+   */
+  fetchPage(pc: number): CodePage | null {
     const c = this.cpu;
     const as = (c.msr & MSR.IS) !== 0 ? 1 : 0;
-    const e = c.tlb.find(pc, as, c.pid0, c.pid1, c.pid2);
-    if (e < 0) c.tlbMiss(pc, as, true, false);
-    if (!c.canExecute(c.tlb.mas3(e))) c.fault(Ivor.InstructionStorage, 0);
-    const pa = c.tlb.pagePhys(e) + (pc - c.tlb.pageEffective(e));
+    const upc = pc >>> 0;
+    const e = c.tlb.find(upc, as, c.pid0, c.pid1, c.pid2);
+    if (e < 0) {
+      c.tlbMiss(upc, as, true, false);
+      return null;
+    }
+    if (!c.canExecute(c.tlb.mas3(e))) {
+      c.fault(Ivor.InstructionStorage, 0);
+      return null;
+    }
+    const pa = c.tlb.pagePhys(e) + (upc - c.tlb.pageEffective(e));
     const page = c.codePageFor(pa - (pa % 4096));
-    // Nothing but RAM holds code here; fetching elsewhere reads zeros, an illegal instruction.
-    if (page === undefined) return c.fault(Ivor.Program, ESR.PIL);
-    const pn = pc >>> 12;
-    const xi = (pn & 0xff) | c.imode;
+    if (page === undefined) {
+      // Nothing but RAM holds code here; fetching elsewhere reads zeros, an illegal instruction.
+      c.fault(Ivor.Program, ESR.PIL);
+      return null;
+    }
+    const pn = upc >>> 12;
+    const xi = (pn & STLB_MASK) | c.imode;
     c.xTag[xi] = pn;
     c.xSrc[xi] = e;
     c.xPage[xi] = page;
     return page;
   }
 
-  private translate(page: CodePage, pc: number): Block {
+  private decodeBlock(page: CodePage, pc: number): Block {
     const c = this.cpu;
     const view = page.region.view;
     const insns: Insn[] = [];
-    let off = pc & 0xfff;
+    const start = pc & 0xfff;
+    let off = start;
+    let ends = false;
     while (off < 4096 && insns.length < MAX_BLOCK_INSNS) {
       const insn = this.decoder.decode(view.getUint32(page.hostOffset + off));
       insn.off = insns.length * 4;
@@ -235,33 +281,32 @@ export class Engine {
       const slot = off >>> 2;
       page.codeBits[slot >>> 5]! |= 1 << (slot & 31);
       off += 4;
-      if (this.decoder.endsBlock(insn)) break;
+      if (this.decoder.endsBlock(insn)) {
+        ends = true;
+        break;
+      }
     }
-    const block = new Block(insns);
-    page.blocks[(pc & 0xfff) >>> 2] = block;
+    const block = new Block(insns, start, ends);
+    page.blocks[start >>> 2] = block;
     c.counters.blocksTranslated++;
     return block;
   }
 
-  /**
-   * Translates the warm blocks of a code page into one region function and points each of
-   * them at it. Called again each time the page has run JIT_WORK more interpreted instructions
-   * (blocks that were cold at the last translation).
-   */
-  private translateRegion(page: CodePage): void {
-    page.warmth = 0;
-    this.cpu.counters.regionsTranslated++;
-    const blocks: RegionBlock[] = [];
-    page.blocks.forEach((b, slot) => {
-      if (b !== undefined && b.execCount >= REGION_MIN && !b.idleLoop) {
-        blocks.push({ offset: slot * 4, block: b, lastEndsBlock: this.decoder.endsBlock(b.insns[b.insns.length - 1]!) });
+  /** Translates the region headed by `block`; a translator failure leaves it interpreted. */
+  private translateRegion(page: CodePage, block: Block): void {
+    block.noRegion = true;
+    try {
+      const region = this.translator.translate(page, block);
+      if (region === null) return;
+      block.region = region;
+      block.noRegion = false;
+      this.cpu.counters.regionsTranslated++;
+    } catch (e) {
+      if (!this.translatorFailed) {
+        this.translatorFailed = true;
+        this.cpu.log(`ngkvm: vcpu ${this.cpu.vcpuId}: internal error in the e500 translator (code stays interpreted): ${String((e as Error).stack ?? e)}`);
       }
-    });
-    const region = compileRegion(blocks, `pa 0x${page.pa.toString(16)}`);
-    blocks.forEach((rb, state) => {
-      const entry = rb.offset;
-      rb.block.compiled = (c, budget) => region(c, budget, entry, state);
-    });
+    }
   }
 
   /**
@@ -294,76 +339,100 @@ export class Engine {
     }
   }
 
-  /** Set by runBlocks/stepWithDebug when a block ended in an exit for the caller. */
+  /** Set by runBlocks/stepWithDebug when execution stopped in an exit for the caller. */
   private blockExit: Exit | null = null;
 
   /**
-   * The dispatch loop: runs blocks until about `budget` instructions are done, a block ends
-   * in an exit (left in `blockExit`), the vCPU halts or an interrupt becomes deliverable.
-   * Returns the instructions used. Kept apart from `execute` so that V8 re-enters (and, after
-   * a deoptimisation, re-optimises) it every few thousand instructions instead of relying on
-   * on-stack replacement of one endless loop.
+   * The dispatch loop: runs regions and blocks until about `budget` instructions are done,
+   * an instruction stops with an exit (left in `blockExit`), the vCPU halts or an interrupt
+   * becomes deliverable. Returns the budget used: instructions, and one for each stop, so
+   * that a guest faulting in a loop without completing an instruction (an ISI on its own
+   * vector) still reaches the time and kick checks. Kept apart from `execute` so that V8
+   * re-enters (and, after a deoptimisation, re-optimises) it every few thousand instructions
+   * instead of relying on on-stack replacement of one endless loop.
    */
   private runBlocks(budget: number): number {
     const c = this.cpu;
-    let left = budget;
+    c.left = budget;
     do {
       const pc = c.pc;
-      let k = 0;
-      let block: Block | undefined;
-      try {
-        const pn = pc >>> 12;
-        const xi = (pn & 0xff) | c.imode;
-        let page = c.xTag[xi] === pn ? c.xPage[xi] : undefined;
-        if (page === undefined) page = this.fetchPage(pc);
-        block = page.blocks[(pc & 0xfff) >>> 2] ?? this.translate(page, pc);
-        if (block.idleLoop && !c.irqReady) {
-          // Waiting for an interrupt: halt until one is deliverable (taken at this branch).
-          // Not a halt exit: the guest executed no wait, so the VMM sees nothing.
-          c.halted = true;
-          this.haltReported = true;
-          c.counters.idleLoops++;
-          break;
-        }
-        c.blockEa = pc;
-        c.npc = (pc + block.byteLength) >>> 0;
-        const compiled = block.compiled;
-        if (compiled !== null) {
-          const done = compiled(c, left);
-          c.pc = c.npc;
-          c.counters.instructions += done;
-          left -= done;
-        } else {
-          const insns = block.insns;
-          const n = insns.length;
-          for (; k < n; k++) {
-            const i = insns[k]!;
-            i.fn(c, i);
-          }
-          c.pc = c.npc;
-          c.counters.instructions += n;
-          left -= n;
-          block.execCount++;
-          if ((page.warmth += n) >= this.jitWork && this.jit) this.translateRegion(page);
-        }
-      } catch (e) {
-        if (e !== BLOCK_EXIT) throw e;
-        let cia = (pc + 4 * k) >>> 0;
-        if (block !== undefined && block.compiled !== null) {
-          // Translated code reports which instruction stopped it and how many completed.
-          cia = c.jitPc;
-          k = c.jitDone;
-        }
-        c.counters.instructions += k;
-        left -= k + 1;
-        const exit = this.blockExited(cia);
-        if (exit !== null) {
-          this.blockExit = exit;
-          break;
+      const pn = pc >>> 12;
+      const xi = (pn & STLB_MASK) | c.imode;
+      let page = c.xTag[xi] === pn ? c.xPage[xi]! : null;
+      if (page === null) {
+        page = this.fetchPage(pc);
+        if (page === null) {
+          // Every stop uses budget, so a fault loop still reaches the time checks.
+          c.left--;
+          if (this.stoppedAt(pc)) break;
+          continue;
         }
       }
-    } while (left > 0 && !c.halted && !c.irqReady && !c.debugStepping);
-    return budget - left;
+      let block = page.blocks[(pc & 0xfff) >>> 2];
+      if (block === undefined) {
+        block = this.decodeBlock(page, pc);
+        if (this.hotRuns === 0 && this.jit !== 'off') this.translateRegion(page, block);
+      }
+      let region = block.region;
+      if (region !== null) {
+        // Translated code: the region and those it chains to, until one returns to the engine.
+        do region = region.fn(c);
+        while (region !== null);
+        c.resync = 0;
+        if (c.stop !== 0) {
+          c.left--;
+          if (this.stoppedAt(c.pc)) break;
+        }
+        continue;
+      }
+      if (block.idleLoop && !c.irqReady) {
+        // Waiting for an interrupt: halt until one is deliverable (taken at this branch).
+        // Not a halt exit: the guest executed no wait, so the VMM sees nothing.
+        c.halted = true;
+        this.haltReported = true;
+        c.counters.idleLoops++;
+        break;
+      }
+      c.blockEa = pc;
+      c.npc = (pc + block.byteLength) | 0;
+      const insns = block.insns;
+      const n = insns.length;
+      let k = 0;
+      let r = RET_OK;
+      for (; k < n; k++) {
+        const i = insns[k]!;
+        r = i.fn(c, i);
+        if (r !== RET_OK) break;
+      }
+      if (r === RET_OK) {
+        c.pc = c.npc;
+        c.counters.instructions += n;
+        c.left -= n;
+        if (++block.execCount >= this.hotRuns && this.jit !== 'off' && !block.noRegion) this.translateRegion(page, block);
+        continue;
+      }
+      if (r === RET_RESYNC) {
+        // The instruction completed but changed decoded code: continue after it, freshly decoded.
+        c.resync = 0;
+        c.pc = k === n - 1 ? c.npc : (pc + 4 * (k + 1)) | 0;
+        c.counters.instructions += k + 1;
+        c.left -= k + 1;
+        continue;
+      }
+      c.resync = 0;
+      c.counters.instructions += k;
+      c.left -= k + 1;
+      if (this.stoppedAt((pc + 4 * k) | 0)) break;
+    } while (c.left > 0 && !c.halted && !c.irqReady && !c.debugStepping);
+    return budget - c.left;
+  }
+
+  /** Handles a stop at `cia`: true when run() must return the exit now in `blockExit`. */
+  private stoppedAt(cia: number): boolean {
+    const exit = this.stopped(cia);
+    if (exit === null) return false;
+    this.blockExit = exit;
+    return true;
   }
 
   /** Single-steps with debug checks (debug events enabled), like runBlocks otherwise. */
@@ -391,32 +460,28 @@ export class Engine {
     const pc = c.pc;
     // The VMM's breakpoints stop before the instruction; once reported, the next run goes
     // past that address once (as x86 RF), so continuing from a breakpoint makes progress.
-    if (c.hostBreakpoints.length > 0 && c.hostResumeAt !== pc && c.hostBreakpoints.includes(pc)) {
+    if (c.hostBreakpoints.length > 0 && c.hostResumeAt !== pc && c.hostBreakpoints.includes(pc >>> 0)) {
       c.hostResumeAt = pc;
       return this.debugExit('hw-breakpoint', pc, pc);
     }
     c.hostResumeAt = -1;
-    const iac = checkIac(c, pc);
+    const iac = checkIac(c, pc >>> 0);
     if (iac !== 0) {
       if (debugEvent(c, iac)) c.takeInterrupt(Ivor.Debug, pc);
       return null;
     }
-    let insn: Insn;
-    try {
-      insn = this.decodeAt(pc);
-      c.blockEa = pc;
-      c.npc = (pc + 4) >>> 0;
-      insn.fn(c, insn);
-      c.pc = c.npc;
-      c.counters.instructions++;
-    } catch (e) {
-      if (e !== BLOCK_EXIT) throw e;
+    const insn = this.decodeAt(pc);
+    let r = 1;
+    if (insn !== null) r = this.step(insn, pc);
+    if (insn === null || (r !== RET_OK && r !== RET_RESYNC)) {
       c.hostWatchHit = -1;
-      const exit = this.blockExited(pc);
+      const exit = this.stopped(pc);
       // A fault moved the vCPU to its interrupt vector: a single step stops there.
       if (exit === null && c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
       return exit;
     }
+    c.pc = c.npc;
+    c.counters.instructions++;
     if (c.hostWatchHit >= 0) {
       const address = c.hostWatchHit;
       c.hostWatchHit = -1;
@@ -426,7 +491,7 @@ export class Engine {
     if ((dbcr0 & DBCR0.IDM) !== 0 && (c.msr & MSR.DE) !== 0) {
       let bits = 0;
       if ((dbcr0 & DBCR0.ICMP) !== 0) bits |= DBSR.ICMP;
-      if ((dbcr0 & DBCR0.BRT) !== 0 && c.pc !== ((pc + 4) >>> 0) && insn.name.startsWith('b')) bits |= DBSR.BRT;
+      if ((dbcr0 & DBCR0.BRT) !== 0 && c.pc !== ((pc + 4) | 0) && insn.name.startsWith('b')) bits |= DBSR.BRT;
       if (bits !== 0 && debugEvent(c, bits)) c.takeInterrupt(Ivor.Debug, c.pc);
     }
     if (c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
@@ -441,9 +506,14 @@ export class Engine {
     return d;
   }
 
-  /** Handles an abandoned block: deliver the fault, or hand the exit to the caller. */
-  private blockExited(cia: number): Exit | null {
+  /**
+   * Handles an instruction that stopped at `cia`: delivers the fault, or hands the exit to
+   * the caller (with the PC where the instruction resumes).
+   */
+  private stopped(cia: number): Exit | null {
     const c = this.cpu;
+    c.stop = 0;
+    c.resync = 0;
     if (c.faultIvor >= 0) {
       c.mmioLog.length = 0;
       c.deliverFault(cia);
@@ -452,7 +522,7 @@ export class Engine {
     }
     const exit = c.pendingExit;
     if (exit === null) return null;
-    c.pc = c.exitResumesAfter ? (cia + 4) >>> 0 : cia;
+    c.pc = c.exitResumesAfter ? (cia + 4) | 0 : cia;
     // The kick that stopped a routed access's wait is the one this exit reports.
     if (exit === c.exits.routeWait) takeKick(this.control);
     return exit;
@@ -472,4 +542,16 @@ export class Engine {
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }
+}
+
+/**
+ * Where a region chains to: the region headed by the block at `pc` when the instruction-side
+ * soft TLB maps its page (so the translation is the current one) and that block has one.
+ */
+function chainTarget(c: Cpu, pc: number): Region | null {
+  const pn = pc >>> 12;
+  const xi = (pn & STLB_MASK) | c.imode;
+  if (c.xTag[xi] !== pn) return null;
+  const b = c.xPage[xi]!.blocks[(pc & 0xfff) >>> 2];
+  return b === undefined ? null : b.region;
 }

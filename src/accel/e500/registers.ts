@@ -159,11 +159,11 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
       ),
     );
   }
-  add(acc(CORE.PC, 'pc', 4, 'read-write', (c) => BigInt(c.pc >>> 0), (c, v) => void (c.pc = (u32(v) & ~3) >>> 0)));
+  add(acc(CORE.PC, 'pc', 4, 'read-write', (c) => BigInt(c.pc >>> 0), (c, v) => void (c.pc = u32(v) & ~3)));
   add(acc(CORE.MSR, 'msr', 4, 'read-write', (c) => BigInt(c.msr), (c, v) => writeMsr(c, u32(v))));
   add(acc(CORE.CR, 'cr', 4, 'read-write', (c) => BigInt(c.cr >>> 0), (c, v) => void (c.cr = u32(v) | 0)));
-  add(acc(CORE.LR, 'lr', 4, 'read-write', (c) => BigInt(c.lr >>> 0), (c, v) => void (c.lr = u32(v))));
-  add(acc(CORE.CTR, 'ctr', 4, 'read-write', (c) => BigInt(c.ctr >>> 0), (c, v) => void (c.ctr = u32(v))));
+  add(acc(CORE.LR, 'lr', 4, 'read-write', (c) => BigInt(c.lr >>> 0), (c, v) => void (c.lr = u32(v) | 0)));
+  add(acc(CORE.CTR, 'ctr', 4, 'read-write', (c) => BigInt(c.ctr >>> 0), (c, v) => void (c.ctr = u32(v) | 0)));
   add(acc(CORE.XER, 'xer', 4, 'read-write', (c) => BigInt(c.xer), (c, v) => void (c.xer = u32(v))));
 
   const k = KVM_REG_PPC;

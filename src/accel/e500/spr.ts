@@ -64,16 +64,16 @@ function commonSprs(): Map<number, SprDef> {
   });
   m.set(SPR.LR, {
     name: 'lr',
-    read: (c) => c.lr,
+    read: (c) => c.lr >>> 0,
     write: (c, v) => {
-      c.lr = v >>> 0;
+      c.lr = v | 0;
     },
   });
   m.set(SPR.CTR, {
     name: 'ctr',
-    read: (c) => c.ctr,
+    read: (c) => c.ctr >>> 0,
     write: (c, v) => {
-      c.ctr = v >>> 0;
+      c.ctr = v | 0;
     },
   });
   m.set(SPR.DEC, timerWrite('dec', (c) => c.timers.readDec(), (c, v) => c.timers.writeDec(v)));
@@ -230,25 +230,35 @@ function undefinedSpr(c: Cpu, n: number): void {
   if ((c.msr & MSR.PR) !== 0 || n === 0 || n === 4 || n === 5 || n === 6) c.illegal();
 }
 
-export function mfsprExec(c: Cpu, n: number, rt: number): void {
-  if ((n & 0x10) !== 0 && (c.msr & MSR.PR) !== 0) c.privileged();
+/**
+ * mfspr of SPR `n`: the value (uint32), or a recorded fault (`c.stop`). For an undefined SPR
+ * in supervisor mode (a no-op) the target keeps its value: `keep` is returned.
+ */
+export function mfsprExec(c: Cpu, n: number, keep: number): number {
+  if ((n & 0x10) !== 0 && (c.msr & MSR.PR) !== 0) return c.privileged();
   const def = c.sprs[n];
   if (def === undefined) {
     undefinedSpr(c, n);
-    return;
+    return keep;
   }
-  if (def.read === undefined) c.privileged();
-  c.gpr[rt] = def.read(c);
+  if (def.read === undefined) return c.privileged();
+  return def.read(c);
 }
 
 export function mtsprExec(c: Cpu, n: number, v: number): void {
-  if ((n & 0x10) !== 0 && (c.msr & MSR.PR) !== 0) c.privileged();
+  if ((n & 0x10) !== 0 && (c.msr & MSR.PR) !== 0) {
+    c.privileged();
+    return;
+  }
   const def = c.sprs[n];
   if (def === undefined) {
     undefinedSpr(c, n);
     return;
   }
-  if (def.write === undefined) c.privileged();
+  if (def.write === undefined) {
+    c.privileged();
+    return;
+  }
   def.write(c, v >>> 0);
 }
 

@@ -7,9 +7,10 @@
 import type { FuzzTarget } from '../target.js';
 import { apiTarget } from './api.js';
 import { cliTarget } from './cli.js';
+import { e500InsnTarget } from './e500-insn.js';
 import { gdbPacketTarget, gdbStubTarget } from './gdb.js';
 import { elfTarget, fdtTarget, initrdTarget, uimageTarget } from './images.js';
 import { monitorTarget } from './monitor.js';
 import { routeProtocolTarget } from './route-protocol.js';
 
-export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget, routeProtocolTarget];
+export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget, routeProtocolTarget, e500InsnTarget];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Decoder } from '../../../src/accel/e500/insn/decoder.js';
-import { INSN_TABLE, type InsnSpec } from '../../../src/accel/e500/insn/table.js';
+import { INSN_TABLE, type InsnDef } from '../../../src/accel/e500/insn/table.js';
 import { FAMILY_TRAITS, type CoreFamily } from '../../../src/accel/e500/models.js';
 
 /** Deterministic pseudo-random numbers so failures reproduce. */
@@ -21,7 +21,7 @@ function rng(seed: number): () => number {
 }
 
 /** An encoding of `spec` with random operands and the requested variant bits. */
-function encode(spec: InsnSpec, rand: () => number, rc: boolean, oe: boolean): number {
+function encode(spec: InsnDef, rand: () => number, rc: boolean, oe: boolean): number {
   let w = (spec.op << 26) >>> 0;
   // Random operand fields; the opcode fields below overwrite what they own.
   w |= rand() & 0x03fffffe;
@@ -43,16 +43,20 @@ function encode(spec: InsnSpec, rand: () => number, rc: boolean, oe: boolean): n
   }
   if (spec.xoKind !== 'evx') w = (w & ~1) | (rc ? 1 : 0);
   if (spec.update !== undefined) {
-    // Update forms need rA != 0 (and rA != rT for loads): pick rA = rT ^ 1 | 1.
+    // Update forms need rA != 0 (and rA != rT for loads).
     const rt = (w >>> 21) & 31;
-    const ra = ((rt ^ 1) | 1) & 31;
+    const ra = ((rt + 1) % 31) + 1;
     w = (w & ~(31 << 16)) | (ra << 16);
   }
   if (spec.name === 'bcctr') w |= 0x04 << 21; // BO[2]: no CTR decrement (else invalid)
-  return w >>> 0;
+  w >>>= 0;
+  // Other invalid forms (reserved fields set, …) decode as illegal: draw again.
+  const f = { word: w, d: (w >>> 21) & 31, a: (w >>> 16) & 31, b: (w >>> 11) & 31, c: (w >>> 6) & 31, e: (w >>> 1) & 31, imm: 0 };
+  if (spec.invalid?.(f) === true) return encode(spec, rand, rc, oe);
+  return w;
 }
 
-function availableOn(spec: InsnSpec, family: CoreFamily): boolean {
+function availableOn(spec: InsnDef, family: CoreFamily): boolean {
   const t = FAMILY_TRAITS[family];
   if (spec.avail === 'all') return true;
   if (spec.avail === 'fpu') return t.hasFpu;

@@ -4,7 +4,7 @@
  * through the decoder.
  */
 import type { GuestPhysAddr, MemoryBacking } from '../../../src/api/memory.js';
-import { BLOCK_EXIT, Cpu } from '../../../src/accel/e500/cpu.js';
+import { Cpu } from '../../../src/accel/e500/cpu.js';
 import { Decoder } from '../../../src/accel/e500/insn/decoder.js';
 import { CPU_MODELS, FAMILY_TRAITS, MSR } from '../../../src/accel/e500/models.js';
 import { PhysMap } from '../../../src/accel/e500/phys-map.js';
@@ -80,15 +80,12 @@ export class Harness {
   /** Runs one instruction word; returns the interrupt it raised, if any. */
   runWord(word: number): Fault | null {
     const insn = this.decoder.decode(word);
-    this.cpu.faultIvor = -1;
-    try {
-      insn.fn(this.cpu, insn);
-      return null;
-    } catch (e) {
-      if (e !== BLOCK_EXIT) throw e;
-      const c = this.cpu;
-      return { ivor: c.faultIvor, esr: c.faultSetsEsr ? c.faultEsr >>> 0 : undefined, dear: c.faultSetsDear ? c.faultDear >>> 0 : undefined, after: c.faultAfter };
-    }
+    const c = this.cpu;
+    c.faultIvor = -1;
+    c.stop = 0;
+    if (insn.fn(c, insn) !== 1) return null;
+    c.stop = 0;
+    return { ivor: c.faultIvor, esr: c.faultSetsEsr ? c.faultEsr >>> 0 : undefined, dear: c.faultSetsDear ? c.faultDear >>> 0 : undefined, after: c.faultAfter };
   }
 
   /** Runs `name rD,rA,rB` (fields as numbers; immediates go in the field they use). */

@@ -1,13 +1,13 @@
 /** The SPE table: opcodes agree with binutils, nothing is missing, MSR[SPE] gating. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SPE_SPECS } from '../../../src/accel/e500/insn/spe.js';
+import { SPE_DEFS } from '../../../src/accel/e500/insn/spe.js';
 import { Ivor, ESR } from '../../../src/accel/e500/interrupts.js';
 import { Harness } from './cpu-harness.js';
 import { OPCODES } from './encoding.js';
 
 test('every table entry has the opcode binutils gives its mnemonic', () => {
-  for (const s of SPE_SPECS) {
+  for (const s of SPE_DEFS) {
     const ops = OPCODES.get(s.name);
     assert.ok(ops !== undefined, `${s.name} unknown to binutils`);
     assert.ok(ops.includes(s.xo!), `${s.name}: table 0x${s.xo!.toString(16)}, binutils ${ops.map((o) => o.toString(16))}`);
@@ -18,7 +18,7 @@ test('every table entry has the opcode binutils gives its mnemonic', () => {
 
 test('every e500v2 SPE/EFP mnemonic is in the table, each opcode once', () => {
   const seen = new Map<number, string>();
-  for (const s of SPE_SPECS) {
+  for (const s of SPE_DEFS) {
     assert.ok(!seen.has(s.xo!), `0x${s.xo!.toString(16)} used by ${seen.get(s.xo!)} and ${s.name}`);
     seen.set(s.xo!, s.name);
   }
@@ -32,7 +32,7 @@ function runsWithoutSpe(name: string): boolean {
 }
 
 test('MSR[SPE]=0: SPE unavailable (ESR[SPV]) for vector and double instructions only', () => {
-  for (const s of SPE_SPECS) {
+  for (const s of SPE_DEFS) {
     const h = new Harness();
     h.cpu.setMsr(0);
     h.set64(5, 0x11111111, 0x22222222);

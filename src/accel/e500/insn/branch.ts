@@ -1,71 +1,85 @@
 /**
- * Branches. They always end a block: the block loop continues at `c.npc`, which holds the
- * fall-through address unless a taken branch overwrote it.
+ * Branches: their definitions. A branch always ends a block. The variant carries BO and the
+ * AA/LK bits, so the condition is straight-line code in both the interpreter (which sets
+ * `c.npc` when taken) and the translator (which turns static targets into control flow).
  */
-import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
-
-function cia(c: Cpu, i: Insn): number {
-  return (c.blockEa + i.off) >>> 0;
-}
-
-/** b/ba/bl/bla; the decoder stores the sign-extended displacement in `imm`. */
-export function makeB(aa: boolean, lk: boolean): ExecFn {
-  return (c, i) => {
-    const here = cia(c, i);
-    if (lk) c.lr = (here + 4) >>> 0;
-    c.npc = aa ? i.imm >>> 0 : (here + i.imm) >>> 0;
-  };
-}
+import type { InsnDef, Ops } from './ops.js';
 
 /**
- * Whether a conditional branch with BO (in `d`) and BI (in `a`) is taken; decrements CTR
- * when BO asks for it.
+ * The condition of BO (variant bits 0..4) and BI (field a), after the CTR decrement BO asks
+ * for; returns [statements, boolean expression].
  */
-function condition(c: Cpu, bo: number, bi: number): boolean {
+export function condition(o: Ops, bo: number): [string, string] {
+  const parts: string[] = [];
+  let pre = '';
   if ((bo & 0x04) === 0) {
-    c.ctr = (c.ctr - 1) >>> 0;
-    const ctrZero = c.ctr === 0;
-    if (ctrZero !== ((bo & 0x02) !== 0)) return false;
+    pre = o.setCtr(`(${o.ctr} - 1) | 0`);
+    parts.push((bo & 0x02) !== 0 ? `${o.ctr} === 0` : `${o.ctr} !== 0`);
   }
-  if ((bo & 0x10) === 0) {
-    const bit = (c.cr >>> (31 - bi)) & 1;
-    if (bit !== ((bo >>> 3) & 1)) return false;
-  }
-  return true;
+  if ((bo & 0x10) === 0) parts.push(`${o.crbit('a')} === ${(bo >>> 3) & 1}`);
+  return [pre, parts.length === 0 ? 'true' : parts.join(' && ')];
 }
 
-export function makeBc(aa: boolean, lk: boolean): ExecFn {
-  return (c, i) => {
-    const here = cia(c, i);
-    const taken = condition(c, i.d, i.a);
-    if (lk) c.lr = (here + 4) >>> 0;
-    if (taken) c.npc = aa ? i.imm >>> 0 : (here + i.imm) >>> 0;
-  };
-}
+const AA = 0x20;
+const LK = 0x40;
+/** Variant: BO | AA << 5 | LK << 6. */
+const boAaLk = (f: { word: number; d: number }): number => f.d | ((f.word & 2) !== 0 ? AA : 0) | ((f.word & 1) !== 0 ? LK : 0);
 
-/** bdnz (BO=16) without link: the most common loop branch, specialised. */
-export const bdnz: ExecFn = (c, i) => {
-  c.ctr = (c.ctr - 1) >>> 0;
-  if (c.ctr !== 0) c.npc = (c.blockEa + i.off + i.imm) >>> 0;
-};
+const link = (o: Ops, k: number): string => ((k & LK) !== 0 ? o.setLr(o.nia) : '');
 
-export function makeBclr(lk: boolean): ExecFn {
-  return (c, i) => {
-    const here = cia(c, i);
-    const target = c.lr & ~3;
-    const taken = condition(c, i.d, i.a);
-    if (lk) c.lr = (here + 4) >>> 0;
-    if (taken) c.npc = target >>> 0;
-  };
-}
-
-/** bcctr: a form that decrements CTR is invalid (the decoder rejects it). */
-export function makeBcctr(lk: boolean): ExecFn {
-  return (c, i) => {
-    const here = cia(c, i);
-    const taken = condition(c, i.d, i.a);
-    if (lk) c.lr = (here + 4) >>> 0;
-    if (taken) c.npc = (c.ctr & ~3) >>> 0;
-  };
-}
+export const BRANCH_DEFS: readonly InsnDef[] = [
+  {
+    name: 'bc',
+    op: 16,
+    xoKind: 'none',
+    imm: 'bd',
+    avail: 'all',
+    ends: true,
+    variant: boAaLk,
+    sem: (o, v) => {
+      const [pre, test] = condition(o, v.k & 31);
+      return `${pre} ${link(o, v.k)} ${o.branch(test, (v.k & AA) !== 0)}`;
+    },
+  },
+  {
+    name: 'b',
+    op: 18,
+    xoKind: 'none',
+    imm: 'li',
+    avail: 'all',
+    ends: true,
+    variant: (f) => ((f.word & 2) !== 0 ? AA : 0) | ((f.word & 1) !== 0 ? LK : 0),
+    sem: (o, v) => `${link(o, v.k)} ${o.branch('true', (v.k & AA) !== 0)}`,
+  },
+  {
+    name: 'bclr',
+    op: 19,
+    xo: 16,
+    xoKind: 'x',
+    imm: 'none',
+    avail: 'all',
+    ends: true,
+    variant: boAaLk,
+    sem: (o, v) => {
+      const [pre, test] = condition(o, v.k & 31);
+      // The target is LR as it was before this instruction links.
+      return `const t = ${o.lr} & -4; ${pre} ${link(o, v.k)} ${o.branchTo(test, 't')}`;
+    },
+  },
+  {
+    name: 'bcctr',
+    op: 19,
+    xo: 528,
+    xoKind: 'x',
+    imm: 'none',
+    avail: 'all',
+    ends: true,
+    variant: boAaLk,
+    // Decrementing CTR while branching to it is an invalid form.
+    invalid: (f) => (f.d & 0x04) === 0,
+    sem: (o, v) => {
+      const [pre, test] = condition(o, v.k & 31);
+      return `const t = ${o.ctr} & -4; ${pre} ${link(o, v.k)} ${o.branchTo(test, 't')}`;
+    },
+  },
+];

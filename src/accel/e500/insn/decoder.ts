@@ -3,55 +3,33 @@
  *
  * Primary opcodes index a 64-entry table; opcodes with extended forms index a second table by
  * the 10-bit extended-opcode field, into which XO-form (9-bit, with OE) and A-form (5-bit)
- * entries are expanded. Decoding picks the exact variant function once, so executing an
- * instruction never looks at its encoding again.
+ * entries are expanded. Decoding picks the definition's variant (Rc, OE and its own key)
+ * once; its interpreter function is generated the first time any decoder meets it.
  */
-import { SW_BREAKPOINT_INSN } from '../debug.js';
 import { Insn, type ExecFn } from '../block.js';
-import { ESR, Ivor } from '../interrupts.js';
-import { MSR, type CoreFamily, type FamilyTraits } from '../models.js';
-import { sprTable, sprWriteEndsBlock } from '../spr.js';
-import * as br from './branch.js';
+import { SW_BREAKPOINT_INSN } from '../debug.js';
+import type { CoreFamily, FamilyTraits } from '../models.js';
+import type { Cpu } from '../cpu.js';
+import { ESR } from '../interrupts.js';
+import { registerHelpers } from './helpers.js';
 import { rotateMask } from './integer.js';
-import { INSN_TABLE, type ImmKind, type InsnSpec } from './table.js';
-
-interface Decodable {
-  readonly spec: InsnSpec;
-  /** Functions by variant index: (OE ? 2 : 0) | (Rc ? 1 : 0). */
-  readonly fns: readonly ExecFn[];
-}
-
-interface Primary {
-  readonly single?: Decodable;
-  readonly ext?: (Decodable | undefined)[];
-}
-
-/** Architecturally invalid encodings: an illegal-instruction program interrupt. */
-export const illegalInsn: ExecFn = (c) => c.illegal();
-
-/** The software-breakpoint word: a debug exit when the VMM asked for it, illegal otherwise. */
-const swBreakpointInsn: ExecFn = (c, i) => {
-  if (!c.hostSwBreakpoints) return c.illegal();
-  const pc = (c.blockEa + i.off) >>> 0;
-  const d = c.exits.debug;
-  d.reason = 'breakpoint';
-  d.pc = pc;
-  d.address = pc;
-  c.exitTo(d, false);
-};
+import { makeInterp } from './interp-gen.js';
+import type { ImmKind, InsnDef, Variant } from './ops.js';
+import { SPE_UNAVAILABLE } from './spe.js';
+import { INSN_TABLE } from './table.js';
 
 /**
  * Valid on the real core but not modelled here. Seed 004: inject a program interrupt, log at
  * a bounded rate, count it; never fail the VMM.
  */
-export const unimplementedInsn: ExecFn = (c, i) => {
+function unimplemented(c: Cpu, word: number, cia: number): void {
   c.counters.emulationFailures++;
   const now = Date.now();
   if (now - c.lastFailureLogMs >= 1000) {
     const suppressed = c.failureLogSuppressed > 0 ? ` (${c.failureLogSuppressed} more suppressed)` : '';
     c.log(
-      `ngkvm: vcpu ${c.vcpuId}: cannot emulate instruction 0x${(i.word >>> 0).toString(16).padStart(8, '0')} ` +
-        `at 0x${((c.blockEa + i.off) >>> 0).toString(16)}; injecting a program interrupt${suppressed}`,
+      `ngkvm: vcpu ${c.vcpuId}: cannot emulate instruction 0x${(word >>> 0).toString(16).padStart(8, '0')} ` +
+        `at 0x${(cia >>> 0).toString(16)}; injecting a program interrupt${suppressed}`,
     );
     c.lastFailureLogMs = now;
     c.failureLogSuppressed = 0;
@@ -59,24 +37,73 @@ export const unimplementedInsn: ExecFn = (c, i) => {
     c.failureLogSuppressed++;
   }
   c.programInterrupt(ESR.PIL);
-};
-
-/** SPE and embedded floating point (opcode 4) on e500v2: unavailable unless MSR[SPE]. */
-const speInsn: ExecFn = (c, i) => {
-  if ((c.msr & MSR.SPE) === 0) c.fault(Ivor.SpeUnavailable, ESR.SPV);
-  unimplementedInsn(c, i);
-};
-
-/** Wraps an SPE vector/double instruction with the MSR[SPE] check. */
-function requireSpe(fn: ExecFn): ExecFn {
-  return (c, i) => {
-    if ((c.msr & MSR.SPE) === 0) c.fault(Ivor.SpeUnavailable, ESR.SPV);
-    fn(c, i);
-  };
 }
 
-function available(spec: InsnSpec, family: CoreFamily, traits: FamilyTraits, features: ReadonlySet<string>): boolean {
-  switch (spec.avail) {
+/** The software-breakpoint word when the VMM asked for it: a debug exit before the instruction. */
+function swBreakpoint(c: Cpu, cia: number): void {
+  if (!c.hostSwBreakpoints) {
+    c.illegal();
+    return;
+  }
+  const d = c.exits.debug;
+  d.reason = 'breakpoint';
+  d.pc = cia >>> 0;
+  d.address = cia >>> 0;
+  c.exitTo(d, false);
+}
+
+registerHelpers({ unimplemented, swBreakpoint });
+
+/** Encodings that are no instruction of the core (and invalid forms): illegal-instruction program interrupt. */
+export const ILLEGAL: InsnDef = { name: 'illegal', op: -1, xoKind: 'none', imm: 'none', avail: 'all', ends: true, sem: (o) => `c.illegal(); ${o.stop()}` };
+
+const SW_BREAKPOINT: InsnDef = {
+  name: 'sw-breakpoint',
+  op: 0,
+  xoKind: 'none',
+  imm: 'none',
+  avail: 'all',
+  ends: true,
+  sem: (o) => o.call(`${o.h('swBreakpoint')}(c, ${o.cia})`),
+};
+
+/** SPE opcode space of e500v2 that this model does not decode: unavailable unless MSR[SPE], then unimplemented. */
+const SPE_FALLBACK: InsnDef = {
+  name: 'spe',
+  op: 4,
+  xoKind: 'none',
+  imm: 'none',
+  avail: 'spe',
+  ends: true,
+  sem: (o) => `${SPE_UNAVAILABLE}${o.stop()} } ${o.call(`${o.h('unimplemented')}(c, ${o.word}, ${o.cia})`)}`,
+};
+
+interface Generated {
+  readonly fn: ExecFn;
+  readonly v: Variant;
+}
+
+/** Generated interpreter functions per definition, by variant key; shared by every decoder. */
+const generated = new WeakMap<InsnDef, Map<number, Generated>>();
+
+function generatedFor(def: InsnDef, rc: boolean, oe: boolean, k: number): Generated {
+  let m = generated.get(def);
+  if (m === undefined) {
+    m = new Map();
+    generated.set(def, m);
+  }
+  const key = (k << 2) | (oe ? 2 : 0) | (rc ? 1 : 0);
+  let g = m.get(key);
+  if (g === undefined) {
+    const v: Variant = { rc, oe, k };
+    g = { fn: makeInterp(def, v), v };
+    m.set(key, g);
+  }
+  return g;
+}
+
+function available(def: InsnDef, family: CoreFamily, traits: FamilyTraits, features: ReadonlySet<string>): boolean {
+  switch (def.avail) {
     case 'all':
       return true;
     case 'fpu':
@@ -86,54 +113,42 @@ function available(spec: InsnSpec, family: CoreFamily, traits: FamilyTraits, fea
     case 'dcr':
       return features.has('dcr');
     default:
-      return spec.avail === family;
+      return def.avail === family;
   }
 }
 
-function variants(spec: InsnSpec): ExecFn[] {
-  if (spec.make === undefined) {
-    if (spec.exec === undefined) throw new Error(`instruction table: ${spec.name} has neither exec nor make`);
-    return [spec.exec];
-  }
-  const fns: ExecFn[] = [];
-  for (let k = 0; k < 4; k++) {
-    const oe = (k & 2) !== 0;
-    const rc = (k & 1) !== 0;
-    fns.push(spec.make({ oe: oe && spec.oe === true, rc: rc && spec.rc === true }));
-  }
-  return fns;
+interface Primary {
+  readonly single?: InsnDef;
+  readonly ext?: (InsnDef | undefined)[];
 }
 
 export class Decoder {
   readonly family: CoreFamily;
   private readonly primary: Primary[] = [];
-  private readonly sprs;
 
   constructor(family: CoreFamily, traits: FamilyTraits, features: ReadonlySet<string>) {
     this.family = family;
-    this.sprs = sprTable(family);
-    const ext = new Map<number, (Decodable | undefined)[]>();
-    const single = new Map<number, Decodable>();
-    for (const spec of INSN_TABLE) {
-      if (!available(spec, family, traits, features)) continue;
-      const entry: Decodable = { spec, fns: variants(spec) };
-      if (spec.xoKind === 'none') {
-        single.set(spec.op, entry);
+    const ext = new Map<number, (InsnDef | undefined)[]>();
+    const single = new Map<number, InsnDef>();
+    for (const def of INSN_TABLE) {
+      if (!available(def, family, traits, features)) continue;
+      if (def.xoKind === 'none') {
+        single.set(def.op, def);
         continue;
       }
-      let t = ext.get(spec.op);
+      let t = ext.get(def.op);
       if (t === undefined) {
-        t = new Array(spec.xoKind === 'evx' ? 2048 : 1024).fill(undefined);
-        ext.set(spec.op, t);
+        t = new Array<InsnDef | undefined>(def.xoKind === 'evx' ? 2048 : 1024).fill(undefined);
+        ext.set(def.op, t);
       }
-      const xo = spec.xo;
-      if (xo === undefined) throw new Error(`instruction table: ${spec.name} has an extended opcode kind but no xo`);
-      if (spec.xoKind === 'x' || spec.xoKind === 'evx') t[xo] = entry;
-      else if (spec.xoKind === 'xo') {
-        t[xo] = entry;
-        if (spec.oe === true) t[xo | 0x200] = entry;
+      const xo = def.xo;
+      if (xo === undefined) throw new Error(`instruction table: ${def.name} has an extended opcode kind but no xo`);
+      if (def.xoKind === 'x' || def.xoKind === 'evx') t[xo] = def;
+      else if (def.xoKind === 'xo') {
+        t[xo] = def;
+        if (def.oe === true) t[xo | 0x200] = def;
       } else {
-        for (let hi = 0; hi < 32; hi++) t[(hi << 5) | xo] = entry;
+        for (let hi = 0; hi < 32; hi++) t[(hi << 5) | xo] = def;
       }
     }
     for (let op = 0; op < 64; op++) {
@@ -144,7 +159,7 @@ export class Decoder {
   }
 
   /** Table entry for a word, or undefined if the encoding is not an instruction of this core. */
-  lookup(word: number): Decodable | undefined {
+  lookup(word: number): InsnDef | undefined {
     const op = word >>> 26;
     const p = this.primary[op]!;
     if (p.ext !== undefined) return p.ext[op === 4 ? word & 0x7ff : (word >>> 1) & 0x3ff];
@@ -153,53 +168,41 @@ export class Decoder {
 
   decode(word: number): Insn {
     word >>>= 0;
-    const entry = this.lookup(word);
-    if (entry === undefined) {
-      // SPE opcode space of e500v2 that this model does not decode (see speInsn).
-      if (word >>> 26 === 4 && this.family === 'e500v2') return new Insn(speInsn, word, 'spe');
-      if (word === SW_BREAKPOINT_INSN) return new Insn(swBreakpointInsn, word, 'sw-breakpoint');
-      return new Insn(illegalInsn, word, 'illegal');
+    let def = this.lookup(word);
+    if (def === undefined) {
+      if (word >>> 26 === 4 && this.family === 'e500v2') def = SPE_FALLBACK;
+      else if (word === SW_BREAKPOINT_INSN) def = SW_BREAKPOINT;
+      else def = ILLEGAL;
+      return this.make(def, word, false, false, def.name);
     }
-    const spec = entry.spec;
-    const rc = spec.rc === true && (word & 1) !== 0;
-    const oe = spec.oe === true && (word & 0x400) !== 0;
-    let fn = entry.fns[entry.fns.length === 1 ? 0 : (oe ? 2 : 0) | (rc ? 1 : 0)]!;
-    const insn = new Insn(fn, word, spec.name + (oe ? 'o' : '') + (rc ? '.' : ''));
-    insn.imm = immediate(spec.imm, word, insn);
-    fn = this.specialise(spec, word, insn, fn);
-    insn.fn = spec.needsSpe === true ? requireSpe(fn) : fn;
+    const rc = def.rc === true && (word & 1) !== 0;
+    const oe = def.oe === true && (word & 0x400) !== 0;
+    const insn = this.make(def, word, rc, oe, def.name + (oe ? 'o' : '') + (rc ? '.' : ''));
+    if (this.invalidForm(def, insn)) return this.make(ILLEGAL, word, false, false, 'illegal');
     return insn;
+  }
+
+  private make(def: InsnDef, word: number, rc: boolean, oe: boolean, name: string): Insn {
+    const insn = new Insn(word, name);
+    insn.imm = immediate(def.imm, word, insn);
+    const g = generatedFor(def, rc, oe, def.variant !== undefined ? def.variant(insn) : 0);
+    insn.fn = g.fn;
+    insn.def = def;
+    insn.v = g.v;
+    return insn;
+  }
+
+  private invalidForm(def: InsnDef, insn: Insn): boolean {
+    if (def.update === 'load' && (insn.a === 0 || insn.a === insn.d)) return true;
+    if (def.update === 'store' && insn.a === 0) return true;
+    return def.invalid !== undefined && def.invalid(insn);
   }
 
   /** Whether the instruction must be the last of its block. */
   endsBlock(insn: Insn): boolean {
-    const entry = this.lookup(insn.word);
-    if (entry === undefined) return true;
-    if (entry.spec.name === 'mtspr') return sprWriteEndsBlock(this.sprs[insn.imm]);
-    return entry.spec.ends === true || insn.fn === illegalInsn;
-  }
-
-  /** Variant choices that depend on operand fields rather than on Rc/OE. */
-  private specialise(spec: InsnSpec, word: number, insn: Insn, fn: ExecFn): ExecFn {
-    if (spec.update === 'load' && (insn.a === 0 || insn.a === insn.d)) return illegalInsn;
-    if (spec.update === 'store' && insn.a === 0) return illegalInsn;
-    const aa = (word & 2) !== 0;
-    const lk = (word & 1) !== 0;
-    switch (spec.name) {
-      case 'b':
-        return br.makeB(aa, lk);
-      case 'bc':
-        if (!aa && !lk && insn.d === 16) return br.bdnz;
-        return br.makeBc(aa, lk);
-      case 'bclr':
-        return br.makeBclr(lk);
-      case 'bcctr':
-        // Decrementing CTR while branching to it is an invalid form.
-        if ((insn.d & 0x04) === 0) return illegalInsn;
-        return br.makeBcctr(lk);
-      default:
-        return fn;
-    }
+    const ends = insn.def.ends;
+    if (typeof ends === 'function') return ends(insn, this.family);
+    return ends === true;
   }
 }
 
@@ -222,9 +225,4 @@ function immediate(kind: ImmKind, word: number, insn: Insn): number {
     case 'mask':
       return rotateMask(insn.c, insn.e);
   }
-}
-
-/** Convenience for tests and the disassembler: the mnemonic of a word on a core. */
-export function mnemonic(decoder: Decoder, word: number): string {
-  return decoder.decode(word).name;
 }

@@ -1,5 +1,5 @@
 /**
- * Classic floating point of the e500mc: instruction decoding glue around the FPU module
+ * Classic floating point of the e500mc: the definitions, as glue around the FPU module
  * (`../fpu`), which computes results and FPSCR exactly as QEMU 7.2 does.
  *
  * Here: the MSR[FP] availability check (FP unavailable interrupt), enabled-exception program
@@ -7,233 +7,199 @@
  * update of record forms, and FP loads/stores. FP registers are written only after all memory
  * accesses, so the instructions stay restartable.
  */
-import type { ExecFn, Insn } from '../block.js';
 import type { Cpu } from '../cpu.js';
 import * as fpu from '../fpu/index.js';
 import { ESR, Ivor } from '../interrupts.js';
 import { MSR } from '../models.js';
-import type { InsnSpec } from './table.js';
+import { registerHelpers } from './helpers.js';
+import { eaD, eaX } from './loadstore.js';
+import type { InsnDef, Ops, Sync, Template } from './ops.js';
 
-function requireFp(c: Cpu): void {
-  if ((c.msr & MSR.FP) === 0) c.fault(Ivor.FpUnavailable, undefined);
+/** FP unavailable unless MSR[FP]. */
+const requireFp = (o: Ops): string => `if ((c.msr & ${MSR.FP}) === 0) { c.fault(${Ivor.FpUnavailable}, undefined); ${o.stop()} }`;
+
+/** After an FPU helper: trap if it reported an enabled exception and MSR[FE] allows it; else CR1 for Rc. */
+function fpFinish(c: Cpu, status: number, rc: boolean): void {
+  if (status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe) {
+    c.programInterrupt(ESR.FP);
+    return;
+  }
+  if (rc) c.crf[1] = fpu.cr1FromFpscr(c.fpu);
 }
-
-/** After an FPU helper: trap if it reported an enabled exception and MSR[FE] allows it. */
-function finish(c: Cpu, status: number, rc: boolean): void {
-  const trap = status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe;
-  if (trap) c.programInterrupt(ESR.FP);
-  if (rc) c.cr = (c.cr & ~0x0f000000) | (fpu.cr1FromFpscr(c.fpu) << 24);
-}
-
-type Op2 = (st: fpu.FpuState, t: number, a: number, b: number) => number;
-type Op3 = (st: fpu.FpuState, t: number, a: number, c: number, b: number) => number;
-type Op1 = (st: fpu.FpuState, t: number, b: number) => number;
-
-const arithAB = (op: Op2) => (v: { rc: boolean }): ExecFn => (c, i) => {
-  requireFp(c);
-  finish(c, op(c.fpu, i.d, i.a, i.b), v.rc);
-};
-
-const arithAC = (op: Op2) => (v: { rc: boolean }): ExecFn => (c, i) => {
-  requireFp(c);
-  finish(c, op(c.fpu, i.d, i.a, i.c), v.rc);
-};
-
-const arithACB = (op: Op3) => (v: { rc: boolean }): ExecFn => (c, i) => {
-  requireFp(c);
-  finish(c, op(c.fpu, i.d, i.a, i.c, i.b), v.rc);
-};
-
-const arithB = (op: Op1) => (v: { rc: boolean }): ExecFn => (c, i) => {
-  requireFp(c);
-  finish(c, op(c.fpu, i.d, i.b), v.rc);
-};
-
-/** fcmpu/fcmpo write CR[BF] even when they then trap (QEMU updates it first). */
-const compare = (op: (st: fpu.FpuState, a: number, b: number) => number): ExecFn => (c, i) => {
-  requireFp(c);
-  const status = op(c.fpu, i.a, i.b);
-  const shift = (7 - (i.d >>> 2)) * 4;
-  c.cr = (c.cr & ~(0xf << shift)) | (c.fpu.cr << shift);
-  if (status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe) c.programInterrupt(ESR.FP);
-};
 
 /** FPSCR moves update CR1 before a possible trap. */
-function fpscrMove(body: (c: Cpu, i: Insn) => number) {
-  return (v: { rc: boolean }): ExecFn =>
-    (c, i) => {
-      requireFp(c);
-      const status = body(c, i);
-      if (v.rc) c.cr = (c.cr & ~0x0f000000) | (fpu.cr1FromFpscr(c.fpu) << 24);
-      if (status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe) c.programInterrupt(ESR.FP);
-    };
+function fpscrFinish(c: Cpu, status: number, rc: boolean): void {
+  if (rc) c.crf[1] = fpu.cr1FromFpscr(c.fpu);
+  if (status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe) c.programInterrupt(ESR.FP);
 }
 
-// ---- loads and stores ---------------------------------------------------------------------
+/** fcmpu/fcmpo write CR[BF] even when they then trap (QEMU updates it first). */
+function fpCompareFinish(c: Cpu, status: number, bf: number): void {
+  c.crf[bf] = c.fpu.cr;
+  if (status === fpu.FP_ENABLED_EXCEPTION && c.fpu.fe) c.programInterrupt(ESR.FP);
+}
 
-const eaD = (c: Cpu, i: Insn): number => (i.a === 0 ? i.imm : c.gpr[i.a]! + i.imm) >>> 0;
-const eaX = (c: Cpu, i: Insn): number => (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) >>> 0;
-type Ea = (c: Cpu, i: Insn) => number;
+function lfs(c: Cpu, t: number, ea: number): void {
+  const bits = c.ld32(ea) >>> 0;
+  if (c.stop !== 0) return;
+  fpu.loadSingle(c.fpu, t, bits);
+}
 
-function loadSingleOp(ea: Ea, update: boolean): ExecFn {
-  return (c, i) => {
-    requireFp(c);
-    const addr = ea(c, i);
-    const bits = c.ld32(addr) >>> 0;
-    fpu.loadSingle(c.fpu, i.d, bits);
-    if (update) c.gpr[i.a] = addr;
+function lfd(c: Cpu, t: number, ea: number): void {
+  const hi = c.ld32(ea) >>> 0;
+  if (c.stop !== 0) return;
+  const lo = c.ld32((ea + 4) | 0) >>> 0;
+  if (c.stop !== 0) return;
+  c.fpu.words[2 * t + 1] = hi;
+  c.fpu.words[2 * t] = lo;
+}
+
+function stfs(c: Cpu, s: number, ea: number): void {
+  c.st32(ea, fpu.storeSingleBits(c.fpu, s));
+}
+
+function stfd(c: Cpu, s: number, ea: number): void {
+  // Probe the second word first so a fault leaves memory untouched.
+  if (((ea + 4) & 0xfff) < 4 && c.probeWrite((ea + 4) | 0) < 0) return;
+  c.st32(ea, c.fpu.words[2 * s + 1]! | 0);
+  if (c.stop !== 0) return;
+  c.st32((ea + 4) | 0, c.fpu.words[2 * s]! | 0);
+}
+
+function stfiwx(c: Cpu, s: number, ea: number): void {
+  c.st32(ea, fpu.storeIntWordBits(c.fpu, s));
+}
+
+function mcrfs(c: Cpu, bf: number, bfa: number): void {
+  c.crf[bf] = fpu.mcrfs(c.fpu, bfa);
+}
+
+registerHelpers({ fpFinish, fpscrFinish, fpCompareFinish, lfs, lfd, stfs, stfd, stfiwx, mcrfs });
+registerHelpers(Object.fromEntries(Object.entries(fpu).filter(([, v]) => typeof v === 'function').map(([k, v]) => [`fpu_${k}`, v as (...a: unknown[]) => unknown])));
+
+const CR1: Sync = { out: ['cr:1'] };
+const NO_SYNC: Sync = {};
+
+/** Arithmetic: `args` are operand fields after the target (frA, frC, frB in the helper's order). */
+function arith(name: string, op: number, xo: number, xoKind: 'a' | 'x', helper: string, args: readonly ('a' | 'b' | 'c')[]): InsnDef {
+  return {
+    name,
+    op,
+    xo,
+    xoKind,
+    imm: 'none',
+    avail: 'fpu',
+    rc: true,
+    sem: (o, v) =>
+      `${requireFp(o)} const st = ${o.h(`fpu_${helper}`)}(c.fpu, ${[o.f('d'), ...args.map((f) => o.f(f))].join(', ')}); ` +
+      o.call(`${o.h('fpFinish')}(c, st, ${v.rc})`, v.rc ? CR1 : NO_SYNC),
   };
 }
 
-function loadDoubleOp(ea: Ea, update: boolean): ExecFn {
-  return (c, i) => {
-    requireFp(c);
-    const addr = ea(c, i);
-    const hi = c.ld32(addr) >>> 0;
-    const lo = c.ld32((addr + 4) >>> 0) >>> 0;
-    c.fpu.words[2 * i.d + 1] = hi;
-    c.fpu.words[2 * i.d] = lo;
-    if (update) c.gpr[i.a] = addr;
+const ab = (name: string, op: number, xo: number, helper = name) => arith(name, op, xo, 'a', helper, ['a', 'b']);
+const ac = (name: string, op: number, xo: number, helper = name) => arith(name, op, xo, 'a', helper, ['a', 'c']);
+const acb = (name: string, op: number, xo: number, helper = name) => arith(name, op, xo, 'a', helper, ['a', 'c', 'b']);
+const b1 = (name: string, op: number, xo: number, kind: 'a' | 'x' = 'a', helper = name) => arith(name, op, xo, kind, helper, ['b']);
+
+/** Loads and stores: `helper(c, frT/frS, ea)`, then rA = EA for update forms. */
+function mem(name: string, op: number, xo: number | undefined, helper: string, store: boolean, update: boolean): InsnDef {
+  const ea = xo === undefined ? eaD : eaX;
+  const sem: Template = (o) =>
+    `${requireFp(o)} const ea = ${ea(o)}; ${o.call(`${o.h(helper)}(c, ${o.f('d')}, ea)`, store ? { store: true } : NO_SYNC)} ${update ? o.setGpr('a', 'ea') : ''}`;
+  return {
+    name,
+    op,
+    ...(xo === undefined ? { xoKind: 'none' as const, imm: 'simm' as const } : { xo, xoKind: 'x' as const, imm: 'none' as const }),
+    avail: 'fpu',
+    sem,
+    ...(update ? { update: 'store' as const } : {}),
   };
 }
 
-function storeSingleOp(ea: Ea, update: boolean): ExecFn {
-  return (c, i) => {
-    requireFp(c);
-    const addr = ea(c, i);
-    c.st32(addr, fpu.storeSingleBits(c.fpu, i.d));
-    if (update) c.gpr[i.a] = addr;
+/** FPSCR moves: `body` gives the helper call returning a status. */
+function fpscrMove(name: string, xo: number, call: (o: Ops) => string, extra: Partial<InsnDef> = {}): InsnDef {
+  return {
+    name,
+    op: 63,
+    xo,
+    xoKind: 'x',
+    imm: 'none',
+    avail: 'fpu',
+    rc: true,
+    sem: (o, v) => `${requireFp(o)} const st = ${call(o)}; ${o.call(`${o.h('fpscrFinish')}(c, st, ${v.rc})`, v.rc ? CR1 : NO_SYNC)}`,
+    ...extra,
   };
 }
 
-function storeDoubleOp(ea: Ea, update: boolean): ExecFn {
-  return (c, i) => {
-    requireFp(c);
-    const addr = ea(c, i);
-    // Probe the second word first so a fault leaves memory untouched.
-    if (((addr + 4) & 0xfff) < 4) c.probeWrite((addr + 4) >>> 0);
-    c.st32(addr, c.fpu.words[2 * i.d + 1]! | 0);
-    c.st32((addr + 4) >>> 0, c.fpu.words[2 * i.d]! | 0);
-    if (update) c.gpr[i.a] = addr;
-  };
-}
+/** mtfsf/mtfsfi with W=1 do not exist on the e500mc. */
+const noW = (f: { word: number }): boolean => (f.word & 0x00010000) !== 0;
 
-const stfiwx: ExecFn = (c, i) => {
-  requireFp(c);
-  c.st32(eaX(c, i), fpu.storeIntWordBits(c.fpu, i.d));
-};
-
-// ---- table -----------------------------------------------------------------------------------
-
-const load = (name: string, op: number, exec: ExecFn, update = false): InsnSpec => ({
-  name,
-  op,
-  xoKind: 'none',
-  imm: 'simm',
-  avail: 'fpu',
-  exec,
-  ...(update ? { update: 'store' as const } : {}),
-});
-
-const xform = (name: string, xo: number, exec: ExecFn, update = false): InsnSpec => ({
-  name,
-  op: 31,
-  xo,
-  xoKind: 'x',
-  imm: 'none',
-  avail: 'fpu',
-  exec,
-  ...(update ? { update: 'store' as const } : {}),
-});
-
-const aform = (name: string, op: number, xo: number, make: (v: { rc: boolean }) => ExecFn): InsnSpec => ({
-  name,
-  op,
-  xo,
-  xoKind: 'a',
-  imm: 'none',
-  avail: 'fpu',
-  rc: true,
-  make,
-});
-
-const x63 = (name: string, xo: number, make: (v: { rc: boolean }) => ExecFn): InsnSpec => ({
+const compare = (name: string, xo: number): InsnDef => ({
   name,
   op: 63,
   xo,
   xoKind: 'x',
   imm: 'none',
   avail: 'fpu',
-  rc: true,
-  make,
+  sem: (o) =>
+    `${requireFp(o)} const st = ${o.h(`fpu_${name}`)}(c.fpu, ${o.f('a')}, ${o.f('b')}); ` +
+    o.call(`${o.h('fpCompareFinish')}(c, st, ${o.f('d')} >>> 2)`, { out: ['cr:D'] }),
 });
 
-/** mtfsf/mtfsfi with W=1 do not exist on the e500mc. */
-const wForm = (exec: ExecFn): ExecFn => (c, i) => {
-  if ((i.word & 0x00010000) !== 0) c.illegal();
-  exec(c, i);
-};
-
-export const FP_SPECS: readonly InsnSpec[] = [
-  load('lfs', 48, loadSingleOp(eaD, false)),
-  load('lfsu', 49, loadSingleOp(eaD, true), true),
-  load('lfd', 50, loadDoubleOp(eaD, false)),
-  load('lfdu', 51, loadDoubleOp(eaD, true), true),
-  load('stfs', 52, storeSingleOp(eaD, false)),
-  load('stfsu', 53, storeSingleOp(eaD, true), true),
-  load('stfd', 54, storeDoubleOp(eaD, false)),
-  load('stfdu', 55, storeDoubleOp(eaD, true), true),
-  xform('lfsx', 535, loadSingleOp(eaX, false)),
-  xform('lfsux', 567, loadSingleOp(eaX, true), true),
-  xform('lfdx', 599, loadDoubleOp(eaX, false)),
-  xform('lfdux', 631, loadDoubleOp(eaX, true), true),
-  xform('stfsx', 663, storeSingleOp(eaX, false)),
-  xform('stfsux', 695, storeSingleOp(eaX, true), true),
-  xform('stfdx', 727, storeDoubleOp(eaX, false)),
-  xform('stfdux', 759, storeDoubleOp(eaX, true), true),
-  xform('stfiwx', 983, stfiwx),
+export const FP_DEFS: readonly InsnDef[] = [
+  mem('lfs', 48, undefined, 'lfs', false, false),
+  mem('lfsu', 49, undefined, 'lfs', false, true),
+  mem('lfd', 50, undefined, 'lfd', false, false),
+  mem('lfdu', 51, undefined, 'lfd', false, true),
+  mem('stfs', 52, undefined, 'stfs', true, false),
+  mem('stfsu', 53, undefined, 'stfs', true, true),
+  mem('stfd', 54, undefined, 'stfd', true, false),
+  mem('stfdu', 55, undefined, 'stfd', true, true),
+  mem('lfsx', 31, 535, 'lfs', false, false),
+  mem('lfsux', 31, 567, 'lfs', false, true),
+  mem('lfdx', 31, 599, 'lfd', false, false),
+  mem('lfdux', 31, 631, 'lfd', false, true),
+  mem('stfsx', 31, 663, 'stfs', true, false),
+  mem('stfsux', 31, 695, 'stfs', true, true),
+  mem('stfdx', 31, 727, 'stfd', true, false),
+  mem('stfdux', 31, 759, 'stfd', true, true),
+  mem('stfiwx', 31, 983, 'stfiwx', true, false),
   // double precision (opcode 63)
-  aform('fdiv', 63, 18, arithAB(fpu.fdiv)),
-  aform('fsub', 63, 20, arithAB(fpu.fsub)),
-  aform('fadd', 63, 21, arithAB(fpu.fadd)),
-  aform('fsel', 63, 23, arithACB(fpu.fsel)),
-  aform('fmul', 63, 25, arithAC(fpu.fmul)),
-  aform('frsqrte', 63, 26, arithB(fpu.frsqrte)),
-  aform('fmsub', 63, 28, arithACB(fpu.fmsub)),
-  aform('fmadd', 63, 29, arithACB(fpu.fmadd)),
-  aform('fnmsub', 63, 30, arithACB(fpu.fnmsub)),
-  aform('fnmadd', 63, 31, arithACB(fpu.fnmadd)),
+  ab('fdiv', 63, 18),
+  ab('fsub', 63, 20),
+  ab('fadd', 63, 21),
+  acb('fsel', 63, 23),
+  ac('fmul', 63, 25),
+  b1('frsqrte', 63, 26),
+  acb('fmsub', 63, 28),
+  acb('fmadd', 63, 29),
+  acb('fnmsub', 63, 30),
+  acb('fnmadd', 63, 31),
   // single precision (opcode 59)
-  aform('fdivs', 59, 18, arithAB(fpu.fdivs)),
-  aform('fsubs', 59, 20, arithAB(fpu.fsubs)),
-  aform('fadds', 59, 21, arithAB(fpu.fadds)),
-  aform('fres', 59, 24, arithB(fpu.fres)),
-  aform('fmuls', 59, 25, arithAC(fpu.fmuls)),
-  aform('fmsubs', 59, 28, arithACB(fpu.fmsubs)),
-  aform('fmadds', 59, 29, arithACB(fpu.fmadds)),
-  aform('fnmsubs', 59, 30, arithACB(fpu.fnmsubs)),
-  aform('fnmadds', 59, 31, arithACB(fpu.fnmadds)),
+  ab('fdivs', 59, 18),
+  ab('fsubs', 59, 20),
+  ab('fadds', 59, 21),
+  b1('fres', 59, 24),
+  ac('fmuls', 59, 25),
+  acb('fmsubs', 59, 28),
+  acb('fmadds', 59, 29),
+  acb('fnmsubs', 59, 30),
+  acb('fnmadds', 59, 31),
   // X-form (opcode 63)
-  { name: 'fcmpu', op: 63, xo: 0, xoKind: 'x', imm: 'none', avail: 'fpu', exec: compare(fpu.fcmpu) },
-  { name: 'fcmpo', op: 63, xo: 32, xoKind: 'x', imm: 'none', avail: 'fpu', exec: compare(fpu.fcmpo) },
-  x63('frsp', 12, arithB(fpu.frsp)),
-  x63('fctiw', 14, arithB(fpu.fctiw)),
-  x63('fctiwz', 15, arithB(fpu.fctiwz)),
-  x63('fneg', 40, arithB(fpu.fneg)),
-  x63('fmr', 72, arithB(fpu.fmr)),
-  x63('fnabs', 136, arithB(fpu.fnabs)),
-  x63('fabs', 264, arithB(fpu.fabs)),
-  x63('mtfsb1', 38, fpscrMove((c, i) => fpu.mtfsb1(c.fpu, i.d))),
-  x63('mtfsb0', 70, fpscrMove((c, i) => fpu.mtfsb0(c.fpu, i.d))),
-  x63('mffs', 583, fpscrMove((c, i) => fpu.mffs(c.fpu, i.d))),
-  {
-    ...x63('mtfsfi', 134, (v) => wForm(fpscrMove((c, i) => fpu.mtfsfi(c.fpu, i.d >>> 2, (i.word >>> 12) & 0xf))(v))),
-  },
-  {
-    ...x63('mtfsf', 711, (v) =>
-      wForm(fpscrMove((c, i) => fpu.mtfsf(c.fpu, (i.word >>> 17) & 0xff, i.b, (i.word >>> 25) & 1))(v)),
-    ),
-  },
+  compare('fcmpu', 0),
+  compare('fcmpo', 32),
+  b1('frsp', 63, 12, 'x'),
+  b1('fctiw', 63, 14, 'x'),
+  b1('fctiwz', 63, 15, 'x'),
+  b1('fneg', 63, 40, 'x'),
+  b1('fmr', 63, 72, 'x'),
+  b1('fnabs', 63, 136, 'x'),
+  b1('fabs', 63, 264, 'x'),
+  fpscrMove('mtfsb1', 38, (o) => `${o.h('fpu_mtfsb1')}(c.fpu, ${o.f('d')})`),
+  fpscrMove('mtfsb0', 70, (o) => `${o.h('fpu_mtfsb0')}(c.fpu, ${o.f('d')})`),
+  fpscrMove('mffs', 583, (o) => `${o.h('fpu_mffs')}(c.fpu, ${o.f('d')})`),
+  fpscrMove('mtfsfi', 134, (o) => `${o.h('fpu_mtfsfi')}(c.fpu, ${o.f('d')} >>> 2, (${o.word} >>> 12) & 0xf)`, { invalid: noW }),
+  fpscrMove('mtfsf', 711, (o) => `${o.h('fpu_mtfsf')}(c.fpu, (${o.word} >>> 17) & 0xff, ${o.f('b')}, (${o.word} >>> 25) & 1)`, { invalid: noW }),
   {
     name: 'mcrfs',
     op: 63,
@@ -241,11 +207,6 @@ export const FP_SPECS: readonly InsnSpec[] = [
     xoKind: 'x',
     imm: 'none',
     avail: 'fpu',
-    exec: (c, i) => {
-      requireFp(c);
-      const field = fpu.mcrfs(c.fpu, i.a >>> 2);
-      const shift = (7 - (i.d >>> 2)) * 4;
-      c.cr = (c.cr & ~(0xf << shift)) | (field << shift);
-    },
+    sem: (o) => `${requireFp(o)} ${o.call(`${o.h('mcrfs')}(c, ${o.f('d')} >>> 2, ${o.f('a')} >>> 2)`, { out: ['cr:D'] })}`,
   },
 ];

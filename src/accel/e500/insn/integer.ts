@@ -1,178 +1,19 @@
 /**
- * Fixed-point arithmetic, logical, rotate/shift, compare and CR-logical instructions.
+ * Fixed-point arithmetic, logical, rotate/shift, compare and CR-logical instructions: their
+ * definitions (encoding and semantics, see ops.ts).
  *
- * Variants are built by factories so the record (Rc) and overflow (OE) forms are separate
- * functions: the common forms carry no per-execution test for features they do not have.
+ * Record (Rc) and overflow (OE) forms are variants: the code for `add` carries no test for
+ * them, `add.` sets CR0 from the result. Operand patterns the hardware treats specially
+ * (rlwinm that is a plain shift, mtcrf's field mask) are variants too, so both the
+ * interpreter and the translator get straight-line code for them.
  */
-import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
+import { registerHelpers } from './helpers.js';
+import type { InsnDef, Ops, Template, Variant } from './ops.js';
 
-export interface Variant {
-  readonly rc: boolean;
-  readonly oe: boolean;
-}
-
-type Arith = (c: Cpu, a: number, b: number) => number;
-
-const U32 = 0x100000000;
-
-function setOv(c: Cpu, ov: boolean): void {
-  if (ov) {
-    c.xerOV = 1;
-    c.xerSO = 1;
-  } else {
-    c.xerOV = 0;
-  }
-}
-
-/**
- * Builds the four forms of an XO-form instruction from a core that returns the result and
- * computes CA itself; `overflow` tells whether the signed result overflowed.
- */
-function xoForm(
-  core: Arith,
-  overflow: (a: number, b: number, r: number, c: Cpu) => boolean,
-  v: Variant,
-  unary: boolean,
-): ExecFn {
-  const { rc, oe } = v;
-  if (!rc && !oe) {
-    return unary
-      ? (c: Cpu, i: Insn) => {
-          c.gpr[i.d] = core(c, c.gpr[i.a]!, 0);
-        }
-      : (c: Cpu, i: Insn) => {
-          c.gpr[i.d] = core(c, c.gpr[i.a]!, c.gpr[i.b]!);
-        };
-  }
-  return (c: Cpu, i: Insn) => {
-    const a = c.gpr[i.a]!;
-    const b = unary ? 0 : c.gpr[i.b]!;
-    const r = core(c, a, b);
-    if (oe) setOv(c, overflow(a, b, r, c));
-    c.gpr[i.d] = r;
-    if (rc) c.setCr0(r);
-  };
-}
-
-const addOv = (a: number, b: number, r: number): boolean => ((a ^ r) & (b ^ r)) < 0;
-const subfOv = (a: number, b: number, r: number): boolean => ((~a ^ r) & (b ^ r)) < 0;
-
-export const makeAdd = (v: Variant): ExecFn => xoForm((_c, a, b) => (a + b) | 0, addOv, v, false);
-
-export const makeAddc = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a, b) => {
-      c.xerCA = (a >>> 0) + (b >>> 0) >= U32 ? 1 : 0;
-      return (a + b) | 0;
-    },
-    addOv,
-    v,
-    false,
-  );
-
-export const makeAdde = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a, b) => {
-      const ca = c.xerCA;
-      c.xerCA = (a >>> 0) + (b >>> 0) + ca >= U32 ? 1 : 0;
-      return (a + b + ca) | 0;
-    },
-    addOv,
-    v,
-    false,
-  );
-
-export const makeSubf = (v: Variant): ExecFn => xoForm((_c, a, b) => (b - a) | 0, subfOv, v, false);
-
-export const makeSubfc = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a, b) => {
-      c.xerCA = (b >>> 0) >= (a >>> 0) ? 1 : 0;
-      return (b - a) | 0;
-    },
-    subfOv,
-    v,
-    false,
-  );
-
-export const makeSubfe = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a, b) => {
-      const ca = c.xerCA;
-      c.xerCA = (~a >>> 0) + (b >>> 0) + ca >= U32 ? 1 : 0;
-      return (~a + b + ca) | 0;
-    },
-    subfOv,
-    v,
-    false,
-  );
-
-export const makeAddme = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a) => {
-      const ca = c.xerCA;
-      c.xerCA = (a >>> 0) + 0xffffffff + ca >= U32 ? 1 : 0;
-      return (a - 1 + ca) | 0;
-    },
-    (a, _b, r) => ((a ^ r) & ~r) < 0,
-    v,
-    true,
-  );
-
-export const makeAddze = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a) => {
-      const ca = c.xerCA;
-      c.xerCA = (a >>> 0) + ca >= U32 ? 1 : 0;
-      return (a + ca) | 0;
-    },
-    (a, _b, r) => ((a ^ r) & r) < 0,
-    v,
-    true,
-  );
-
-export const makeSubfme = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a) => {
-      const ca = c.xerCA;
-      c.xerCA = (~a >>> 0) + 0xffffffff + ca >= U32 ? 1 : 0;
-      return (~a - 1 + ca) | 0;
-    },
-    (a, _b, r) => ((~a ^ r) & ~r) < 0,
-    v,
-    true,
-  );
-
-export const makeSubfze = (v: Variant): ExecFn =>
-  xoForm(
-    (c, a) => {
-      const ca = c.xerCA;
-      c.xerCA = (~a >>> 0) + ca >= U32 ? 1 : 0;
-      return (~a + ca) | 0;
-    },
-    (a, _b, r) => ((~a ^ r) & r) < 0,
-    v,
-    true,
-  );
-
-export const makeNeg = (v: Variant): ExecFn =>
-  xoForm((_c, a) => -a | 0, (a) => a === -0x80000000, v, true);
-
-export const makeMullw = (v: Variant): ExecFn =>
-  xoForm(
-    (_c, a, b) => Math.imul(a, b),
-    (a, b) => {
-      // The double product is exact below 2^53 and certainly out of range above it.
-      const p = a * b;
-      return p > 0x7fffffff || p < -0x80000000;
-    },
-    v,
-    false,
-  );
-
-/** High word of the unsigned 64-bit product of two 32-bit values, exactly. */
+/** High word of the unsigned 64-bit product of two 32-bit values, exactly (int32 result). */
 export function mulhwu(a: number, b: number): number {
+  a >>>= 0;
+  b >>>= 0;
   const al = a & 0xffff;
   const ah = a >>> 16;
   const bl = b & 0xffff;
@@ -181,120 +22,18 @@ export function mulhwu(a: number, b: number): number {
   const m1 = ah * bl;
   const m2 = al * bh;
   const t = (lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff);
-  return (ah * bh + Math.floor(m1 / 65536) + Math.floor(m2 / 65536) + Math.floor(t / 65536)) >>> 0;
+  return (ah * bh + Math.floor(m1 / 65536) + Math.floor(m2 / 65536) + Math.floor(t / 65536)) | 0;
 }
 
 /** High word of the signed 64-bit product. */
 export function mulhw(a: number, b: number): number {
-  let h = mulhwu(a >>> 0, b >>> 0);
+  let h = mulhwu(a, b) >>> 0;
   if (a < 0) h -= b >>> 0;
   if (b < 0) h -= a >>> 0;
   return h | 0;
 }
 
-function recordOnly(core: (a: number, b: number) => number, rc: boolean): ExecFn {
-  return rc
-    ? (c, i) => {
-        const r = core(c.gpr[i.a]!, c.gpr[i.b]!);
-        c.gpr[i.d] = r;
-        c.setCr0(r);
-      }
-    : (c, i) => {
-        c.gpr[i.d] = core(c.gpr[i.a]!, c.gpr[i.b]!);
-      };
-}
-
-export const makeMulhw = (v: Variant): ExecFn => recordOnly(mulhw, v.rc);
-export const makeMulhwu = (v: Variant): ExecFn => recordOnly((a, b) => mulhwu(a >>> 0, b >>> 0) | 0, v.rc);
-
-/**
- * The quotient of a division by zero or of INT_MIN / -1 is undefined by the ISA; like QEMU we
- * leave the dividend, so the architecturally defined parts (XER, CR0[SO]) are what matters.
- */
-export const makeDivw = (v: Variant): ExecFn =>
-  xoForm(
-    (_c, a, b) => (b === 0 || (a === -0x80000000 && b === -1) ? a : (a / b) | 0),
-    (a, b) => b === 0 || (a === -0x80000000 && b === -1),
-    v,
-    false,
-  );
-
-export const makeDivwu = (v: Variant): ExecFn =>
-  xoForm(
-    (_c, a, b) => (b === 0 ? a : Math.floor((a >>> 0) / (b >>> 0)) | 0),
-    (_a, b) => b === 0,
-    v,
-    false,
-  );
-
-// ---- immediate arithmetic -------------------------------------------------------------------
-
-export const addi: ExecFn = (c, i) => {
-  c.gpr[i.d] = i.a === 0 ? i.imm : (c.gpr[i.a]! + i.imm) | 0;
-};
-
-export const addis = addi; // the decoder pre-shifts the immediate for addis
-
-export const addic: ExecFn = (c, i) => {
-  const a = c.gpr[i.a]!;
-  c.xerCA = (a >>> 0) + (i.imm >>> 0) >= U32 ? 1 : 0;
-  c.gpr[i.d] = (a + i.imm) | 0;
-};
-
-export const addicRc: ExecFn = (c, i) => {
-  addic(c, i);
-  c.setCr0(c.gpr[i.d]!);
-};
-
-export const subfic: ExecFn = (c, i) => {
-  const a = c.gpr[i.a]!;
-  c.xerCA = (i.imm >>> 0) >= (a >>> 0) ? 1 : 0;
-  c.gpr[i.d] = (i.imm - a) | 0;
-};
-
-export const mulli: ExecFn = (c, i) => {
-  c.gpr[i.d] = Math.imul(c.gpr[i.a]!, i.imm);
-};
-
-// ---- logical (rS in d, result in a) ------------------------------------------------------------
-
-function logical(core: (s: number, b: number) => number, rc: boolean): ExecFn {
-  return rc
-    ? (c, i) => {
-        const r = core(c.gpr[i.d]!, c.gpr[i.b]!);
-        c.gpr[i.a] = r;
-        c.setCr0(r);
-      }
-    : (c, i) => {
-        c.gpr[i.a] = core(c.gpr[i.d]!, c.gpr[i.b]!);
-      };
-}
-
-export const makeAnd = (v: Variant): ExecFn => logical((s, b) => s & b, v.rc);
-export const makeAndc = (v: Variant): ExecFn => logical((s, b) => s & ~b, v.rc);
-export const makeOr = (v: Variant): ExecFn => logical((s, b) => s | b, v.rc);
-export const makeOrc = (v: Variant): ExecFn => logical((s, b) => s | ~b, v.rc);
-export const makeXor = (v: Variant): ExecFn => logical((s, b) => s ^ b, v.rc);
-export const makeNand = (v: Variant): ExecFn => logical((s, b) => ~(s & b), v.rc);
-export const makeNor = (v: Variant): ExecFn => logical((s, b) => ~(s | b), v.rc);
-export const makeEqv = (v: Variant): ExecFn => logical((s, b) => ~(s ^ b), v.rc);
-export const makeExtsb = (v: Variant): ExecFn => logical((s) => (s << 24) >> 24, v.rc);
-export const makeExtsh = (v: Variant): ExecFn => logical((s) => (s << 16) >> 16, v.rc);
-export const makeCntlzw = (v: Variant): ExecFn => logical((s) => Math.clz32(s), v.rc);
-
-export const ori: ExecFn = (c, i) => {
-  c.gpr[i.a] = c.gpr[i.d]! | i.imm;
-};
-export const xori: ExecFn = (c, i) => {
-  c.gpr[i.a] = c.gpr[i.d]! ^ i.imm;
-};
-export const andiRc: ExecFn = (c, i) => {
-  const r = c.gpr[i.d]! & i.imm;
-  c.gpr[i.a] = r;
-  c.setCr0(r);
-};
-
-// ---- rotate and shift ----------------------------------------------------------------------
+registerHelpers({ mulhw, mulhwu });
 
 /** The 32-bit mask MASK(mb, me) in IBM bit numbering, wrapping when mb > me. */
 export function rotateMask(mb: number, me: number): number {
@@ -302,135 +41,227 @@ export function rotateMask(mb: number, me: number): number {
   return (mb <= me ? m : (0xffffffff >>> mb) | (0xffffffff << (31 - me))) | 0;
 }
 
-function rotl(v: number, n: number): number {
-  return n === 0 ? v : (v << n) | (v >>> (32 - n));
+// ---- template pieces ------------------------------------------------------------------------
+
+/** CR0 from the int32 held in the local `r` (LT/GT/EQ + SO). */
+export const cr0 = (o: Ops, r = 'r'): string => o.setCrf(0, `(${r} < 0 ? 8 : ${r} > 0 ? 4 : 2) | ${o.so}`);
+const rcTail = (o: Ops, v: Variant, r = 'r'): string => (v.rc ? cr0(o, r) : '');
+
+const U32 = '0x100000000';
+
+function d(name: string, op: number, imm: InsnDef['imm'], sem: Template, extra: Partial<InsnDef> = {}): InsnDef {
+  return { name, op, xoKind: 'none', imm, avail: 'all', sem, ...extra };
 }
 
-/** rlwinm: the decoder stores the mask in `imm`, SH in `b`. */
-export const makeRlwinm = (v: Variant): ExecFn =>
-  v.rc
-    ? (c, i) => {
-        const r = rotl(c.gpr[i.d]!, i.b) & i.imm;
-        c.gpr[i.a] = r;
-        c.setCr0(r);
-      }
-    : (c, i) => {
-        c.gpr[i.a] = rotl(c.gpr[i.d]!, i.b) & i.imm;
-      };
-
-export const makeRlwnm = (v: Variant): ExecFn =>
-  v.rc
-    ? (c, i) => {
-        const r = rotl(c.gpr[i.d]!, c.gpr[i.b]! & 31) & i.imm;
-        c.gpr[i.a] = r;
-        c.setCr0(r);
-      }
-    : (c, i) => {
-        c.gpr[i.a] = rotl(c.gpr[i.d]!, c.gpr[i.b]! & 31) & i.imm;
-      };
-
-export const makeRlwimi = (v: Variant): ExecFn => (c, i) => {
-  const r = (rotl(c.gpr[i.d]!, i.b) & i.imm) | (c.gpr[i.a]! & ~i.imm);
-  c.gpr[i.a] = r;
-  if (v.rc) c.setCr0(r);
-};
-
-export const makeSlw = (v: Variant): ExecFn =>
-  logical((s, b) => ((b & 0x20) !== 0 ? 0 : s << (b & 31)), v.rc);
-
-export const makeSrw = (v: Variant): ExecFn =>
-  logical((s, b) => ((b & 0x20) !== 0 ? 0 : s >>> (b & 31)) | 0, v.rc);
-
-function sraCore(c: Cpu, s: number, n: number): number {
-  if (n >= 32) {
-    c.xerCA = s < 0 ? 1 : 0;
-    return s >> 31;
-  }
-  c.xerCA = s < 0 && n > 0 && (s & ((1 << n) - 1)) !== 0 ? 1 : 0;
-  return s >> n;
+function x(name: string, op: number, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef {
+  return { name, op, xo, xoKind: 'x', imm: 'none', avail: 'all', sem, ...extra };
 }
 
-export const makeSraw = (v: Variant): ExecFn => (c, i) => {
-  const r = sraCore(c, c.gpr[i.d]!, c.gpr[i.b]! & 0x3f);
-  c.gpr[i.a] = r;
-  if (v.rc) c.setCr0(r);
-};
-
-export const makeSrawi = (v: Variant): ExecFn => (c, i) => {
-  const r = sraCore(c, c.gpr[i.d]!, i.b);
-  c.gpr[i.a] = r;
-  if (v.rc) c.setCr0(r);
-};
-
-// ---- compares -----------------------------------------------------------------------------
-
-function setCrField(c: Cpu, field: number, bits: number): void {
-  const shift = (7 - field) * 4;
-  c.cr = (c.cr & ~(0xf << shift)) | (bits << shift);
-}
-
-function cmpBits(c: Cpu, a: number, b: number): number {
-  return (a < b ? 8 : a > b ? 4 : 2) | c.xerSO;
-}
-
-export const cmp: ExecFn = (c, i) => setCrField(c, i.d >>> 2, cmpBits(c, c.gpr[i.a]!, c.gpr[i.b]!));
-export const cmpl: ExecFn = (c, i) => setCrField(c, i.d >>> 2, cmpBits(c, c.gpr[i.a]! >>> 0, c.gpr[i.b]! >>> 0));
-export const cmpi: ExecFn = (c, i) => setCrField(c, i.d >>> 2, cmpBits(c, c.gpr[i.a]!, i.imm));
-export const cmpli: ExecFn = (c, i) => setCrField(c, i.d >>> 2, cmpBits(c, c.gpr[i.a]! >>> 0, i.imm));
-
-// ---- condition register ----------------------------------------------------------------------
-
-function crBit(c: Cpu, n: number): number {
-  return (c.cr >>> (31 - n)) & 1;
-}
-
-function crLogical(op: (a: number, b: number) => number): ExecFn {
-  return (c, i) => {
-    const bit = op(crBit(c, i.a), crBit(c, i.b)) & 1;
-    const m = 1 << (31 - i.d);
-    c.cr = bit !== 0 ? c.cr | m : c.cr & ~m;
+/**
+ * XO-form arithmetic: `body` computes the int32 `r` (and CA) from the locals `a` and `b`
+ * (`b` absent for unary forms); `ovf` is a boolean expression over a, b, r.
+ */
+function xo(name: string, xoValue: number, body: (o: Ops) => string, ovf: string | null, unary = false): InsnDef {
+  return {
+    name,
+    op: 31,
+    xo: xoValue,
+    xoKind: 'xo',
+    imm: 'none',
+    avail: 'all',
+    rc: true,
+    oe: ovf !== null,
+    sem: (o, v) =>
+      `const a = ${o.gpr('a')}${unary ? '' : `, b = ${o.gpr('b')}`}; ${body(o)} ` +
+      `${v.oe && ovf !== null ? o.setOv(`${ovf} ? 1 : 0`) : ''} ${o.setGpr('d', 'r')} ${rcTail(o, v)}`,
   };
 }
 
-export const crand = crLogical((a, b) => a & b);
-export const cror = crLogical((a, b) => a | b);
-export const crxor = crLogical((a, b) => a ^ b);
-export const crnand = crLogical((a, b) => ~(a & b));
-export const crnor = crLogical((a, b) => ~(a | b));
-export const creqv = crLogical((a, b) => ~(a ^ b));
-export const crandc = crLogical((a, b) => a & ~b);
-export const crorc = crLogical((a, b) => a | ~b);
+/** Logical X-form (rS in d, result in a): `expr` over locals s (rS) and b (rB). */
+function logical(name: string, xoValue: number, expr: string, usesB = true): InsnDef {
+  return x(
+    name,
+    31,
+    xoValue,
+    (o, v) => `const s = ${o.gpr('d')}${usesB ? `, b = ${o.gpr('b')}` : ''}; const r = ${expr}; ${o.setGpr('a', 'r')} ${rcTail(o, v)}`,
+    { rc: true },
+  );
+}
 
-export const mcrf: ExecFn = (c, i) => {
-  const src = (c.cr >>> ((7 - (i.a >>> 2)) * 4)) & 0xf;
-  setCrField(c, i.d >>> 2, src);
-};
+/** Compare into crfD of the locals a and b (already signed or unsigned as wanted). */
+const compare = (o: Ops): string => o.setCrf('D', `(a < b ? 8 : a > b ? 4 : 2) | ${o.so}`);
 
-export const mcrxr: ExecFn = (c, i) => {
-  setCrField(c, i.d >>> 2, (c.xerSO << 3) | (c.xerOV << 2) | (c.xerCA << 1));
-  c.xerSO = c.xerOV = c.xerCA = 0;
-};
+/** CR-logical: crbD = op(crbA, crbB) over the 0/1 locals p and q. */
+function crLogical(name: string, xoValue: number, expr: string): InsnDef {
+  return x(name, 19, xoValue, (o) => `const p = ${o.crbit('a')}, q = ${o.crbit('b')}; ${o.setCrbit('d', `(${expr}) & 1`)}`);
+}
 
-/** mfcr, and mfocrf when bit 20 is set and FXM names exactly one field. */
-export const mfcr: ExecFn = (c, i) => {
-  const fxm = (i.word >>> 12) & 0xff;
-  if ((i.word & 0x00100000) !== 0 && fxm !== 0 && (fxm & (fxm - 1)) === 0) {
-    const field = Math.clz32(fxm) - 24;
-    c.gpr[i.d] = c.cr & (0xf << ((7 - field) * 4));
-  } else {
-    c.gpr[i.d] = c.cr;
-  }
-};
+const rotl = (s: string, n: string): string => `((${s} << ${n}) | (${s} >>> (32 - ${n})))`;
 
-/** mtcrf (and mtocrf, which has the same effect for a one-field mask). */
-export const mtcrf: ExecFn = (c, i) => {
-  const fxm = (i.word >>> 12) & 0xff;
-  let mask = 0;
-  for (let f = 0; f < 8; f++) if ((fxm & (0x80 >>> f)) !== 0) mask |= 0xf << ((7 - f) * 4);
-  c.cr = (c.cr & ~mask) | (c.gpr[i.d]! & mask);
-};
+/** rlwinm variants: 1 = a left shift (mask is all ones from bit 0 to 31-SH), 2 = a right shift. */
+function rlwinmKind(f: { b: number; imm: number }): number {
+  const m = f.imm | 0;
+  if (m === (0xffffffff << f.b) >> 0) return 1;
+  if (f.b !== 0 && m === ((0xffffffff >>> (32 - f.b)) | 0)) return 2;
+  return 0;
+}
 
-/** isel rT, rA|0, rB, BC (BC in the `c` field). */
-export const isel: ExecFn = (c, i) => {
-  c.gpr[i.d] = crBit(c, i.c) !== 0 ? (i.a === 0 ? 0 : c.gpr[i.a]!) : c.gpr[i.b]!;
-};
+/** One-field mfocrf: the field number + 1, else 0 (the whole CR). */
+function mfcrKind(f: { word: number }): number {
+  const fxm = (f.word >>> 12) & 0xff;
+  if ((f.word & 0x00100000) !== 0 && fxm !== 0 && (fxm & (fxm - 1)) === 0) return Math.clz32(fxm) - 24 + 1;
+  return 0;
+}
+
+const wholeCr = (o: Ops): string => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `(${o.crf(k)} << ${28 - 4 * k})`).join(' | ');
+
+export const INTEGER_DEFS: readonly InsnDef[] = [
+  // ---- immediate forms
+  d('mulli', 7, 'simm', (o) => o.setGpr('d', `Math.imul(${o.gpr('a')}, ${o.imm})`)),
+  d('subfic', 8, 'simm', (o) => `const a = ${o.gpr('a')}; ${o.setCa(`(${o.imm} >>> 0) >= (a >>> 0) ? 1 : 0`)} ${o.setGpr('d', `(${o.imm} - a) | 0`)}`),
+  d('cmpli', 10, 'uimm', (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.imm}; ${compare(o)}`),
+  d('cmpi', 11, 'simm', (o) => `const a = ${o.gpr('a')}, b = ${o.imm}; ${compare(o)}`),
+  d('addic', 12, 'simm', (o) => `const a = ${o.gpr('a')}; ${o.setCa(`(a >>> 0) + (${o.imm} >>> 0) >= ${U32} ? 1 : 0`)} ${o.setGpr('d', `(a + ${o.imm}) | 0`)}`),
+  d(
+    'addic.',
+    13,
+    'simm',
+    (o) => `const a = ${o.gpr('a')}; const r = (a + ${o.imm}) | 0; ${o.setCa(`(a >>> 0) + (${o.imm} >>> 0) >= ${U32} ? 1 : 0`)} ${o.setGpr('d', 'r')} ${cr0(o)}`,
+  ),
+  d('addi', 14, 'simm', (o) => o.setGpr('d', `(${o.gpr0('a')} + ${o.imm}) | 0`)),
+  // the decoder pre-shifts the immediate of addis, oris, xoris, andis.
+  d('addis', 15, 'shifted', (o) => o.setGpr('d', `(${o.gpr0('a')} + ${o.imm}) | 0`)),
+  d('ori', 24, 'uimm', (o) => o.setGpr('a', `${o.gpr('d')} | ${o.imm}`)),
+  d('oris', 25, 'shifted', (o) => o.setGpr('a', `${o.gpr('d')} | ${o.imm}`)),
+  d('xori', 26, 'uimm', (o) => o.setGpr('a', `${o.gpr('d')} ^ ${o.imm}`)),
+  d('xoris', 27, 'shifted', (o) => o.setGpr('a', `${o.gpr('d')} ^ ${o.imm}`)),
+  d('andi.', 28, 'uimm', (o) => `const r = ${o.gpr('d')} & ${o.imm}; ${o.setGpr('a', 'r')} ${cr0(o)}`),
+  d('andis.', 29, 'shifted', (o) => `const r = ${o.gpr('d')} & ${o.imm}; ${o.setGpr('a', 'r')} ${cr0(o)}`),
+  // ---- rotate (SH in b, mask in imm)
+  d(
+    'rlwimi',
+    20,
+    'mask',
+    (o, v) => `const s = ${o.gpr('d')}; const r = (${rotl('s', o.f('b'))} & ${o.imm}) | (${o.gpr('a')} & ~${o.imm}); ${o.setGpr('a', 'r')} ${rcTail(o, v)}`,
+    { rc: true },
+  ),
+  d(
+    'rlwinm',
+    21,
+    'mask',
+    (o, v) => {
+      const expr = v.k === 1 ? `s << ${o.f('b')}` : v.k === 2 ? `(s >>> (32 - ${o.f('b')})) | 0` : `${rotl('s', o.f('b'))} & ${o.imm}`;
+      return `const s = ${o.gpr('d')}; const r = ${expr}; ${o.setGpr('a', 'r')} ${rcTail(o, v)}`;
+    },
+    { rc: true, variant: rlwinmKind },
+  ),
+  d(
+    'rlwnm',
+    23,
+    'mask',
+    (o, v) => `const s = ${o.gpr('d')}, n = ${o.gpr('b')} & 31; const r = ${rotl('s', 'n')} & ${o.imm}; ${o.setGpr('a', 'r')} ${rcTail(o, v)}`,
+    { rc: true },
+  ),
+  // ---- opcode 19: CR logical and moves
+  x('mcrf', 19, 0, (o) => o.setCrf('D', o.crf('S'))),
+  crLogical('crnor', 33, '~(p | q)'),
+  crLogical('crandc', 129, 'p & ~q'),
+  crLogical('crxor', 193, 'p ^ q'),
+  crLogical('crnand', 225, '~(p & q)'),
+  crLogical('crand', 257, 'p & q'),
+  crLogical('creqv', 289, '~(p ^ q)'),
+  crLogical('crorc', 417, 'p | ~q'),
+  crLogical('cror', 449, 'p | q'),
+  // ---- opcode 31: XO-form arithmetic
+  xo('subfc', 8, (o) => `const r = (b - a) | 0; ${o.setCa('(b >>> 0) >= (a >>> 0) ? 1 : 0')}`, '((~a ^ r) & (b ^ r)) < 0'),
+  xo('addc', 10, (o) => `const r = (a + b) | 0; ${o.setCa(`(a >>> 0) + (b >>> 0) >= ${U32} ? 1 : 0`)}`, '((a ^ r) & (b ^ r)) < 0'),
+  xo('mulhwu', 11, (o) => `const r = ${o.h('mulhwu')}(a, b);`, null),
+  xo('subf', 40, () => 'const r = (b - a) | 0;', '((~a ^ r) & (b ^ r)) < 0'),
+  xo('mulhw', 75, (o) => `const r = ${o.h('mulhw')}(a, b);`, null),
+  xo('neg', 104, () => 'const r = -a | 0;', 'a === -0x80000000', true),
+  xo(
+    'subfe',
+    136,
+    (o) => `const ca = ${o.ca}; const r = (~a + b + ca) | 0; ${o.setCa(`(~a >>> 0) + (b >>> 0) + ca >= ${U32} ? 1 : 0`)}`,
+    '((~a ^ r) & (b ^ r)) < 0',
+  ),
+  xo('adde', 138, (o) => `const ca = ${o.ca}; const r = (a + b + ca) | 0; ${o.setCa(`(a >>> 0) + (b >>> 0) + ca >= ${U32} ? 1 : 0`)}`, '((a ^ r) & (b ^ r)) < 0'),
+  xo('subfze', 200, (o) => `const ca = ${o.ca}; const r = (~a + ca) | 0; ${o.setCa(`(~a >>> 0) + ca >= ${U32} ? 1 : 0`)}`, '((~a ^ r) & r) < 0', true),
+  xo('addze', 202, (o) => `const ca = ${o.ca}; const r = (a + ca) | 0; ${o.setCa(`(a >>> 0) + ca >= ${U32} ? 1 : 0`)}`, '((a ^ r) & r) < 0', true),
+  xo(
+    'subfme',
+    232,
+    (o) => `const ca = ${o.ca}; const r = (~a - 1 + ca) | 0; ${o.setCa(`(~a >>> 0) + 0xffffffff + ca >= ${U32} ? 1 : 0`)}`,
+    '((~a ^ r) & ~r) < 0',
+    true,
+  ),
+  xo(
+    'addme',
+    234,
+    (o) => `const ca = ${o.ca}; const r = (a - 1 + ca) | 0; ${o.setCa(`(a >>> 0) + 0xffffffff + ca >= ${U32} ? 1 : 0`)}`,
+    '((a ^ r) & ~r) < 0',
+    true,
+  ),
+  // The double product is exact below 2^53 and certainly out of range above it.
+  xo('mullw', 235, () => 'const r = Math.imul(a, b);', '(a * b > 0x7fffffff || a * b < -0x80000000)'),
+  xo('add', 266, () => 'const r = (a + b) | 0;', '((a ^ r) & (b ^ r)) < 0'),
+  // The quotient of a division by zero or of INT_MIN / -1 is undefined by the ISA; like QEMU
+  // we leave the dividend, so the architecturally defined parts (XER, CR0[SO]) are what matters.
+  xo('divwu', 459, () => 'const r = b === 0 ? a : ((a >>> 0) / (b >>> 0)) | 0;', 'b === 0'),
+  xo('divw', 491, () => 'const r = b === 0 || (a === -0x80000000 && b === -1) ? a : (a / b) | 0;', '(b === 0 || (a === -0x80000000 && b === -1))'),
+  // ---- opcode 31: compare, logical, shift
+  x('cmp', 31, 0, (o) => `const a = ${o.gpr('a')}, b = ${o.gpr('b')}; ${compare(o)}`),
+  x('cmpl', 31, 32, (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.gpr('b')} >>> 0; ${compare(o)}`),
+  logical('slw', 24, '(b & 0x20) !== 0 ? 0 : s << (b & 31)'),
+  logical('cntlzw', 26, 'Math.clz32(s)', false),
+  logical('and', 28, 's & b'),
+  logical('andc', 60, 's & ~b'),
+  logical('nor', 124, '~(s | b)'),
+  logical('eqv', 284, '~(s ^ b)'),
+  logical('xor', 316, 's ^ b'),
+  logical('orc', 412, 's | ~b'),
+  logical('or', 444, 's | b'),
+  logical('nand', 476, '~(s & b)'),
+  logical('srw', 536, '(b & 0x20) !== 0 ? 0 : (s >>> (b & 31)) | 0'),
+  x(
+    'sraw',
+    31,
+    792,
+    (o, v) =>
+      `const s = ${o.gpr('d')}, n = ${o.gpr('b')} & 0x3f; const r = n > 31 ? s >> 31 : s >> n; ` +
+      `${o.setCa('s < 0 && (n > 31 || (s & ((1 << n) - 1)) !== 0) ? 1 : 0')} ${o.setGpr('a', 'r')} ${rcTail(o, v)}`,
+    { rc: true },
+  ),
+  x(
+    'srawi',
+    31,
+    824,
+    (o, v) =>
+      `const s = ${o.gpr('d')}; const r = s >> ${o.f('b')}; ${o.setCa(`s < 0 && (s & ((1 << ${o.f('b')}) - 1)) !== 0 ? 1 : 0`)} ${o.setGpr('a', 'r')} ${rcTail(o, v)}`,
+    { rc: true },
+  ),
+  logical('extsh', 922, '(s << 16) >> 16', false),
+  logical('extsb', 954, '(s << 24) >> 24', false),
+  // isel rT, rA|0, rB, BC (BC in the c field)
+  { name: 'isel', op: 31, xo: 15, xoKind: 'a', imm: 'none', avail: 'all', sem: (o) => o.setGpr('d', `${o.crbit('c')} !== 0 ? ${o.gpr0('a')} : ${o.gpr('b')}`) },
+  // ---- opcode 31: CR and XER moves
+  x(
+    'mfcr',
+    31,
+    19,
+    (o, v) => (v.k === 0 ? o.setGpr('d', wholeCr(o)) : o.setGpr('d', `${o.crf(v.k - 1)} << ${28 - 4 * (v.k - 1)}`)),
+    { variant: mfcrKind },
+  ),
+  // mtcrf (and mtocrf, the same for a one-field mask): the variant is FXM.
+  x(
+    'mtcrf',
+    31,
+    144,
+    (o, v) => {
+      const writes = [0, 1, 2, 3, 4, 5, 6, 7].filter((k) => (v.k & (0x80 >>> k)) !== 0).map((k) => o.setCrf(k, `(s >>> ${28 - 4 * k}) & 15`));
+      return writes.length === 0 ? '' : `const s = ${o.gpr('d')}; ${writes.join(' ')}`;
+    },
+    { variant: (f) => (f.word >>> 12) & 0xff },
+  ),
+  x('mcrxr', 31, 512, (o) => `${o.setCrf('D', `(${o.so} << 3) | (${o.ov} << 2) | (${o.ca} << 1)`)} ${o.setSo('0')} ${o.setOv('0')} ${o.setCa('0')}`),
+];

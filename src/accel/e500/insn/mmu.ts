@@ -5,12 +5,11 @@
  */
 import type { Cpu } from '../cpu.js';
 import { HID0, SPR } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
 import { MAS1_IPROT, MAS1_V, tlbTsize, tsizeBytes } from '../tlb.js';
-
-function eaX(c: Cpu, i: Insn): number {
-  return (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) >>> 0;
-}
+import { registerHelpers } from './helpers.js';
+import { eaX } from './loadstore.js';
+import type { InsnDef, Template } from './ops.js';
+import { priv } from './system.js';
 
 /** Entry selected by MAS0 (and MAS2[EPN] for TLB0), or -1 if the selection is invalid. */
 function selectedEntry(c: Cpu): number {
@@ -27,13 +26,15 @@ function flushEntryRange(c: Cpu, e: number): void {
   if ((c.tlb.mas1(e) & MAS1_V) !== 0) c.flushSoftTlbRange(c.tlb.pageEffective(e), c.tlb.pageBytes(e));
 }
 
-export const tlbwe: ExecFn = (c) => {
-  c.requireSupervisor();
+function tlbwe(c: Cpu): void {
   const mas0 = c.spr[SPR.MAS0]!;
   // MAS0[WQ] other than "write" asks for reservation semantics the e500 cores do not have.
   if ((mas0 & 0x3000) !== 0) return;
   const e = selectedEntry(c);
-  if (e < 0) c.illegal();
+  if (e < 0) {
+    c.illegal();
+    return;
+  }
   const isTlb1 = c.tlb.isTlb1(e);
   const t = c.traits;
   let mas1 = c.spr[SPR.MAS1]!;
@@ -41,7 +42,10 @@ export const tlbwe: ExecFn = (c) => {
   mas1 = (mas1 & ~0x3fff0000) | (mas1 & tidMask);
   if (isTlb1) {
     const tsize = tlbTsize(mas1);
-    if ((mas1 & MAS1_V) !== 0 && (tsize < 1 || tsize > t.tlb1MaxTsize)) c.illegal();
+    if ((mas1 & MAS1_V) !== 0 && (tsize < 1 || tsize > t.tlb1MaxTsize)) {
+      c.illegal();
+      return;
+    }
   } else {
     // TLB0 holds 4 KiB pages only and cannot protect entries.
     mas1 = (mas1 & ~(MAS1_IPROT | 0x0f00)) | 0x0100;
@@ -55,7 +59,7 @@ export const tlbwe: ExecFn = (c) => {
   flushEntryRange(c, e);
   c.tlb.write(e, mas1 >>> 0, mas2, c.spr[SPR.MAS3]!, c.spr[SPR.MAS7]! & 0xf, t.hasMas8 ? c.spr[SPR.MAS8]! : 0);
   flushEntryRange(c, e);
-};
+}
 
 /** Copies entry `e` into MAS1–3/7 (MAS7 on e500v2 only with HID0[EN_MAS7_UPDATE]). */
 function entryToMas(c: Cpu, e: number): void {
@@ -68,8 +72,7 @@ function entryToMas(c: Cpu, e: number): void {
   if (c.traits.hasMas8) c.spr[SPR.MAS8] = c.tlb.mas8(e);
 }
 
-export const tlbre: ExecFn = (c) => {
-  c.requireSupervisor();
+function tlbre(c: Cpu): void {
   const e = selectedEntry(c);
   if (e < 0) {
     c.spr[SPR.MAS1] = 0;
@@ -80,11 +83,10 @@ export const tlbre: ExecFn = (c) => {
     const mas0 = c.spr[SPR.MAS0]!;
     c.spr[SPR.MAS0] = ((mas0 & ~0xfff) | c.tlb0Nv) >>> 0;
   }
-};
+}
 
-export const tlbsx: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  const ea = eaX(c, i);
+function tlbsx(c: Cpu, eaSigned: number): void {
+  const ea = eaSigned >>> 0;
   const mas6 = c.spr[SPR.MAS6]!;
   const spid = (mas6 >>> 16) & 0x3fff;
   const sas = mas6 & 1;
@@ -105,7 +107,7 @@ export const tlbsx: ExecFn = (c, i) => {
   c.spr[SPR.MAS2] = ((ea & 0xfffff000) | (mas4 & 0x1f)) >>> 0;
   c.spr[SPR.MAS3] = 0;
   if (!c.traits.mas7UpdateNeedsHid0 || (c.spr[SPR.HID0]! & HID0.EN_MAS7_UPDATE) !== 0) c.spr[SPR.MAS7] = 0;
-};
+}
 
 /** Invalidates entries of `tlb` (0/1) that contain `ea`, whatever their TID and TS. */
 function invalidateEa(c: Cpu, tlb: 0 | 1, ea: number, keep: (e: number) => boolean): void {
@@ -122,9 +124,8 @@ function invalidateEa(c: Cpu, tlb: 0 | 1, ea: number, keep: (e: number) => boole
   }
 }
 
-export const tlbivax: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  const ea = eaX(c, i);
+function tlbivax(c: Cpu, eaSigned: number): void {
+  const ea = eaSigned >>> 0;
   const tlb = (ea & 0x8) !== 0 ? 1 : 0;
   const op =
     (ea & 0x4) !== 0
@@ -135,12 +136,11 @@ export const tlbivax: ExecFn = (c, i) => {
       : (cpu: Cpu) => invalidateEa(cpu, tlb, (ea & 0xfffff000) >>> 0, () => false);
   if (c.tlbInvalidateSink !== null) c.tlbInvalidateSink(op);
   else op(c);
-};
+}
 
 /** tlbilx (e500mc): T=0 all, T=1 by MAS6[SPID], T=3 by EA + SPID + SAS; this vCPU only. */
-export const tlbilx: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  const t = (i.word >>> 21) & 3;
+function tlbilx(c: Cpu, word: number, eaSigned: number): void {
+  const t = (word >>> 21) & 3;
   const mas6 = c.spr[SPR.MAS6]!;
   const spid = (mas6 >>> 16) & 0x3fff;
   const sas = mas6 & 1;
@@ -155,7 +155,7 @@ export const tlbilx: ExecFn = (c, i) => {
     }
     c.flushSoftTlb();
   } else if (t === 3) {
-    const ea = eaX(c, i);
+    const ea = eaSigned >>> 0;
     const other = (e: number): boolean => {
       const m = c.tlb.mas1(e);
       return ((m >>> 16) & 0x3fff) !== spid || ((m >>> 12) & 1) !== sas;
@@ -165,4 +165,29 @@ export const tlbilx: ExecFn = (c, i) => {
   } else {
     c.illegal();
   }
-};
+}
+
+registerHelpers({ tlbwe, tlbre, tlbsx, tlbivax, tlbilx });
+
+const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({
+  name,
+  op: 31,
+  xo,
+  xoKind: 'x',
+  imm: 'none',
+  avail: 'all',
+  ends: true,
+  sem,
+  ...extra,
+});
+
+export const MMU_DEFS: readonly InsnDef[] = [
+  x('tlbivax', 786, (o) => `${priv(o)} ${o.call(`${o.h('tlbivax')}(c, ${eaX(o)})`)}`),
+  // No architectural effect in this model, but privileged.
+  x('tlbsync', 566, (o) => priv(o), { ends: false }),
+  x('tlbsx', 914, (o) => `${priv(o)} ${o.call(`${o.h('tlbsx')}(c, ${eaX(o)})`)}`),
+  x('tlbre', 946, (o) => `${priv(o)} ${o.call(`${o.h('tlbre')}(c)`)}`),
+  x('tlbwe', 978, (o) => `${priv(o)} ${o.call(`${o.h('tlbwe')}(c)`)}`),
+  // tlbilx computes its EA only for T=3 (T=0/1 leave rA/rB unused).
+  x('tlbilx', 18, (o) => `${priv(o)} ${o.call(`${o.h('tlbilx')}(c, ${o.word}, ${eaX(o)})`)}`, { avail: 'e500mc' }),
+];

@@ -18,7 +18,8 @@
  * signalling NaN converted to a signed integer.
  */
 import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
+import type { Insn } from '../block.js';
+import type { SpeFn } from './spe-state.js';
 import { ESR, Ivor } from '../interrupts.js';
 import * as fp from './spe-fpcore.js';
 import { DP, SP, type Fmt } from './spe-fpcore.js';
@@ -44,12 +45,13 @@ function status(e: number): number {
  * Records the conditions of the low (or scalar) and high elements in SPEFSCR and takes the
  * embedded FP data interrupt if one of them is enabled. Call before writing any result.
  */
-function commit(c: Cpu, lo: number, hi: number): void {
+function commit(c: Cpu, lo: number, hi: number): boolean {
   let f = (c.spr[SPEFSCR]! & ~STATUS) | status(lo) | (status(hi) << 16);
   const hit = (bits: number, enable: number): boolean => (f & bits) !== 0 && (f & enable) !== 0;
   if (hit(F.FINV | F.FINVH, F.FINVE) || hit(F.FDBZ | F.FDBZH, F.FDBZE) || hit(F.FUNF | F.FUNFH, F.FUNFE) || hit(F.FOVF | F.FOVFH, F.FOVFE)) {
     c.spr[SPEFSCR] = (f & ~INEXACT) >>> 0;
     c.fault(Ivor.SpeFpData, ESR.SPV);
+    return false;
   }
   if ((f & (F.FINV | F.FINVH)) !== 0) f |= F.FINVS;
   if ((f & (F.FDBZ | F.FDBZH)) !== 0) f |= F.FDBZS;
@@ -57,6 +59,7 @@ function commit(c: Cpu, lo: number, hi: number): void {
   if ((f & (F.FOVF | F.FOVFH)) !== 0) f |= F.FOVFS;
   if ((f & INEXACT) !== 0) f |= F.FINXS;
   c.spr[SPEFSCR] = f >>> 0;
+  return true;
 }
 
 /** After the result is written: the round interrupt for an inexact result with FINXE. */
@@ -84,34 +87,34 @@ export const D_ARITH = arith(DP);
 
 // ---- scalar single: rD[32:63]; rD[0:31] is left alone
 
-export function efs2(op: Op2): ExecFn {
+export function efs2(op: Op2): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(lo32(c, i.a), lo32(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     c.gpr[i.d] = word(r);
     roundCheck(c);
   };
 }
 
 /** One operand in rB (conversions). */
-export function efs1(op: Op1): ExecFn {
+export function efs1(op: Op1): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(lo32(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     c.gpr[i.d] = word(r);
     roundCheck(c);
   };
 }
 
 /** abs/nabs/neg: a sign-bit operation on rA that still reports special operands. */
-export function efsSign(f: Fmt, op: (bits: bigint) => bigint): ExecFn {
+export function efsSign(f: Fmt, op: (bits: bigint) => bigint): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const a = lo32(c, i.a);
     fp.checkOperand(f, a);
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     c.gpr[i.d] = word(op(a));
   };
 }
@@ -125,7 +128,7 @@ export const EQ: Test = (a, b) => a === b;
  * Scalar compares set only the second bit of CR field crfD (the others 0, as QEMU does;
  * the PEM leaves them undefined). cmp* report special operands; tst* never touch SPEFSCR.
  */
-function scalarCompare(f: Fmt, get: (c: Cpu, n: number) => bigint, test: Test, reports: boolean): ExecFn {
+function scalarCompare(f: Fmt, get: (c: Cpu, n: number) => bigint, test: Test, reports: boolean): SpeFn {
   return (c: Cpu, i: Insn) => {
     const a = get(c, i.a);
     const b = get(c, i.b);
@@ -133,20 +136,18 @@ function scalarCompare(f: Fmt, get: (c: Cpu, n: number) => bigint, test: Test, r
       fp.clearFlags();
       fp.checkOperand(f, a);
       fp.checkOperand(f, b);
-      commit(c, fp.ef, 0);
+      if (!commit(c, fp.ef, 0)) return;
     }
-    const sh = (7 - (i.d >>> 2)) * 4;
-    const v = test(fp.orderKey(f, a), fp.orderKey(f, b)) ? 4 : 0;
-    c.cr = ((c.cr & ~(0xf << sh)) | (v << sh)) >>> 0;
+    c.crf[i.d >>> 2] = test(fp.orderKey(f, a), fp.orderKey(f, b)) ? 4 : 0;
   };
 }
 
-export const efsCompare = (test: Test, reports: boolean): ExecFn => scalarCompare(SP, lo32, test, reports);
-export const efdCompare = (test: Test, reports: boolean): ExecFn => scalarCompare(DP, reg64, test, reports);
+export const efsCompare = (test: Test, reports: boolean): SpeFn => scalarCompare(SP, lo32, test, reports);
+export const efdCompare = (test: Test, reports: boolean): SpeFn => scalarCompare(DP, reg64, test, reports);
 
 // ---- vector single: both elements, high conditions in the "H" bits
 
-export function evfs2(op: Op2): ExecFn {
+export function evfs2(op: Op2): SpeFn {
   return (c: Cpu, i: Insn) => {
     const m = mode(c);
     fp.clearFlags();
@@ -154,14 +155,14 @@ export function evfs2(op: Op2): ExecFn {
     const eh = fp.ef;
     fp.clearFlags();
     const lo = op(lo32(c, i.a), lo32(c, i.b), m);
-    commit(c, fp.ef, eh);
+    if (!commit(c, fp.ef, eh)) return;
     c.gprHigh[i.d] = word(hi);
     c.gpr[i.d] = word(lo);
     roundCheck(c);
   };
 }
 
-export function evfs1(op: Op1): ExecFn {
+export function evfs1(op: Op1): SpeFn {
   return (c: Cpu, i: Insn) => {
     const m = mode(c);
     fp.clearFlags();
@@ -169,14 +170,14 @@ export function evfs1(op: Op1): ExecFn {
     const eh = fp.ef;
     fp.clearFlags();
     const lo = op(lo32(c, i.b), m);
-    commit(c, fp.ef, eh);
+    if (!commit(c, fp.ef, eh)) return;
     c.gprHigh[i.d] = word(hi);
     c.gpr[i.d] = word(lo);
     roundCheck(c);
   };
 }
 
-export function evfsSign(op: (bits: bigint) => bigint): ExecFn {
+export function evfsSign(op: (bits: bigint) => bigint): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const hi = hi32(c, i.a);
@@ -185,13 +186,13 @@ export function evfsSign(op: (bits: bigint) => bigint): ExecFn {
     fp.clearFlags();
     const lo = lo32(c, i.a);
     fp.checkOperand(SP, lo);
-    commit(c, fp.ef, eh);
+    if (!commit(c, fp.ef, eh)) return;
     c.gprHigh[i.d] = word(op(hi));
     c.gpr[i.d] = word(op(lo));
   };
 }
 
-export function evfsCompare(test: Test, reports: boolean): ExecFn {
+export function evfsCompare(test: Test, reports: boolean): SpeFn {
   return (c: Cpu, i: Insn) => {
     const ah = hi32(c, i.a);
     const bh = hi32(c, i.b);
@@ -205,7 +206,7 @@ export function evfsCompare(test: Test, reports: boolean): ExecFn {
       fp.clearFlags();
       fp.checkOperand(SP, al);
       fp.checkOperand(SP, bl);
-      commit(c, fp.ef, eh);
+      if (!commit(c, fp.ef, eh)) return;
     }
     const ch = test(fp.orderKey(SP, ah), fp.orderKey(SP, bh));
     const cl = test(fp.orderKey(SP, al), fp.orderKey(SP, bl));
@@ -215,55 +216,55 @@ export function evfsCompare(test: Test, reports: boolean): ExecFn {
 
 // ---- scalar double: 64-bit rD, or rD[32:63] for results narrower than 64 bits
 
-export function efd2(op: Op2): ExecFn {
+export function efd2(op: Op2): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(reg64(c, i.a), reg64(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     setReg64(c, i.d, r);
     roundCheck(c);
   };
 }
 
 /** Double operand in rB, 64-bit result. */
-export function efd1(op: Op1): ExecFn {
+export function efd1(op: Op1): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(reg64(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     setReg64(c, i.d, r);
     roundCheck(c);
   };
 }
 
 /** 32-bit operand (rB[32:63]) to a 64-bit result. */
-export function efdFrom32(op: Op1): ExecFn {
+export function efdFrom32(op: Op1): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(lo32(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     setReg64(c, i.d, r);
     roundCheck(c);
   };
 }
 
 /** 64-bit operand to a 32-bit result in rD[32:63]. */
-export function efdTo32(op: Op1): ExecFn {
+export function efdTo32(op: Op1): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const r = op(reg64(c, i.b), mode(c));
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     c.gpr[i.d] = word(r);
     roundCheck(c);
   };
 }
 
-export function efdSign(op: (bits: bigint) => bigint): ExecFn {
+export function efdSign(op: (bits: bigint) => bigint): SpeFn {
   return (c: Cpu, i: Insn) => {
     fp.clearFlags();
     const a = reg64(c, i.a);
     fp.checkOperand(DP, a);
-    commit(c, fp.ef, 0);
+    if (!commit(c, fp.ef, 0)) return;
     setReg64(c, i.d, op(a));
   };
 }

@@ -5,13 +5,14 @@
  * because rD may be rA or rB.
  */
 import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
+import type { Insn } from '../block.js';
+import type { SpeFn } from './spe-state.js';
 
 type W2 = (a: number, b: number) => number;
 type W1 = (a: number) => number;
 
 /** Elementwise rD = op(rA, rB). */
-export function vec2(op: W2): ExecFn {
+export function vec2(op: W2): SpeFn {
   return (c: Cpu, i: Insn) => {
     const hi = op(c.gprHigh[i.a]!, c.gprHigh[i.b]!);
     const lo = op(c.gpr[i.a]!, c.gpr[i.b]!);
@@ -21,7 +22,7 @@ export function vec2(op: W2): ExecFn {
 }
 
 /** Elementwise rD = op(rA). */
-export function vec1(op: W1): ExecFn {
+export function vec1(op: W1): SpeFn {
   return (c: Cpu, i: Insn) => {
     const hi = op(c.gprHigh[i.a]!);
     const lo = op(c.gpr[i.a]!);
@@ -31,7 +32,7 @@ export function vec1(op: W1): ExecFn {
 }
 
 /** Elementwise rD = op(rA, UIMM) with the immediate in the rB field (shifts, rotates). */
-function vecImmB(op: W2): ExecFn {
+function vecImmB(op: W2): SpeFn {
   return (c: Cpu, i: Insn) => {
     const hi = op(c.gprHigh[i.a]!, i.b);
     const lo = op(c.gpr[i.a]!, i.b);
@@ -41,7 +42,7 @@ function vecImmB(op: W2): ExecFn {
 }
 
 /** evaddiw/evsubifw: rD = op(rB, UIMM) with the immediate in the rA field. */
-function vecImmA(op: W2): ExecFn {
+function vecImmA(op: W2): SpeFn {
   return (c: Cpu, i: Insn) => {
     const hi = op(c.gprHigh[i.b]!, i.a);
     const lo = op(c.gpr[i.b]!, i.a);
@@ -92,41 +93,41 @@ export const evsrwis = vecImmB((a, n) => a >> n);
 export const evrlwi = vecImmB((a, n) => (n === 0 ? a : (a << n) | (a >>> (32 - n))));
 
 /** evsplati: the 5-bit signed immediate in the rA field, sign-extended into both words. */
-export const evsplati: ExecFn = (c, i) => {
+export const evsplati: SpeFn = (c, i) => {
   const v = (i.a << 27) >> 27;
   c.gprHigh[i.d] = v;
   c.gpr[i.d] = v;
 };
 
 /** evsplatfi: the 5-bit immediate as the top bits of a fraction in both words. */
-export const evsplatfi: ExecFn = (c, i) => {
+export const evsplatfi: SpeFn = (c, i) => {
   const v = i.a << 27;
   c.gprHigh[i.d] = v;
   c.gpr[i.d] = v;
 };
 
-export const evmergehi: ExecFn = (c, i) => {
+export const evmergehi: SpeFn = (c, i) => {
   const hi = c.gprHigh[i.a]!;
   const lo = c.gprHigh[i.b]!;
   c.gprHigh[i.d] = hi;
   c.gpr[i.d] = lo;
 };
 
-export const evmergelo: ExecFn = (c, i) => {
+export const evmergelo: SpeFn = (c, i) => {
   const hi = c.gpr[i.a]!;
   const lo = c.gpr[i.b]!;
   c.gprHigh[i.d] = hi;
   c.gpr[i.d] = lo;
 };
 
-export const evmergehilo: ExecFn = (c, i) => {
+export const evmergehilo: SpeFn = (c, i) => {
   const hi = c.gprHigh[i.a]!;
   const lo = c.gpr[i.b]!;
   c.gprHigh[i.d] = hi;
   c.gpr[i.d] = lo;
 };
 
-export const evmergelohi: ExecFn = (c, i) => {
+export const evmergelohi: SpeFn = (c, i) => {
   const hi = c.gpr[i.a]!;
   const lo = c.gprHigh[i.b]!;
   c.gprHigh[i.d] = hi;
@@ -135,12 +136,10 @@ export const evmergelohi: ExecFn = (c, i) => {
 
 /** Writes a vector compare result into CR field crf: ch || cl || ch|cl || ch&cl. */
 export function setCrVector(c: Cpu, crf: number, ch: boolean, cl: boolean): void {
-  const v = (ch ? 8 : 0) | (cl ? 4 : 0) | (ch || cl ? 2 : 0) | (ch && cl ? 1 : 0);
-  const sh = (7 - crf) * 4;
-  c.cr = ((c.cr & ~(0xf << sh)) | (v << sh)) >>> 0;
+  c.crf[crf] = (ch ? 8 : 0) | (cl ? 4 : 0) | (ch || cl ? 2 : 0) | (ch && cl ? 1 : 0);
 }
 
-function vecCmp(test: (a: number, b: number) => boolean): ExecFn {
+function vecCmp(test: (a: number, b: number) => boolean): SpeFn {
   return (c, i) => setCrVector(c, i.d >>> 2, test(c.gprHigh[i.a]!, c.gprHigh[i.b]!), test(c.gpr[i.a]!, c.gpr[i.b]!));
 }
 
@@ -151,8 +150,8 @@ export const evcmplts = vecCmp((a, b) => a < b);
 export const evcmpeq = vecCmp((a, b) => a === b);
 
 /** evsel: CR field crfS (low 3 bits of the word) picks rA or rB per element. */
-export const evsel: ExecFn = (c, i) => {
-  const f = (c.cr >>> ((7 - (i.word & 7)) * 4)) & 0xf;
+export const evsel: SpeFn = (c, i) => {
+  const f = c.crf[i.word & 7]!;
   const hi = (f & 8) !== 0 ? c.gprHigh[i.a]! : c.gprHigh[i.b]!;
   const lo = (f & 4) !== 0 ? c.gpr[i.a]! : c.gpr[i.b]!;
   c.gprHigh[i.d] = hi;
@@ -172,7 +171,7 @@ function reverse16(v: number): number {
  * word unchanged instead (the differential guests use rD = rA, where both agree).
  * brinc needs no MSR[SPE].
  */
-export const brinc: ExecFn = (c, i) => {
+export const brinc: SpeFn = (c, i) => {
   const mask = c.gpr[i.b]! & 0xffff;
   const a = c.gpr[i.a]!;
   const d = reverse16((reverse16((a | ~mask) & 0xffff) + 1) & 0xffff);

@@ -11,109 +11,135 @@
  * cleanly.
  */
 import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
+import type { Insn } from '../block.js';
+import type { SpeFn } from './spe-state.js';
 import { ESR, Ivor } from '../interrupts.js';
 
 type Load = (c: Cpu, ea: number, d: number) => void;
 type Store = (c: Cpu, ea: number, s: number) => void;
 
 function eaIndexed(c: Cpu, i: Insn): number {
-  return (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) >>> 0;
+  return (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) | 0;
 }
 
 function eaOffset(c: Cpu, i: Insn, size: number): number {
   const off = i.b * size;
-  return (i.a === 0 ? off : c.gpr[i.a]! + off) >>> 0;
+  return (i.a === 0 ? off : c.gpr[i.a]! + off) | 0;
 }
 
-function load(op: Load, size: number, indexed: boolean): ExecFn {
+function load(op: Load, size: number, indexed: boolean): SpeFn {
   return (c, i) => {
     const ea = indexed ? eaIndexed(c, i) : eaOffset(c, i, size);
-    if ((ea & (size - 1)) !== 0) c.fault(Ivor.Alignment, ESR.SPV, ea);
+    if ((ea & (size - 1)) !== 0) {
+      c.fault(Ivor.Alignment, ESR.SPV, ea >>> 0);
+      return;
+    }
     op(c, ea, i.d);
   };
 }
 
-function store(op: Store, size: number, indexed: boolean): ExecFn {
+function store(op: Store, size: number, indexed: boolean): SpeFn {
   return (c, i) => {
     const ea = indexed ? eaIndexed(c, i) : eaOffset(c, i, size);
-    if ((ea & (size - 1)) !== 0) c.fault(Ivor.Alignment, ESR.SPV | ESR.ST, ea);
+    if ((ea & (size - 1)) !== 0) {
+      c.fault(Ivor.Alignment, ESR.SPV | ESR.ST, ea >>> 0);
+      return;
+    }
     op(c, ea, i.d);
   };
 }
 
-const next = (ea: number, n: number): number => (ea + n) >>> 0;
+const next = (ea: number, n: number): number => (ea + n) | 0;
 
 const ldd: Load = (c, ea, d) => {
   const hi = c.ld32(ea);
+  if (c.stop !== 0) return;
   const lo = c.ld32(next(ea, 4));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = hi;
   c.gpr[d] = lo;
 };
 
 const ldh: Load = (c, ea, d) => {
   const h0 = c.ld16(ea);
+  if (c.stop !== 0) return;
   const h1 = c.ld16(next(ea, 2));
+  if (c.stop !== 0) return;
   const h2 = c.ld16(next(ea, 4));
+  if (c.stop !== 0) return;
   const h3 = c.ld16(next(ea, 6));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = (h0 << 16) | h1;
   c.gpr[d] = (h2 << 16) | h3;
 };
 
 const lhhesplat: Load = (c, ea, d) => {
   const v = c.ld16(ea) << 16;
+  if (c.stop !== 0) return;
   c.gprHigh[d] = v;
   c.gpr[d] = v;
 };
 
 const lhhousplat: Load = (c, ea, d) => {
   const v = c.ld16(ea);
+  if (c.stop !== 0) return;
   c.gprHigh[d] = v;
   c.gpr[d] = v;
 };
 
 const lhhossplat: Load = (c, ea, d) => {
   const v = (c.ld16(ea) << 16) >> 16;
+  if (c.stop !== 0) return;
   c.gprHigh[d] = v;
   c.gpr[d] = v;
 };
 
 const lwhe: Load = (c, ea, d) => {
   const h0 = c.ld16(ea);
+  if (c.stop !== 0) return;
   const h1 = c.ld16(next(ea, 2));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = h0 << 16;
   c.gpr[d] = h1 << 16;
 };
 
 const lwhou: Load = (c, ea, d) => {
   const h0 = c.ld16(ea);
+  if (c.stop !== 0) return;
   const h1 = c.ld16(next(ea, 2));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = h0;
   c.gpr[d] = h1;
 };
 
 const lwhos: Load = (c, ea, d) => {
   const h0 = c.ld16(ea);
+  if (c.stop !== 0) return;
   const h1 = c.ld16(next(ea, 2));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = (h0 << 16) >> 16;
   c.gpr[d] = (h1 << 16) >> 16;
 };
 
 const lwwsplat: Load = (c, ea, d) => {
   const v = c.ld32(ea);
+  if (c.stop !== 0) return;
   c.gprHigh[d] = v;
   c.gpr[d] = v;
 };
 
 const lwhsplat: Load = (c, ea, d) => {
   const h0 = c.ld16(ea);
+  if (c.stop !== 0) return;
   const h1 = c.ld16(next(ea, 2));
+  if (c.stop !== 0) return;
   c.gprHigh[d] = (h0 << 16) | h0;
   c.gpr[d] = (h1 << 16) | h1;
 };
 
 const std: Store = (c, ea, s) => {
   c.st32(ea, c.gprHigh[s]!);
+  if (c.stop !== 0) return;
   c.st32(next(ea, 4), c.gpr[s]!);
 };
 
@@ -121,26 +147,35 @@ const sth: Store = (c, ea, s) => {
   const hi = c.gprHigh[s]!;
   const lo = c.gpr[s]!;
   c.st16(ea, hi >>> 16);
+  if (c.stop !== 0) return;
   c.st16(next(ea, 2), hi & 0xffff);
+  if (c.stop !== 0) return;
   c.st16(next(ea, 4), lo >>> 16);
+  if (c.stop !== 0) return;
   c.st16(next(ea, 6), lo & 0xffff);
 };
 
 const stwhe: Store = (c, ea, s) => {
   c.st16(ea, c.gprHigh[s]! >>> 16);
+  if (c.stop !== 0) return;
   c.st16(next(ea, 2), c.gpr[s]! >>> 16);
 };
 
 const stwho: Store = (c, ea, s) => {
   c.st16(ea, c.gprHigh[s]! & 0xffff);
+  if (c.stop !== 0) return;
   c.st16(next(ea, 2), c.gpr[s]! & 0xffff);
 };
 
-const stwwe: Store = (c, ea, s) => c.st32(ea, c.gprHigh[s]!);
-const stwwo: Store = (c, ea, s) => c.st32(ea, c.gpr[s]!);
+const stwwe: Store = (c, ea, s) => {
+  c.st32(ea, c.gprHigh[s]!);
+};
+const stwwo: Store = (c, ea, s) => {
+  c.st32(ea, c.gpr[s]!);
+};
 
 /** [EVX opcode of the indexed form, its name and semantics, the offset form's (opcode + 1)]. */
-export const SPE_LOADS_STORES: readonly [number, string, ExecFn, string, ExecFn][] = [
+export const SPE_LOADS_STORES: readonly [number, string, SpeFn, string, SpeFn][] = [
   [0x300, 'evlddx', load(ldd, 8, true), 'evldd', load(ldd, 8, false)],
   // evldw is evldd for a big-endian page: two words, high first.
   [0x302, 'evldwx', load(ldd, 8, true), 'evldw', load(ldd, 8, false)],

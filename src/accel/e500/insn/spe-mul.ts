@@ -13,7 +13,8 @@
  * written from the SPE PEM pseudocode.
  */
 import type { Cpu } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
+import type { Insn } from '../block.js';
+import type { SpeFn } from './spe-state.js';
 import { acc64, setAcc64, setOverflow, setReg64 } from './spe-state.js';
 
 /** Set by a product or accumulation that saturated; cleared before each element. */
@@ -87,7 +88,7 @@ function finish(c: Cpu, i: Insn, hi: number, lo: number, toAcc: boolean, flags: 
 }
 
 /** evmh{e,o}{umi,smi,smf,ssf}[a]: one product per word element. */
-export function mulHalf(half: Half, prod: Prod, toAcc: boolean, flags: boolean): ExecFn {
+export function mulHalf(half: Half, prod: Prod, toAcc: boolean, flags: boolean): SpeFn {
   return (c, i) => {
     sat = false;
     const hi = prod(half(c.gprHigh[i.a]!), half(c.gprHigh[i.b]!));
@@ -99,7 +100,7 @@ export function mulHalf(half: Half, prod: Prod, toAcc: boolean, flags: boolean):
 }
 
 /** evmh{e,o}*{aaw,anw}: each word product accumulated into the matching ACC word. */
-export function mulHalfAccW(half: Half, prod: Prod, acc: Accum, flags: boolean): ExecFn {
+export function mulHalfAccW(half: Half, prod: Prod, acc: Accum, flags: boolean): SpeFn {
   return (c, i) => {
     sat = false;
     const hi = acc(c.accHi, prod(half(c.gprHigh[i.a]!), half(c.gprHigh[i.b]!)));
@@ -114,7 +115,7 @@ export function mulHalfAccW(half: Half, prod: Prod, acc: Accum, flags: boolean):
  * evmh{e,o}g{umi,smi,smf}{aa,an}: the low word's halfword product, zero- (umi) or
  * sign-extended to 64 bits and added to / subtracted from the whole ACC. Never saturates.
  */
-export function mulHalfGuarded(half: Half, prod: Prod, unsigned: boolean, negate: boolean): ExecFn {
+export function mulHalfGuarded(half: Half, prod: Prod, unsigned: boolean, negate: boolean): SpeFn {
   return (c, i) => {
     const p = prod(half(c.gpr[i.a]!), half(c.gpr[i.b]!));
     const q = BigInt(unsigned ? p >>> 0 : p);
@@ -147,12 +148,12 @@ const wlumi: WordHigh = (a, b) => Math.imul(a, b);
 
 export const WORD_PRODS = { whumi, whsmi, whsmf, whssf, wlumi } as const;
 
-export function mulWordElems(prod: WordHigh, toAcc: boolean, flags: boolean): ExecFn {
+export function mulWordElems(prod: WordHigh, toAcc: boolean, flags: boolean): SpeFn {
   return mulHalf((x) => x, prod, toAcc, flags);
 }
 
 /** evmwl{u,s}{si,mi}{aaw,anw}: low product words accumulated into the ACC words. */
-export function mulWordLowAccW(acc: Accum, flags: boolean): ExecFn {
+export function mulWordLowAccW(acc: Accum, flags: boolean): SpeFn {
   return mulHalfAccW((x) => x, wlumi, acc, flags);
 }
 
@@ -170,7 +171,7 @@ const wssf: Wide = (a, b) => {
 export const WIDE_PRODS = { wumi, wsmi, wsmf, wssf } as const;
 
 /** evmw{umi,smi,smf,ssf}[a]: the 64-bit product of the low words. */
-export function mulWide(prod: Wide, toAcc: boolean, flags: boolean): ExecFn {
+export function mulWide(prod: Wide, toAcc: boolean, flags: boolean): SpeFn {
   return (c, i) => {
     sat = false;
     const v = BigInt.asUintN(64, prod(c.gpr[i.a]!, c.gpr[i.b]!));
@@ -185,7 +186,7 @@ export function mulWide(prod: Wide, toAcc: boolean, flags: boolean): ExecFn {
  * the SPE PEM sets OV only for the saturated product and folds a 64-bit overflow of the
  * sum into SOV alone.
  */
-export function mulWideAcc(prod: Wide, negate: boolean, flags: boolean): ExecFn {
+export function mulWideAcc(prod: Wide, negate: boolean, flags: boolean): SpeFn {
   return (c, i) => {
     sat = false;
     const p = BigInt.asIntN(64, prod(c.gpr[i.a]!, c.gpr[i.b]!));
@@ -203,7 +204,7 @@ export function mulWideAcc(prod: Wide, negate: boolean, flags: boolean): ExecFn 
 }
 
 /** ev{add,subf}{u,s}{si,mi}aaw rD,rA: ACC words ± rA words. */
-export function accWords(acc: Accum, flags: boolean): ExecFn {
+export function accWords(acc: Accum, flags: boolean): SpeFn {
   return (c, i) => {
     sat = false;
     const hi = acc(c.accHi, c.gprHigh[i.a]!);
@@ -215,7 +216,7 @@ export function accWords(acc: Accum, flags: boolean): ExecFn {
 }
 
 /** evmra: ACC = rA, rD = rA. */
-export const evmra: ExecFn = (c, i) => {
+export const evmra: SpeFn = (c, i) => {
   const hi = c.gprHigh[i.a]!;
   const lo = c.gpr[i.a]!;
   c.accHi = hi;
@@ -250,7 +251,7 @@ function divU(a: number, b: number): number {
   return Math.trunc((a >>> 0) / (b >>> 0)) | 0;
 }
 
-function divide(op: (a: number, b: number) => number): ExecFn {
+function divide(op: (a: number, b: number) => number): SpeFn {
   return (c, i) => {
     sat = false;
     const hi = op(c.gprHigh[i.a]!, c.gprHigh[i.b]!);

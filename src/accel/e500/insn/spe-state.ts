@@ -3,8 +3,11 @@
  * 64-bit register images and the post-completion interrupt of the embedded FP round
  * exception.
  */
+import type { Insn } from '../block.js';
 import type { Cpu } from '../cpu.js';
-import { BLOCK_EXIT } from '../cpu.js';
+
+/** An SPE helper: executes one instruction on the Cpu (faults are recorded, see stop.ts). */
+export type SpeFn = (c: Cpu, i: Insn) => void;
 
 /** SPEFSCR (SPR 512) bits. "H" bits describe the high element of a vector operation. */
 export const F = {
@@ -73,12 +76,6 @@ export function setAcc64(c: Cpu, v: bigint): void {
  * A post-completion interrupt (the embedded FP round interrupt): the instruction has
  * written its results and SRR0 points after it.
  */
-export function interruptAfter(c: Cpu, ivor: number, esr: number): never {
-  c.faultIvor = ivor;
-  c.faultSetsEsr = true;
-  c.faultEsr = esr;
-  c.faultSetsDear = false;
-  c.faultDear = 0;
-  c.faultAfter = true;
-  throw BLOCK_EXIT;
+export function interruptAfter(c: Cpu, ivor: number, esr: number): void {
+  c.interruptAfter(ivor, esr);
 }

@@ -11,24 +11,58 @@
  * executes them (QEMU does too, and the Linux SPE handler emulates their traps).
  * Opcode-4 words not listed here go to the decoder's SPE fallback.
  */
-import type { ExecFn } from '../block.js';
-import type { InsnSpec } from './table.js';
+import { MSR } from '../models.js';
+import { ESR, Ivor } from '../interrupts.js';
+import { registerHelpers } from './helpers.js';
+import type { InsnDef, StateRef, Sync } from './ops.js';
+import type { SpeFn } from './spe-state.js';
 import * as fp from './spe-fp.js';
 import { DP, SP } from './spe-fpcore.js';
 import * as int from './spe-int.js';
 import { SPE_LOADS_STORES } from './spe-ls.js';
 import * as mul from './spe-mul.js';
 
-function ev(name: string, xo: number, exec: ExecFn): InsnSpec {
-  return { name, op: 4, xo, xoKind: 'evx', imm: 'none', avail: 'spe', needsSpe: true, exec };
+/**
+ * What an SPE helper touches through the Cpu: it reads rA, rB and rD (stores read rD) and
+ * writes rD, or a CR field for the compares; evsel reads a CR field named by the word.
+ */
+function speSync(name: string): Sync {
+  const gprs: StateRef[] = ['r:a', 'r:b', 'r:d'];
+  if (/cmp|tst/.test(name)) return { in: gprs, out: ['cr:D'] };
+  if (name === 'evsel') return { in: [...gprs, 'cr:*'], out: ['r:d'] };
+  if (name.startsWith('evst')) return { in: gprs, store: true };
+  return { in: gprs, out: ['r:d'] };
+}
+
+/** SPE unavailable unless MSR[SPE]. */
+export const SPE_UNAVAILABLE = `if ((c.msr & ${MSR.SPE}) === 0) { c.fault(${Ivor.SpeUnavailable}, ${ESR.SPV}); `;
+
+function speDef(name: string, xo: number, exec: SpeFn, needsSpe: boolean): InsnDef {
+  const helper = `spe_${name}`;
+  registerHelpers({ [helper]: exec });
+  const sync = speSync(name);
+  return {
+    name,
+    op: 4,
+    xo,
+    xoKind: 'evx',
+    imm: 'none',
+    avail: 'spe',
+    ...(needsSpe ? { needsSpe: true } : {}),
+    sem: (o) => `${needsSpe ? `${SPE_UNAVAILABLE}${o.stop()} }` : ''} ${o.call(`${o.h(helper)}(c, ${o.insn})`, sync)}`,
+  };
+}
+
+function ev(name: string, xo: number, exec: SpeFn): InsnDef {
+  return speDef(name, xo, exec, true);
 }
 
 /** Runs whatever MSR[SPE] is. */
-function free(name: string, xo: number, exec: ExecFn): InsnSpec {
-  return { name, op: 4, xo, xoKind: 'evx', imm: 'none', avail: 'spe', exec };
+function free(name: string, xo: number, exec: SpeFn): InsnDef {
+  return speDef(name, xo, exec, false);
 }
 
-const VECTOR_INTEGER: InsnSpec[] = [
+const VECTOR_INTEGER: InsnDef[] = [
   ev('evaddw', 0x200, int.evaddw),
   ev('evaddiw', 0x202, int.evaddiw),
   ev('evsubfw', 0x204, int.evsubfw),
@@ -72,12 +106,12 @@ const VECTOR_INTEGER: InsnSpec[] = [
   ...[0, 1, 2, 3, 4, 5, 6, 7].map((k) => ev('evsel', 0x278 + k, int.evsel)),
 ];
 
-const LOADS_STORES: InsnSpec[] = SPE_LOADS_STORES.flatMap(([xo, nx, fx, nd, fd]) => [ev(nx, xo, fx), ev(nd, xo + 1, fd)]);
+const LOADS_STORES: InsnDef[] = SPE_LOADS_STORES.flatMap(([xo, nx, fx, nd, fd]) => [ev(nx, xo, fx), ev(nd, xo + 1, fd)]);
 
 const { evenS, evenU, oddS, oddU, PRODS: P, ACCUMS: A, WORD_PRODS: W, WIDE_PRODS: D } = mul;
 
 /** Every halfword multiply of one parity (even: upper halves, odd: lower halves). */
-function halfForms(parity: 'e' | 'o', base: number): InsnSpec[] {
+function halfForms(parity: 'e' | 'o', base: number): InsnDef[] {
   const s = parity === 'e' ? evenS : oddS;
   const u = parity === 'e' ? evenU : oddU;
   const h = `evmh${parity}`;
@@ -116,7 +150,7 @@ function halfForms(parity: 'e' | 'o', base: number): InsnSpec[] {
   ];
 }
 
-const MULTIPLY: InsnSpec[] = [
+const MULTIPLY: InsnDef[] = [
   ...halfForms('e', 0x400),
   ...halfForms('o', 0x404),
   ev('evmwhssf', 0x447, mul.mulWordElems(W.whssf, false, true)),
@@ -170,7 +204,7 @@ const S = fp.S_ARITH;
 const SS = fp.signOps(SP);
 const DS = fp.signOps(DP);
 
-const VECTOR_SINGLE: InsnSpec[] = [
+const VECTOR_SINGLE: InsnDef[] = [
   ev('evfsadd', 0x280, fp.evfs2(S.add)),
   ev('evfssub', 0x281, fp.evfs2(S.sub)),
   ev('evfsabs', 0x284, fp.evfsSign(SS.abs)),
@@ -196,7 +230,7 @@ const VECTOR_SINGLE: InsnSpec[] = [
   ev('evfststeq', 0x29e, fp.evfsCompare(fp.EQ, false)),
 ];
 
-const SCALAR_SINGLE: InsnSpec[] = [
+const SCALAR_SINGLE: InsnDef[] = [
   free('efsadd', 0x2c0, fp.efs2(S.add)),
   free('efssub', 0x2c1, fp.efs2(S.sub)),
   free('efsabs', 0x2c4, fp.efsSign(SP, SS.abs)),
@@ -226,7 +260,7 @@ const SCALAR_SINGLE: InsnSpec[] = [
 
 const D_ = fp.D_ARITH;
 
-const SCALAR_DOUBLE: InsnSpec[] = [
+const SCALAR_DOUBLE: InsnDef[] = [
   ev('efdadd', 0x2e0, fp.efd2(D_.add)),
   ev('efdsub', 0x2e1, fp.efd2(D_.sub)),
   ev('efdcfuid', 0x2e2, fp.efd1(fp.fromInt(DP, false, 64, 0))),
@@ -257,7 +291,7 @@ const SCALAR_DOUBLE: InsnSpec[] = [
   ev('efdtsteq', 0x2fe, fp.efdCompare(fp.EQ, false)),
 ];
 
-export const SPE_SPECS: readonly InsnSpec[] = [
+export const SPE_DEFS: readonly InsnDef[] = [
   ...VECTOR_INTEGER,
   ...LOADS_STORES,
   ...MULTIPLY,

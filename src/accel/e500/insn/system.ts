@@ -1,60 +1,33 @@
 /**
  * Supervisor and system instructions: MSR access, interrupt returns, system call and
  * hypercalls, traps, SPR/DCR/timebase moves, synchronisation, wait, doorbells and cache
- * management.
+ * management (definitions and the helpers they call).
  */
 import type { Cpu } from '../cpu.js';
 import { HID0, SPR } from '../cpu.js';
-import type { ExecFn, Insn } from '../block.js';
 import { ESR, Ivor, Pending } from '../interrupts.js';
 import { MSR } from '../models.js';
-import { mfsprExec, mtsprExec } from '../spr.js';
+import { mfsprExec, mtsprExec, sprWriteEndsBlock, sprTable } from '../spr.js';
 import { trapIsDebugEvent } from '../debug.js';
+import { registerHelpers } from './helpers.js';
+import { eaX } from './loadstore.js';
+import type { InsnDef, Ops, Template } from './ops.js';
 
 /** Writes MSR and enters doze/nap/sleep when e500v2 software asks for it (MSR[WE] + HID0). */
 export function writeMsr(c: Cpu, value: number): void {
   c.setMsr(value);
-  if (
-    (c.msr & MSR.WE) !== 0 &&
-    (c.spr[SPR.HID0]! & (HID0.DOZE | HID0.NAP | HID0.SLEEP)) !== 0
-  ) {
+  if ((c.msr & MSR.WE) !== 0 && (c.spr[SPR.HID0]! & (HID0.DOZE | HID0.NAP | HID0.SLEEP)) !== 0) {
     c.halted = true;
   }
 }
 
-export const mfmsr: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  c.gpr[i.d] = c.msr;
-};
+/** Privileged instruction: a privileged-operation program interrupt in user mode. */
+export const priv = (o: Ops): string => `if ((c.msr & ${MSR.PR}) !== 0) { c.privileged(); ${o.stop()} }`;
 
-export const mtmsr: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  writeMsr(c, c.gpr[i.d]! >>> 0);
-};
-
-export const wrtee: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  c.setMsr((c.msr & ~MSR.EE) | (c.gpr[i.d]! & MSR.EE));
-};
-
-export const wrteei: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  c.setMsr((c.msr & ~MSR.EE) | (i.word & MSR.EE));
-};
-
-function makeReturn(srr0: number, srr1: number): ExecFn {
-  return (c) => {
-    c.requireSupervisor();
-    // Addresses are unsigned everywhere: a signed PC would never match a TLB entry above 2 GiB.
-    c.npc = (c.spr[srr0]! & ~3) >>> 0;
-    writeMsr(c, c.spr[srr1]!);
-  };
+/** rfi and friends: continue at SRRn & ~3 with MSR = SRRn+1. */
+function returnFrom(srr0: number, srr1: number): Template {
+  return (o) => `${priv(o)} const t = c.spr[${srr0}] & -4; ${o.call(`${o.h('writeMsr')}(c, c.spr[${srr1}])`)} ${o.setNext('t')}`;
 }
-
-export const rfi = makeReturn(SPR.SRR0, SPR.SRR1);
-export const rfci = makeReturn(SPR.CSRR0, SPR.CSRR1);
-export const rfmci = makeReturn(SPR.MCSRR0, SPR.MCSRR1);
-export const rfdi = makeReturn(SPR.DSRR0, SPR.DSRR1);
 
 /** Magic r0 value of KVM's paravirtual hypercall on cores without a hypervisor mode ("KVMR"). */
 const KVM_SC_MAGIC_R0 = 0x4b564d52;
@@ -65,21 +38,23 @@ export const EV_UNIMPLEMENTED = 12;
  * sc. With the `epapr-hcall` feature, supervisor code makes ePAPR hypercalls to the VMM:
  * `sc 1` on e500mc (its hypervisor call), and on e500v2 `sc` with the KVM magic in r0 (the
  * sequence KVM hands to e500v2 guests). Otherwise `sc 1` on e500mc is the embedded
- * hypervisor system call (IVOR40) and every other `sc` is a system call (IVOR8).
+ * hypervisor system call (IVOR40) and every other `sc` is a system call (IVOR8). Always stops.
  */
-export const sc: ExecFn = (c, i) => {
-  const lev = (i.word >>> 5) & 0x7f;
+function sc(c: Cpu, word: number): void {
+  const lev = (word >>> 5) & 0x7f;
   const supervisor = (c.msr & MSR.PR) === 0;
   if (c.features.has('epapr-hcall') && supervisor) {
-    const isHcall =
-      c.model.family === 'e500mc' ? lev === 1 : lev === 0 && c.gpr[0]! >>> 0 === KVM_SC_MAGIC_R0;
-    if (isHcall) hypercall(c);
+    const isHcall = c.model.family === 'e500mc' ? lev === 1 : lev === 0 && c.gpr[0]! >>> 0 === KVM_SC_MAGIC_R0;
+    if (isHcall) {
+      hypercall(c);
+      return;
+    }
   }
   if (lev === 1 && c.model.family === 'e500mc' && supervisor) c.systemCall(40);
-  c.systemCall(Ivor.SystemCall);
-};
+  else c.systemCall(Ivor.SystemCall);
+}
 
-function hypercall(c: Cpu): never {
+function hypercall(c: Cpu): void {
   const e = c.exits.hypercall;
   e.nr = c.gpr[11]! >>> 0;
   for (let k = 0; k < 8; k++) e.args[k] = c.gpr[3 + k]!;
@@ -89,132 +64,189 @@ function hypercall(c: Cpu): never {
   c.resumeAction = (cpu) => {
     for (let k = 0; k < 8; k++) cpu.gpr[3 + k] = e.ret[k]!;
   };
-  return c.exitTo(e, true);
+  c.exitTo(e, true);
 }
 
-/** Trap condition TO against signed and unsigned comparisons. */
-function trapTaken(to: number, a: number, b: number): boolean {
-  if ((to & 0x10) !== 0 && a < b) return true;
-  if ((to & 0x08) !== 0 && a > b) return true;
-  if ((to & 0x04) !== 0 && a === b) return true;
-  if ((to & 0x02) !== 0 && a >>> 0 < b >>> 0) return true;
-  if ((to & 0x01) !== 0 && a >>> 0 > b >>> 0) return true;
-  return false;
-}
-
-function trap(c: Cpu): never {
+/** A trap whose condition held: a debug event with DBCR0[TRAP], else a program interrupt. */
+function trap(c: Cpu): void {
   if (trapIsDebugEvent(c)) c.fault(Ivor.Debug, undefined);
-  return c.programInterrupt(ESR.PTR);
+  else c.programInterrupt(ESR.PTR);
 }
 
-export const tw: ExecFn = (c, i) => {
-  if (trapTaken(i.d, c.gpr[i.a]!, c.gpr[i.b]!)) trap(c);
-};
+/** Trap condition for TO (the variant) over the int32 locals a and b. */
+function trapTest(to: number): string {
+  const parts: string[] = [];
+  if ((to & 0x10) !== 0) parts.push('a < b');
+  if ((to & 0x08) !== 0) parts.push('a > b');
+  if ((to & 0x04) !== 0) parts.push('a === b');
+  if ((to & 0x02) !== 0) parts.push('(a >>> 0) < (b >>> 0)');
+  if ((to & 0x01) !== 0) parts.push('(a >>> 0) > (b >>> 0)');
+  return parts.length === 0 ? 'false' : parts.join(' || ');
+}
 
-export const twi: ExecFn = (c, i) => {
-  if (trapTaken(i.d, c.gpr[i.a]!, i.imm)) trap(c);
-};
-
-export const mfspr: ExecFn = (c, i) => mfsprExec(c, i.imm, i.d);
-export const mtspr: ExecFn = (c, i) => mtsprExec(c, i.imm, c.gpr[i.d]!);
+const trapSem = (b: (o: Ops) => string): Template => (o, v) =>
+  v.k === 0 ? '' : `const a = ${o.gpr('a')}, b = ${b(o)}; if (${trapTest(v.k)}) { ${o.call(`${o.h('trap')}(c)`)} }`;
 
 /** mftb (e500mc only): TBR 268 reads TBL, 269 reads TBU. */
-export const mftb: ExecFn = (c, i) => {
-  if (i.imm === 268) c.gpr[i.d] = c.timers.readTbl();
-  else if (i.imm === 269) c.gpr[i.d] = c.timers.readTbu();
-  else c.illegal();
-};
-
-export const nop: ExecFn = () => {};
-
-/** Privileged instructions with no architectural effect in this model (tlbsync). */
-export const supervisorNop: ExecFn = (c) => {
-  c.requireSupervisor();
-};
-
-/** e500mc `wait`: the vCPU halts; SRR0 of the waking interrupt points after it. */
-export const wait: ExecFn = (c) => {
-  c.halted = true;
-};
+const readTbl = (c: Cpu): number => c.timers.readTbl() | 0;
+const readTbu = (c: Cpu): number => c.timers.readTbu() | 0;
 
 /** mfdcr/mtdcr with the `dcr` feature: each access is a DCR exit to the VMM. */
-export const mfdcr: ExecFn = (c, i) => {
-  c.requireSupervisor();
+function mfdcr(c: Cpu, dcrn: number, rt: number): void {
   const e = c.exits.dcr;
-  e.dcrn = i.imm;
+  e.dcrn = dcrn;
   e.isWrite = false;
   e.data = 0;
   c.counters.dcr++;
-  const rt = i.d;
   c.resumeAction = (cpu) => {
     cpu.gpr[rt] = e.data | 0;
   };
   c.exitTo(e, true);
-};
+}
 
-export const mtdcr: ExecFn = (c, i) => {
-  c.requireSupervisor();
+function mtdcr(c: Cpu, dcrn: number, v: number): void {
   const e = c.exits.dcr;
-  e.dcrn = i.imm;
+  e.dcrn = dcrn;
   e.isWrite = true;
-  e.data = c.gpr[i.d]! >>> 0;
+  e.data = v >>> 0;
   c.counters.dcr++;
   c.exitTo(e, true);
-};
+}
 
 /** msgsnd rB (e500mc): TYPE = rB[32:36], BRDCAST = rB[37], PIRTAG = rB[50:63]. */
-export const msgsnd: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  const rb = c.gpr[i.b]! >>> 0;
+function msgsnd(c: Cpu, rb: number): void {
   const type = rb >>> 27;
   if (type > 1) return;
   c.doorbellSink(type, (rb & 0x04000000) !== 0, rb & 0x3fff);
-};
+}
 
-export const msgclr: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  const type = (c.gpr[i.b]! >>> 0) >>> 27;
+function msgclr(c: Cpu, rb: number): void {
+  const type = rb >>> 27;
   if (type === 0) c.setLine(Pending.Doorbell, false);
   else if (type === 1) c.setLine(Pending.CriticalDoorbell, false);
-};
+}
 
 // ---- cache management ------------------------------------------------------------------------
 
 const WIMGE_W = 0x10;
 const WIMGE_I = 0x08;
 
-function eaX(c: Cpu, i: Insn): number {
-  return (i.a === 0 ? c.gpr[i.b]! : c.gpr[i.a]! + c.gpr[i.b]!) >>> 0;
-}
-
 /**
  * dcbz zeroes one data-cache block (32 bytes on e500v2, 64 on e500mc); a store for permissions.
  * On a write-through or caching-inhibited page the cores take an alignment interrupt
  * instead (e500 core reference manuals; QEMU 7.2 zeroes the block anyway).
  */
-export const dcbz: ExecFn = (c, i) => {
+function dcbz(c: Cpu, ea: number): void {
   const size = c.traits.dcbzSize;
-  const ea = eaX(c, i);
   const base = ea & ~(size - 1);
   // Probe first so a fault leaves memory untouched.
-  c.probeWrite(base >>> 0);
-  if ((c.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) c.fault(Ivor.Alignment, ESR.ST, ea);
-  for (let off = 0; off < size; off += 4) c.st32((base + off) >>> 0, 0);
-};
-
-/** dcbf, dcbst, icbi: no cache to maintain, but the address is translated (and may fault). */
-export const cacheTouchLoad: ExecFn = (c, i) => {
-  c.ld8(eaX(c, i));
-};
+  if (c.probeWrite(base) < 0) return;
+  if ((c.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
+    c.fault(Ivor.Alignment, ESR.ST, ea >>> 0);
+    return;
+  }
+  for (let off = 0; off < size; off += 4) {
+    c.st32((base + off) | 0, 0);
+    if (c.stop !== 0) return;
+  }
+}
 
 /** dcbi (privileged): translated as a store. */
-export const dcbi: ExecFn = (c, i) => {
-  c.requireSupervisor();
-  c.probeWrite(eaX(c, i));
-};
+function dcbi(c: Cpu, ea: number): void {
+  c.probeWrite(ea);
+}
 
 /** Cache locking instructions are user-accessible only with MSR[UCLE]. */
-export const cacheLock: ExecFn = (c) => {
-  if ((c.msr & (MSR.PR | MSR.UCLE)) === MSR.PR) c.fault(Ivor.DataStorage, ESR.DLK);
-};
+const cacheLock: Template = (o) => `if ((c.msr & ${MSR.PR | MSR.UCLE}) === ${MSR.PR}) { c.fault(${Ivor.DataStorage}, ${ESR.DLK}); ${o.stop()} }`;
 
+registerHelpers({ writeMsr, sc, trap, readTbl, readTbu, mfdcr, mtdcr, msgsnd, msgclr, dcbz, dcbi, mfsprExec, mtsprExec });
+
+const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({
+  name,
+  op: 31,
+  xo,
+  xoKind: 'x',
+  imm: 'none',
+  avail: 'all',
+  sem,
+  ...extra,
+});
+
+const x19 = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({ ...x(name, xo, sem, extra), op: 19 });
+
+const NOP: Template = () => '';
+/** SPR numbers the templates move as plain state (the translator keeps them in locals). */
+const SPR_XER = 1;
+const SPR_LR = 8;
+const SPR_CTR = 9;
+
+/** mtspr ends the block when the SPR has side effects (per family). */
+const tables = { e500v2: sprTable('e500v2'), e500mc: sprTable('e500mc') };
+
+export const SYSTEM_DEFS: readonly InsnDef[] = [
+  { name: 'twi', op: 3, xoKind: 'none', imm: 'simm', avail: 'all', variant: (f) => f.d, sem: trapSem((o) => o.imm) },
+  { name: 'sc', op: 17, xoKind: 'none', imm: 'none', avail: 'all', ends: true, sem: (o) => o.call(`${o.h('sc')}(c, ${o.word})`, { in: ['r:*'] }) },
+  // ---- opcode 19
+  x19('rfmci', 38, returnFrom(SPR.MCSRR0, SPR.MCSRR1), { ends: true }),
+  x19('rfdi', 39, returnFrom(SPR.DSRR0, SPR.DSRR1), { ends: true }),
+  x19('rfi', 50, returnFrom(SPR.SRR0, SPR.SRR1), { ends: true }),
+  x19('rfci', 51, returnFrom(SPR.CSRR0, SPR.CSRR1), { ends: true }),
+  x19('isync', 150, NOP, { ends: true }),
+  // ---- opcode 31
+  x('tw', 4, trapSem((o) => o.gpr('b')), { variant: (f) => f.d }),
+  x('mfmsr', 83, (o) => `${priv(o)} ${o.setGpr('d', 'c.msr | 0')}`),
+  x('wrtee', 131, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.gpr('d')} & ${MSR.EE}));`, { ends: true }),
+  x('mtmsr', 146, (o) => `${priv(o)} ${o.call(`${o.h('writeMsr')}(c, ${o.gpr('d')} >>> 0)`)}`, { ends: true }),
+  x('wrteei', 163, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.word} & ${MSR.EE}));`, { ends: true }),
+  x(
+    'mfspr',
+    339,
+    (o, v) => {
+      if (v.k === SPR_LR) return o.setGpr('d', o.lr);
+      if (v.k === SPR_CTR) return o.setGpr('d', o.ctr);
+      if (v.k === SPR_XER) return o.setGpr('d', `${o.xer()} | 0`);
+      return `${o.callv('v', `${o.h('mfsprExec')}(c, ${o.imm}, ${o.gpr('d')})`)} ${o.setGpr('d', 'v | 0')}`;
+    },
+    { imm: 'spr', variant: (f) => f.imm },
+  ),
+  x(
+    'mtspr',
+    467,
+    (o, v) => {
+      if (v.k === SPR_LR) return o.setLr(o.gpr('d'));
+      if (v.k === SPR_CTR) return o.setCtr(o.gpr('d'));
+      if (v.k === SPR_XER) return o.setXer(`${o.gpr('d')} >>> 0`);
+      return o.call(`${o.h('mtsprExec')}(c, ${o.imm}, ${o.gpr('d')} >>> 0)`);
+    },
+    { imm: 'spr', variant: (f) => f.imm, ends: (f, family) => sprWriteEndsBlock(tables[family][f.imm]) },
+  ),
+  x(
+    'mftb',
+    371,
+    (o, v) => (v.k === 268 || v.k === 269 ? o.setGpr('d', `${o.h(v.k === 268 ? 'readTbl' : 'readTbu')}(c)`) : `c.illegal(); ${o.stop()}`),
+    { imm: 'spr', avail: 'e500mc', variant: (f) => f.imm },
+  ),
+  x('mfdcr', 323, (o) => `${priv(o)} ${o.call(`${o.h('mfdcr')}(c, ${o.imm}, ${o.f('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true }),
+  x('mtdcr', 451, (o) => `${priv(o)} ${o.call(`${o.h('mtdcr')}(c, ${o.imm}, ${o.gpr('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true }),
+  x('msgsnd', 206, (o) => `${priv(o)} ${o.call(`${o.h('msgsnd')}(c, ${o.gpr('b')} >>> 0)`)}`, { avail: 'e500mc', ends: true }),
+  x('msgclr', 238, (o) => `${priv(o)} ${o.call(`${o.h('msgclr')}(c, ${o.gpr('b')} >>> 0)`)}`, { avail: 'e500mc', ends: true }),
+  // e500mc `wait`: the vCPU halts; SRR0 of the waking interrupt points after it.
+  x('wait', 62, () => 'c.halted = true;', { avail: 'e500mc', ends: true }),
+  x('sync', 598, NOP),
+  x('mbar', 854, NOP),
+  // ---- cache management: no cache to maintain, but addresses are translated (and may fault)
+  x('dcbst', 54, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`),
+  x('dcbf', 86, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`),
+  x('icbi', 982, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`, { ends: true }),
+  x('dcbt', 278, NOP),
+  x('dcbtst', 246, NOP),
+  x('dcba', 758, NOP),
+  x('icbt', 22, NOP),
+  x('dcbi', 470, (o) => `${priv(o)} ${o.call(`${o.h('dcbi')}(c, ${eaX(o)})`)}`),
+  x('dcbz', 1014, (o) => o.call(`${o.h('dcbz')}(c, ${eaX(o)})`, { store: true })),
+  x('dcbtls', 166, cacheLock),
+  x('dcbtstls', 134, cacheLock),
+  x('dcblc', 390, cacheLock),
+  x('icbtls', 486, cacheLock),
+  x('icblc', 230, cacheLock),
+];
