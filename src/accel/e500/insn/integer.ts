@@ -287,6 +287,7 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
     { variant: mtcrfKind, reserved: CRF_RESERVED | RC_BIT },
   ),
   x('mcrxr', 31, 512, (o) => `${o.setCrf('D', `(${o.so} << 3) | (${o.ov} << 2) | (${o.ca} << 1)`)} ${o.setSo('0')} ${o.setOv('0')} ${o.setCa('0')}`, {
+    // crfD's low bits, rA, rB and Rc
     reserved: 0x007ff801,
   }),
 ];
