@@ -49,7 +49,8 @@ function encode(spec: InsnDef, rand: () => number, rc: boolean, oe: boolean): nu
     w = (w & ~(31 << 16)) | (ra << 16);
   }
   if (spec.name === 'bcctr') w |= 0x04 << 21; // BO[2]: no CTR decrement (else invalid)
-  w >>>= 0;
+  // Reserved bits set make an invalid form (tested below).
+  w = (w & ~(spec.reserved ?? 0)) >>> 0;
   // Other invalid forms (reserved fields set, …) decode as illegal: draw again.
   const f = { word: w, d: (w >>> 21) & 31, a: (w >>> 16) & 31, b: (w >>> 11) & 31, c: (w >>> 6) & 31, e: (w >>> 1) & 31, imm: 0 };
   if (spec.invalid?.(f) === true) return encode(spec, rand, rc, oe);
@@ -104,6 +105,34 @@ for (const family of ['e500v2', 'e500mc'] as const) {
         const insn = decoder.decode(w);
         assert.ok(insn.name === 'illegal' || (family === 'e500v2' && insn.name === 'spe'), `0x${w.toString(16)} → ${insn.name}`);
       }
+    });
+
+    test('every reserved bit of every entry makes the form illegal', () => {
+      const rand = rng(family === 'e500v2' ? 4 : 5);
+      const illegal = decoder.decode(0).fn;
+      let checked = 0;
+      for (const spec of INSN_TABLE) {
+        if (!availableOn(spec, family) || spec.reserved === undefined) continue;
+        const w = encode(spec, rand, false, false);
+        assert.notEqual(decoder.decode(w).fn, illegal, `${spec.name}: 0x${w.toString(16)} is valid`);
+        for (let bit = 0; bit < 26; bit++) {
+          if ((spec.reserved & (1 << bit)) === 0) continue;
+          const bad = (w | (1 << bit)) >>> 0;
+          assert.equal(decoder.decode(bad).name, 'illegal', `${spec.name} with bit 0x${(1 << bit).toString(16)} set (0x${bad.toString(16)})`);
+          checked++;
+        }
+      }
+      assert.ok(checked > 200, `checked ${checked} reserved bits`);
+    });
+
+    test('mfocrf/mtocrf name one CR field; other masks do what QEMU 7.2 does', () => {
+      const mfocrf = (fxm: number): number => ((31 << 26) | (3 << 21) | 0x00100000 | (fxm << 12) | (19 << 1)) >>> 0;
+      const mtocrf = (fxm: number): number => ((31 << 26) | (3 << 21) | 0x00100000 | (fxm << 12) | (144 << 1)) >>> 0;
+      assert.equal(decoder.decode(mfocrf(0x20)).v.k, 3);
+      assert.equal(decoder.decode(mfocrf(0x30)).v.k, decoder.decode(mfocrf(0)).v.k);
+      assert.notEqual(decoder.decode(mfocrf(0x30)).v.k, 0);
+      assert.equal(decoder.decode(mtocrf(0x20)).v.k, 0x20);
+      assert.equal(decoder.decode(mtocrf(0x30)).v.k, 0);
     });
 
     test('invalid forms: update with rA = 0, bcctr decrementing CTR', () => {

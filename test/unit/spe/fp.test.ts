@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ESR, Ivor } from '../../../src/accel/e500/interrupts.js';
+import { SPE_DEFS } from '../../../src/accel/e500/insn/spe.js';
 import { F } from '../../../src/accel/e500/insn/spe-state.js';
 import { Harness } from './cpu-harness.js';
 
@@ -37,7 +38,9 @@ function scalar(name: string, a: number, b: number, fscr = 0): { r: number; f: n
   h.set64(2, 0x2222, b);
   h.set64(3, 0x5eed, 0xd0d0d0d0);
   h.spefscr = fscr;
-  const fault = h.run(name, 3, 1, 2);
+  // A valid form: rB = 0 where the instruction has no rB, crfD = 1 for compares and tests.
+  const reserved = SPE_DEFS.find((d) => d.name === name)?.reserved ?? 0;
+  const fault = h.run(name, (reserved & 0x00600000) !== 0 ? 4 : 3, 1, (reserved & 0x0000f800) !== 0 ? 0 : 2);
   assert.equal(h.get64(3)[0], 0x5eed, `${name} touched rD[0:31]`);
   return { r: h.get64(3)[1], f: h.spefscr, fault };
 }

@@ -35,16 +35,17 @@ test('MSR[SPE]=0: SPE unavailable (ESR[SPV]) for vector and double instructions 
   for (const s of SPE_DEFS) {
     const h = new Harness();
     h.cpu.setMsr(0);
-    h.set64(5, 0x11111111, 0x22222222);
+    h.set64(4, 0x11111111, 0x22222222);
     h.set64(1, 0, 0x100);
     h.set64(2, 0, 0);
-    // rD=5, rA=1 (a valid aligned address for loads/stores), rB=2
-    const f = h.runWord((((4 << 26) | (5 << 21) | (1 << 16) | (2 << 11) | s.xo!) >>> 0));
+    // rD=4 (crfD=1), rA=1 (a valid aligned address for loads/stores), rB=2 (0 where reserved)
+    const rb = ((s.reserved ?? 0) & 0xf800) !== 0 ? 0 : 2;
+    const f = h.runWord((((4 << 26) | (4 << 21) | (1 << 16) | (rb << 11) | s.xo!) >>> 0));
     if (runsWithoutSpe(s.name)) {
       assert.equal(f, null, `${s.name} should run without MSR[SPE]`);
     } else {
       assert.deepEqual(f, { ivor: Ivor.SpeUnavailable, esr: ESR.SPV, dear: undefined, after: false }, s.name);
-      assert.deepEqual(h.get64(5), [0x11111111, 0x22222222], `${s.name} wrote rD`);
+      assert.deepEqual(h.get64(4), [0x11111111, 0x22222222], `${s.name} wrote rD`);
     }
   }
 });

@@ -193,6 +193,7 @@ export class Decoder {
   }
 
   private invalidForm(def: InsnDef, insn: Insn): boolean {
+    if (def.reserved !== undefined && (insn.word & def.reserved) !== 0) return true;
     if (def.update === 'load' && (insn.a === 0 || insn.a === insn.d)) return true;
     if (def.update === 'store' && insn.a === 0) return true;
     return def.invalid !== undefined && def.invalid(insn);

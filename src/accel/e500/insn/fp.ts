@@ -13,7 +13,7 @@ import { ESR, Ivor } from '../interrupts.js';
 import { MSR } from '../models.js';
 import { registerHelpers } from './helpers.js';
 import { eaD, eaX } from './loadstore.js';
-import type { InsnDef, Ops, Sync, Template } from './ops.js';
+import { RA_FIELD, RB_FIELD, RC_BIT, type InsnDef, type Ops, type Sync, type Template } from './ops.js';
 
 /** FP unavailable unless MSR[FP]. */
 const requireFp = (o: Ops): string => `if ((c.msr & ${MSR.FP}) === 0) { c.fault(${Ivor.FpUnavailable}, undefined); ${o.stop()} }`;
@@ -81,7 +81,20 @@ const CR1: Sync = { out: ['cr:1'] };
 const NO_SYNC: Sync = {};
 
 /** Arithmetic: `args` are operand fields after the target (frA, frC, frB in the helper's order). */
+/** The frC field of A forms. */
+const FRC_FIELD = 0x000007c0;
+
+/** Fields of an A form that the operation does not read are reserved (QEMU 7.2 checks them). */
+function unusedFields(xoKind: 'a' | 'x', args: readonly ('a' | 'b' | 'c')[]): number {
+  let m = 0;
+  if (!args.includes('a')) m |= RA_FIELD;
+  if (!args.includes('b')) m |= RB_FIELD;
+  if (xoKind === 'a' && !args.includes('c')) m |= FRC_FIELD;
+  return m;
+}
+
 function arith(name: string, op: number, xo: number, xoKind: 'a' | 'x', helper: string, args: readonly ('a' | 'b' | 'c')[]): InsnDef {
+  const reserved = unusedFields(xoKind, args);
   return {
     name,
     op,
@@ -90,6 +103,7 @@ function arith(name: string, op: number, xo: number, xoKind: 'a' | 'x', helper: 
     imm: 'none',
     avail: 'fpu',
     rc: true,
+    ...(reserved !== 0 ? { reserved } : {}),
     sem: (o, v) =>
       `${requireFp(o)} const st = ${o.h(`fpu_${helper}`)}(c.fpu, ${[o.f('d'), ...args.map((f) => o.f(f))].join(', ')}); ` +
       o.call(`${o.h('fpFinish')}(c, st, ${v.rc})`, v.rc ? CR1 : NO_SYNC),
@@ -141,6 +155,8 @@ const compare = (name: string, xo: number): InsnDef => ({
   xoKind: 'x',
   imm: 'none',
   avail: 'fpu',
+  // BF's low bits and Rc
+  reserved: 0x00600001,
   sem: (o) =>
     `${requireFp(o)} const st = ${o.h(`fpu_${name}`)}(c.fpu, ${o.f('a')}, ${o.f('b')}); ` +
     o.call(`${o.h('fpCompareFinish')}(c, st, ${o.f('d')} >>> 2)`, { out: ['cr:D'] }),
@@ -163,7 +179,8 @@ export const FP_DEFS: readonly InsnDef[] = [
   mem('stfsux', 31, 695, 'stfs', true, true),
   mem('stfdx', 31, 727, 'stfd', true, false),
   mem('stfdux', 31, 759, 'stfd', true, true),
-  mem('stfiwx', 31, 983, 'stfiwx', true, false),
+  // The other indexed FP loads and stores run with Rc = 1 on QEMU 7.2; stfiwx does not.
+  { ...mem('stfiwx', 31, 983, 'stfiwx', true, false), reserved: RC_BIT },
   // double precision (opcode 63)
   ab('fdiv', 63, 18),
   ab('fsub', 63, 20),
@@ -195,10 +212,15 @@ export const FP_DEFS: readonly InsnDef[] = [
   b1('fmr', 63, 72, 'x'),
   b1('fnabs', 63, 136, 'x'),
   b1('fabs', 63, 264, 'x'),
-  fpscrMove('mtfsb1', 38, (o) => `${o.h('fpu_mtfsb1')}(c.fpu, ${o.f('d')})`),
-  fpscrMove('mtfsb0', 70, (o) => `${o.h('fpu_mtfsb0')}(c.fpu, ${o.f('d')})`),
-  fpscrMove('mffs', 583, (o) => `${o.h('fpu_mffs')}(c.fpu, ${o.f('d')})`),
-  fpscrMove('mtfsfi', 134, (o) => `${o.h('fpu_mtfsfi')}(c.fpu, ${o.f('d')} >>> 2, (${o.word} >>> 12) & 0xf)`, { invalid: noW }),
+  fpscrMove('mtfsb1', 38, (o) => `${o.h('fpu_mtfsb1')}(c.fpu, ${o.f('d')})`, { reserved: RA_FIELD | RB_FIELD }),
+  fpscrMove('mtfsb0', 70, (o) => `${o.h('fpu_mtfsb0')}(c.fpu, ${o.f('d')})`, { reserved: RA_FIELD | RB_FIELD }),
+  // mffs: QEMU 7.2 checks frA only.
+  fpscrMove('mffs', 583, (o) => `${o.h('fpu_mffs')}(c.fpu, ${o.f('d')})`, { reserved: RA_FIELD }),
+  // mtfsfi: BF's low bits, frA but its low bit (W, see noW), and bit 20.
+  fpscrMove('mtfsfi', 134, (o) => `${o.h('fpu_mtfsfi')}(c.fpu, ${o.f('d')} >>> 2, (${o.word} >>> 12) & 0xf)`, {
+    invalid: noW,
+    reserved: 0x006e0800,
+  }),
   fpscrMove('mtfsf', 711, (o) => `${o.h('fpu_mtfsf')}(c.fpu, (${o.word} >>> 17) & 0xff, ${o.f('b')}, (${o.word} >>> 25) & 1)`, { invalid: noW }),
   {
     name: 'mcrfs',
@@ -207,6 +229,8 @@ export const FP_DEFS: readonly InsnDef[] = [
     xoKind: 'x',
     imm: 'none',
     avail: 'fpu',
+    // BF's and BFA's low bits, rB, Rc
+    reserved: 0x0063f801,
     sem: (o) => `${requireFp(o)} ${o.call(`${o.h('mcrfs')}(c, ${o.f('d')} >>> 2, ${o.f('a')} >>> 2)`, { out: ['cr:D'] })}`,
   },
 ];

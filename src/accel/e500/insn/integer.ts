@@ -8,7 +8,7 @@
  * interpreter and the translator get straight-line code for them.
  */
 import { registerHelpers } from './helpers.js';
-import type { InsnDef, Ops, Template, Variant } from './ops.js';
+import { RB_FIELD, RC_BIT, type InsnDef, type Ops, type Template, type Variant } from './ops.js';
 
 /** High word of the unsigned 64-bit product of two 32-bit values, exactly (int32 result). */
 export function mulhwu(a: number, b: number): number {
@@ -71,6 +71,8 @@ function xo(name: string, xoValue: number, body: (o: Ops) => string, ovf: string
     avail: 'all',
     rc: true,
     oe: ovf !== null,
+    // The unary forms have no rB.
+    ...(unary ? { reserved: RB_FIELD } : {}),
     sem: (o, v) =>
       `const a = ${o.gpr('a')}${unary ? '' : `, b = ${o.gpr('b')}`}; ${body(o)} ` +
       `${v.oe && ovf !== null ? o.setOv(`${ovf} ? 1 : 0`) : ''} ${o.setGpr('d', 'r')} ${rcTail(o, v)}`,
@@ -93,7 +95,7 @@ const compare = (o: Ops): string => o.setCrf('D', `(a < b ? 8 : a > b ? 4 : 2) |
 
 /** CR-logical: crbD = op(crbA, crbB) over the 0/1 locals p and q. */
 function crLogical(name: string, xoValue: number, expr: string): InsnDef {
-  return x(name, 19, xoValue, (o) => `const p = ${o.crbit('a')}, q = ${o.crbit('b')}; ${o.setCrbit('d', `(${expr}) & 1`)}`);
+  return x(name, 19, xoValue, (o) => `const p = ${o.crbit('a')}, q = ${o.crbit('b')}; ${o.setCrbit('d', `(${expr}) & 1`)}`, { reserved: RC_BIT });
 }
 
 const rotl = (s: string, n: string): string => `((${s} << ${n}) | (${s} >>> (32 - ${n})))`;
@@ -106,11 +108,31 @@ function rlwinmKind(f: { b: number; imm: number }): number {
   return 0;
 }
 
-/** One-field mfocrf: the field number + 1, else 0 (the whole CR). */
+/** mfocrf/mtocrf: mfcr/mtcrf with this bit set name one CR field in FXM. */
+const OCRF_BIT = 0x00100000;
+/** mfcr/mtcrf bit 20 is reserved (the FXM field ends at bit 19). */
+const CRF_RESERVED = 0x00000800;
+/** L = 1 (a 64-bit compare) in cmp, cmpl, cmpi, cmpli: invalid on these 32-bit cores. */
+const CMP_L = 0x00200000;
+
+const oneField = (fxm: number): boolean => fxm !== 0 && (fxm & (fxm - 1)) === 0;
+
+/**
+ * mfcr variants: 0 = the whole CR; 1..8 = mfocrf of field k-1 (the other fields read as 0);
+ * MFOCRF_NONE = mfocrf with an FXM other than one field, which leaves rT unchanged. The ISA
+ * leaves rT undefined there; QEMU 7.2 writes nothing and we do the same.
+ */
+const MFOCRF_NONE = 9;
 function mfcrKind(f: { word: number }): number {
+  if ((f.word & OCRF_BIT) === 0) return 0;
   const fxm = (f.word >>> 12) & 0xff;
-  if ((f.word & 0x00100000) !== 0 && fxm !== 0 && (fxm & (fxm - 1)) === 0) return Math.clz32(fxm) - 24 + 1;
-  return 0;
+  return oneField(fxm) ? Math.clz32(fxm) - 24 + 1 : MFOCRF_NONE;
+}
+
+/** mtcrf variant: FXM; mtocrf with other than one field changes nothing (QEMU 7.2; undefined in the ISA). */
+function mtcrfKind(f: { word: number }): number {
+  const fxm = (f.word >>> 12) & 0xff;
+  return (f.word & OCRF_BIT) !== 0 && !oneField(fxm) ? 0 : fxm;
 }
 
 const wholeCr = (o: Ops): string => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `(${o.crf(k)} << ${28 - 4 * k})`).join(' | ');
@@ -119,8 +141,8 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
   // ---- immediate forms
   d('mulli', 7, 'simm', (o) => o.setGpr('d', `Math.imul(${o.gpr('a')}, ${o.imm})`)),
   d('subfic', 8, 'simm', (o) => `const a = ${o.gpr('a')}; ${o.setCa(`(${o.imm} >>> 0) >= (a >>> 0) ? 1 : 0`)} ${o.setGpr('d', `(${o.imm} - a) | 0`)}`),
-  d('cmpli', 10, 'uimm', (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.imm}; ${compare(o)}`),
-  d('cmpi', 11, 'simm', (o) => `const a = ${o.gpr('a')}, b = ${o.imm}; ${compare(o)}`),
+  d('cmpli', 10, 'uimm', (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.imm}; ${compare(o)}`, { reserved: CMP_L }),
+  d('cmpi', 11, 'simm', (o) => `const a = ${o.gpr('a')}, b = ${o.imm}; ${compare(o)}`, { reserved: CMP_L }),
   d('addic', 12, 'simm', (o) => `const a = ${o.gpr('a')}; ${o.setCa(`(a >>> 0) + (${o.imm} >>> 0) >= ${U32} ? 1 : 0`)} ${o.setGpr('d', `(a + ${o.imm}) | 0`)}`),
   d(
     'addic.',
@@ -163,7 +185,7 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
     { rc: true },
   ),
   // ---- opcode 19: CR logical and moves
-  x('mcrf', 19, 0, (o) => o.setCrf('D', o.crf('S'))),
+  x('mcrf', 19, 0, (o) => o.setCrf('D', o.crf('S')), { reserved: RC_BIT }),
   crLogical('crnor', 33, '~(p | q)'),
   crLogical('crandc', 129, 'p & ~q'),
   crLogical('crxor', 193, 'p ^ q'),
@@ -210,8 +232,8 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
   xo('divwu', 459, () => 'const r = b === 0 ? a : ((a >>> 0) / (b >>> 0)) | 0;', 'b === 0'),
   xo('divw', 491, () => 'const r = b === 0 || (a === -0x80000000 && b === -1) ? a : (a / b) | 0;', '(b === 0 || (a === -0x80000000 && b === -1))'),
   // ---- opcode 31: compare, logical, shift
-  x('cmp', 31, 0, (o) => `const a = ${o.gpr('a')}, b = ${o.gpr('b')}; ${compare(o)}`),
-  x('cmpl', 31, 32, (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.gpr('b')} >>> 0; ${compare(o)}`),
+  x('cmp', 31, 0, (o) => `const a = ${o.gpr('a')}, b = ${o.gpr('b')}; ${compare(o)}`, { reserved: CMP_L }),
+  x('cmpl', 31, 32, (o) => `const a = ${o.gpr('a')} >>> 0, b = ${o.gpr('b')} >>> 0; ${compare(o)}`, { reserved: CMP_L }),
   logical('slw', 24, '(b & 0x20) !== 0 ? 0 : s << (b & 31)'),
   logical('cntlzw', 26, 'Math.clz32(s)', false),
   logical('and', 28, 's & b'),
@@ -243,16 +265,17 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
   logical('extsh', 922, '(s << 16) >> 16', false),
   logical('extsb', 954, '(s << 24) >> 24', false),
   // isel rT, rA|0, rB, BC (BC in the c field)
-  { name: 'isel', op: 31, xo: 15, xoKind: 'a', imm: 'none', avail: 'all', sem: (o) => o.setGpr('d', `${o.crbit('c')} !== 0 ? ${o.gpr0('a')} : ${o.gpr('b')}`) },
+  { name: 'isel', op: 31, xo: 15, xoKind: 'a', imm: 'none', avail: 'all', reserved: RC_BIT, sem: (o) => o.setGpr('d', `${o.crbit('c')} !== 0 ? ${o.gpr0('a')} : ${o.gpr('b')}`) },
   // ---- opcode 31: CR and XER moves
   x(
     'mfcr',
     31,
     19,
-    (o, v) => (v.k === 0 ? o.setGpr('d', wholeCr(o)) : o.setGpr('d', `${o.crf(v.k - 1)} << ${28 - 4 * (v.k - 1)}`)),
-    { variant: mfcrKind },
+    (o, v) =>
+      v.k === MFOCRF_NONE ? '' : v.k === 0 ? o.setGpr('d', wholeCr(o)) : o.setGpr('d', `${o.crf(v.k - 1)} << ${28 - 4 * (v.k - 1)}`),
+    { variant: mfcrKind, reserved: CRF_RESERVED | RC_BIT },
   ),
-  // mtcrf (and mtocrf, the same for a one-field mask): the variant is FXM.
+  // mtcrf (and mtocrf, the same for a one-field mask): the variant is the fields written.
   x(
     'mtcrf',
     31,
@@ -261,7 +284,10 @@ export const INTEGER_DEFS: readonly InsnDef[] = [
       const writes = [0, 1, 2, 3, 4, 5, 6, 7].filter((k) => (v.k & (0x80 >>> k)) !== 0).map((k) => o.setCrf(k, `(s >>> ${28 - 4 * k}) & 15`));
       return writes.length === 0 ? '' : `const s = ${o.gpr('d')}; ${writes.join(' ')}`;
     },
-    { variant: (f) => (f.word >>> 12) & 0xff },
+    { variant: mtcrfKind, reserved: CRF_RESERVED | RC_BIT },
   ),
-  x('mcrxr', 31, 512, (o) => `${o.setCrf('D', `(${o.so} << 3) | (${o.ov} << 2) | (${o.ca} << 1)`)} ${o.setSo('0')} ${o.setOv('0')} ${o.setCa('0')}`),
+  x('mcrxr', 31, 512, (o) => `${o.setCrf('D', `(${o.so} << 3) | (${o.ov} << 2) | (${o.ca} << 1)`)} ${o.setSo('0')} ${o.setOv('0')} ${o.setCa('0')}`, {
+    // crfD's low bits, rA, rB and Rc
+    reserved: 0x007ff801,
+  }),
 ];

@@ -8,7 +8,7 @@
 import type { Cpu } from '../cpu.js';
 import { ESR, Ivor } from '../interrupts.js';
 import { registerHelpers } from './helpers.js';
-import type { InsnDef, Ops } from './ops.js';
+import { RC_BIT, type InsnDef, type Ops } from './ops.js';
 
 /** EA of a D-form access: (rA|0) + d. */
 export const eaD = (o: Ops): string => `(${o.gpr0('a')} + ${o.imm}) | 0`;
@@ -159,9 +159,10 @@ export const LOADSTORE_DEFS: readonly InsnDef[] = [
   xl('lhaux', 375, LHA, true),
   xs('sthx', 407, SH),
   xs('sthux', 439, SH, true),
-  xl('lwbrx', 534, LWBR),
+  // Unlike the other indexed loads and stores, QEMU 7.2 rejects these two with Rc = 1.
+  { ...xl('lwbrx', 534, LWBR), reserved: RC_BIT },
   xs('stwbrx', 662, SWBR),
-  xl('lhbrx', 790, LHBR),
+  { ...xl('lhbrx', 790, LHBR), reserved: RC_BIT },
   xs('sthbrx', 918, SHBR),
   // ---- D-form
   dl('lwz', 32, LZ(4)),

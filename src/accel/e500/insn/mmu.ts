@@ -8,7 +8,7 @@ import { HID0, SPR } from '../cpu.js';
 import { MAS1_IPROT, MAS1_V, tlbTsize, tsizeBytes } from '../tlb.js';
 import { registerHelpers } from './helpers.js';
 import { eaX } from './loadstore.js';
-import type { InsnDef, Template } from './ops.js';
+import { RC_BIT, type InsnDef, type Template } from './ops.js';
 import { priv } from './system.js';
 
 /** Entry selected by MAS0 (and MAS2[EPN] for TLB0), or -1 if the selection is invalid. */
@@ -182,12 +182,18 @@ const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}
 });
 
 export const MMU_DEFS: readonly InsnDef[] = [
-  x('tlbivax', 786, (o) => `${priv(o)} ${o.call(`${o.h('tlbivax')}(c, ${eaX(o)})`)}`),
+  // Rc is reserved in all but tlbsx (which QEMU 7.2 runs with Rc = 1, as other fields it ignores).
+  x('tlbivax', 786, (o) => `${priv(o)} ${o.call(`${o.h('tlbivax')}(c, ${eaX(o)})`)}`, { reserved: RC_BIT }),
   // No architectural effect in this model, but privileged.
-  x('tlbsync', 566, (o) => priv(o), { ends: false }),
+  x('tlbsync', 566, (o) => priv(o), { ends: false, reserved: 0x03fff801 }),
   x('tlbsx', 914, (o) => `${priv(o)} ${o.call(`${o.h('tlbsx')}(c, ${eaX(o)})`)}`),
-  x('tlbre', 946, (o) => `${priv(o)} ${o.call(`${o.h('tlbre')}(c)`)}`),
-  x('tlbwe', 978, (o) => `${priv(o)} ${o.call(`${o.h('tlbwe')}(c)`)}`),
-  // tlbilx computes its EA only for T=3 (T=0/1 leave rA/rB unused).
-  x('tlbilx', 18, (o) => `${priv(o)} ${o.call(`${o.h('tlbilx')}(c, ${o.word}, ${eaX(o)})`)}`, { avail: 'e500mc' }),
+  x('tlbre', 946, (o) => `${priv(o)} ${o.call(`${o.h('tlbre')}(c)`)}`, { reserved: RC_BIT }),
+  x('tlbwe', 978, (o) => `${priv(o)} ${o.call(`${o.h('tlbwe')}(c)`)}`, { reserved: RC_BIT }),
+  // tlbilx computes its EA only for T=3 (T=0/1 leave rA/rB unused); T=2 is reserved, and so
+  // are the bits above T.
+  x('tlbilx', 18, (o) => `${priv(o)} ${o.call(`${o.h('tlbilx')}(c, ${o.word}, ${eaX(o)})`)}`, {
+    avail: 'e500mc',
+    reserved: 0x03800001,
+    invalid: (f) => (f.d & 3) === 2,
+  }),
 ];

@@ -147,6 +147,12 @@ export interface Fields {
   readonly imm: number;
 }
 
+/** Masks for `InsnDef.reserved`: the Rc bit and the rD/rS, rA and rB fields. */
+export const RC_BIT = 0x00000001;
+export const RD_FIELD = 0x03e00000;
+export const RA_FIELD = 0x001f0000;
+export const RB_FIELD = 0x0000f800;
+
 /** One instruction: its encoding (for the decoder) and its semantics (a template). */
 export interface InsnDef {
   readonly name: string;
@@ -163,6 +169,12 @@ export interface InsnDef {
   readonly needsSpe?: boolean;
   /** Update-form load (rA = 0 or rA = rT invalid) or store (rA = 0 invalid). */
   readonly update?: 'load' | 'store';
+  /**
+   * Bits that must be zero: a reserved Rc bit or reserved fields. An encoding with any of
+   * them set is an invalid form, decoded as an illegal instruction (a program interrupt with
+   * ESR[PIL]) as QEMU 7.2 does on both cores; guests/tests/invalid_forms.c shows each mask.
+   */
+  readonly reserved?: number;
   /** Extra invalid-form test on the operands (the form is then an illegal instruction). */
   readonly invalid?: (f: Fields) => boolean;
   /** Definition-specific variant key from the operands (a small non-negative integer). */

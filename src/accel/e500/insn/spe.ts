@@ -291,6 +291,34 @@ const SCALAR_DOUBLE: InsnDef[] = [
   ev('efdtsteq', 0x2fe, fp.efdCompare(fp.EQ, false)),
 ];
 
+/**
+ * Reserved fields (InsnDef.reserved) as QEMU 7.2 checks them, observed by
+ * guests/tests/e500v2/spe_forms.c: rB of the one-operand forms, the low two bits of crfD in
+ * the compares and tests, and the high two bits of rA in the conversions (QEMU leaves rA's
+ * low three bits alone there although the whole field is unused).
+ */
+const ONE_OPERAND = 0x0000f800;
+const CRFD_LOW = 0x00600000;
+const CONVERSION_RA = 0x00180000;
+const RESERVED: ReadonlyMap<string, number> = new Map([
+  ...[
+    'evabs', 'evneg', 'evextsb', 'evextsh', 'evrndw', 'evcntlzw', 'evcntlsw', 'evsplati', 'evsplatfi', 'evmra',
+    'evfsabs', 'evfsnabs', 'evfsneg', 'efsabs', 'efsnabs', 'efsneg', 'efdabs', 'efdnabs', 'efdneg',
+  ].map((n) => [n, ONE_OPERAND] as const),
+  ...[
+    'evcmpgtu', 'evcmpgts', 'evcmpltu', 'evcmplts', 'evcmpeq',
+    'evfscmpgt', 'evfscmplt', 'evfscmpeq', 'evfststgt', 'evfststlt', 'evfststeq',
+    'efscmpgt', 'efscmplt', 'efscmpeq', 'efststgt', 'efststlt', 'efststeq',
+    'efdcmpgt', 'efdcmplt', 'efdcmpeq', 'efdtstgt', 'efdtstlt', 'efdtsteq',
+  ].map((n) => [n, CRFD_LOW] as const),
+  ...[
+    'evfscfui', 'evfscfsi', 'evfscfuf', 'evfscfsf', 'evfsctui', 'evfsctsi', 'evfsctuf', 'evfsctsf', 'evfsctuiz', 'evfsctsiz',
+    'efscfd', 'efscfui', 'efscfsi', 'efscfuf', 'efscfsf', 'efsctui', 'efsctsi', 'efsctuf', 'efsctsf', 'efsctuiz', 'efsctsiz',
+    'efdcfuid', 'efdcfsid', 'efdctuidz', 'efdctsidz', 'efdcfs', 'efdcfui', 'efdcfsi', 'efdcfuf', 'efdcfsf',
+    'efdctui', 'efdctsi', 'efdctuf', 'efdctsf', 'efdctuiz', 'efdctsiz',
+  ].map((n) => [n, CONVERSION_RA] as const),
+]);
+
 export const SPE_DEFS: readonly InsnDef[] = [
   ...VECTOR_INTEGER,
   ...LOADS_STORES,
@@ -298,4 +326,7 @@ export const SPE_DEFS: readonly InsnDef[] = [
   ...VECTOR_SINGLE,
   ...SCALAR_SINGLE,
   ...SCALAR_DOUBLE,
-];
+].map((d) => {
+  const reserved = RESERVED.get(d.name);
+  return reserved === undefined ? d : { ...d, reserved };
+});

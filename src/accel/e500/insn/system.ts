@@ -11,7 +11,7 @@ import { mfsprExec, mtsprExec, sprWriteEndsBlock, sprTable } from '../spr.js';
 import { trapIsDebugEvent } from '../debug.js';
 import { registerHelpers } from './helpers.js';
 import { eaX } from './loadstore.js';
-import type { InsnDef, Ops, Template } from './ops.js';
+import { RC_BIT, type InsnDef, type Ops, type Template } from './ops.js';
 
 /** Writes MSR and enters doze/nap/sleep when e500v2 software asks for it (MSR[WE] + HID0). */
 export function writeMsr(c: Cpu, value: number): void {
@@ -175,6 +175,25 @@ const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}
 const x19 = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({ ...x(name, xo, sem, extra), op: 19 });
 
 const NOP: Template = () => '';
+
+/*
+ * Reserved bits (InsnDef.reserved) of this file's X forms, as QEMU 7.2 checks them. Where a
+ * field is left out the form runs on QEMU: L of sync, MO of mbar, the low bits of rB in the
+ * interrupt returns, TH of dcbt/dcbtst, L of dcbf/dcbz, the CT field of icbt (which the
+ * e500 manuals define and QEMU rejects: see the README).
+ */
+/** rfi and friends: rA, rB's high bit, Rc. */
+const RFX_RESERVED = 0x03ff8001;
+/** Everything but the opcodes (isync, tlbsync). */
+const ALL_FIELDS = 0x03fff801;
+/** Cache block operations on (rA|0)+rB: the rD field and Rc. */
+const CACHE_EA_ONLY = 0x03e00001;
+/** dcbf and dcbz: the rD field but its low bit (dcbf's L), and Rc. */
+const CACHE_L = 0x03c00001;
+/** Cache locking: CT's high bit and Rc (QEMU's dcbtls mask, for the five of them). */
+const CACHE_LOCK = 0x02000001;
+/** sc: everything but LEV, and bit 30 must be 1 (checked by `invalid`). */
+const SC_RESERVED = 0x03fff01d;
 /** SPR numbers the templates move as plain state (the translator keeps them in locals). */
 const SPR_XER = 1;
 const SPR_LR = 8;
@@ -185,19 +204,30 @@ const tables = { e500v2: sprTable('e500v2'), e500mc: sprTable('e500mc') };
 
 export const SYSTEM_DEFS: readonly InsnDef[] = [
   { name: 'twi', op: 3, xoKind: 'none', imm: 'simm', avail: 'all', variant: (f) => f.d, sem: trapSem((o) => o.imm) },
-  { name: 'sc', op: 17, xoKind: 'none', imm: 'none', avail: 'all', ends: true, sem: (o) => o.call(`${o.h('sc')}(c, ${o.word})`, { in: ['r:*'] }) },
+  {
+    name: 'sc',
+    op: 17,
+    xoKind: 'none',
+    imm: 'none',
+    avail: 'all',
+    ends: true,
+    reserved: SC_RESERVED,
+    invalid: (f) => (f.word & 2) === 0,
+    sem: (o) => o.call(`${o.h('sc')}(c, ${o.word})`, { in: ['r:*'] }),
+  },
   // ---- opcode 19
-  x19('rfmci', 38, returnFrom(SPR.MCSRR0, SPR.MCSRR1), { ends: true }),
-  x19('rfdi', 39, returnFrom(SPR.DSRR0, SPR.DSRR1), { ends: true }),
-  x19('rfi', 50, returnFrom(SPR.SRR0, SPR.SRR1), { ends: true }),
-  x19('rfci', 51, returnFrom(SPR.CSRR0, SPR.CSRR1), { ends: true }),
-  x19('isync', 150, NOP, { ends: true }),
+  x19('rfmci', 38, returnFrom(SPR.MCSRR0, SPR.MCSRR1), { ends: true, reserved: RFX_RESERVED }),
+  x19('rfdi', 39, returnFrom(SPR.DSRR0, SPR.DSRR1), { ends: true, reserved: RFX_RESERVED }),
+  x19('rfi', 50, returnFrom(SPR.SRR0, SPR.SRR1), { ends: true, reserved: RFX_RESERVED }),
+  x19('rfci', 51, returnFrom(SPR.CSRR0, SPR.CSRR1), { ends: true, reserved: RFX_RESERVED }),
+  x19('isync', 150, NOP, { ends: true, reserved: ALL_FIELDS }),
   // ---- opcode 31
-  x('tw', 4, trapSem((o) => o.gpr('b')), { variant: (f) => f.d }),
-  x('mfmsr', 83, (o) => `${priv(o)} ${o.setGpr('d', 'c.msr | 0')}`),
-  x('wrtee', 131, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.gpr('d')} & ${MSR.EE}));`, { ends: true }),
-  x('mtmsr', 146, (o) => `${priv(o)} ${o.call(`${o.h('writeMsr')}(c, ${o.gpr('d')} >>> 0)`)}`, { ends: true }),
-  x('wrteei', 163, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.word} & ${MSR.EE}));`, { ends: true }),
+  x('tw', 4, trapSem((o) => o.gpr('b')), { variant: (f) => f.d, reserved: RC_BIT }),
+  // MSR moves: QEMU 7.2's reserved bits (mtmsr keeps rA's low bit, 64-bit L; wrtee/wrteei skip some)
+  x('mfmsr', 83, (o) => `${priv(o)} ${o.setGpr('d', 'c.msr | 0')}`, { reserved: 0x001ff801 }),
+  x('wrtee', 131, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.gpr('d')} & ${MSR.EE}));`, { ends: true, reserved: 0x000ffc01 }),
+  x('mtmsr', 146, (o) => `${priv(o)} ${o.call(`${o.h('writeMsr')}(c, ${o.gpr('d')} >>> 0)`)}`, { ends: true, reserved: 0x001ef801 }),
+  x('wrteei', 163, (o) => `${priv(o)} c.setMsr((c.msr & ~${MSR.EE}) | (${o.word} & ${MSR.EE}));`, { ends: true, reserved: 0x000e7c01 }),
   x(
     'mfspr',
     339,
@@ -207,7 +237,7 @@ export const SYSTEM_DEFS: readonly InsnDef[] = [
       if (v.k === SPR_XER) return o.setGpr('d', `${o.xer()} | 0`);
       return `${o.callv('v', `${o.h('mfsprExec')}(c, ${o.imm}, ${o.gpr('d')})`)} ${o.setGpr('d', 'v | 0')}`;
     },
-    { imm: 'spr', variant: (f) => f.imm },
+    { imm: 'spr', variant: (f) => f.imm, reserved: RC_BIT },
   ),
   x(
     'mtspr',
@@ -224,29 +254,29 @@ export const SYSTEM_DEFS: readonly InsnDef[] = [
     'mftb',
     371,
     (o, v) => (v.k === 268 || v.k === 269 ? o.setGpr('d', `${o.h(v.k === 268 ? 'readTbl' : 'readTbu')}(c)`) : `c.illegal(); ${o.stop()}`),
-    { imm: 'spr', avail: 'e500mc', variant: (f) => f.imm },
+    { imm: 'spr', avail: 'e500mc', variant: (f) => f.imm, reserved: RC_BIT },
   ),
-  x('mfdcr', 323, (o) => `${priv(o)} ${o.call(`${o.h('mfdcr')}(c, ${o.imm}, ${o.f('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true }),
-  x('mtdcr', 451, (o) => `${priv(o)} ${o.call(`${o.h('mtdcr')}(c, ${o.imm}, ${o.gpr('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true }),
+  x('mfdcr', 323, (o) => `${priv(o)} ${o.call(`${o.h('mfdcr')}(c, ${o.imm}, ${o.f('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true, reserved: RC_BIT }),
+  x('mtdcr', 451, (o) => `${priv(o)} ${o.call(`${o.h('mtdcr')}(c, ${o.imm}, ${o.gpr('d')})`)}`, { imm: 'spr', avail: 'dcr', ends: true, reserved: RC_BIT }),
   x('msgsnd', 206, (o) => `${priv(o)} ${o.call(`${o.h('msgsnd')}(c, ${o.gpr('b')} >>> 0)`)}`, { avail: 'e500mc', ends: true }),
   x('msgclr', 238, (o) => `${priv(o)} ${o.call(`${o.h('msgclr')}(c, ${o.gpr('b')} >>> 0)`)}`, { avail: 'e500mc', ends: true }),
   // e500mc `wait`: the vCPU halts; SRR0 of the waking interrupt points after it.
-  x('wait', 62, () => 'c.halted = true;', { avail: 'e500mc', ends: true }),
-  x('sync', 598, NOP),
-  x('mbar', 854, NOP),
+  x('wait', 62, () => 'c.halted = true;', { avail: 'e500mc', ends: true, reserved: RC_BIT }),
+  x('sync', 598, NOP, { reserved: 0x039ff801 }),
+  x('mbar', 854, NOP, { reserved: 0x001ff801 }),
   // ---- cache management: no cache to maintain, but addresses are translated (and may fault)
-  x('dcbst', 54, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`),
-  x('dcbf', 86, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`),
-  x('icbi', 982, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`, { ends: true }),
-  x('dcbt', 278, NOP),
-  x('dcbtst', 246, NOP),
-  x('dcba', 758, NOP),
-  x('icbt', 22, NOP),
-  x('dcbi', 470, (o) => `${priv(o)} ${o.call(`${o.h('dcbi')}(c, ${eaX(o)})`)}`),
-  x('dcbz', 1014, (o) => o.call(`${o.h('dcbz')}(c, ${eaX(o)})`, { store: true })),
-  x('dcbtls', 166, cacheLock),
-  x('dcbtstls', 134, cacheLock),
-  x('dcblc', 390, cacheLock),
-  x('icbtls', 486, cacheLock),
-  x('icblc', 230, cacheLock),
+  x('dcbst', 54, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`, { reserved: CACHE_EA_ONLY }),
+  x('dcbf', 86, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`, { reserved: CACHE_L }),
+  x('icbi', 982, (o) => `const ea = ${eaX(o)}; ${o.load('v', 1, 'ea')}`, { ends: true, reserved: CACHE_EA_ONLY }),
+  x('dcbt', 278, NOP, { reserved: RC_BIT }),
+  x('dcbtst', 246, NOP, { reserved: RC_BIT }),
+  x('dcba', 758, NOP, { reserved: CACHE_EA_ONLY }),
+  x('icbt', 22, NOP, { reserved: RC_BIT }),
+  x('dcbi', 470, (o) => `${priv(o)} ${o.call(`${o.h('dcbi')}(c, ${eaX(o)})`)}`, { reserved: CACHE_EA_ONLY }),
+  x('dcbz', 1014, (o) => o.call(`${o.h('dcbz')}(c, ${eaX(o)})`, { store: true }), { reserved: CACHE_L }),
+  x('dcbtls', 166, cacheLock, { reserved: CACHE_LOCK }),
+  x('dcbtstls', 134, cacheLock, { reserved: CACHE_LOCK }),
+  x('dcblc', 390, cacheLock, { reserved: CACHE_LOCK }),
+  x('icbtls', 486, cacheLock, { reserved: CACHE_LOCK }),
+  x('icblc', 230, cacheLock, { reserved: CACHE_LOCK }),
 ];
