@@ -243,6 +243,9 @@ export function encode(def: InsnDef, r: Rng, rc: boolean, oe: boolean): number {
   if (r.chance(0.7)) w = (w & ~(31 << 16)) | ((1 + r.below(3)) << 16);
   if ((def.imm === 'simm' || def.imm === 'bd') && r.chance(0.7)) w = (w & ~0xffff) | ((r.below(256) - 128) & 0xfffc);
   if (def.imm === 'li' && r.chance(0.8)) w = (w & ~0x03fffffc) | ((r.below(64) - 32) * 4 & 0x03fffffc);
+  // Mostly a valid form (reserved bits clear), so the form's semantics are compared and not
+  // only its illegal-instruction interrupt; sometimes an invalid one, which must fault alike.
+  if (def.reserved !== undefined && !r.chance(0.1)) w &= ~def.reserved;
   return w >>> 0;
 }
 
