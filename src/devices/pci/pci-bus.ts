@@ -114,6 +114,8 @@ export class PciFunction {
   private readonly w1cmask = new Uint8Array(PCI_CONFIG_SIZE);
   private readonly hooks: PciConfigHooks | undefined;
   private intxLevel = false;
+  /** What the bus was last told about the pin. */
+  private intxOut = false;
   /** Called after a write that may have changed what the BARs decode. */
   onDecodeChange: () => void = () => {};
   /** Level of the INTx pin as the bus sees it (the bus wires it to the host's interrupt lines). */
@@ -198,7 +200,7 @@ export class PciFunction {
     }
     this.wmask[CAPABILITY_LIST] = 0;
     this.intxLevel = false;
-    this.onIntx(false);
+    this.updateIntx();
     this.onDecodeChange();
   }
 
@@ -229,7 +231,7 @@ export class PciFunction {
       if (at === PCI_COMMAND + 1) intxChanged = true;
     }
     if (decodeChanged) this.onDecodeChange();
-    if (intxChanged) this.onIntx(this.intxOutput());
+    if (intxChanged) this.updateIntx();
     this.hooks?.afterWrite?.(offset, size, value);
   }
 
@@ -247,11 +249,14 @@ export class PciFunction {
     this.intxLevel = level;
     const status = this.config[STATUS]!;
     this.config[STATUS] = level ? status | STATUS_INTERRUPT : status & ~STATUS_INTERRUPT;
-    this.onIntx(this.intxOutput());
+    this.updateIntx();
   }
 
-  private intxOutput(): boolean {
-    return this.intxLevel && (this.command & COMMAND.INTX_DISABLE) === 0 && this.interruptPin !== 0;
+  private updateIntx(): void {
+    const out = this.intxLevel && (this.command & COMMAND.INTX_DISABLE) === 0 && this.interruptPin !== 0;
+    if (out === this.intxOut) return;
+    this.intxOut = out;
+    this.onIntx(out);
   }
 
   /** 0 = none, 1–4 = INTA–INTD. */
