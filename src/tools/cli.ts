@@ -9,6 +9,7 @@ import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
 import { BuildError, LINUX_USAGE, linuxImages, linuxRunArgs, printImages } from './linux-command.js';
+import { parseDeviceOptions, type DeviceOptions } from './device-options.js';
 
 const MACHINES = ['ppce500', 'x86-microvm'] as const;
 /** The accelerator each board runs on (and the default --accel for it). */
@@ -43,6 +44,30 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
   { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
+  {
+    name: 'drive',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a raw disk image (QEMU -drive): file=PATH,if=virtio[,readonly=on] is a virtio disk (virtio-blk-pci on ppce500, virtio-blk-device on x86-microvm); file=PATH,if=none,id=ID is used by -device …,drive=ID. format=raw only (a qcow2 file is refused); the guest\'s flush is an fdatasync',
+  },
+  {
+    name: 'netdev',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a network backend (QEMU -netdev): socket,id=ID,listen=[HOST]:PORT or socket,id=ID,connect=HOST:PORT joins two VMs (QEMU\'s stream framing, so ngkvm and QEMU VMs can share a link); tap,id=ID,ifname=NAME uses a Linux tap interface (needs /dev/net/tun access; configure the host side yourself)',
+  },
+  {
+    name: 'chardev',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a character device for virtio console ports (QEMU -chardev): stdio,id=ID (the terminal; then give --serial null or none), file,id=ID,path=PATH, socket,id=ID,[host=HOST,]port=PORT,server=on[,wait=off] (a TCP server) or null,id=ID',
+  },
+  {
+    name: 'device',
+    value: 'DEV[,OPTS]',
+    repeatable: true,
+    help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device',
+  },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
 
@@ -57,7 +82,11 @@ ${formatHelp(RUN_OPTIONS)}
 
 examples:
   ngkvm run --machine ppce500 --cpu e500mc -m 256M --bios /usr/lib/u-boot/qemu-ppce500/uboot.elf --serial stdio
-  ngkvm run --accel kvm --machine x86-microvm -m 64M --kernel guest.elf --append "console=ttyS0" --serial stdio --no-reboot`;
+  ngkvm run --accel kvm --machine x86-microvm -m 64M --kernel guest.elf --append "console=ttyS0" --serial stdio --no-reboot
+  ngkvm run -m 256M --kernel vmlinux --append "console=ttyS0 root=/dev/vda rw" -drive file=rootfs.ext4,if=virtio,format=raw \
+      -netdev socket,id=n0,listen=127.0.0.1:4321 -device virtio-net-pci,netdev=n0 -device virtio-rng-pci
+  ngkvm run -m 256M --kernel vmlinux --initrd initramfs.cpio.gz --append console=hvc0 --serial null \
+      -chardev stdio,id=con -device virtio-serial-pci -device virtconsole,chardev=con`;
 
 const TOP_USAGE = `usage: ngkvm <command> [options]
 
@@ -189,7 +218,9 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   if (serials.filter((s) => s.kind === 'stdio').length > 1) throw new UsageError('only one serial port can use stdio');
   const smpText = str('smp');
   const { monitor, gdb } = debugOptions(opts, str);
+  const virtio = deviceOptions(opts, 'ppce500', serials, monitor);
   return {
+    ...virtio,
     machine: 'ppce500',
     accel: 'e500',
     cpu,
@@ -205,6 +236,33 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
   };
+}
+
+/** -drive, -netdev, -chardev and -device, checked against the terminal's other users. */
+function deviceOptions(
+  opts: ReturnType<typeof parseOptions>,
+  machine: 'ppce500' | 'x86-microvm',
+  serials: readonly SerialSpec[],
+  monitor: MonitorSpec,
+): Partial<Pick<MachineConfig, 'drives' | 'netdevs' | 'chardevs' | 'devices'>> {
+  const list = (k: string): readonly string[] => {
+    const v = opts.get(k);
+    return Array.isArray(v) ? (v as readonly string[]) : [];
+  };
+  const d: DeviceOptions = parseDeviceOptions({ drive: list('drive'), netdev: list('netdev'), chardev: list('chardev'), device: list('device') }, machine);
+  const stdioChardevs = d.chardevs.filter((c) => c.backend.kind === 'stdio');
+  if (stdioChardevs.length > 1) throw new UsageError('only one -chardev can use stdio');
+  if (stdioChardevs.length === 1) {
+    if (serials.some((s) => s.kind === 'stdio')) {
+      throw new UsageError(`-chardev ${stdioChardevs[0]!.id} and the serial port both want stdio (the serial port is on stdio unless --serial says otherwise); add --serial null or --serial none`);
+    }
+    if (monitor.kind === 'stdio') throw new UsageError(`-chardev ${stdioChardevs[0]!.id} and --monitor stdio both want the terminal`);
+  }
+  const mmioSlots = 8;
+  if (machine === 'x86-microvm' && d.devices.length > mmioSlots) throw new UsageError(`x86-microvm has ${mmioSlots} virtio-mmio transports; ${d.devices.length} virtio devices were given`);
+  if (machine === 'ppce500' && d.devices.length > 31) throw new UsageError(`ppce500's PCI bus has 31 free slots; ${d.devices.length} virtio devices were given`);
+  if (d.devices.length === 0) return {};
+  return { drives: d.drives, netdevs: d.netdevs, chardevs: d.chardevs, devices: d.devices };
 }
 
 /** --monitor, --gdb/-s and -S, the same for every board. */
@@ -239,7 +297,9 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   const serials = (Array.isArray(serialArgs) ? (serialArgs as readonly string[]) : ['stdio']).map(parseSerial);
   if (serials.filter((s) => s.kind !== 'none').length > 1) throw new UsageError(`x86-microvm has one serial port (COM1); ${serials.length} --serial options were given`);
   const { monitor, gdb } = debugOptions(opts, str);
+  const virtio = deviceOptions(opts, 'x86-microvm', serials, monitor);
   return {
+    ...virtio,
     machine: 'x86-microvm',
     accel: 'kvm',
     cpu,

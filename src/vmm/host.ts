@@ -15,6 +15,7 @@ import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
 import { MonitorSetupError, MonitorUnixServer } from './monitor/unix-server.js';
 import { createHostPorts, SerialSetupError, type HostIo, type HostPort } from './serial-host.js';
+import { createNetdevHost, NetdevSetupError } from './netdev-host.js';
 import { StdioTerminal } from './stdio-terminal.js';
 import { ngkvmVersion } from './version.js';
 
@@ -54,35 +55,42 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const newSession = (write: (text: string) => void): MonitorSession =>
     new MonitorSession({ execute: (line) => channel!.execute(line), write, version });
 
-  const stdioSerial = config.serials.some((s) => s.kind === 'stdio');
+  // A virtio console port on stdio takes the terminal's serial-port end (no UART uses it then).
+  const stdioSerial = config.serials.some((s) => s.kind === 'stdio') || (config.chardevs ?? []).some((c) => c.backend.kind === 'stdio');
   const terminal =
     stdioSerial || config.monitor.kind === 'stdio'
       ? new StdioTerminal(io, portHost, { serial: stdioSerial, ...(config.monitor.kind === 'stdio' ? { monitor: newSession } : {}) })
       : undefined;
   const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
+  const chardevPorts: HostPort[] = createHostPorts((config.chardevs ?? []).map((c) => c.backend), io, portHost, terminal?.serialPort);
+  const netdevs = (config.netdevs ?? []).map((spec) => createNetdevHost(spec, () => request(REQ_INPUT), (l) => io.stderr.write(l + '\n')));
   const monitorServer =
     config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
   const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
   const gdbServer =
     config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
   const closeHostEnds = async (): Promise<void> => {
-    await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
+    await Promise.all([...ports.map((p) => p.close()), ...chardevPorts.map((p) => p.close()), ...netdevs.map((n) => n.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
     channel?.close();
   };
   try {
     for (const p of ports) await p.open();
+    for (const p of chardevPorts) await p.open();
+    for (const n of netdevs) await n.open();
     await terminal?.open();
     await monitorServer?.open();
     await gdbServer?.open();
   } catch (err) {
     await closeHostEnds().catch(() => {});
-    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
+    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError || err instanceof NetdevSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
     throw err;
   }
 
   const data: MachineWorkerData = {
     config,
     ports: ports.map((p) => p.rings),
+    chardevs: chardevPorts.map((p) => p.rings),
+    netdevs: netdevs.map((n) => n.rings),
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),

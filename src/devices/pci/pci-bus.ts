@@ -303,6 +303,8 @@ function setLe(bytes: Uint8Array, offset: number, size: number, v: number): void
 /** Bus 0 with up to 32 slots of 8 functions, and the bus address space behind it. */
 export class PciBus {
   private readonly functions = new Map<number, PciFunction>();
+  /** Memory BARs that decode now, by target (kept by updateBars). */
+  private readonly memoryBars = new Map<MmioTarget, { base: number; size: number }>();
   /**
    * A function's INTx pin changed level: slot, pin (1–4 = INTA–INTD) and level. The host
    * bridge's board swizzles slot and pin onto its interrupt lines.
@@ -337,13 +339,7 @@ export class PciBus {
    * master's access there is peer-to-peer, not a memory access through the host bridge.
    */
   memoryBarClaims(addr: number, length: number): boolean {
-    for (const f of this.functions.values()) {
-      for (const bar of f.bars) {
-        if (bar.space === 'io') continue;
-        const base = f.barAddress(bar);
-        if (base !== undefined && addr < base + bar.size && base < addr + length) return true;
-      }
-    }
+    for (const r of this.memoryBars.values()) if (addr < r.base + r.size && r.base < addr + length) return true;
     return false;
   }
 
@@ -361,8 +357,11 @@ export class PciBus {
     for (const bar of dev.bars) {
       const space = bar.space === 'io' ? this.io : this.memory;
       space.unmap(bar.target);
+      this.memoryBars.delete(bar.target);
       const addr = dev.barAddress(bar);
-      if (addr !== undefined) space.mapUnderlay(addr, bar.size, bar.target, 1);
+      if (addr === undefined) continue;
+      space.mapUnderlay(addr, bar.size, bar.target, 1);
+      if (bar.space !== 'io') this.memoryBars.set(bar.target, { base: addr, size: bar.size });
     }
   }
 }
