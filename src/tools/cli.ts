@@ -8,7 +8,7 @@ import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/con
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
-import { BuildError, LINUX_USAGE, linuxImages, linuxRunArgs, printImages } from './linux-command.js';
+import { BuildError, LINUX_USAGE, ensureRootDisk, linuxImages, linuxOwnOptions, linuxRunArgs, printImages } from './linux-command.js';
 import { parseDeviceOptions, type DeviceOptions } from './device-options.js';
 
 const MACHINES = ['ppce500', 'x86-microvm'] as const;
@@ -339,8 +339,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       // Option mistakes are reported before minutes of building.
-      linuxRunArgs(rest, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: '', uImage: '' }, e500mc: { vmlinux: '', uImage: '' } }, initramfs: '' });
-      runArgs = linuxRunArgs(rest, RUN_OPTIONS, await linuxImages());
+      const own = linuxOwnOptions(rest);
+      const placeholder = { kernels: { e500v2: { vmlinux: 'vmlinux', uImage: 'uImage' }, e500mc: { vmlinux: 'vmlinux', uImage: 'uImage' } }, initramfs: 'initramfs', rootfs: 'rootfs' };
+      buildRunConfig(linuxRunArgs(own.rest, RUN_OPTIONS, placeholder, own.rootDisk === undefined ? undefined : 'disk'));
+      const images = await linuxImages();
+      if (own.rootDisk !== undefined && ensureRootDisk(images, own.rootDisk)) {
+        process.stderr.write(`linux: root disk ${own.rootDisk}: a writable copy of ${images.rootfs} (delete it to start afresh)\n`);
+      }
+      runArgs = linuxRunArgs(own.rest, RUN_OPTIONS, images, own.rootDisk);
     } else if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
     const config = buildRunConfig(runArgs);
     if (config === 'help') {
