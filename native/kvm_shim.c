@@ -14,6 +14,8 @@
  *  - The module is context-aware (NAPI_MODULE_INIT) so each worker thread can load it;
  *    the only process-wide state is the mapping table and the kick signal handler, both
  *    guarded for concurrent use.
+ *  - Every ArrayBuffer made here is at most SHIM_MAX_CHUNK bytes: larger mappings come in
+ *    pieces, because Node cannot wrap more in one.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -212,65 +214,105 @@ static napi_value shim_ioctl_int(napi_env env, napi_callback_info info) {
 
 /* --- mappings ------------------------------------------------------------------------ */
 
-/* Every live mapping, so munmap() only ever unmaps what mmap() made and does it once,
- * whichever comes first of the explicit call and the ArrayBuffer's finalizer. */
+/* The largest ArrayBuffer Node wraps around foreign memory: napi_create_external_arraybuffer
+ * goes through node::Buffer::New, which refuses more than v8::TypedArray::kMaxLength (2^32
+ * on 64-bit hosts) -- and on that refusal calls the finalizer before returning the error.
+ * Larger mappings are handed out in pieces ("chunks") no longer than this. */
+#define SHIM_MAX_CHUNK ((int64_t)1 << 32)
+/* A mapping in more pieces than this is a caller's mistake (2^16 pieces of 4 GiB: 256 TiB). */
+#define SHIM_MAX_CHUNKS 65536
+
+/* One mmap() and the ArrayBuffers (one per chunk) JS reaches it through. The table holds
+ * the mappings not yet unmapped, so munmap() only ever unmaps what mmap() made, and does it
+ * once, whichever comes first of the explicit call and the last finalizer. `refs` counts
+ * the chunk buffers whose finalizer may still run, plus one while mmap() is building them;
+ * the struct is freed when it drops to zero, never earlier, so a late finalizer always finds
+ * it. All fields after creation are read or written under the lock. */
 struct mapping {
   void *addr;
   size_t len;
+  size_t chunk;
+  size_t nchunks;
+  size_t refs;
   struct mapping *next;
 };
 static struct mapping *mappings;
 static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Removes `m` from the table if it is still there; returns whether it was. */
-static int take_mapping(struct mapping *m) {
-  int found = 0;
-  pthread_mutex_lock(&mappings_lock);
+/* Removes `m` from the table if it is still there; returns whether it was. Lock held. */
+static int take_mapping_locked(struct mapping *m) {
   for (struct mapping **p = &mappings; *p != NULL; p = &(*p)->next) {
     if (*p == m) {
       *p = m->next;
-      found = 1;
-      break;
+      return 1;
     }
   }
-  pthread_mutex_unlock(&mappings_lock);
-  return found;
+  return 0;
 }
 
-static struct mapping *find_mapping(void *addr, size_t len) {
-  struct mapping *found = NULL;
+/* Drops one reference; the last one unmaps (unless munmap() already did) and frees. */
+static void release_mapping(struct mapping *m) {
   pthread_mutex_lock(&mappings_lock);
-  for (struct mapping *m = mappings; m != NULL; m = m->next) {
-    if (m->addr == addr && m->len == len) {
-      found = m;
-      break;
-    }
-  }
+  int last = --m->refs == 0;
+  int unmap = last && take_mapping_locked(m);
   pthread_mutex_unlock(&mappings_lock);
-  return found;
+  if (unmap) munmap(m->addr, m->len);
+  if (last) free(m);
 }
 
-static void finalize_mapping(napi_env env, void *data, void *hint) {
+/* The mapping and chunk index an ArrayBuffer made by mmap() covers, or NULL. Lock held. */
+static struct mapping *find_chunk_locked(void *data, size_t len, size_t *index) {
+  uintptr_t a = (uintptr_t)data;
+  for (struct mapping *m = mappings; m != NULL; m = m->next) {
+    uintptr_t base = (uintptr_t)m->addr;
+    if (a < base || a >= base + m->len || (a - base) % m->chunk != 0) continue;
+    size_t i = (a - base) / m->chunk;
+    size_t want = i + 1 < m->nchunks ? m->chunk : m->len - i * m->chunk;
+    if (len != want) return NULL;
+    *index = i;
+    return m;
+  }
+  return NULL;
+}
+
+static void finalize_chunk(napi_env env, void *data, void *hint) {
   (void)env;
   (void)data;
-  struct mapping *m = hint;
-  if (take_mapping(m)) munmap(m->addr, m->len);
-  /* When the explicit munmap() ran first it freed nothing: the struct is freed here only. */
-  free(m);
+  release_mapping(hint);
 }
 
-/* mmap(fd, length, offset) -> ArrayBuffer | -errno: a shared read-write mapping of a
- * vCPU's kvm_run area or of a memfd, as an external ArrayBuffer of exactly `length`
- * bytes. Safe: JS can only reach the mapping through that ArrayBuffer, whose length is
- * the mapping's; the mapping is released by munmap() (which detaches the buffer first, so
- * no view can touch unmapped memory) or by the finalizer when the buffer is collected. */
+/* mmap(fd, length, offset[, chunk]) -> ArrayBuffer[] | -errno: one shared read-write mapping
+ * of a vCPU's kvm_run area or of a memfd, contiguous in the host's address space (what a
+ * KVM memory slot needs), handed to JS as consecutive external ArrayBuffers of `chunk` bytes
+ * (the last one shorter; default and at most SHIM_MAX_CHUNK, so no buffer is ever larger
+ * than Node can wrap). Safe: JS reaches the mapping only through those buffers, which
+ * exactly tile it; the mapping is released by munmap() (which detaches every buffer first,
+ * so no view can touch unmapped memory) or when the last buffer is collected.
+ * Ownership on failure: if wrapping a chunk fails, Node may already have run (or may later
+ * run) that chunk's finalizer, so the struct is left to the reference count (a failure
+ * before the count could be dropped leaks the few bytes of the struct, never frees twice);
+ * the mapping itself is unmapped here at once, and the buffers made so far are never
+ * returned to JS. */
 static napi_value shim_mmap(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int64_t fd, length, offset;
-  if (!get_args(env, info, 3, argv) || !get_i64(env, argv[0], &fd) || !get_i64(env, argv[1], &length) ||
-      !get_i64(env, argv[2], &offset))
+  napi_value argv[4];
+  size_t argc = 4;
+  int64_t fd, length, offset, chunk;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_KVM_SHIM_ARGS", "kvm_shim: too few arguments");
     return NULL;
-  if (length <= 0 || offset < 0) return make_int(env, -EINVAL);
+  }
+  if (!get_i64(env, argv[0], &fd) || !get_i64(env, argv[1], &length) || !get_i64(env, argv[2], &offset)) return NULL;
+  if (argc >= 4) {
+    if (!get_i64(env, argv[3], &chunk)) return NULL;
+  } else {
+    chunk = length < SHIM_MAX_CHUNK ? length : SHIM_MAX_CHUNK;
+  }
+  if (length <= 0 || offset < 0 || chunk <= 0 || chunk > SHIM_MAX_CHUNK) return make_int(env, -EINVAL);
+  int64_t nchunks = length / chunk + (length % chunk != 0);
+  if (nchunks > SHIM_MAX_CHUNKS) return make_int(env, -EINVAL);
+  napi_value array;
+  CHECK_NAPI(napi_create_array_with_length(env, (size_t)nchunks, &array));
   struct mapping *m = calloc(1, sizeof *m);
   if (m == NULL) return make_int(env, -ENOMEM);
   void *p = mmap(NULL, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, (off_t)offset);
@@ -281,39 +323,109 @@ static napi_value shim_mmap(napi_env env, napi_callback_info info) {
   }
   m->addr = p;
   m->len = (size_t)length;
+  m->chunk = (size_t)chunk;
+  m->nchunks = (size_t)nchunks;
+  m->refs = 1; /* this call's, dropped below */
   pthread_mutex_lock(&mappings_lock);
   m->next = mappings;
   mappings = m;
   pthread_mutex_unlock(&mappings_lock);
-  napi_value ab;
-  if (napi_create_external_arraybuffer(env, p, (size_t)length, finalize_mapping, m, &ab) != napi_ok) {
-    if (take_mapping(m)) munmap(p, (size_t)length);
-    free(m);
-    napi_throw_error(env, "ERR_KVM_SHIM", "kvm_shim: cannot wrap the mapping in an ArrayBuffer");
+  int failed = 0;
+  for (size_t i = 0; i < m->nchunks && !failed; i++) {
+    size_t len = i + 1 < m->nchunks ? m->chunk : m->len - i * m->chunk;
+    pthread_mutex_lock(&mappings_lock);
+    m->refs++; /* the chunk's finalizer's, from here on: it may run even if wrapping fails */
+    pthread_mutex_unlock(&mappings_lock);
+    napi_value ab;
+    if (napi_create_external_arraybuffer(env, (char *)p + i * m->chunk, len, finalize_chunk, m, &ab) != napi_ok ||
+        napi_set_element(env, array, (uint32_t)i, ab) != napi_ok)
+      failed = 1;
+  }
+  if (failed) {
+    pthread_mutex_lock(&mappings_lock);
+    int unmap = take_mapping_locked(m);
+    pthread_mutex_unlock(&mappings_lock);
+    if (unmap) munmap(p, (size_t)length);
+  }
+  release_mapping(m);
+  if (failed) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, "ERR_KVM_SHIM", "kvm_shim: cannot wrap the mapping in ArrayBuffers");
     return NULL;
   }
-  return ab;
+  return array;
 }
 
-/* munmap(arrayBuffer) -> 0 | -errno. Safe: only buffers made by mmap() are accepted
- * (looked up by address and length), the buffer is detached before the memory goes away
- * so every view over it becomes zero-length, and the finalizer will not unmap again. */
+/* munmap(buffers) -> 0 | -errno, where `buffers` is what mmap() returned (an array of every
+ * chunk buffer of one mapping; a single ArrayBuffer is accepted for a one-chunk mapping).
+ * Safe: only buffers made by mmap() are accepted (looked up by address and length), all of
+ * the mapping's chunks must be there exactly once, every buffer is detached before the
+ * memory goes away (so every view over them becomes zero-length) and the finalizers will
+ * not unmap again. Nothing is detached or unmapped when a check fails. */
 static napi_value shim_munmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  bool is;
-  if (napi_is_arraybuffer(env, argv[0], &is) != napi_ok || !is) {
-    napi_throw_type_error(env, "ERR_KVM_SHIM_ARGS", "kvm_shim: munmap takes the ArrayBuffer mmap returned");
+  bool is_array = false, is_ab = false;
+  uint32_t n = 1;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok) return NULL;
+  if (is_array) {
+    CHECK_NAPI(napi_get_array_length(env, argv[0], &n));
+  } else if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab) {
+    napi_throw_type_error(env, "ERR_KVM_SHIM_ARGS", "kvm_shim: munmap takes the ArrayBuffers mmap returned");
     return NULL;
   }
-  void *data;
-  size_t len;
-  CHECK_NAPI(napi_get_arraybuffer_info(env, argv[0], &data, &len));
-  struct mapping *m = data == NULL ? NULL : find_mapping(data, len);
-  if (m == NULL) return make_int(env, -EINVAL);
-  if (napi_detach_arraybuffer(env, argv[0]) != napi_ok) return make_int(env, -EBUSY);
-  if (!take_mapping(m)) return make_int(env, -EINVAL);
-  return munmap(data, len) < 0 ? neg_errno(env) : make_int(env, 0);
+  if (n == 0 || n > SHIM_MAX_CHUNKS) return make_int(env, -EINVAL);
+  napi_value *bufs = calloc(n, sizeof *bufs);
+  uint8_t *seen = calloc(n, 1);
+  if (bufs == NULL || seen == NULL) {
+    free(bufs);
+    free(seen);
+    return make_int(env, -ENOMEM);
+  }
+  int64_t r = 0;
+  struct mapping *m = NULL;
+  for (uint32_t k = 0; k < n && r == 0; k++) {
+    if (!is_array) bufs[k] = argv[0];
+    else if (napi_get_element(env, argv[0], k, &bufs[k]) != napi_ok) r = -EINVAL;
+    bool ab = false;
+    void *data = NULL;
+    size_t len = 0;
+    if (r == 0 && (napi_is_arraybuffer(env, bufs[k], &ab) != napi_ok || !ab ||
+                   napi_get_arraybuffer_info(env, bufs[k], &data, &len) != napi_ok || data == NULL))
+      r = -EINVAL;
+    if (r != 0) break;
+    size_t index = 0;
+    pthread_mutex_lock(&mappings_lock);
+    struct mapping *found = find_chunk_locked(data, len, &index);
+    int ok = found != NULL && (m == NULL || found == m) && found->nchunks == n && !seen[index];
+    /* A hold of our own until the end: a finalizer that detaching sets off (now or later)
+     * cannot free the struct under us. */
+    if (ok && m == NULL) found->refs++;
+    pthread_mutex_unlock(&mappings_lock);
+    if (!ok) r = -EINVAL;
+    else {
+      m = found;
+      seen[index] = 1;
+    }
+  }
+  for (uint32_t k = 0; k < n && r == 0; k++) {
+    /* Only an ArrayBuffer that cannot be detached fails here; the ones detached before it
+     * are empty now, and the mapping stays for the others. */
+    if (napi_detach_arraybuffer(env, bufs[k]) != napi_ok) r = -EBUSY;
+  }
+  free(bufs);
+  free(seen);
+  int unmap = 0;
+  if (r == 0) {
+    pthread_mutex_lock(&mappings_lock);
+    unmap = take_mapping_locked(m);
+    pthread_mutex_unlock(&mappings_lock);
+    if (!unmap) r = -EINVAL;
+    else if (munmap(m->addr, m->len) < 0) r = -(int64_t)errno;
+  }
+  if (m != NULL) release_mapping(m);
+  return make_int(env, r);
 }
 
 /* bufferAddress(buffer) -> bigint: the host virtual address of a buffer's first byte, for

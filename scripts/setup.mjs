@@ -3,7 +3,7 @@
 // the Debian packages the chosen task needs (installed with apt-get when missing), the
 // TypeScript build and the guest programs. Plain JavaScript because it runs before the build.
 //
-//   node scripts/setup.mjs --for start|test|bench|linux
+//   node scripts/setup.mjs --for start|test|bench|fuzz|linux
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -36,10 +36,12 @@ const NEEDS = {
   start: ['u-boot-qemu'],
   test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86', 'cpio'],
   bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
+  // The fuzzer's image targets start from the guests' ELF files.
+  fuzz: [...GUEST_TOOLS, 'gcc'],
   linux: [],
 };
 /** Guest programs built per task. */
-const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'], linux: [] };
+const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'], fuzz: ['guests', 'guests/x86'], linux: [] };
 /**
  * Tasks that need the Linux kernels and initramfs (built from Debian's sources into the cache
  * outside the clone; the builder installs its own packages and shows its progress).
@@ -169,7 +171,7 @@ function buildLinuxImages() {
   if (!run(process.execPath, [join(root, 'bin', 'ngkvm.js'), 'build-linux']).ok) fail('building the Linux guests failed (see above)');
 }
 
-if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test, bench or linux`);
+if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test, bench, fuzz or linux`);
 ensureNpmDependencies();
 ensureDebianPackages(NEEDS[purpose]);
 buildNative();

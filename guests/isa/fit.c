@@ -16,6 +16,11 @@
 #define TCR_FPEXT(n) ((uint32_t)(n) << 13)
 #define TCR_FP(n)    ((uint32_t)(n) << 24)
 
+/* How long to wait for what should take well under a millisecond: ~10 s
+ * of time base, so a host that keeps the emulator off the CPU for a while
+ * (a loaded test machine) cannot make a wait end before its event. */
+#define TIMEOUT 4000000000ull
+
 static volatile unsigned n;
 
 static void fit_hook(struct exc_frame *f)
@@ -36,7 +41,7 @@ int main(void)
 	/* IBM bit 47 = 0xB<<2 | 3: period 2^17 ticks (~330 us). */
 	mtspr(SPR_TCR, TCR_FPEXT(0xb) | TCR_FP(3));
 	uint64_t t0 = read_tb();
-	while (!(mfspr(SPR_TSR) & TSR_FIS) && read_tb() - t0 < 40000000)
+	while (!(mfspr(SPR_TSR) & TSR_FIS) && read_tb() - t0 < TIMEOUT)
 		;
 	printf("FIS without FIE: %s, interrupts %u\n",
 	       mfspr(SPR_TSR) & TSR_FIS ? "set" : "clear", n);
@@ -45,7 +50,7 @@ int main(void)
 	mtspr(SPR_TCR, TCR_FPEXT(0xb) | TCR_FP(3) | TCR_FIE);
 	mtmsr(MSR_EE);
 	t0 = read_tb();
-	while (n < 5 && read_tb() - t0 < 40000000)
+	while (n < 5 && read_tb() - t0 < TIMEOUT)
 		;
 	mtmsr(0);
 	printf("with FIE and EE: %u interrupts, srr1 %08x, tcr %08x\n", n,

@@ -10,12 +10,14 @@
 import {
   BOOKE_TLB_ENTRY_BYTES,
   MMU_FSL_BOOKE_HV,
+  bookeTlbSyncedOnExit,
   readTlbEntry,
   writeTlbEntry,
   type BookeTlbConfig,
   type BookeTlbEntry,
 } from './booke.js';
 import { InvalidArgumentError } from './errors.js';
+import { checkFixedBuffer, checkObject } from './validate.js';
 import type { Vcpu } from './hypervisor.js';
 
 export type TlbSel = 0 | 1;
@@ -50,12 +52,16 @@ export class BookeTlbView {
   readonly tlb1Entries: number;
   readonly totalEntries: number;
   private readonly hv: boolean;
+  /** Whether the array is exact whenever run() returns, without `refresh` (api/booke.ts). */
+  readonly syncedOnExit: boolean;
   private readonly view: DataView;
   private readonly dirty: Uint8Array;
   private dirtyCount = 0;
 
   /** `config` is the object given to `Vcpu.configTlb` (already validated there). */
   constructor(config: BookeTlbConfig) {
+    checkObject('BookeTlbView: the params', checkObject('BookeTlbView: the config', config)['params']);
+    checkFixedBuffer('BookeTlbView: config.array', config.array);
     const [s0, s1] = config.params.tlbSizes;
     this.tlb0Entries = s0;
     this.tlb0Ways = config.params.tlbWays[0];
@@ -63,6 +69,7 @@ export class BookeTlbView {
     this.tlb1Entries = s1;
     this.totalEntries = s0 + s1;
     this.hv = config.mmuType === MMU_FSL_BOOKE_HV;
+    this.syncedOnExit = bookeTlbSyncedOnExit(config.mmuType);
     this.view = new DataView(config.array, 0, this.totalEntries * BOOKE_TLB_ENTRY_BYTES);
     this.dirty = new Uint8Array(Math.ceil(this.totalEntries / 8));
   }
@@ -202,6 +209,14 @@ export class BookeTlbView {
   /** Entries changed since the last `sync`. */
   get pendingChanges(): number {
     return this.dirtyCount;
+  }
+
+  /**
+   * Before reading the array after a run(): has the vCPU push its TLB into the array if its
+   * MMU type does not do that on every return (FSL_BOOKE_HV), and does nothing otherwise.
+   */
+  refresh(vcpu: Pick<Vcpu, 'syncTlb'>): void {
+    if (!this.syncedOnExit) vcpu.syncTlb();
   }
 
   /** Tells the vCPU what changed (KVM_DIRTY_TLB) and starts a new dirty set. */

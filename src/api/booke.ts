@@ -6,7 +6,22 @@
  *
  * Ownership: after `configTlb` the TLB is empty and the VMM may fill the array; before the
  * next `run()` it reports what it changed with `dirtyTlb`. While `run()` executes the array
- * belongs to the accelerator; when `run()` returns it reflects the guest's TLB exactly.
+ * belongs to the accelerator.
+ *
+ * What the array holds when `run()` returns depends on the MMU type (seed 000 as amended in
+ * seed 001: "make conditional on MMU type the statement that this is synchronized implicitly
+ * on return from vcpu_run"):
+ *  - FSL_BOOKE_NOHV (e500v2): every change to the guest TLB (tlbwe, tlbivax, tlbilx, a miss
+ *    that loads MAS for a victim) goes through the accelerator, which carries it out in the
+ *    array: when `run()` returns, the array is the guest's TLB, exactly.
+ *  - FSL_BOOKE_HV (e500mc and later cores with category E.HV): hardware of this type can let
+ *    the guest load TLB0 entries without the host (E.HV.LRAT, seed 001's "fancier hardware"),
+ *    so the array is only promised to be exact after `Vcpu.syncTlb()` (the seed's "ioctl that
+ *    forces kvm to read out the current tlb0 contents and push them to memory"), until the
+ *    next `run()`. Call it before reading the array (BookeTlbView.refresh does it only for
+ *    the MMU types that need it). Writes need no sync: `dirtyTlb` names what the VMM changed.
+ * The software e500 accelerator keeps both types' arrays exact at every return (its TLB is
+ * the array), so `syncTlb()` costs it nothing; a VMM must still not rely on that for HV.
  */
 import { endianness } from 'node:os';
 
@@ -16,6 +31,11 @@ export const MMU_FSL_BOOKE_HV = 1;
 export type BookeMmuType = typeof MMU_FSL_BOOKE_NOHV | typeof MMU_FSL_BOOKE_HV;
 
 export const BOOKE_TLB_ENTRY_BYTES = 24;
+
+/** Whether the array of a TLB of `mmuType` reflects the guest's TLB whenever `run()` returns (see above). */
+export function bookeTlbSyncedOnExit(mmuType: BookeMmuType): boolean {
+  return mmuType === MMU_FSL_BOOKE_NOHV;
+}
 
 /** `struct kvm_book3e_206_tlb_params` (version 1): four TLBs, eight reserved words that must be zero. */
 export interface BookeTlbParams {

@@ -33,8 +33,18 @@ export abstract class HypervisorError extends Error {
 
 /** An argument has the wrong type, range or shape. */
 export class InvalidArgumentError extends HypervisorError {
-  readonly code = 'ERR_INVALID_ARGUMENT';
+  readonly code: string = 'ERR_INVALID_ARGUMENT';
   readonly errno = 'EINVAL';
+}
+
+/** An argument is not of the type the call takes (a number for a bigint id, null for an object, …). */
+export class ArgumentTypeError extends InvalidArgumentError {
+  override readonly code = 'ERR_INVALID_ARGUMENT_TYPE';
+}
+
+/** An argument has the right type but a value outside what the call accepts. */
+export class ArgumentRangeError extends InvalidArgumentError {
+  override readonly code = 'ERR_ARGUMENT_OUT_OF_RANGE';
 }
 
 /** The accelerator (or this host) does not implement the requested feature. */

@@ -8,7 +8,9 @@
  * `VcpuHandle`, which can kick it but not run it.
  */
 import type { BookeTlbConfig } from './booke.js';
+import type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
 import type { Exit, ExitStats } from './exit.js';
+import type { ExitTimingStats } from './exit-timing.js';
 import type { GuestMemory, MemoryBacking, MemoryRegion } from './memory.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from './events.js';
 import type { RegisterDescriptor, RegisterId } from './registers.js';
@@ -47,6 +49,8 @@ export type Capability =
   | 'guest-debug'
   /** Number of hardware breakpoints/watchpoints `setGuestDebug` accepts. */
   | 'guest-debug-hw-bps'
+  /** `Vcpu.enableCap('exit-timing', [1])` and `Vcpu.exitTiming()`: VMM time per exit kind (1, every accelerator). */
+  | 'exit-timing'
   /** `Vm.runVcpus()`: the VM's vCPUs share the calling thread, scheduled by the accelerator. */
   | 'cooperative-vcpus'
   /** `Vcpu.transfer()` / `Hypervisor.adoptVcpu()`: a vCPU can move to a thread of its own (1). */
@@ -143,10 +147,13 @@ export interface Vm {
    */
   setGsiRouting(routes: readonly GsiRoute[]): void;
   /**
-   * Dirty pages of a guest-physical range as page numbers relative to `addr`, at most
-   * `maxPages` of them; with `clear` the returned pages are cleared in the log.
+   * Dirty pages of a guest-physical range as page numbers relative to `addr`, ascending, at
+   * most `maxPages` of them (the first in address order); with `clear` the returned pages
+   * are cleared in the log. The range is page-aligned and not empty; only regions mapped
+   * with `logDirty` have dirty pages, so the work is bounded by what is mapped in the range,
+   * not by its size. One implementation for every accelerator: src/api/dirty-log.ts.
    */
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options?: { readonly maxPages?: number; readonly clear?: boolean }): number[];
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[];
   /**
    * Capability `cooperative-vcpus`: runs all of the VM's vCPUs on the calling thread, taking
    * turns, until one of them exits; returns that vCPU and its exit. Halted and stopped vCPUs
@@ -202,12 +209,26 @@ export interface Vcpu {
   setRegisters(values: Iterable<readonly [RegisterId, bigint]>): void;
   getRegister(id: RegisterId): bigint;
   setRegister(id: RegisterId, value: bigint): void;
-  /** Exit counts by kind plus in-accelerator events (seed 004). */
+  /**
+   * Exit counts by kind plus in-accelerator events (seed 004): the exits are counted in the
+   * API's front for every accelerator, the events (instructions, TLB misses, …) by the
+   * accelerator under their own names.
+   */
   stats(): ExitStats;
+  /**
+   * Exit timing (seed 004, KVM's exit-timing accounting): per exit kind, how many exits the
+   * VMM handled and how long each took it, from run() returning the exit to the next run()
+   * (count, total, min, max in ns). Null until `enableCap('exit-timing', [1])`; off costs
+   * nothing (run() reads no clock).
+   */
+  exitTiming(): ExitTimingStats | null;
   setInterruptLine(line: InterruptLine, asserted: boolean): void;
   getMpState(): MpState;
   setMpState(state: MpState): void;
-  /** Opt-in vCPU behaviour (e.g. `ppc-epr` with [1] to enable, [0] to disable); unknown caps are errors. */
+  /**
+   * Opt-in vCPU behaviour; unknown caps are errors. Every accelerator: `exit-timing` [1] starts
+   * exit timing from zero, [0] stops it. e500: `ppc-epr` [1]/[0].
+   */
   enableCap(cap: string, args?: readonly number[]): void;
   /**
    * Returns the vCPU's registers to their architected reset state, as right after
@@ -220,6 +241,13 @@ export interface Vcpu {
    * is empty afterwards. Not allowed while the vCPU runs.
    */
   configTlb(config: BookeTlbConfig): void;
+  /**
+   * Book E only (KVM_SYNC_TLB style): makes the shared array reflect the guest's TLB exactly,
+   * until the next `run()`. Needed before reading the array of an MMU type that is not
+   * synchronized on every return from `run()` (FSL_BOOKE_HV; see api/booke.ts and
+   * `bookeTlbSyncedOnExit`); allowed, and free, for the others. Not allowed while running.
+   */
+  syncTlb(): void;
   /**
    * Book E only: tells the accelerator which entries of the shared array the VMM changed
    * (one bit per entry, entry 0 in bit 0 of byte 0), or all of them when `bitmap` is null.
@@ -314,4 +342,25 @@ export interface BookeTranslation {
   readonly ux: boolean;
   /** MAS2[W I M G E]. */
   readonly wimge: number;
+}
+
+/**
+ * What an accelerator implements. The API's front (checked.ts) wraps these into Hypervisor,
+ * Vm and Vcpu: it checks arguments and the life cycle, and adds what is the same for every
+ * accelerator (exit timing), so an accelerator has none of that to write.
+ */
+export interface AcceleratorVcpu extends Omit<Vcpu, 'exitTiming' | 'getRegister' | 'setRegister' | 'stats'> {
+  /** Only the events inside the accelerator (the front counts the exits themselves). */
+  stats(): ExitStats;
+}
+
+export interface AcceleratorVm extends Omit<Vm, 'hypervisor' | 'createVcpu' | 'vcpus' | 'runVcpus'> {
+  readonly hypervisor: AcceleratorHypervisor;
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu;
+  vcpus(): readonly AcceleratorVcpu[];
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit };
+}
+
+export interface AcceleratorHypervisor extends Omit<Hypervisor, 'createVm'> {
+  createVm(options?: VmOptions): AcceleratorVm;
 }

@@ -1,8 +1,8 @@
 /**
  * Public entry point of the hypervisor API: `Hypervisor.open({ accel })`.
  */
-import { InvalidArgumentError } from './errors.js';
-import type { AcceleratorName, Hypervisor as HypervisorT, HypervisorOptions } from './hypervisor.js';
+import { checkObject } from './validate.js';
+import type { Hypervisor as HypervisorT, HypervisorOptions } from './hypervisor.js';
 
 export * from './errors.js';
 export * from './exit.js';
@@ -12,29 +12,28 @@ export * from './registers.js';
 export * from './events.js';
 export * from './x86-registers.js';
 export { validateMemoryMap, MappedGuestMemory } from './memory-map.js';
+export type { DirtyLogOptions, DirtyLogRange } from './dirty-log.js';
+export type { ExitTiming, ExitTimingStats } from './exit-timing.js';
 export { attachVcpu, RemoteVcpu, registerRemoteKicker } from './threads.js';
+export { accelerators, planAccelerator, fallbackAfterFailure, type AcceleratorInfo, type AcceleratorPlan, type TargetInfo } from './accelerators.js';
 import { attachVcpu, type RemoteVcpu } from './threads.js';
 import { UnsupportedError } from './errors.js';
-import type { Vcpu, VcpuHandle, VcpuTransfer } from './hypervisor.js';
+import { acceleratorModule, type TargetInfo } from './accelerators.js';
+import { CheckedHypervisor, CheckedVcpu, checkHandle, checkTransfer } from './checked.js';
+import type { AcceleratorName, Vcpu, VcpuHandle, VcpuTransfer } from './hypervisor.js';
 
-const ACCELERATORS: readonly AcceleratorName[] = ['e500', 'kvm'];
-
+/**
+ * `Hypervisor.open({ accel })`: the software accelerator `e500` is always available; `kvm`
+ * needs /dev/kvm and the native addon, and says which is missing.
+ */
 async function open(options: HypervisorOptions): Promise<HypervisorT> {
-  if (typeof options !== 'object' || options === null || !ACCELERATORS.includes(options.accel)) {
-    throw new InvalidArgumentError(
-      `unknown accelerator ${JSON.stringify((options as { accel?: unknown } | null)?.accel)}; choose one of: ${ACCELERATORS.join(', ')}`,
-    );
-  }
-  switch (options.accel) {
-    case 'e500': {
-      const { E500Hypervisor } = await import('../accel/e500/hypervisor.js');
-      return new E500Hypervisor();
-    }
-    case 'kvm': {
-      const { KvmHypervisor } = await import('../accel/kvm/hypervisor.js');
-      return KvmHypervisor.open();
-    }
-  }
+  const o = checkObject('Hypervisor.open: the options', options);
+  return new CheckedHypervisor(await acceleratorModule(o['accel']).open());
+}
+
+/** The CPU models of an accelerator, without opening it (the same names as `hv.targets()`). */
+async function targets(accel: AcceleratorName): Promise<readonly TargetInfo[]> {
+  return acceleratorModule(accel).targets();
 }
 
 /**
@@ -42,22 +41,18 @@ async function open(options: HypervisorOptions): Promise<HypervisorT> {
  * this thread (kvm: the native shim), then returns the remote view of the vCPU.
  */
 async function attachVcpuAsync(handle: VcpuHandle): Promise<RemoteVcpu> {
-  if (handle?.accel === 'kvm') await import('../accel/kvm/kick.js');
+  checkHandle(handle);
+  await acceleratorModule(handle.accel).prepareKick?.();
   return attachVcpu(handle);
 }
 
-/**
- * `Hypervisor.open({ accel })` — the software accelerator `e500` is always available; `kvm`
- * needs /dev/kvm and the native addon, and says which is missing.
- */
 /** Turns a `Vcpu.transfer()` posted from another thread into a Vcpu bound to this thread. */
 async function adoptVcpu(transfer: VcpuTransfer): Promise<Vcpu> {
-  if (transfer?.accel === 'kvm') {
-    const { adoptKvmVcpu } = await import('../accel/kvm/vcpu.js');
-    return adoptKvmVcpu(transfer);
-  }
-  throw new UnsupportedError(`accelerator ${JSON.stringify(transfer?.accel)} cannot move vCPUs between threads (capability "vcpu-transfer")`);
+  checkTransfer(transfer);
+  const m = acceleratorModule(transfer.accel);
+  if (m.adopt === undefined) throw new UnsupportedError(`the ${m.name} accelerator cannot move vCPUs between threads (capability "vcpu-transfer")`);
+  return new CheckedVcpu(await m.adopt(transfer), null);
 }
 
-export const Hypervisor = { open, attachVcpu: attachVcpuAsync, adoptVcpu } as const;
+export const Hypervisor = { open, targets, attachVcpu: attachVcpuAsync, adoptVcpu } as const;
 export type Hypervisor = HypervisorT;

@@ -3,7 +3,9 @@
  * Shared by every accelerator so that "what is a valid map" has one answer.
  */
 import {
+  ArgumentTypeError,
   BackingRangeError,
+  ClosedError,
   EmptyRegionError,
   InvalidArgumentError,
   RegionAlignmentError,
@@ -12,7 +14,8 @@ import {
   UnmappedAddressError,
   hex,
 } from './errors.js';
-import { PAGE_SIZE, describeRange, type GuestMemory, type GuestPhysAddr, type MemoryBacking, type MemoryRegion } from './memory.js';
+import { checkArray, checkBigint, checkBytes, checkInteger, checkObject, checkOptionalBoolean, checkOptionalString } from './validate.js';
+import { PAGE_SIZE, describeRange, forEachChunkPiece, type GuestMemory, type GuestPhysAddr, type MemoryBacking, type MemoryRegion } from './memory.js';
 
 function regionName(r: MemoryRegion, index: number): string {
   return r.name !== undefined ? `region ${index} ("${r.name}")` : `region ${index}`;
@@ -26,11 +29,21 @@ export function validateMemoryMap(
   regions: readonly MemoryRegion[],
   opts: { ownsBacking: (b: MemoryBacking) => boolean; maxPhysBits: number },
 ): MemoryRegion[] {
-  if (!Array.isArray(regions)) throw new InvalidArgumentError('the memory map must be an array of regions');
+  checkArray('setMemoryMap: the regions', regions);
   const limit = 2 ** opts.maxPhysBits;
   regions.forEach((r, i) => {
+    checkObject(`setMemoryMap: region ${i}`, r);
+    checkOptionalString(`setMemoryMap: region ${i}'s name`, r.name);
     const what = regionName(r, i);
-    if (typeof r !== 'object' || r === null) throw new InvalidArgumentError(`${what} is not an object`);
+    checkOptionalBoolean(`${what}: readOnly`, r.readOnly);
+    checkOptionalBoolean(`${what}: logDirty`, r.logDirty);
+    for (const [field, value] of [
+      ['guestAddr', r.guestAddr],
+      ['size', r.size],
+      ['offset', r.offset],
+    ] as const) {
+      if (typeof value !== 'number') throw new ArgumentTypeError(`${what}: ${field} must be a number, not ${typeof value}`);
+    }
     if (!Number.isSafeInteger(r.size) || r.size <= 0) {
       throw new EmptyRegionError(`${what} has size ${String(r.size)}; a region must be at least one page (${PAGE_SIZE} bytes)`);
     }
@@ -51,7 +64,7 @@ export function validateMemoryMap(
         `${what} ${describeRange(r.guestAddr, r.size)} goes beyond the ${opts.maxPhysBits}-bit guest-physical address space`,
       );
     }
-    if (r.backing === undefined || r.backing === null || !opts.ownsBacking(r.backing)) {
+    if (typeof r.backing !== 'object' || r.backing === null || !opts.ownsBacking(r.backing)) {
       throw new UnknownBackingError(`${what}: its backing was not created by this VM (use vm.createMemory())`);
     }
     if (r.offset + r.size > r.backing.size) {
@@ -80,37 +93,60 @@ export function validateMemoryMap(
  * code-cache coherence live in the accelerator); accesses that leave RAM are errors, since
  * MMIO belongs to the device models, not to this interface.
  */
+/** A half-open range of addresses, as the sorted lists `findSpan` searches hold them. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The span of `sorted` (in address order, not overlapping) that holds `addr`: the one
+ * binary search of every guest memory map (the API's guest memory, the e500 vCPU's map).
+ */
+export function findSpan<T extends Span>(sorted: readonly T[], addr: number): T | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sorted[mid]!;
+    if (addr < s.start) hi = mid - 1;
+    else if (addr >= s.end) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
+}
+
+/** A region of the map with its span, for findSpan. */
+interface RegionSpan extends Span {
+  readonly region: MemoryRegion;
+}
+
 export class MappedGuestMemory implements GuestMemory {
-  private regions: readonly MemoryRegion[] = [];
+  private spans: readonly RegionSpan[] = [];
   private readonly onWrite: (region: MemoryRegion, offset: number, length: number) => void;
+  private closed = false;
 
   constructor(onWrite: (region: MemoryRegion, offset: number, length: number) => void) {
     this.onWrite = onWrite;
   }
 
   setRegions(sorted: readonly MemoryRegion[]): void {
-    this.regions = sorted;
+    this.spans = sorted.map((region) => ({ start: region.guestAddr, end: region.guestAddr + region.size, region }));
+  }
+
+  /** The VM was closed: every access is a ClosedError from now on. */
+  close(): void {
+    this.closed = true;
+    this.spans = [];
   }
 
   private find(addr: number): MemoryRegion | undefined {
-    const rs = this.regions;
-    let lo = 0;
-    let hi = rs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rs[mid]!;
-      if (addr < r.guestAddr) hi = mid - 1;
-      else if (addr >= r.guestAddr + r.size) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return findSpan(this.spans, addr)?.region;
   }
 
   /** Calls `fn` for each contiguous piece of [addr, addr+length), or throws if a byte is unmapped. */
   private forEachPiece(addr: number, length: number, fn: (r: MemoryRegion, backingOffset: number, pos: number, len: number) => void): void {
-    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new InvalidArgumentError(`bad guest-physical range ${String(addr)} + ${String(length)}`);
-    }
+    this.checkRange(addr, length);
     let pos = 0;
     while (pos < length) {
       const a = addr + pos;
@@ -124,7 +160,15 @@ export class MappedGuestMemory implements GuestMemory {
     }
   }
 
+  /** Open, and a range of guest-physical addresses as numbers. */
+  private checkRange(addr: unknown, length: unknown): void {
+    if (this.closed) throw new ClosedError('guest memory of a closed VM');
+    checkInteger('guest memory: the address', addr, 0);
+    checkInteger('guest memory: the length', length, 0);
+  }
+
   isMapped(addr: GuestPhysAddr, length: number): boolean {
+    this.checkRange(addr, length);
     let pos = 0;
     while (pos < length) {
       const r = this.find(addr + pos);
@@ -135,28 +179,26 @@ export class MappedGuestMemory implements GuestMemory {
   }
 
   read(addr: GuestPhysAddr, dst: Uint8Array): void {
+    checkBytes('guest memory read: the destination', dst);
     this.forEachPiece(addr, dst.length, (r, off, pos, len) => {
-      dst.set(r.backing.bytes.subarray(off, off + len), pos);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, p, n) => dst.set(chunk.subarray(at, at + n), pos + p));
     });
   }
 
   write(addr: GuestPhysAddr, src: Uint8Array): void {
+    checkBytes('guest memory write: the source', src);
     this.forEachPiece(addr, src.length, (r, off, pos, len) => {
-      if (r.readOnly !== true) {
-        r.backing.bytes.set(src.subarray(pos, pos + len), off);
-        this.onWrite(r, off, len);
-      } else {
-        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
-      }
+      if (r.readOnly === true) throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, p, n) => chunk.set(src.subarray(pos + p, pos + p + n), at));
+      this.onWrite(r, off, len);
     });
   }
 
   fill(addr: GuestPhysAddr, length: number, value: number): void {
+    checkInteger('guest memory fill: the value', value, 0, 255);
     this.forEachPiece(addr, length, (r, off, pos, len) => {
-      if (r.readOnly === true) {
-        throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
-      }
-      r.backing.bytes.fill(value, off, off + len);
+      if (r.readOnly === true) throw new UnmappedAddressError(`guest-physical ${describeRange(addr + pos, len)} is read-only memory`);
+      forEachChunkPiece(r.backing, off, len, (chunk, at, _p, n) => chunk.fill(value, at, at + n));
       this.onWrite(r, off, len);
     });
   }
@@ -167,7 +209,9 @@ export class MappedGuestMemory implements GuestMemory {
     return new DataView(buf.buffer);
   }
 
-  private store(addr: number, size: number, set: (v: DataView) => void): void {
+  private store(addr: number, size: number, value: number | bigint, set: (v: DataView) => void): void {
+    if (size === 8) checkBigint('guest memory: a 64-bit value', value);
+    else if (typeof value !== 'number' || !Number.isFinite(value)) throw new ArgumentTypeError(`guest memory: a ${size * 8}-bit value must be a finite number, not ${String(value)}`);
     const buf = new Uint8Array(size);
     set(new DataView(buf.buffer));
     this.write(addr as GuestPhysAddr, buf);
@@ -195,24 +239,24 @@ export class MappedGuestMemory implements GuestMemory {
     return this.scalar(addr, 8).getBigUint64(0, true);
   }
   writeUint8(addr: GuestPhysAddr, value: number): void {
-    this.store(addr, 1, (v) => v.setUint8(0, value));
+    this.store(addr, 1, value, (v) => v.setUint8(0, value));
   }
   writeUint16BE(addr: GuestPhysAddr, value: number): void {
-    this.store(addr, 2, (v) => v.setUint16(0, value, false));
+    this.store(addr, 2, value, (v) => v.setUint16(0, value, false));
   }
   writeUint16LE(addr: GuestPhysAddr, value: number): void {
-    this.store(addr, 2, (v) => v.setUint16(0, value, true));
+    this.store(addr, 2, value, (v) => v.setUint16(0, value, true));
   }
   writeUint32BE(addr: GuestPhysAddr, value: number): void {
-    this.store(addr, 4, (v) => v.setUint32(0, value, false));
+    this.store(addr, 4, value, (v) => v.setUint32(0, value, false));
   }
   writeUint32LE(addr: GuestPhysAddr, value: number): void {
-    this.store(addr, 4, (v) => v.setUint32(0, value, true));
+    this.store(addr, 4, value, (v) => v.setUint32(0, value, true));
   }
   writeBigUint64BE(addr: GuestPhysAddr, value: bigint): void {
-    this.store(addr, 8, (v) => v.setBigUint64(0, value, false));
+    this.store(addr, 8, value, (v) => v.setBigUint64(0, value, false));
   }
   writeBigUint64LE(addr: GuestPhysAddr, value: bigint): void {
-    this.store(addr, 8, (v) => v.setBigUint64(0, value, true));
+    this.store(addr, 8, value, (v) => v.setBigUint64(0, value, true));
   }
 }

@@ -6,6 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { ClosedError, InvalidArgumentError, WrongThreadError } from './errors.js';
 import type { VcpuHandle } from './hypervisor.js';
+import { kickNeedsAccelerator } from './accelerators.js';
 
 /** Word 0 of a vCPU's control block: non-zero asks the vCPU to exit with `interrupted`. */
 export const CONTROL_KICK = 0;
@@ -64,9 +65,9 @@ export class RemoteVcpu {
     this.control = new Int32Array(handle.control);
     this.handle = handle;
     this.kicker = kickers.get(handle.accel);
-    if (handle.accel === 'kvm' && this.kicker === undefined) {
+    if (this.kicker === undefined && kickNeedsAccelerator(handle.accel)) {
       throw new InvalidArgumentError(
-        'a kvm vCPU is kicked through the kvm accelerator, which is not loaded in this thread: use `await Hypervisor.attachVcpu(handle)`',
+        `a ${handle.accel} vCPU is kicked through the ${handle.accel} accelerator, which is not loaded in this thread: use \`await Hypervisor.attachVcpu(handle)\``,
       );
     }
   }

@@ -4,7 +4,7 @@
  * API; which accelerator runs them is the VMM's choice.
  */
 import type { Exit } from '../api/exit.js';
-import type { Vcpu, Vm } from '../api/hypervisor.js';
+import type { GuestArch, Vcpu, Vm } from '../api/hypervisor.js';
 import type { VirtioDevice } from '../devices/virtio/device.js';
 
 /**
@@ -23,6 +23,23 @@ export interface Board {
   /** System reset: devices and CPUs to their reset state, boot images loaded again. */
   reset(): void;
 }
+
+export type BoardName = 'ppce500' | 'x86-microvm';
+
+/** What is known of a board before one is built: the VMM picks the accelerator from `arch`. */
+export interface BoardInfo {
+  readonly name: BoardName;
+  /** The guest architecture of its CPUs. */
+  readonly arch: GuestArch;
+  readonly description: string;
+  /** The CPU model (a target of the accelerator) without `--cpu`, as QEMU's machine of the same name picks it. */
+  readonly defaultCpu: string;
+}
+
+export const BOARDS: Readonly<Record<BoardName, BoardInfo>> = {
+  ppce500: { name: 'ppce500', arch: 'ppc', description: "QEMU's ppce500: e500 cores, ns16550 UARTs, MPIC, PCI", defaultCpu: 'e500v2_v30' },
+  'x86-microvm': { name: 'x86-microvm', arch: 'x86_64', description: "QEMU's microvm: one x86-64 vCPU, COM1, IOAPIC, PVH or bzImage kernels", defaultCpu: 'host' },
+};
 
 /** A guest image as the VMM read it. */
 export interface BootImage {

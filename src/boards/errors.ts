@@ -20,3 +20,19 @@ export class BoardError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Runs an image loader on `name`'s bytes. Anything it throws that is not already a
+ * BoardError (a bounds check a parser missed, a decompressor's or the FDT library's own
+ * error) becomes an image-format error naming the file, with the original as its cause: a
+ * malformed or hostile image is reported as a bad image, never as a stack trace.
+ */
+export function asImageError<T>(name: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof BoardError) throw err;
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new BoardError('ERR_IMAGE_FORMAT', `${name}: malformed image (the loader stopped with ${why})`, { cause: err });
+  }
+}

@@ -2,7 +2,8 @@
  * `ngkvm` command line. User mistakes print one clear line and exit with status 1 (2 for
  * usage errors); only internal failures print a stack trace.
  */
-import { CPU_MODELS, DEFAULT_PPCE500_CPU } from '../accel/e500/models.js';
+import { Hypervisor, UnsupportedError, accelerators, planAccelerator, type AcceleratorName, type AcceleratorPlan, type TargetInfo } from '../api/index.js';
+import { BOARDS, type BoardName } from '../boards/board.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
 import type { GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
 import { runMachine } from '../vmm/host.js';
@@ -11,14 +12,16 @@ import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from
 import { BuildError, LINUX_USAGE, ensureRootDisk, linuxImages, linuxOwnOptions, linuxRunArgs, printImages } from './linux-command.js';
 import { parseDeviceOptions, type DeviceOptions } from './device-options.js';
 
-const MACHINES = ['ppce500', 'x86-microvm'] as const;
-/** The accelerator each board runs on (and the default --accel for it). */
-const MACHINE_ACCEL = { ppce500: 'e500', 'x86-microvm': 'kvm' } as const;
+const MACHINES = Object.keys(BOARDS) as BoardName[];
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'machine', aliases: ['M'], value: 'NAME', help: `board to emulate: ${MACHINES.join(', ')} (default ppce500)` },
-  { name: 'accel', value: 'NAME', help: 'accelerator: e500 (software e500 vCPU; default for ppce500) or kvm (/dev/kvm; default for x86-microvm)' },
-  { name: 'cpu', value: 'MODEL', help: `CPU model (default ${DEFAULT_PPCE500_CPU}); --cpu help lists them` },
+  {
+    name: 'accel',
+    value: 'NAME',
+    help: `accelerator: ${accelerators().map((a) => `${a.name} (${a.description}, ${a.arch} guests)`).join(' or ')}; default: the hardware one for the board's CPUs, else the software one. One that cannot run the board falls back to the software accelerator for it, with a line saying so`,
+  },
+  { name: 'cpu', value: 'MODEL', help: `CPU model (default: the board's, ${MACHINES.map((m) => `${BOARDS[m].defaultCpu} on ${m}`).join(', ')}); --cpu help lists the accelerator's` },
   { name: 'memory', aliases: ['m'], value: 'SIZE', help: 'guest RAM, e.g. 256M or 1G; a bare number is MiB; ppce500 needs a multiple of 64M (default 128M)' },
   { name: 'smp', value: 'N', help: `number of CPUs, 1 to ${PPCE500_MAX_CPUS} (default 1); CPUs other than the first wait in the spin table` },
   { name: 'bios', value: 'FILE', help: 'firmware ELF to run first (e.g. U-Boot uboot.elf)' },
@@ -68,6 +71,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device',
   },
+  { name: 'exit-timing', help: 'time the VMM\'s handling of each exit kind on every vCPU (count, total, min, max); the monitor\'s info stats shows it' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
 
@@ -178,7 +182,39 @@ function parseSmp(text: string): number {
   return n;
 }
 
-export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' | 'cpu-help' {
+/** Every accelerator's CPU models (Hypervisor.targets), read without opening any accelerator. */
+export type TargetCatalog = Readonly<Record<AcceleratorName, readonly TargetInfo[]>>;
+
+export async function loadTargetCatalog(): Promise<TargetCatalog> {
+  const entries = await Promise.all(accelerators().map(async (a) => [a.name, await Hypervisor.targets(a.name)] as const));
+  return Object.fromEntries(entries) as TargetCatalog;
+}
+
+/** `--cpu help`: the CPU models of the accelerator that would run the board. */
+export interface CpuHelp {
+  readonly cpuHelp: readonly TargetInfo[];
+}
+
+/**
+ * The CPU model of a run: `--cpu`, else the board's default; it must be one of the targets of
+ * the accelerator that runs the board.
+ */
+function chooseCpu(given: string | undefined, machine: BoardName, accel: AcceleratorName, catalog: TargetCatalog): string | CpuHelp {
+  const targets = catalog[accel];
+  if (given === 'help' || given === '?') return { cpuHelp: targets };
+  const cpu = given ?? BOARDS[machine].defaultCpu;
+  if (!targets.some((t) => t.name === cpu)) {
+    throw new UsageError(`unknown CPU model "${cpu}" for ${machine} on the ${accel} accelerator; available: ${targets.map((t) => t.name).join(', ')}`);
+  }
+  return cpu;
+}
+
+/**
+ * The run's configuration from `ngkvm run` arguments. CPU models come from `catalog` (the
+ * accelerators' targets, loadTargetCatalog) and the default from the board; `note` gets the
+ * one line that says an accelerator was replaced (seed 003's fallback), if one was.
+ */
+export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, note: (line: string) => void = () => {}): MachineConfig | 'help' | CpuHelp {
   const opts = parseOptions(argv, RUN_OPTIONS);
   if (opts.has('help')) return 'help';
   const str = (k: string): string | undefined => {
@@ -189,18 +225,23 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   if (!(MACHINES as readonly string[]).includes(machine)) {
     throw new UsageError(`unknown machine "${machine}"; available: ${MACHINES.join(', ')}`);
   }
-  const accel = str('accel') ?? MACHINE_ACCEL[machine as keyof typeof MACHINE_ACCEL];
-  if (accel !== 'e500' && accel !== 'kvm') throw new UsageError(`unknown accelerator "${accel}"; available: e500, kvm`);
-  if (machine === 'x86-microvm') {
-    if (accel !== 'kvm') throw new UsageError('--machine x86-microvm needs --accel kvm (the e500 accelerator runs PowerPC guests)');
-    return buildX86Config(opts, str);
+  const board = BOARDS[machine as BoardName];
+  const requested = str('accel');
+  const names = accelerators().map((a) => a.name);
+  if (requested !== undefined && !(names as readonly string[]).includes(requested)) {
+    throw new UsageError(`unknown accelerator "${requested}"; available: ${names.join(', ')}`);
   }
-  if (accel !== 'e500') throw new UsageError('the kvm accelerator runs x86-64 guests; ppce500 needs --accel e500');
-  const cpu = str('cpu') ?? DEFAULT_PPCE500_CPU;
-  if (cpu === 'help' || cpu === '?') return 'cpu-help';
-  if (!CPU_MODELS.has(cpu)) {
-    throw new UsageError(`unknown CPU model "${cpu}" for ppce500; available: ${[...CPU_MODELS.keys()].join(', ')}`);
+  let plan: AcceleratorPlan;
+  try {
+    plan = planAccelerator(board.arch, machine, requested as AcceleratorName | undefined);
+  } catch (err) {
+    if (err instanceof UnsupportedError) throw new UsageError(err.message);
+    throw err;
   }
+  if (plan.fallback !== undefined) note(plan.fallback);
+  const cpu = chooseCpu(str('cpu'), machine as BoardName, plan.accel, catalog);
+  if (typeof cpu !== 'string') return cpu;
+  if (machine === 'x86-microvm') return buildX86Config(opts, str, plan.accel, cpu);
   const memText = str('memory');
   const memory = memText !== undefined ? parseSize(memText, '-m') : 128 * 1024 * 1024;
   const bios = str('bios');
@@ -222,7 +263,7 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
   return {
     ...virtio,
     machine: 'ppce500',
-    accel: 'e500',
+    accel: plan.accel,
     cpu,
     cpus: smpText !== undefined ? parseSmp(smpText) : 1,
     memory,
@@ -235,6 +276,7 @@ export function buildRunConfig(argv: readonly string[]): MachineConfig | 'help' 
     monitor,
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
+    exitTiming: opts.has('exit-timing'),
   };
 }
 
@@ -283,11 +325,9 @@ function debugOptions(
 }
 
 /** `--machine x86-microvm`: one vCPU, one serial port, a kernel and no firmware. */
-function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined): MachineConfig {
+function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined, accel: AcceleratorName, cpu: string): MachineConfig {
   if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
   if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
-  const cpu = str('cpu') ?? 'host';
-  if (cpu === 'help' || cpu === '?' || cpu !== 'host') throw new UsageError('x86-microvm runs the host CPU model under kvm (--cpu host)');
   const kernel = str('kernel');
   if (kernel === undefined) throw new UsageError('nothing to run: x86-microvm needs --kernel FILE (a PVH ELF or a bzImage)');
   const memText = str('memory');
@@ -301,7 +341,7 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   return {
     ...virtio,
     machine: 'x86-microvm',
-    accel: 'kvm',
+    accel,
     cpu,
     cpus: 1,
     memory: memText !== undefined ? parseSize(memText, '-m') : 128 * 1024 * 1024,
@@ -313,6 +353,7 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
     monitor,
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
+    exitTiming: opts.has('exit-timing'),
   };
 }
 
@@ -333,6 +374,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     let runArgs = rest;
+    const catalog = await loadTargetCatalog();
     if (cmd === 'linux') {
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write(LINUX_USAGE + '\n');
@@ -341,20 +383,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Option mistakes are reported before minutes of building.
       const own = linuxOwnOptions(rest);
       const placeholder = { kernels: { e500v2: { vmlinux: 'vmlinux', uImage: 'uImage' }, e500mc: { vmlinux: 'vmlinux', uImage: 'uImage' } }, initramfs: 'initramfs', rootfs: 'rootfs' };
-      buildRunConfig(linuxRunArgs(own.rest, RUN_OPTIONS, placeholder, own.rootDisk === undefined ? undefined : 'disk'));
+      buildRunConfig(linuxRunArgs(own.rest, RUN_OPTIONS, placeholder, catalog, own.rootDisk === undefined ? undefined : 'disk'), catalog);
       const images = await linuxImages();
       if (own.rootDisk !== undefined && ensureRootDisk(images, own.rootDisk)) {
         process.stderr.write(`linux: root disk ${own.rootDisk}: a writable copy of ${images.rootfs} (delete it to start afresh)\n`);
       }
-      runArgs = linuxRunArgs(own.rest, RUN_OPTIONS, images, own.rootDisk);
+      runArgs = linuxRunArgs(own.rest, RUN_OPTIONS, images, catalog, own.rootDisk);
     } else if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
-    const config = buildRunConfig(runArgs);
+    const config = buildRunConfig(runArgs, catalog, (line) => process.stderr.write(`ngkvm: ${line}\n`));
     if (config === 'help') {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    if (config === 'cpu-help') {
-      for (const m of CPU_MODELS.values()) process.stdout.write(`${m.name.padEnd(12)} ${m.description} (PVR 0x${m.pvr.toString(16)})\n`);
+    if ('cpuHelp' in config) {
+      for (const t of config.cpuHelp) process.stdout.write(`${t.name.padEnd(12)} ${t.description}\n`);
       return 0;
     }
     const result = await runMachine(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });

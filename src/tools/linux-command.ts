@@ -5,7 +5,7 @@
  */
 import { copyFileSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CPU_MODELS } from '../accel/e500/models.js';
+import type { TargetCatalog } from './cli.js';
 import { cacheRoot } from './images/cache.js';
 import { buildLinuxImages, findLinuxImages, LINUX_CORES, type LinuxImages } from './images/linux.js';
 import { BuildError } from './images/progress.js';
@@ -90,7 +90,7 @@ export function ensureRootDisk(images: LinuxImages, path: string): boolean {
 }
 
 /** The `ngkvm run` arguments for `ngkvm linux ARGV`: the defaults for what ARGV leaves out. */
-export function linuxRunArgs(argv: readonly string[], runOptions: readonly OptionSpec[], images: LinuxImages, rootDisk?: string): string[] {
+export function linuxRunArgs(argv: readonly string[], runOptions: readonly OptionSpec[], images: LinuxImages, catalog: TargetCatalog, rootDisk?: string): string[] {
   const given = parseOptions(argv, runOptions);
   if (given.has('bios')) throw new UsageError('ngkvm linux boots the kernel directly; to boot it through U-Boot use "ngkvm run --bios uboot.elf --kernel uImage"');
   const machine = given.get('machine');
@@ -100,9 +100,12 @@ export function linuxRunArgs(argv: readonly string[], runOptions: readonly Optio
     return typeof v === 'string' ? v : undefined;
   };
   const cpu = str('cpu') ?? LINUX_DEFAULT_CPU;
-  const family = CPU_MODELS.get(cpu)?.family;
+  // The kernel of the CPU's family (ppce500 runs on the e500 accelerator, whose targets name it).
+  const targets = catalog.e500;
+  const found = targets.find((t) => t.name === cpu)?.family;
+  const family = LINUX_CORES.find((c) => c === found);
   if (family === undefined && cpu !== 'help' && cpu !== '?') {
-    throw new UsageError(`unknown CPU model "${cpu}"; available: ${[...CPU_MODELS.keys()].join(', ')}`);
+    throw new UsageError(`unknown CPU model "${cpu}"; available: ${targets.map((t) => t.name).join(', ')}`);
   }
   const smp = str('smp');
   if (smp !== undefined && !/^(cpus=)?[1-9]\d*$/.test(smp)) throw new UsageError(`--smp "${smp}": the Linux guests take 1 to ${LINUX_MAX_CPUS} CPUs`);

@@ -2,6 +2,8 @@
  * What a machine is made of, as plain data: the CLI builds it, the machine thread receives
  * it (structured clone) and assembles the board from it.
  */
+import type { AcceleratorName } from '../api/hypervisor.js';
+import type { BoardName } from '../boards/board.js';
 
 /**
  * Where a serial port goes, as QEMU's `-serial`: the terminal, a file (output only), a TCP
@@ -66,8 +68,13 @@ export type VirtioDeviceSpec =
   | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] };
 
 export interface MachineConfig {
-  readonly machine: 'ppce500' | 'x86-microvm';
-  readonly accel: 'e500' | 'kvm';
+  readonly machine: BoardName;
+  /**
+   * The accelerator planned for the board (api/accelerators.ts planAccelerator); the machine
+   * thread falls back to the software one for the board's architecture, with a line saying
+   * so, when this one cannot be opened and there is one.
+   */
+  readonly accel: AcceleratorName;
   readonly cpu: string;
   /** Number of vCPUs (QEMU's -smp). */
   readonly cpus: number;
@@ -91,11 +98,14 @@ export interface MachineConfig {
   readonly chardevs?: readonly ChardevSpec[];
   /** Virtio devices in command-line order (PCI slots 1, 2, … / virtio-mmio transports 7, 6, …). */
   readonly devices?: readonly VirtioDeviceSpec[];
+  /** Exit timing on every vCPU (Vcpu.enableCap('exit-timing')), for the monitor's `info stats`. */
+  readonly exitTiming?: boolean;
 }
 
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
-  | { readonly type: 'ready'; readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[] }
+  /** The board is built; `accel` is the accelerator that runs it (after any fallback). */
+  | { readonly type: 'ready'; readonly accel: AcceleratorName; readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[] }
   /** Wake the machine (REQ_TIMER) at this host monotonic time in ns, or never (Infinity). */
   | { readonly type: 'timer'; readonly deadlineNs: number }
   /** A diagnostic line (device warnings); worker stderr would only flush when the machine stops. */

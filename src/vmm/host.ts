@@ -8,15 +8,17 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
-import { GdbSetupError, GdbTcpServer } from '../tools/gdb/server.js';
+import { GdbTcpServer } from './gdb/server.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import type { MachineWorkerData } from './machine-worker.js';
 import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
-import { MonitorSetupError, MonitorUnixServer } from './monitor/unix-server.js';
-import { createHostPorts, SerialSetupError, type HostIo, type HostPort } from './serial-host.js';
-import { createNetdevHost, NetdevSetupError } from './netdev-host.js';
+import { MonitorUnixServer } from './monitor/unix-server.js';
+import { createHostPorts, type HostIo, type HostPort } from './serial-host.js';
+import { createNetdevHost } from './netdev-host.js';
+import { HostSetupError } from './setup-error.js';
 import { StdioTerminal } from './stdio-terminal.js';
+import { SharedRing } from './ring.js';
 import { ngkvmVersion } from './version.js';
 
 export type { HostIo } from './serial-host.js';
@@ -33,6 +35,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const control = new Int32Array(controlBuf);
   let vcpus: RemoteVcpu[] = [];
   let pendingBits = 0;
+  /** The guest's output rings: a machine thread blocked writing to one is woken with every request. */
+  let outRings: SharedRing[] = [];
 
   // Requests made before the machine thread is ready are delivered with the first kick.
   const request = (bits: number): void => {
@@ -43,6 +47,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     if (vcpus.length === 0) pendingBits |= bits;
     // The e500 vCPUs of a VM share one control block, but other accelerators need each kicked.
     for (const v of vcpus) v.kick();
+    for (const r of outRings) r.wakeProducer();
   };
   const portHost = {
     inputAvailable: () => request(REQ_INPUT),
@@ -52,7 +57,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const version = ngkvmVersion();
   const monitorPorts = config.monitor.kind !== 'none' ? new MessageChannel() : undefined;
   const channel = monitorPorts !== undefined ? new MonitorChannel(monitorPorts.port1, () => request(REQ_MONITOR)) : undefined;
-  const newSession = (write: (text: string) => void): MonitorSession =>
+  const newSession = (write: (text: string) => Promise<void> | void): MonitorSession =>
     new MonitorSession({ execute: (line) => channel!.execute(line), write, version });
 
   // A virtio console port on stdio takes the terminal's serial-port end (no UART uses it then).
@@ -64,6 +69,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
   const chardevPorts: HostPort[] = createHostPorts((config.chardevs ?? []).map((c) => c.backend), io, portHost, terminal?.serialPort);
   const netdevs = (config.netdevs ?? []).map((spec) => createNetdevHost(spec, () => request(REQ_INPUT), (l) => io.stderr.write(l + '\n')));
+  outRings = [...ports, ...chardevPorts].flatMap((p) => (p.rings === null ? [] : [new SharedRing(p.rings.out)]));
   const monitorServer =
     config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
   const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
@@ -82,7 +88,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     await gdbServer?.open();
   } catch (err) {
     await closeHostEnds().catch(() => {});
-    if (err instanceof SerialSetupError || err instanceof MonitorSetupError || err instanceof GdbSetupError || err instanceof NetdevSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
+    if (err instanceof HostSetupError) return { code: 1, reason: 'error', error: { message: err.message, userError: true } };
     throw err;
   }
 
@@ -116,7 +122,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       switch (msg.type) {
         case 'ready':
           // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
-          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: config.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
+          void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: msg.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
             (attached) => {
               vcpus = attached;
               if (pendingBits !== 0) request(pendingBits);

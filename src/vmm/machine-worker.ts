@@ -3,14 +3,13 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Hypervisor, HypervisorError } from '../api/index.js';
+import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';
 import { TimerQueue, wallClockFrom } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
-import type { Board, BoardEvent } from '../boards/board.js';
+import { BOARDS, type Board, type BoardEvent } from '../boards/board.js';
 import { Ppce500Board } from '../boards/ppce500/board.js';
 import type { BootImage } from '../boards/board.js';
 import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
@@ -24,13 +23,14 @@ import { FileBlockBackend } from './virtio-backends/file-block.js';
 import { RingCharBackend, RingNetBackend, nullChar, type NetRings } from './virtio-backends/ring-backends.js';
 import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
-import { GdbMachineSide } from '../tools/gdb/channel.js';
-import { vmTarget } from '../tools/gdb/target.js';
+import { GdbMachineSide } from './gdb/channel.js';
+import { vmTarget } from './gdb/target.js';
 import { CONTROL_BYTES, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type MachineConfig, type MachineMessage } from './config.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
 import { ngkvmVersion } from './version.js';
+import { readBootImage, type ImageKind } from './image-file.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
@@ -55,13 +55,20 @@ export interface MachineWorkerData {
   readonly netdevs?: readonly NetRings[];
 }
 
+/**
+ * A UART's host end: output waits while the host side is full (a terminal or socket that is
+ * not read: the guest stalls in its UART write rather than output piling up), but what the
+ * VMM must still do meanwhile (`whileBlocked`: serve the monitor, notice a quit) is asked at
+ * every wake-up, and a byte it gives up on is dropped.
+ */
 class RingSerial implements SerialBackend {
   constructor(
     private readonly out: SharedRing,
     private readonly input: SharedRing,
+    private readonly whileBlocked: () => boolean,
   ) {}
   write(byte: number): void {
-    this.out.writeByteBlocking(byte);
+    this.out.writeByteBlocking(byte, this.whileBlocked);
   }
   read(): number {
     return this.input.readByte();
@@ -75,17 +82,6 @@ const hostPort: MessagePort = parentPort;
 
 function post(msg: MachineMessage): void {
   hostPort.postMessage(msg);
-}
-
-function readImage(path: string | undefined, what: string): BootImage | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return { name: path, bytes: new Uint8Array(readFileSync(path)) };
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(cause);
-    throw new BoardError('ERR_IMAGE_READ', `cannot read ${what} "${path}": ${why}`);
-  }
 }
 
 function describeExit(exit: Exit): string {
@@ -104,17 +100,21 @@ function describeExit(exit: Exit): string {
 async function main(data: MachineWorkerData): Promise<void> {
   const { config } = data;
   const control = new Int32Array(data.control, 0, CONTROL_BYTES / 4);
-  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in))));
-  const hv = await Hypervisor.open({ accel: config.accel });
+  // A guest blocked in a UART write (its console is not read) still gets the monitor served and
+  // a quit obeyed: the main thread wakes the writer with each request (wakeProducer).
+  let whileOutputBlocked = (): boolean => false;
+  const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in), () => whileOutputBlocked())));
+  const hv = await openAccelerator(config);
   const timers = new TimerQueue();
   // The main thread turns the earliest device deadline into a kick (REQ_TIMER).
   timers.onEarliestChanged = (deadlineNs) => post({ type: 'timer', deadlineNs });
   const board = createBoard(hv, config, serials, timers, virtioAttachments(config, data));
+  if (config.exitTiming === true) for (const v of board.vcpus) v.enableCap('exit-timing', [1]);
   const run = vcpuRunner(hv, board);
   const runControl = new RunControl();
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
-  const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: config.accel };
+  const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: hv.accel };
   const monitorMachine =
     board instanceof Ppce500Board
       ? ppce500MonitorMachine(board, runControl, machineInfo)
@@ -157,7 +157,27 @@ async function main(data: MachineWorkerData): Promise<void> {
     gdb?.stub.onMachineExit(code);
     post({ type: 'exit', code, reason });
   };
-  post({ type: 'ready', vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
+  // How the run ends or resets when that was decided while the guest was blocked in an exit.
+  let ending: { readonly code: number; readonly reason: string } | undefined;
+  let resetWhileBlocked = false;
+  whileOutputBlocked = () => {
+    if (ending !== undefined) return true;
+    const req = Atomics.load(control, REQ_WORD);
+    // Left set: the loop ends the run after this exit.
+    if ((req & REQ_QUIT) !== 0) return true;
+    if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+      // The vCPU is between runs (inside an exit), so the monitor sees a consistent machine.
+      Atomics.and(control, REQ_WORD, ~REQ_MONITOR);
+      const outcome = monitor.serve();
+      if (outcome === 'quit') {
+        ending = { code: 0, reason: 'quit requested from the monitor' };
+        return true;
+      }
+      if (outcome === 'reset') resetWhileBlocked = true;
+    }
+    return false;
+  };
+  post({ type: 'ready', accel: hv.accel, vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
 
   for (;;) {
     let event: BoardEvent = 'none';
@@ -199,6 +219,14 @@ async function main(data: MachineWorkerData): Promise<void> {
           finish(1, describeExit(exit));
           return;
       }
+    }
+    if (ending !== undefined) {
+      finish(ending.code, ending.reason);
+      return;
+    }
+    if (resetWhileBlocked) {
+      resetWhileBlocked = false;
+      if (event === 'none') event = 'reset';
     }
     // Requests are taken after any exit, not only after the kick's `interrupted`: the e500
     // accelerator does not report a kick while every run resumes an MMIO instruction (a guest
@@ -248,11 +276,31 @@ async function main(data: MachineWorkerData): Promise<void> {
   }
 }
 
+/**
+ * The accelerator the CLI planned for the board; when it cannot be opened here (no
+ * /dev/kvm, no permission), the software accelerator for the board's architecture if there
+ * is one, with one line saying so (seed 003); otherwise the failure as it is.
+ */
+async function openAccelerator(config: MachineConfig): Promise<Hypervisor> {
+  try {
+    return await Hypervisor.open({ accel: config.accel });
+  } catch (err) {
+    if (!(err instanceof AcceleratorUnavailableError)) throw err;
+    const plan = fallbackAfterFailure(BOARDS[config.machine].arch, config.accel, err.message);
+    if (plan?.fallback === undefined) throw err;
+    post({ type: 'log', line: `ngkvm: ${plan.fallback}` });
+    return Hypervisor.open({ accel: plan.accel });
+  }
+}
+
 /** The board `config.machine` names, assembled from the images and serial ports. */
 function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock, virtio: readonly VirtioAttachment[]): Board {
   const log = (line: string): void => post({ type: 'log', line });
-  const kernel = readImage(config.kernel, 'kernel');
-  const initrd = readImage(config.initrd, 'initrd');
+  const read = (path: string | undefined, kind: ImageKind, use: 'loader' | 'raw'): BootImage | undefined =>
+    path === undefined ? undefined : readBootImage(path, kind, config.memory, use);
+  // ppce500 copies the kernel file as it is when firmware boots it (QEMU's -bios with -kernel).
+  const kernel = read(config.kernel, 'kernel', config.machine === 'ppce500' && config.bios !== undefined ? 'raw' : 'loader');
+  const initrd = read(config.initrd, 'initrd', 'raw');
   const images = {
     ...(kernel !== undefined ? { kernel } : {}),
     ...(initrd !== undefined ? { initrd } : {}),
@@ -262,7 +310,7 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
     return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log, virtio });
   }
-  const bios = readImage(config.bios, 'firmware');
+  const bios = read(config.bios, 'firmware', 'loader');
   return Ppce500Board.create(hv, {
     ...images,
     cpu: config.cpu,

@@ -17,12 +17,16 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { NetdevSpec } from './config.js';
 import { FrameRing } from './frame-ring.js';
+import { HostSetupError } from './setup-error.js';
 import type { NetRings } from './virtio-backends/ring-backends.js';
 import { TapError, closeTap, openTap } from './virtio-backends/tap.js';
 import type { TapReaderData } from './virtio-backends/tap-reader.js';
 
-export class NetdevSetupError extends Error {
-  readonly code = 'ERR_NETDEV';
+/** A netdev that cannot be set up: the host's HostSetupError for the 'netdev' end. */
+export class NetdevSetupError extends HostSetupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('netdev', message, options);
+  }
 }
 
 /** QEMU's NET_BUFSIZE: a peer announcing a longer frame is broken, and is disconnected. */

@@ -5,10 +5,16 @@
  * The producer publishes `head` after writing; the consumer publishes `tail` after reading.
  * Either side may sleep on the other's index (Atomics.wait on a worker, Atomics.waitAsync on
  * the main thread). Capacity is a power of two; indexes run freely and wrap at 2^32.
+ *
+ * A producer blocked on a full ring sleeps on a wake counter instead of `tail`: the consumer
+ * bumps it when it takes bytes, and so can anyone else who needs the producer to look up
+ * (`wakeProducer`: the VMM asking its machine thread to quit or to serve the monitor while
+ * the guest waits for a console nobody reads).
  */
 const HEAD = 0;
 const TAIL = 1;
 const CLOSED = 2;
+const WAKE = 3;
 const HEADER_WORDS = 4;
 
 export interface RingDescriptor {
@@ -62,20 +68,32 @@ export class SharedRing {
     return n;
   }
 
-  /** Writes one byte, sleeping (worker threads only) while the ring is full. */
-  writeByteBlocking(byte: number): void {
+  /**
+   * Writes one byte, sleeping (worker threads only) while the ring is full. Each time the
+   * producer is woken without room, `giveUp` is asked whether to stop waiting: then, or when
+   * the ring is closed, the byte is not written and the result is false.
+   */
+  writeByteBlocking(byte: number, giveUp?: () => boolean): boolean {
     for (;;) {
+      const wake = Atomics.load(this.idx, WAKE);
       const head = Atomics.load(this.idx, HEAD);
       const tail = Atomics.load(this.idx, TAIL);
       if (((head - tail) >>> 0) < this.capacity) {
         this.data[head & this.mask] = byte;
         Atomics.store(this.idx, HEAD, (head + 1) | 0);
         Atomics.notify(this.idx, HEAD);
-        return;
+        return true;
       }
-      if (this.closed) return;
-      Atomics.wait(this.idx, TAIL, tail, 100);
+      if (this.closed || giveUp?.() === true) return false;
+      // Any change of the wake counter since it was read ends the wait at once: no lost wake-up.
+      Atomics.wait(this.idx, WAKE, wake);
     }
+  }
+
+  /** Makes a producer blocked in writeByteBlocking look again (and ask its `giveUp`). Any thread. */
+  wakeProducer(): void {
+    Atomics.add(this.idx, WAKE, 1);
+    Atomics.notify(this.idx, WAKE);
   }
 
   /** Next byte or -1. Consumer side. */
@@ -85,6 +103,7 @@ export class SharedRing {
     const b = this.data[tail & this.mask]!;
     Atomics.store(this.idx, TAIL, (tail + 1) | 0);
     Atomics.notify(this.idx, TAIL);
+    this.wakeProducer();
     return b;
   }
 
@@ -97,6 +116,7 @@ export class SharedRing {
     if (n > 0) {
       Atomics.store(this.idx, TAIL, (tail + n) | 0);
       Atomics.notify(this.idx, TAIL);
+      this.wakeProducer();
     }
     return out;
   }
@@ -121,6 +141,7 @@ export class SharedRing {
     Atomics.store(this.idx, CLOSED, 1);
     Atomics.notify(this.idx, HEAD);
     Atomics.notify(this.idx, TAIL);
+    this.wakeProducer();
   }
 
   get closed(): boolean {

@@ -10,6 +10,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { SerialSpec } from './config.js';
 import type { SerialRings } from './machine-worker.js';
 import { SharedRing } from './ring.js';
+import { HostSetupError } from './setup-error.js';
+import { writeWithBackpressure } from './backpressure.js';
 
 export interface HostIo {
   readonly stdin: NodeJS.ReadStream;
@@ -21,10 +23,6 @@ export interface HostIo {
 export interface PortHost {
   inputAvailable(): void;
   quit(): void;
-}
-
-export class SerialSetupError extends Error {
-  readonly code = 'ERR_SERIAL';
 }
 
 export interface HostPort {
@@ -72,14 +70,18 @@ export class OutputPump {
 }
 
 /**
- * Hands input chunks to the machine as the guest makes room. With `paceLines`, bytes go
- * over a line at a time and the next line waits until the guest has taken the previous one
- * out of the ring: a script's later commands are not typed into the middle of an earlier
- * one's output, and a partial line is held until its newline (or the end of input).
+ * Hands input chunks to the machine as the guest makes room. With `paceLines`, a whole line
+ * goes over only once the guest has taken everything before it out of the ring: a script's
+ * later commands are not typed into the middle of an earlier one's output. Bytes without a
+ * newline yet (a single key that stops U-Boot's countdown, a prompt answered without Enter)
+ * go over as they are once the guest has taken everything before them; the rest of that line
+ * follows without waiting again.
  */
 export class InputFeeder {
-  private queue: Uint8Array[] = [];
+  private queue: { bytes: Uint8Array; continues: boolean }[] = [];
   private partial: number[] = [];
+  /** Bytes of the current, unfinished line have been queued already. */
+  private lineOpen = false;
   private pumping = false;
   private closed = false;
 
@@ -92,14 +94,11 @@ export class InputFeeder {
   push(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
     if (!this.paceLines) {
-      this.queue.push(bytes);
+      this.queue.push({ bytes, continues: true });
     } else {
       for (const b of bytes) {
         this.partial.push(b);
-        if (b === 0x0a || b === 0x0d) {
-          this.queue.push(Uint8Array.from(this.partial));
-          this.partial = [];
-        }
+        if (b === 0x0a || b === 0x0d) this.takePartial(false);
       }
     }
     void this.pump();
@@ -108,8 +107,7 @@ export class InputFeeder {
   /** End of input: a held partial line goes over as it is. */
   end(): void {
     if (this.partial.length > 0) {
-      this.queue.push(Uint8Array.from(this.partial));
-      this.partial = [];
+      this.takePartial(false);
       void this.pump();
     }
   }
@@ -123,25 +121,42 @@ export class InputFeeder {
 
   /** Bytes accepted from the host and not yet handed to the machine. */
   get pending(): number {
-    return this.queue.reduce((n, c) => n + c.length, 0) + this.partial.length;
+    return this.queue.reduce((n, c) => n + c.bytes.length, 0) + this.partial.length;
+  }
+
+  /** Queues the bytes of the current line collected so far; `open`: the line goes on after them. */
+  private takePartial(open: boolean): void {
+    this.queue.push({ bytes: Uint8Array.from(this.partial), continues: this.lineOpen });
+    this.partial = [];
+    this.lineOpen = open;
   }
 
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.closed && this.queue.length > 0) {
-        if (this.paceLines && this.ring.available() > 0) {
+      while (!this.closed) {
+        if (this.queue.length === 0) {
+          if (this.partial.length === 0) break;
+          // Only bytes without their newline are left: they go once the guest took the rest.
+          if (this.ring.available() > 0) {
+            await this.ring.waitForConsumer(50);
+            continue;
+          }
+          this.takePartial(true);
+        }
+        const item = this.queue[0]!;
+        if (this.paceLines && !item.continues && this.ring.available() > 0) {
           await this.ring.waitForConsumer(50);
           continue;
         }
-        const chunk = this.queue[0]!;
-        const n = this.ring.write(chunk);
+        const n = this.ring.write(item.bytes);
         if (n > 0) this.notify();
-        if (n === chunk.length) {
+        if (n === item.bytes.length) {
           this.queue.shift();
         } else {
-          this.queue[0] = chunk.subarray(n);
+          // What is left of a line follows its start without waiting for the ring to empty.
+          this.queue[0] = { bytes: item.bytes.subarray(n), continues: item.continues || n > 0 };
           await this.ring.waitForConsumer(50);
         }
       }
@@ -151,16 +166,26 @@ export class InputFeeder {
   }
 }
 
-/** Output appended to a file (created or truncated, as QEMU's file: chardev); no input. */
+/**
+ * Output appended to a file (created or truncated, as QEMU's file: chardev); no input. When
+ * a write fails (a full disk, /dev/full, an I/O error) the port says so once on the VMM's log
+ * and discards the guest's further output, as QEMU drops what its chardev cannot write: the
+ * guest runs on and never blocks on a file that cannot take its bytes.
+ */
 class FilePort implements HostPort {
   readonly rings: SerialRings;
   private readonly out = SharedRing.create(OUT_RING);
   private readonly pump: OutputPump;
   private stream: WriteStream | undefined;
+  private failed = false;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly index: number,
+    private readonly path: string,
+    private readonly log: (line: string) => void,
+  ) {
     this.rings = { out: this.out.descriptor(), in: SharedRing.create(16).descriptor() };
-    this.pump = new OutputPump(this.out, (bytes) => writeWithBackpressure(this.stream!, bytes));
+    this.pump = new OutputPump(this.out, (bytes) => this.send(bytes));
   }
 
   async open(): Promise<void> {
@@ -168,17 +193,45 @@ class FilePort implements HostPort {
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new SerialSetupError(`cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
+        reject(new HostSetupError('serial', `cannot open serial output file "${this.path}": ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)),
       );
     });
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     this.stream = stream;
     this.pump.start();
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log(`ngkvm: serial ${this.index}: writing to "${this.path}" failed (${describeWriteError(err)}); the guest's further output on this port is discarded`);
+  }
+
+  private send(bytes: Uint8Array): Promise<void> | void {
+    const s = this.stream;
+    if (s === undefined || this.failed) return;
+    return writeWithBackpressure(s, bytes);
   }
 
   async close(): Promise<void> {
     await this.pump.stop();
     const s = this.stream;
-    if (s !== undefined) await new Promise<void>((resolve) => s.end(resolve));
+    if (s !== undefined && !s.destroyed) await new Promise<void>((resolve) => s.end(resolve));
+  }
+}
+
+function describeWriteError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    default:
+      return err.code ?? err.message;
   }
 }
 
@@ -195,6 +248,9 @@ class TcpPort implements HostPort {
   private readonly feeder: InputFeeder;
   private server: Server | undefined;
   private client: Socket | undefined;
+  private closing = false;
+  /** Ends the output pump's wait for a client that does not read (at close). */
+  private stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly index: number,
@@ -212,17 +268,17 @@ class TcpPort implements HostPort {
   private send(bytes: Uint8Array): Promise<void> | void {
     const c = this.client;
     if (c === undefined || c.destroyed) return;
-    if (!c.write(bytes)) {
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          c.off('drain', done);
-          c.off('close', done);
-          resolve();
-        };
-        c.on('drain', done);
-        c.on('close', done);
-      });
+    // Closing: the rest goes into the socket's buffer without waiting for the client to read.
+    if (this.closing) {
+      c.write(bytes);
+      return;
     }
+    const wait = writeWithBackpressure(c, bytes);
+    if (wait === undefined) return;
+    return new Promise<void>((resolve) => {
+      this.stopWaiting = resolve;
+      void wait.then(resolve);
+    });
   }
 
   async open(): Promise<void> {
@@ -230,7 +286,7 @@ class TcpPort implements HostPort {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new SerialSetupError(`serial ${this.index}: cannot listen on tcp:${this.host}:${this.port}: ${err.code ?? err.message}`)),
+        reject(new HostSetupError('serial', `serial ${this.index}: cannot listen on tcp:${this.host}:${this.port}: ${err.code ?? err.message}`)),
       );
       server.listen(this.port, this.host, () => resolve());
     });
@@ -256,16 +312,21 @@ class TcpPort implements HostPort {
     if (this.wait) await first;
   }
 
+  /**
+   * Ends the port without waiting on the client: the guest's last output is handed to the
+   * socket, which then ends; a client that does not read it keeps neither the VMM nor the
+   * process (the socket is unreferenced) from ending.
+   */
   async close(): Promise<void> {
     this.feeder.close();
+    this.closing = true;
+    this.stopWaiting?.();
     await this.pump.stop();
     this.client?.end();
-    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    this.client?.unref();
+    // Stops listening now; the callback would wait for the client.
+    this.server?.close();
   }
-}
-
-export function writeWithBackpressure(sink: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> | void {
-  if (!sink.write(bytes)) return new Promise<void>((resolve) => sink.once('drain', resolve));
 }
 
 /**
@@ -287,7 +348,7 @@ export function createHostPorts(specs: readonly SerialSpec[], io: HostIo, host: 
         ports.push(stdio);
         break;
       case 'file':
-        ports.push(new FilePort(spec.path));
+        ports.push(new FilePort(index, spec.path, (l) => io.stderr.write(l + '\n')));
         break;
       case 'tcp':
         ports.push(new TcpPort(index, spec.host, spec.port, spec.wait, host, (l) => io.stderr.write(l + '\n')));

@@ -10,7 +10,8 @@
  * byte is looked at, so a script's transcript comes out in order.
  */
 import type { HostIo, HostPort, PortHost } from './serial-host.js';
-import { IN_RING, InputFeeder, OUT_RING, OutputPump, writeWithBackpressure } from './serial-host.js';
+import { IN_RING, InputFeeder, OUT_RING, OutputPump } from './serial-host.js';
+import { writeWithBackpressure } from './backpressure.js';
 import type { SerialRings } from './machine-worker.js';
 import { LineEditor } from './monitor/line-editor.js';
 import type { MonitorSession } from './monitor/session.js';
@@ -22,7 +23,7 @@ export interface StdioTerminalOptions {
   /** A serial port is on this terminal. */
   readonly serial: boolean;
   /** The monitor is on this terminal; the session writes through `write`. */
-  readonly monitor?: (write: (text: string) => void) => MonitorSession;
+  readonly monitor?: (write: (text: string) => Promise<void> | void) => MonitorSession;
 }
 
 export class StdioTerminal {
@@ -106,8 +107,9 @@ export class StdioTerminal {
     return this.closing;
   }
 
-  private write(text: string | Uint8Array): void {
-    if (!this.outputClosed) this.io.stdout.write(typeof text === 'string' ? text : Buffer.from(text));
+  /** Monitor output and echo; a promise while stdout is full (the next monitor line waits for it). */
+  private write(text: string | Uint8Array): Promise<void> | void {
+    if (!this.outputClosed) return writeWithBackpressure(this.io.stdout, typeof text === 'string' ? text : Buffer.from(text));
   }
 
   private received(buf: Buffer): void {
@@ -157,7 +159,7 @@ export class StdioTerminal {
           continue;
         }
         const r = this.editor.push(b);
-        if (r.echo !== '') this.write(Buffer.from(r.echo, 'latin1'));
+        if (r.echo !== '') void this.write(Buffer.from(r.echo, 'latin1'));
         if (r.line !== undefined && this.monitor !== undefined) {
           const done = this.monitor.submit(r.line);
           if (!this.interactive) {

@@ -129,8 +129,7 @@ describe('gdb stub on x86-microvm (kvm)', { skip: SKIP, concurrency: 2 }, () => 
     assert.match(await c.ask('?'), /^T05thread:1;10:[0-9a-f]{16};7:[0-9a-f]{16};$/, 'connecting stops the guest; rip (16) and rsp (7) go along');
     c.send('c');
     // The guest polls COM1's line status register until a key arrives (none will).
-    for (let i = 0; i < 200 && !m.stdout().includes('waiting for a key'); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(m.stdout(), /waiting for a key\r?\n/);
+    await m.waitStdout(/waiting for a key\r?\n/);
     c.raw('\x03');
     assert.match(await c.next(), /^T02thread:1;/, 'SIGINT stop');
     const status = Buffer.from('info status').toString('hex');

@@ -40,7 +40,8 @@ export function fakeX86Hypervisor(caps: Partial<Record<Capability, number>> = { 
     memory,
     createMemory(size: number, options?: { name?: string }): MemoryBacking {
       const buf = new ArrayBuffer(size);
-      return { id: nextId++, name: options?.name ?? 'mem', size, bytes: new Uint8Array(buf), view: new DataView(buf) };
+      const bytes = new Uint8Array(buf);
+      return { id: nextId++, name: options?.name ?? 'mem', size, bytes, view: new DataView(buf), chunks: [bytes], chunkBytes: size };
     },
     setMemoryMap(r: readonly MemoryRegion[]): void {
       regions = [...r].sort((a, b) => a.guestAddr - b.guestAddr);

@@ -4,10 +4,10 @@
  * framed as gdb would send them; what the stub writes back is decoded into replies.
  */
 import type { Vm } from '../../src/api/hypervisor.js';
-import { GdbConnection } from '../../src/tools/gdb/connection.js';
-import { PacketDecoder, framePacket, rleDecode } from '../../src/tools/gdb/packet.js';
-import { GdbStub } from '../../src/tools/gdb/stub.js';
-import type { GdbTarget } from '../../src/tools/gdb/target.js';
+import { GdbConnection } from '../../src/vmm/gdb/connection.js';
+import { PacketDecoder, framePacket, rleDecode } from '../../src/vmm/gdb/packet.js';
+import { GdbStub } from '../../src/vmm/gdb/stub.js';
+import type { GdbTarget } from '../../src/vmm/gdb/target.js';
 import { STOP_ADDR } from './e500-vm.js';
 
 export class InProcessGdb {

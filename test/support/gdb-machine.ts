@@ -8,6 +8,8 @@ export interface GdbMachine {
   readonly port: number;
   stdout(): string;
   stderr(): string;
+  /** Resolves once the guest's console output matches `re` (or rejects if the machine ends first). */
+  waitStdout(re: RegExp): Promise<void>;
   readonly exited: Promise<number | null>;
 }
 
@@ -18,8 +20,25 @@ export async function startGdbMachine(args: readonly string[]): Promise<GdbMachi
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  const outWaiters: { readonly re: RegExp; readonly resolve: () => void }[] = [];
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+    for (let i = outWaiters.length - 1; i >= 0; i--) {
+      const w = outWaiters[i]!;
+      if (w.re.test(out)) {
+        outWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitStdout = (re: RegExp): Promise<void> =>
+    re.test(out)
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          outWaiters.push({ re, resolve });
+          void exited.then(() => reject(new Error(`the machine ended before its output matched ${re}: ${out}`)));
+        });
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`ngkvm did not start its gdb stub: ${err}`)), 30_000);
     child.stderr!.on('data', (b: Buffer) => {
@@ -32,7 +51,7 @@ export async function startGdbMachine(args: readonly string[]): Promise<GdbMachi
     });
     child.on('close', () => reject(new Error(`ngkvm ended before listening: ${err}`)));
   });
-  return { child, port, stdout: () => out, stderr: () => err, exited };
+  return { child, port, stdout: () => out, stderr: () => err, waitStdout, exited };
 }
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

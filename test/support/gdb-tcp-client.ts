@@ -3,7 +3,7 @@
  * packets, acknowledges replies (until no-ack mode), and hands replies out in order.
  */
 import { connect, type Socket } from 'node:net';
-import { PacketDecoder, framePacket, rleDecode } from '../../src/tools/gdb/packet.js';
+import { PacketDecoder, framePacket, rleDecode } from '../../src/vmm/gdb/packet.js';
 
 export class GdbTcpClient {
   private readonly decoder = new PacketDecoder(1 << 20);
@@ -26,8 +26,8 @@ export class GdbTcpClient {
             this.waiter = undefined;
             w(p);
           } else this.replies.push(p);
-        } else if (e.kind === 'ack') this.controls.push('+');
-        else if (e.kind === 'nack') this.controls.push('-');
+        } else if (e.kind === 'ack') this.control('+');
+        else if (e.kind === 'nack') this.control('-');
       }
     });
     socket.on('close', () => {
@@ -41,6 +41,25 @@ export class GdbTcpClient {
       const s = connect(port, host, () => resolve(new GdbTcpClient(s)));
       s.once('error', reject);
     });
+  }
+
+  private readonly controlWaiters: { readonly c: '+' | '-'; readonly resolve: () => void }[] = [];
+
+  private control(c: '+' | '-'): void {
+    this.controls.push(c);
+    for (let i = this.controlWaiters.length - 1; i >= 0; i--) {
+      const w = this.controlWaiters[i]!;
+      if (w.c === c) {
+        this.controlWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Resolves once the stub has sent `c` (an acknowledgement or a request to send again). */
+  waitControl(c: '+' | '-'): Promise<void> {
+    if (this.controls.includes(c)) return Promise.resolve();
+    return new Promise((resolve) => this.controlWaiters.push({ c, resolve }));
   }
 
   /** The next packet from the stub (a reply or a stop notification). */

@@ -66,6 +66,12 @@ export function consoleText(o: Outcome): string {
 const ASYNC_LINES = [/^Unpacking initramfs\.\.\.$/, /^Initramfs unpacking failed: /, /^Freeing initrd memory: \d+K$/];
 
 /**
+ * The kernel's reports about a user process ("name[PID]: segfault …") carry its PID, which
+ * depends on how many kernel threads (kworkers) were created on demand before it: timing.
+ */
+const PID_IN_REPORT = /^([\w.-]+)\[\d+\]:/;
+
+/**
  * A boot log with what is measured or timed taken out: asynchronous lines are moved to the
  * end (kept, in order), so everything else must match line by line.
  */
@@ -73,7 +79,10 @@ export function normaliseBootLog(text: string): string {
   const lines = text.split('\n');
   const moved: string[] = [];
   const kept: string[] = [];
-  for (const l of lines) (ASYNC_LINES.some((re) => re.test(l)) ? moved : kept).push(l);
+  for (const raw of lines) {
+    const l = raw.replace(PID_IN_REPORT, '$1[<pid>]:');
+    (ASYNC_LINES.some((re) => re.test(l)) ? moved : kept).push(l);
+  }
   return [...kept, '--- asynchronous lines ---', ...moved].join('\n');
 }
 

@@ -21,6 +21,42 @@ import { VirtioPciTransport } from '../../src/devices/virtio/pci-transport.js';
 import { VirtioRng } from '../../src/devices/virtio/rng.js';
 import { BufferChar, CountingEntropy, DriverRing, MemoryDisk, MmioDriver, PciDriver, Prng, QueueNet, TestRam, type Buf } from './virtio.js';
 
+/** Where a round's decisions come from: a seeded Prng, or the fuzzer's input bytes (ByteChoices). */
+export interface Choices {
+  u32(): number;
+  below(n: number): number;
+  chance(p: number): boolean;
+}
+
+/**
+ * Decisions read from bytes, so a mutated input changes the decisions it covers and keeps the
+ * rest: each u32 is the next 4 bytes; past the end, a Prng seeded from the input's length.
+ */
+export class ByteChoices implements Choices {
+  private at = 0;
+  private readonly tail: Prng;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.tail = new Prng(0x9e37_79b9 ^ bytes.length);
+  }
+
+  u32(): number {
+    if (this.at + 4 > this.bytes.length) return this.tail.u32();
+    const b = this.bytes;
+    const v = (b[this.at]! | (b[this.at + 1]! << 8) | (b[this.at + 2]! << 16) | (b[this.at + 3]! << 24)) >>> 0;
+    this.at += 4;
+    return v;
+  }
+
+  below(n: number): number {
+    return this.u32() % n;
+  }
+
+  chance(p: number): boolean {
+    return this.u32() / 2 ** 32 < p;
+  }
+}
+
 export type FuzzDevice = 'blk' | 'net' | 'console' | 'rng';
 
 export interface FuzzStats {
@@ -39,13 +75,13 @@ interface Target {
   /** Queues the fuzz driver sets up (index, size). */
   queues: readonly { index: number; size: number }[];
   /** Device-readable payloads that mean something to the device. */
-  payload(r: Prng): Uint8Array;
+  payload(r: Choices): Uint8Array;
   disk?: MemoryDisk;
   net?: QueueNet;
   chars?: BufferChar[];
 }
 
-function target(kind: FuzzDevice, r: Prng): Target {
+function target(kind: FuzzDevice, r: Choices): Target {
   switch (kind) {
     case 'blk': {
       const disk = new MemoryDisk(DISK_SIZE, r.chance(0.2));
@@ -120,7 +156,7 @@ interface Rig {
   status(): number;
   writeStatus(v: number): void;
   /** Touches every register of the transport with random values. */
-  scribble(r: Prng): void;
+  scribble(r: Choices): void;
 }
 
 function mmioRig(device: VirtioDevice, ram: TestRam, features: bigint): Rig {
@@ -168,7 +204,7 @@ function pciRig(device: VirtioDevice, ram: TestRam, features: bigint): Rig {
   };
 }
 
-function randomBuf(r: Prng, ram: TestRam, write: boolean, payload: Uint8Array | undefined, hostile: boolean): Buf {
+function randomBuf(r: Choices, ram: TestRam, write: boolean, payload: Uint8Array | undefined, hostile: boolean): Buf {
   const pick = hostile ? r.below(40) : 2;
   if (pick === 0) return { addr: r.u32() * (r.chance(0.5) ? 2 ** 20 : 1), len: r.u32(), write };
   if (pick === 1) return { addr: ram.size - r.below(64), len: 1 + r.below(128), write };
@@ -179,14 +215,14 @@ function randomBuf(r: Prng, ram: TestRam, write: boolean, payload: Uint8Array | 
 }
 
 /** One fuzz round against a fresh device; problems are appended to stats. */
-export function fuzzRound(kind: FuzzDevice, seed: number, stats: FuzzStats, transport: 'mmio' | 'pci' = 'mmio'): void {
-  const r = new Prng(seed);
+export function fuzzRound(kind: FuzzDevice, seed: number | Choices, stats: FuzzStats, transport: 'mmio' | 'pci' = 'mmio'): void {
+  const r = typeof seed === 'number' ? new Prng(seed) : seed;
   const ram = new TestRam(RAM_SIZE);
   const t = target(kind, r);
   const features = bit(F.VERSION_1) | (r.chance(0.7) ? bit(F.INDIRECT_DESC) : 0n) | (r.chance(0.5) ? bit(F.EVENT_IDX) : 0n) | (t.device.features & BigInt(r.u32()));
   const rig = transport === 'mmio' ? mmioRig(t.device, ram, features) : pciRig(t.device, ram, features);
   const rings = t.queues.map((q) => ({ index: q.index, ring: rig.setupQueue(q.index, q.size) }));
-  const fail = (what: string): void => void stats.problems.push(`${kind}/${transport} seed ${seed}: ${what}`);
+  const fail = (what: string): void => void stats.problems.push(`${kind}/${transport}${typeof seed === 'number' ? ` seed ${seed}` : ''}: ${what}`);
   try {
     // DRIVER_OK, except sometimes (then nothing may happen at all).
     if (r.chance(0.95)) rig.writeStatus(rig.status() | STATUS.DRIVER_OK);
@@ -250,7 +286,7 @@ export function fuzzRound(kind: FuzzDevice, seed: number, stats: FuzzStats, tran
 }
 
 /** Flips bytes in the ring's tables after a valid chain was written. */
-function mutate(r: Prng, ram: TestRam, ring: DriverRing): void {
+function mutate(r: Choices, ram: TestRam, ring: DriverRing): void {
   const where = r.below(3);
   const base = where === 0 ? ring.desc : where === 1 ? ring.avail : ring.desc + 16 * r.below(ring.size);
   const span = where === 0 ? 16 * ring.size : where === 1 ? 4 + 2 * ring.size : 16;

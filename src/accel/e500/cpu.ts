@@ -11,6 +11,7 @@
  * while it is off.
  */
 import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
+import { isPageDirty, markPages } from '../../api/dirty-log.js';
 import type { GuestPhysAddr } from '../../api/memory.js';
 import { FpuState } from './fpu/state.js';
 import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
@@ -645,17 +646,14 @@ export class Cpu {
     if (!r.logDirty) return false;
     const bm = this.dirtyBitmapOf(r);
     if (bm === undefined) return false;
-    const page = Math.floor(hostOffset / 4096);
-    return (Atomics.load(bm, page >>> 5) & (1 << (page & 31))) === 0;
+    return !isPageDirty(bm, Math.floor(hostOffset / 4096));
   }
 
   private markDirty(r: PhysRegion, hostOffset: number, length: number): void {
     if (!r.logDirty) return;
     const bm = this.dirtyBitmapOf(r);
     if (bm === undefined) return;
-    const first = Math.floor(hostOffset / 4096);
-    const last = Math.floor((hostOffset + length - 1) / 4096);
-    for (let p = first; p <= last; p++) Atomics.or(bm, p >>> 5, 1 << (p & 31));
+    markPages(bm, Math.floor(hostOffset / 4096), Math.floor((hostOffset + length - 1) / 4096));
   }
 
   /** Data/instruction TLB miss: preload MAS registers as the e500 does and raise the interrupt. */

@@ -5,34 +5,33 @@
 import { threadId } from 'node:worker_threads';
 import {
   BusyError,
-  ClosedError,
   InvalidArgumentError,
   UnsupportedError,
   UnsupportedFeatureError,
   UnsupportedTargetError,
-  VcpuExistsError,
   hex,
 } from '../../api/errors.js';
-import { EXIT_KINDS, type Exit, type ExitKind, type ExitStats } from '../../api/exit.js';
+import type { Exit, ExitStats } from '../../api/exit.js';
 import type { GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
 import type {
+  AcceleratorHypervisor,
+  AcceleratorVcpu,
+  AcceleratorVm,
   Capability,
-  Hypervisor,
   InterruptLine,
   MpState,
   GuestDebug,
   TranslateOptions,
   Translation,
-  Vcpu,
   VcpuHandle,
   VcpuTransfer,
   VcpuInit,
-  Vm,
   VmOptions,
 } from '../../api/hypervisor.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
+import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, CONTROL_WORDS, assertUsable } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
@@ -76,10 +75,9 @@ const CAPABILITIES: ReadonlyMap<Capability, number> = new Map<Capability, number
   ['guest-debug-hw-bps', HOST_HW_BREAKPOINTS],
 ]);
 
-export class E500Hypervisor implements Hypervisor {
+export class E500Hypervisor implements AcceleratorHypervisor {
   readonly accel = 'e500' as const;
   readonly arch = 'ppc' as const;
-  private closed = false;
 
   checkExtension(cap: Capability): number {
     return CAPABILITIES.get(cap) ?? 0;
@@ -93,44 +91,46 @@ export class E500Hypervisor implements Hypervisor {
     return [...CPU_MODELS.keys()];
   }
 
-  createVm(options: VmOptions = {}): Vm {
-    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
+  createVm(options: VmOptions = {}): AcceleratorVm {
     return new E500Vm(this, options);
   }
 
-  close(): void {
-    this.closed = true;
-  }
+  /** Nothing to release: the front (api/checked.ts) refuses calls after close. */
+  close(): void {}
 }
 
 let nextBackingId = 1;
 
-class SabBacking implements MemoryBacking {
-  readonly id: number;
-  readonly name: string;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+/**
+ * Guest RAM of the e500 accelerator: one SharedArrayBuffer (other threads can see it), viewed
+ * in pieces when it is larger than a typed array can be; the vCPU reads and writes it through
+ * one DataView, which has no such limit.
+ */
+class SabBacking extends ChunkedBacking {
   readonly buffer: SharedArrayBuffer;
 
-  constructor(size: number, name: string) {
-    this.id = nextBackingId++;
-    this.name = name;
-    this.size = size;
-    this.buffer = new SharedArrayBuffer(size);
-    this.bytes = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
+  private constructor(id: number, name: string, buffer: SharedArrayBuffer) {
+    const size = buffer.byteLength;
+    const piece = backingChunkBytes(size);
+    const chunks = Array.from({ length: Math.ceil(size / piece) }, (_, i) => new Uint8Array(buffer, i * piece, Math.min(piece, size - i * piece)));
+    super(id, name, size, chunks, new DataView(buffer));
+    this.buffer = buffer;
+  }
+
+  static create(size: number, name: string): SabBacking {
+    return new SabBacking(nextBackingId++, name, new SharedArrayBuffer(size));
   }
 }
 
-export class E500Vm implements Vm {
-  readonly hypervisor: Hypervisor;
+export class E500Vm implements AcceleratorVm {
+  readonly hypervisor: AcceleratorHypervisor;
   readonly name: string;
   readonly memory: GuestMemory;
   private readonly backings = new Set<MemoryBacking>();
   private regions: MemoryRegion[] = [];
   private phys = new PhysMap([], 0);
-  private readonly dirty = new Map<number, Uint32Array>();
+  /** Dirty pages per backing page (api/dirty-log.ts); the vCPUs mark their stores in the same bitmaps. */
+  private readonly dirty = new DirtyLog();
   private readonly vcpuList: E500Vcpu[] = [];
   private readonly clock: VirtualClock = new HostClock();
   /** Decoded code shared by the VM's vCPUs. */
@@ -148,7 +148,7 @@ export class E500Vm implements Vm {
   readonly ownerThread = threadId;
   private closed = false;
 
-  constructor(hv: Hypervisor, options: VmOptions) {
+  constructor(hv: AcceleratorHypervisor, options: VmOptions) {
     this.hypervisor = hv;
     this.name = options.name ?? 'vm';
     const mem = new MappedGuestMemory((region, offset, length) => this.hostWrote(region, offset, length));
@@ -164,12 +164,10 @@ export class E500Vm implements Vm {
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
     this.live();
-    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
-    }
+    // The size (a positive page multiple) is checked in the API's front (api/checked.ts).
     let b: SabBacking;
     try {
-      b = new SabBacking(size, options.name ?? `mem${nextBackingId}`);
+      b = SabBacking.create(size, options.name ?? `mem${nextBackingId}`);
     } catch (cause) {
       throw new InvalidArgumentError(`cannot allocate ${hex(size)} bytes of guest memory on this host`, { cause });
     }
@@ -180,13 +178,8 @@ export class E500Vm implements Vm {
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
     const sorted = validateMemoryMap(regions, { ownsBacking: (b) => this.backings.has(b), maxPhysBits: PHYS_BITS });
-    for (const r of sorted) {
-      // Dirty bits live per backing page, so moving or removing a region never loses them.
-      if (r.logDirty === true && !this.dirty.has(r.backing.id)) {
-        const pages = Math.ceil(r.backing.size / PAGE_SIZE);
-        this.dirty.set(r.backing.id, new Uint32Array(new SharedArrayBuffer(Math.ceil(pages / 32) * 4)));
-      }
-    }
+    // Dirty bits live per backing page, so moving or removing a region never loses them.
+    for (const r of sorted) if (r.logDirty === true) this.dirty.track(r.backing);
     this.regions = sorted.map((r) => ({ ...r }));
     this.phys = new PhysMap(this.regions, this.phys.generation + 1);
     this.guestMemory.setRegions(this.regions);
@@ -198,59 +191,27 @@ export class E500Vm implements Vm {
   }
 
   dirtyBitmapOf(region: PhysRegion): Uint32Array | undefined {
-    return this.dirty.get(region.backing.id);
+    return this.dirty.bitmap(region.backing);
   }
 
   private hostWrote(region: MemoryRegion, offset: number, length: number): void {
     this.code.invalidateHostRange(region.backing.id, offset, length);
-    if (region.logDirty === true) {
-      const bm = this.dirty.get(region.backing.id);
-      if (bm !== undefined) {
-        const first = Math.floor(offset / PAGE_SIZE);
-        const last = Math.floor((offset + length - 1) / PAGE_SIZE);
-        for (let p = first; p <= last; p++) Atomics.or(bm, p >>> 5, 1 << (p & 31));
-      }
-    }
+    this.dirty.markBytes(region, offset, length);
   }
 
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[] {
     this.live();
-    const { addr, size } = range;
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0) {
-      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must be page-aligned and non-empty`);
-    }
-    const max = options.maxPages ?? Infinity;
-    const out: number[] = [];
-    for (let p = 0; p < size / PAGE_SIZE && out.length < max; p++) {
-      const gpa = addr + p * PAGE_SIZE;
-      const r = this.regions.find((x) => gpa >= x.guestAddr && gpa < x.guestAddr + x.size);
-      if (r === undefined || r.logDirty !== true) continue;
-      const bm = this.dirty.get(r.backing.id);
-      if (bm === undefined) continue;
-      const page = (r.offset + (gpa - r.guestAddr)) / PAGE_SIZE;
-      const bit = 1 << (page & 31);
-      if ((Atomics.load(bm, page >>> 5) & bit) === 0) continue;
-      out.push(p);
-      if (options.clear === true) Atomics.and(bm, page >>> 5, ~bit);
-    }
-    // Cleared pages must be write-protected again so the next guest store is logged.
-    if (options.clear === true && out.length > 0) for (const v of this.vcpuList) v.cpu.flushWriteTlb();
-    return out;
+    // The vCPUs mark their stores in the log's own bitmaps: nothing to harvest. Cleared pages
+    // must be write-protected again in the software TLBs so the next guest store is logged.
+    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.flushWriteTlb()) });
   }
 
-  createVcpu(id: number, init: VcpuInit): Vcpu {
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
     this.live();
-    if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) {
-      throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${MAX_VCPUS - 1}`);
-    }
-    if (this.vcpuList.some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${this.name}"`);
-    if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('vCPU init must be an object { target, features }');
+    // The id (below max-vcpus, not taken) and the target (one of targets()) are checked in
+    // the API's front (api/checked.ts).
     const model = CPU_MODELS.get(init.target);
-    if (model === undefined) {
-      throw new UnsupportedTargetError(
-        `the e500 accelerator has no CPU model "${String(init.target)}"; available: ${[...CPU_MODELS.keys()].join(', ')}`,
-      );
-    }
+    if (model === undefined) throw new UnsupportedTargetError(`no CPU model "${init.target}"`);
     if (this.family !== undefined && model.family !== this.family) {
       throw new UnsupportedTargetError(`vCPU ${id} would be ${model.family} but this VM's vCPUs are ${this.family}; mixing core families is not supported`);
     }
@@ -267,8 +228,8 @@ export class E500Vm implements Vm {
         `vCPU ${id} asks for features [${[...features].join(', ')}] but this VM's vCPUs have [${[...first.cpu.features].join(', ')}]; the vCPUs of one VM share decoded code and must have the same features`,
       );
     }
+    // Its range (1 kHz to 10 GHz, whole Hz) is checked in the API's front (api/checked.ts).
     const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
-    if (!Number.isFinite(tb) || tb <= 0) throw new InvalidArgumentError(`timebaseHz ${String(tb)} must be a positive frequency`);
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
@@ -290,11 +251,11 @@ export class E500Vm implements Vm {
     }
   }
 
-  vcpus(): readonly Vcpu[] {
+  vcpus(): readonly AcceleratorVcpu[] {
     return this.vcpuList;
   }
 
-  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit } {
     this.live();
     const vs = this.vcpuList;
     if (vs.length === 0) throw new InvalidArgumentError(`VM "${this.name}" has no vCPUs to run`);
@@ -356,12 +317,16 @@ export class E500Vm implements Vm {
     throw new UnsupportedError('setGsiRouting (capability "gsi-routing") is not implemented by the e500 accelerator');
   }
 
+  /** Closes the vCPUs and the guest memory too. */
   close(): void {
+    if (this.closed) return;
+    for (const v of this.vcpuList) v.close();
+    this.guestMemory.close();
     this.closed = true;
   }
 }
 
-class E500Vcpu implements Vcpu {
+class E500Vcpu implements AcceleratorVcpu {
   readonly id: number;
   readonly target: string;
   readonly cpu: Cpu;
@@ -371,7 +336,6 @@ class E500Vcpu implements Vcpu {
   private readonly registers: RegisterFile;
   private readonly control: SharedArrayBuffer;
   private readonly controlWords: Int32Array;
-  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
   private running = false;
   private closed = false;
 
@@ -392,12 +356,10 @@ class E500Vcpu implements Vcpu {
 
   run(): Exit {
     this.live('run');
-    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    // A re-entrant run() (from an exit handler) is refused in the API's front (api/checked.ts).
     this.running = true;
     try {
-      const exit = this.engine.run();
-      this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
-      return exit;
+      return this.engine.run();
     } finally {
       this.running = false;
     }
@@ -412,9 +374,7 @@ class E500Vcpu implements Vcpu {
   runSlice(limit: number): Exit | null {
     this.running = true;
     try {
-      const exit = this.engine.runSlice(limit);
-      if (exit !== null) this.exitCounts[exit.kind as ExitKind] = (this.exitCounts[exit.kind] ?? 0) + 1;
-      return exit;
+      return this.engine.runSlice(limit);
     } finally {
       this.running = false;
     }
@@ -462,18 +422,11 @@ class E500Vcpu implements Vcpu {
     this.registers.set(this.cpu, values);
   }
 
-  getRegister(id: RegisterId): bigint {
-    return this.getRegisters([id])[0]!;
-  }
-
-  setRegister(id: RegisterId, value: bigint): void {
-    this.setRegisters([[id, value]]);
-  }
-
   stats(): ExitStats {
     const k = this.cpu.counters;
+    // The exits are counted in the API's front. `emulation-failure` here counts the failures
+    // turned into program interrupts (the e500 never exits with one).
     return {
-      ...this.exitCounts,
       instructions: k.instructions,
       'blocks-translated': k.blocksTranslated,
       'regions-translated': k.regionsTranslated,
@@ -533,6 +486,15 @@ class E500Vcpu implements Vcpu {
     this.cpu.installTlb(new TlbArray(geometry, config.array));
   }
 
+  /**
+   * Nothing to push for either MMU type: the guest's TLB is the shared array itself (every
+   * tlbwe, tlbivax, tlbilx writes it), so it is exact whenever the vCPU is not running.
+   */
+  syncTlb(): void {
+    this.live('syncTlb');
+    if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
+  }
+
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
     this.live('dirtyTlb');
     if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
@@ -554,10 +516,9 @@ class E500Vcpu implements Vcpu {
     if (!Array.isArray(hw) || hw.length > HOST_HW_BREAKPOINTS) {
       throw new InvalidArgumentError(`at most ${HOST_HW_BREAKPOINTS} hardware breakpoints and watchpoints (got ${Array.isArray(hw) ? hw.length : 'not a list'})`);
     }
+    // Types, kinds and lengths are checked in the API's front (api/checked.ts); what is the e500's is here.
     for (const b of hw) {
-      if (!Number.isInteger(b.address) || b.address < 0 || b.address > 0xffffffff) throw new InvalidArgumentError(`breakpoint address ${String(b.address)} is not a 32-bit effective address`);
-      if (!['execute', 'read', 'write', 'access'].includes(b.kind)) throw new InvalidArgumentError(`unknown breakpoint kind "${String(b.kind)}"`);
-      if (![1, 2, 4, 8].includes(b.length)) throw new InvalidArgumentError(`watched length ${String(b.length)} must be 1, 2, 4 or 8`);
+      if (b.address > 0xffffffff) throw new InvalidArgumentError(`breakpoint address ${String(b.address)} is not a 32-bit effective address`);
       if (b.kind === 'execute' && (b.address & 3) !== 0) throw new InvalidArgumentError(`instruction breakpoint 0x${b.address.toString(16)} is not word-aligned`);
     }
     const c = this.cpu;

@@ -6,6 +6,7 @@
  * from the e500 / e500mc core reference manuals; QEMU 7.2 differs (MMUCFG reads 0, TLB1CFG
  * claims 16 GiB pages) and differential tests stay away from those registers.
  */
+import type { TargetInfo } from '../../api/accelerators.js';
 
 export type CoreFamily = 'e500v2' | 'e500mc';
 
@@ -35,8 +36,10 @@ export const CPU_MODELS: ReadonlyMap<string, CpuModel> = new Map<string, CpuMode
   ['e500mc', { name: 'e500mc', family: 'e500mc', pvr: 0x80230020, description: 'Freescale e500mc core' }],
 ]);
 
-/** What the board uses without `--cpu`, as QEMU's ppce500 machine does. */
-export const DEFAULT_PPCE500_CPU = 'e500v2_v30';
+/** The models as the API lists them (`Hypervisor.targets`), without opening the accelerator. */
+export function e500Targets(): TargetInfo[] {
+  return [...CPU_MODELS.values()].map((m) => ({ name: m.name, description: `${m.description} (PVR 0x${m.pvr.toString(16)})`, family: m.family }));
+}
 
 /** Features a vCPU can be created with; none is on by default (the real cores have none). */
 export const CPU_FEATURES = ['dcr', 'epapr-hcall'] as const;

@@ -6,13 +6,14 @@
  * next block boundary and flushes its software TLB, so no access ever uses a stale window.
  */
 import type { MemoryBacking, MemoryRegion } from '../../api/memory.js';
+import { findSpan } from '../../api/memory-map.js';
 
 export class PhysRegion {
   readonly start: number;
   readonly end: number;
   readonly backing: MemoryBacking;
+  /** The whole backing (the e500 accelerator's backings have one DataView at any size). */
   readonly view: DataView;
-  readonly bytes: Uint8Array;
   /** Offset of `start` inside the backing. */
   readonly offset: number;
   readonly readOnly: boolean;
@@ -23,7 +24,6 @@ export class PhysRegion {
     this.end = r.guestAddr + r.size;
     this.backing = r.backing;
     this.view = r.backing.view;
-    this.bytes = r.backing.bytes;
     this.offset = r.offset;
     this.readOnly = r.readOnly === true;
     this.logDirty = r.logDirty === true;
@@ -41,16 +41,6 @@ export class PhysMap {
   }
 
   find(pa: number): PhysRegion | undefined {
-    const rs = this.regions;
-    let lo = 0;
-    let hi = rs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rs[mid]!;
-      if (pa < r.start) hi = mid - 1;
-      else if (pa >= r.end) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return findSpan(this.regions, pa);
   }
 }

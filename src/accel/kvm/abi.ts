@@ -215,6 +215,8 @@ export const SREGS = {
   interruptBitmap: 280,
 } as const;
 /** struct kvm_segment field offsets. */
+/** struct kvm_dtable: base u64, limit u16. */
+export const DTABLE = { base: 0, limit: 8 } as const;
 export const SEG = { base: 0, limit: 8, selector: 12, type: 14, present: 15, dpl: 16, db: 17, s: 18, l: 19, g: 20, avl: 21, unusable: 22 } as const;
 export const FPU = { fpr: 0, fcw: 128, fsw: 130, ftwx: 132, lastOpcode: 134, lastIp: 136, lastDp: 144, xmm: 152, mxcsr: 408 } as const;
 export const DEBUGREGS = { db: 0, dr6: 32, dr7: 40, flags: 48 } as const;
@@ -285,7 +287,7 @@ export function abiFacts(): Record<string, number> {
     'kvm_segment.type': SEG.type,
     'kvm_segment.unusable': SEG.unusable,
     'sizeof kvm_dtable': SIZE.dtable,
-    'kvm_dtable.limit': 8,
+    'kvm_dtable.limit': DTABLE.limit,
     'sizeof kvm_sregs': SIZE.sregs,
     'kvm_sregs.tr': 6 * SIZE.segment,
     'kvm_sregs.ldt': 7 * SIZE.segment,

@@ -20,13 +20,15 @@ import {
 } from '../../api/errors.js';
 import type { Exit } from '../../api/exit.js';
 import type { EventNotifier, GsiRoute, IoEvent, IoEventOptions, IrqEvent, IrqEventOptions, MsiMessage } from '../../api/events.js';
-import type { Capability, Hypervisor, Vcpu, VcpuInit, Vm, VmOptions } from '../../api/hypervisor.js';
+import type { AcceleratorHypervisor, AcceleratorVcpu, AcceleratorVm, Capability, VcpuInit, VmOptions } from '../../api/hypervisor.js';
+import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/dirty-log.js';
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
-import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
+import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
-import { EFD_NONBLOCK, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { EFD_NONBLOCK, NEG_ERRNO, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
 import { KvmCallError, check } from './errors.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_VM_CLOSED, kickControl, pauseVcpus } from './kick.js';
 import { KvmVcpu } from './vcpu.js';
 
 export { KvmCallError, check } from './errors.js';
@@ -52,7 +54,7 @@ const CAPABILITY_MAP: readonly (readonly [Capability, number | ((v: number) => n
   ['x86-irqchip', CAP.IRQCHIP],
 ];
 
-export class KvmHypervisor implements Hypervisor {
+export class KvmHypervisor implements AcceleratorHypervisor {
   readonly accel = 'kvm' as const;
   readonly arch = 'x86_64' as const;
   readonly fd: number;
@@ -144,7 +146,7 @@ export class KvmHypervisor implements Hypervisor {
       new DataView(buf.buffer).setUint32(OFF.cpuid2.nent, nent, true);
       // UNCHECKED: the buffer has room for the `nent` entries the header announces.
       const r = this.shim.ioctlUnchecked(this.fd, IOCTL.GET_SUPPORTED_CPUID, buf);
-      if (r === -7 /* E2BIG */) continue;
+      if (r === NEG_ERRNO.E2BIG) continue;
       check(r, 'KVM_GET_SUPPORTED_CPUID');
       const n = new DataView(buf.buffer).getUint32(OFF.cpuid2.nent, true);
       this.supportedCpuid = buf.slice(0, SIZE.cpuid2 + n * SIZE.cpuidEntry2);
@@ -168,8 +170,7 @@ export class KvmHypervisor implements Hypervisor {
     return this.msrIndices;
   }
 
-  createVm(options: VmOptions = {}): Vm {
-    if (this.closed) throw new ClosedError('the hypervisor handle is closed');
+  createVm(options: VmOptions = {}): AcceleratorVm {
     return new KvmVm(this, options);
   }
 
@@ -182,46 +183,55 @@ export class KvmHypervisor implements Hypervisor {
 
 let nextBackingId = 1;
 
-/** Guest RAM: a memfd mapped into this thread. */
-export class KvmBacking implements MemoryBacking {
-  readonly id: number;
-  readonly name: string;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+/**
+ * Guest RAM: a memfd mapped into this thread in one contiguous range (a KVM memory slot
+ * takes one host address), seen from JS in pieces no larger than one typed array can be.
+ */
+export class KvmBacking extends ChunkedBacking {
   /** The memfd: other threads map the same memory with `mapBacking(fd, size)`. */
   readonly fd: number;
   /** Host virtual address of the mapping in this process (for KVM memslots). */
   readonly hostAddress: bigint;
-  readonly buffer: ArrayBuffer;
+  /** The mapping's ArrayBuffers, one per piece, as the shim made them (for munmap). */
+  readonly buffers: readonly ArrayBuffer[];
 
-  constructor(shim: KvmShim, size: number, name: string) {
-    this.id = nextBackingId++;
-    this.name = name;
-    this.size = size;
-    this.fd = check(shim.memfdCreate(`ngkvm:${name}`, 0), `memfd_create for guest memory "${name}"`);
-    const t = shim.ftruncate(this.fd, size);
+  private constructor(id: number, name: string, size: number, fd: number, buffers: readonly ArrayBuffer[], hostAddress: bigint) {
+    super(id, name, size, buffers.map((b) => new Uint8Array(b)));
+    this.fd = fd;
+    this.buffers = buffers;
+    this.hostAddress = hostAddress;
+  }
+
+  static create(shim: KvmShim, size: number, name: string): KvmBacking {
+    const fd = check(shim.memfdCreate(`ngkvm:${name}`, 0), `memfd_create for guest memory "${name}"`);
+    const t = shim.ftruncate(fd, size);
     if (t < 0) {
-      shim.close(this.fd);
+      shim.close(fd);
       throw new KvmCallError(`cannot size guest memory "${name}" to ${hex(size)} bytes`, t);
     }
-    const buf = shim.mmap(this.fd, size, 0);
-    if (typeof buf === 'number') {
-      shim.close(this.fd);
-      throw new KvmCallError(`cannot map ${hex(size)} bytes of guest memory "${name}"`, buf);
-    }
-    this.buffer = buf;
-    this.bytes = new Uint8Array(buf);
-    this.view = new DataView(buf);
-    this.hostAddress = shim.bufferAddress(buf);
+    const buffers = mapPieces(shim, fd, size, `guest memory "${name}"`, () => shim.close(fd));
+    const first = buffers[0];
+    if (first === undefined) throw new KvmCallError(`mapping guest memory "${name}" gave no buffer`, -5 /* EIO */);
+    return new KvmBacking(nextBackingId++, name, size, fd, buffers, shim.bufferAddress(first));
   }
 }
 
-/** Maps a backing's memfd (received from the VM's thread) into the calling thread. */
-export function mapBacking(fd: number, size: number): Uint8Array {
-  const buf = loadShim().mmap(fd, size, 0);
-  if (typeof buf === 'number') throw new KvmCallError(`cannot map guest memory fd ${fd}`, buf);
-  return new Uint8Array(buf);
+/** mmaps `size` bytes of `fd` in one range, as pieces of `backingChunkBytes(size)`; `cleanup` runs on failure. */
+function mapPieces(shim: KvmShim, fd: number, size: number, what: string, cleanup: () => void): ArrayBuffer[] {
+  const r = shim.mmap(fd, size, 0, backingChunkBytes(size));
+  if (typeof r === 'number') {
+    cleanup();
+    throw new KvmCallError(`cannot map ${hex(size)} bytes of ${what}`, r);
+  }
+  return r;
+}
+
+/**
+ * Maps a backing's memfd (received from the VM's thread) into the calling thread: the same
+ * pieces as the backing's `chunks` there (one for a backing of at most MAX_VIEW_BYTES).
+ */
+export function mapBacking(fd: number, size: number): Uint8Array[] {
+  return mapPieces(loadShim(), fd, size, `guest memory fd ${fd}`, () => {}).map((b) => new Uint8Array(b));
 }
 
 interface Slot {
@@ -248,14 +258,14 @@ export class EventFd implements EventNotifier {
   read(): number {
     if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
     const r = this.shim.eventfdRead(this.fd);
-    if (r === -11 /* EAGAIN */) return 0;
+    if (r === NEG_ERRNO.EAGAIN) return 0;
     return check(r, `read from eventfd ${this.fd}`);
   }
 
   wait(timeoutMs = -1): boolean {
     if (this.closed) throw new ClosedError(`eventfd ${this.fd} is closed`);
     const r = this.shim.pollIn(this.fd, timeoutMs);
-    if (r === -4 /* EINTR: a kick */) return false;
+    if (r === NEG_ERRNO.EINTR) return false; // a kick
     return check(r, `poll on eventfd ${this.fd}`) === 1;
   }
 
@@ -271,7 +281,7 @@ export class EventFd implements EventNotifier {
   }
 }
 
-export class KvmVm implements Vm {
+export class KvmVm implements AcceleratorVm {
   readonly hypervisor: KvmHypervisor;
   readonly name: string;
   readonly memory: GuestMemory;
@@ -284,9 +294,11 @@ export class KvmVm implements Vm {
   private slots = new Map<string, Slot>();
   private freeSlots: number[] = [];
   private nextSlot = 0;
-  /** VMM-side dirty log, one bit per page of each backing, so moved or removed regions keep their bits. */
-  private readonly dirty = new Map<number, Uint32Array>();
+  /** The VMM-side dirty log (api/dirty-log.ts), per backing page, so moved or removed regions keep their bits. */
+  private readonly dirty = new DirtyLog();
   private readonly vcpuList: KvmVcpu[] = [];
+  /** Control blocks of the VM's vCPUs, including those transferred to other threads. */
+  private readonly vcpuControls = new Set<SharedArrayBuffer>();
   private readonly events = new Set<{ close(): void }>();
   /** Set by enableCap('x86-split-irqchip'): the vCPUs get an in-kernel local APIC. */
   irqchip: 'none' | 'split' | 'full' = 'none';
@@ -315,27 +327,14 @@ export class KvmVm implements Vm {
 
   createMemory(size: number, options: { readonly name?: string } = {}): MemoryBacking {
     this.live();
-    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`memory size ${String(size)} must be a positive multiple of ${PAGE_SIZE} bytes`);
-    }
-    const b = new KvmBacking(this.shim, size, options.name ?? `mem${nextBackingId}`);
+    // The size (a positive page multiple) is checked in the API's front (api/checked.ts).
+    const b = KvmBacking.create(this.shim, size, options.name ?? `mem${nextBackingId}`);
     this.backings.set(b.id, b);
     return b;
   }
 
-  private dirtyBitmap(backing: MemoryBacking): Uint32Array {
-    let bm = this.dirty.get(backing.id);
-    if (bm === undefined) {
-      bm = new Uint32Array(Math.ceil(backing.size / PAGE_SIZE / 32));
-      this.dirty.set(backing.id, bm);
-    }
-    return bm;
-  }
-
   private hostWrote(region: MemoryRegion, offset: number, length: number): void {
-    if (region.logDirty !== true || length === 0) return;
-    const bm = this.dirtyBitmap(region.backing);
-    for (let p = offset >> PAGE_SHIFT; p <= (offset + length - 1) >> PAGE_SHIFT; p++) bm[p >> 5]! |= 1 << (p & 31);
+    this.dirty.markBytes(region, offset, length);
   }
 
   /** Folds KVM's dirty bitmap of a slot into the VMM-side log (KVM_GET_DIRTY_LOG also clears KVM's). */
@@ -349,18 +348,12 @@ export class KvmVm implements Vm {
     arg.setBigUint64(OFF.dirtyLog.dirtyBitmap, this.shim.bufferAddress(kbm), true);
     // UNCHECKED: the pointer is to `kbm`, sized for the slot's pages rounded up to 64 bits, alive across the call.
     check(this.shim.ioctlUnchecked(this.fd, IOCTL.GET_DIRTY_LOG, arg), `KVM_GET_DIRTY_LOG for slot ${s.slot}`);
-    const words = new Uint32Array(kbm.buffer);
-    const bm = this.dirtyBitmap(s.region.backing);
-    const first = s.region.offset / PAGE_SIZE;
-    for (let w = 0; w < words.length; w++) {
-      let bits = words[w]!;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const page = first + w * 32 + b;
-        bm[page >> 5]! |= 1 << (page & 31);
-      }
-    }
+    this.dirty.mergeWords(s.region.backing, s.region.offset / PAGE_SIZE, new Uint32Array(kbm.buffer));
+  }
+
+  /** The slot a region of the map in force has. */
+  private slotOf(r: MemoryRegion): Slot | undefined {
+    return this.slots.get(slotKey(r));
   }
 
   private setSlot(slot: number, flags: number, region: MemoryRegion | null): number {
@@ -382,8 +375,13 @@ export class KvmVm implements Vm {
    * Replaces the map by diffing it against the slots in force: unchanged regions keep their
    * slots (and KVM's dirty bits), removed or changed ones have their dirty bits harvested
    * into the VMM-side log before the slot goes, new ones get slots. On a failure half way,
-   * the old slots are put back. vCPUs of this VM run on this thread, so none is inside
-   * KVM_RUN while the slots change.
+   * the old slots are put back.
+   *
+   * Atomic for the guest (seed 001): KVM changes one slot per call, and a region that changes
+   * in place is a delete and then an add, so a vCPU running meanwhile could find a hole
+   * where both maps have RAM. Every vCPU of the VM is therefore stopped first and let go
+   * after the last slot changed — those on this thread are between runs anyway; those a
+   * worker adopted (Vcpu.transfer) are kicked out of KVM_RUN and wait (kick.ts pauseVcpus).
    */
   setMemoryMap(regions: readonly MemoryRegion[]): void {
     this.live();
@@ -395,6 +393,7 @@ export class KvmVm implements Vm {
     const removed = [...this.slots.entries()].filter(([k]) => !wanted.has(k));
     const added = [...wanted.entries()].filter(([k]) => !this.slots.has(k));
     const done: (() => void)[] = [];
+    const resume = removed.length > 0 || added.length > 0 ? pauseVcpus(this.liveControls()) : () => {};
     try {
       for (const [key, s] of removed) {
         this.harvest(s);
@@ -425,8 +424,11 @@ export class KvmVm implements Vm {
     } catch (e) {
       for (const undo of done.reverse()) undo();
       throw e;
+    } finally {
+      resume();
     }
     this.regions = sorted.map((r) => wanted.get(slotKey(r))!);
+    for (const r of this.regions) if (r.logDirty === true) this.dirty.track(r.backing);
     this.guestMemory.setRegions(this.regions);
   }
 
@@ -434,50 +436,48 @@ export class KvmVm implements Vm {
     return this.regions;
   }
 
-  getDirtyLog(range: { readonly addr: number; readonly size: number }, options: { readonly maxPages?: number; readonly clear?: boolean } = {}): number[] {
+  getDirtyLog(range: DirtyLogRange, options?: DirtyLogOptions): number[] {
     this.live();
-    const { addr, size } = range;
-    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || addr < 0 || size < 0 || addr % PAGE_SIZE !== 0) {
-      throw new InvalidArgumentError(`dirty-log range ${String(addr)} + ${String(size)} must start on a page boundary`);
-    }
-    const max = options.maxPages ?? Infinity;
-    const out: number[] = [];
-    for (const s of this.slots.values()) {
-      const r = s.region;
-      if (r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
-      this.harvest(s);
-    }
-    for (const r of this.regions) {
-      if (r.logDirty !== true || r.guestAddr + r.size <= addr || r.guestAddr >= addr + size) continue;
-      const bm = this.dirtyBitmap(r.backing);
-      const lo = Math.max(addr, r.guestAddr);
-      const hi = Math.min(addr + size, r.guestAddr + r.size);
-      for (let a = lo; a < hi && out.length < max; a += PAGE_SIZE) {
-        const page = (r.offset + a - r.guestAddr) >> PAGE_SHIFT;
-        if ((bm[page >> 5]! & (1 << (page & 31))) !== 0) {
-          out.push((a - addr) >> PAGE_SHIFT);
-          if (options.clear === true) bm[page >> 5]! &= ~(1 << (page & 31));
-        }
-      }
-    }
-    return out.sort((a, b) => a - b);
+    // KVM keeps its own bitmap per slot: fold it in (KVM_GET_DIRTY_LOG, the whole slot) before
+    // the shared log is read. KVM write-protects what it reports, so nothing to re-arm.
+    return this.dirty.query(this.regions, range, options, {
+      harvest: (r) => {
+        const s = this.slotOf(r);
+        if (s !== undefined) this.harvest(s);
+      },
+    });
   }
 
-  createVcpu(id: number, init: VcpuInit): Vcpu {
+  createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
     this.live();
     const v = KvmVcpu.create(this, id, init);
     this.vcpuList.push(v);
+    this.vcpuControls.add(v.handle().control);
     return v;
   }
 
-  vcpus(): readonly Vcpu[] {
+  vcpus(): readonly AcceleratorVcpu[] {
     return this.vcpuList;
   }
 
-  /** Forgets a closed vCPU. */
-  vcpuClosed(v: KvmVcpu): void {
+  /**
+   * Forgets a closed vCPU; a transferred one leaves `vcpus()` but keeps its place among the
+   * vCPUs a memory-map change stops (it runs on, on another thread).
+   */
+  vcpuClosed(v: KvmVcpu, how: 'closed' | 'transferred'): void {
     const i = this.vcpuList.indexOf(v);
     if (i >= 0) this.vcpuList.splice(i, 1);
+    if (how === 'closed') this.vcpuControls.delete(v.handle().control);
+  }
+
+  /** The control blocks of every live vCPU of this VM, here or adopted by another thread. */
+  private liveControls(): SharedArrayBuffer[] {
+    for (const c of [...this.vcpuControls]) {
+      const w = new Int32Array(c);
+      // Adopted elsewhere and closed there: not alive, not waiting for adoption.
+      if (Atomics.load(w, CONTROL_ALIVE) === 0 && Atomics.load(w, CONTROL_ADOPTABLE) === 0) this.vcpuControls.delete(c);
+    }
+    return [...this.vcpuControls];
   }
 
   enableCap(cap: string, args: readonly number[] = []): void {
@@ -646,18 +646,27 @@ export class KvmVm implements Vm {
     check(this.shim.ioctlUnchecked(this.fd, IOCTL.SET_GSI_ROUTING, buf), `KVM_SET_GSI_ROUTING (${routes.length} routes)`);
   }
 
-  runVcpus(): { readonly vcpu: Vcpu; readonly exit: Exit } {
+  runVcpus(): { readonly vcpu: AcceleratorVcpu; readonly exit: Exit } {
     throw new UnsupportedError('the kvm accelerator runs each vCPU on its own thread with vcpu.run(); it has no cooperative-vcpus');
   }
 
+  /**
+   * Closes the vCPUs, the events and the guest memory too. A vCPU another thread adopted is
+   * told through its control block: its next run() is a ClosedError.
+   */
   close(): void {
     if (this.closed) return;
     for (const v of [...this.vcpuList]) v.close();
+    for (const c of this.liveControls()) {
+      Atomics.store(new Int32Array(c), CONTROL_VM_CLOSED, 1);
+      kickControl(c);
+    }
     for (const e of [...this.events]) e.close();
+    this.guestMemory.close();
     this.closed = true;
     this.shim.close(this.fd);
     for (const b of this.backings.values()) {
-      this.shim.munmap(b.buffer);
+      this.shim.munmap(b.buffers);
       this.shim.close(b.fd);
     }
     this.backings.clear();

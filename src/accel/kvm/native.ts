@@ -19,8 +19,13 @@ export interface KvmShim {
   ioctlUnchecked(fd: number, request: number, buf: ArrayBufferView | ArrayBuffer): number;
   /** Requests with no data direction (_IO): the argument is an integer. */
   ioctlInt(fd: number, request: number, arg: number): number;
-  mmap(fd: number, length: number, offset: number): ArrayBuffer | number;
-  munmap(buf: ArrayBuffer): number;
+  /**
+   * One contiguous shared mapping, as ArrayBuffers of `chunk` bytes each (the last shorter;
+   * default and at most 2^32: Node wraps no more in one buffer), or -errno.
+   */
+  mmap(fd: number, length: number, offset: number, chunk?: number): ArrayBuffer[] | number;
+  /** Unmaps what one mmap() returned (all of its buffers; one buffer for a one-piece mapping) after detaching it. */
+  munmap(buffers: readonly ArrayBuffer[] | ArrayBuffer): number;
   bufferAddress(buf: ArrayBufferView | ArrayBuffer): bigint;
   memfdCreate(name: string, flags: number): number;
   ftruncate(fd: number, size: number): number;
@@ -31,6 +36,13 @@ export interface KvmShim {
   kickInit(): number;
   kickThread(tid: number): number;
   gettid(): number;
+}
+
+/** A mapping small enough for one ArrayBuffer (a vCPU's run area): the buffer, or -errno. */
+export function mmapOne(shim: KvmShim, fd: number, length: number): ArrayBuffer | number {
+  const r = shim.mmap(fd, length, 0);
+  if (typeof r === 'number') return r;
+  return r.length === 1 && r[0] !== undefined ? r[0] : -22 /* EINVAL: not one piece */;
 }
 
 export const O_RDWR = 2;
@@ -61,6 +73,15 @@ export function loadShim(): KvmShim {
   }
   return shim;
 }
+
+/** The negative errnos the accelerator tells apart (the shim returns -errno). */
+export const NEG_ERRNO = {
+  ESRCH: -3,
+  EINTR: -4,
+  E2BIG: -7,
+  EAGAIN: -11,
+  EFAULT: -14,
+} as const;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',

@@ -10,17 +10,16 @@
 import { threadId } from 'node:worker_threads';
 import {
   BusyError,
+  ClosedError,
   InvalidArgumentError,
   ReadOnlyRegisterError,
   UnknownRegisterError,
   UnsupportedError,
   UnsupportedFeatureError,
-  UnsupportedTargetError,
   VcpuExistsError,
   hex,
 } from '../../api/errors.js';
 import {
-  EXIT_KINDS,
   type DebugExit,
   type Exit,
   type ExitStats,
@@ -36,25 +35,85 @@ import {
   type UnknownExit,
 } from '../../api/exit.js';
 import type { BookeTlbConfig } from '../../api/booke.js';
-import type { GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, Vcpu, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
+import type { AcceleratorVcpu, GuestDebug, InterruptLine, MpState, TranslateOptions, Translation, VcpuHandle, VcpuInit, VcpuTransfer } from '../../api/hypervisor.js';
 import { gpa, type GuestPhysAddr } from '../../api/memory.js';
 import { x86Gpr, x86Segment } from '../../api/x86-registers.js';
 import { checkRegisterValue, formatRegisterId, type RegisterDescriptor, type RegisterId } from '../../api/registers.js';
 import { CONTROL_KICK, assertThread, assertUsable } from '../../api/threads.js';
-import { CAP, DEBUGREGS, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
+import { CAP, DEBUGREGS, DTABLE, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, INTERNAL_ERROR_NAMES, IOCTL, KVM_EXIT_IO_OUT, MP_STATE, OFF, RUN, SEG, SIZE, SREGS, SYSTEM_EVENT, TRANSLATION } from './abi.js';
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
-import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_TID, KVM_CONTROL_WORDS } from './kick.js';
-import { errnoName, loadShim, type KvmShim } from './native.js';
+import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_IN_RUN, CONTROL_PAUSE, CONTROL_TID, CONTROL_VM_CLOSED, KVM_CONTROL_WORDS } from './kick.js';
+import { NEG_ERRNO, errnoName, loadShim, mmapOne, type KvmShim } from './native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
 const WRITE_ORDER: readonly GroupName[] = ['lapic', 'regs', 'sregs', 'fpu', 'xsave', 'debugregs', 'events'];
-const EINTR = -4;
-const EAGAIN = -11;
+const { EINTR, EAGAIN, EFAULT } = NEG_ERRNO;
 
 /** x86 architectural reset state (Intel SDM vol. 3, 9.1.1): what reset() writes back. */
-const RESET_RIP = 0xfff0n;
-const RESET_CS_BASE = 0xffff0000n;
+const RESET = {
+  RIP: 0xfff0n,
+  CS_BASE: 0xffff0000n,
+  CS_SELECTOR: 0xf000,
+  /** Real-mode segment and descriptor-table limits. */
+  LIMIT: 0xffff,
+  /** CR0: CD | NW | ET. */
+  CR0: 0x60000010n,
+  /** RFLAGS: bit 1 always reads as 1. */
+  RFLAGS: 2n,
+  /** x87 control word: all exceptions masked, 64-bit precision, round to nearest. */
+  FCW: 0x37f,
+  /** MXCSR: all SSE exceptions masked. */
+  MXCSR: 0x1f80,
+  DR6: 0xffff0ff0n,
+  DR7: 0x400n,
+} as const;
+
+/** Descriptor types as KVM's own vCPU reset sets them (SDM vol. 3, 3.4.5.1 and 3.5). */
+const SEG_TYPE = {
+  /** Code, execute/read, accessed. */
+  CODE_ER_ACCESSED: 11,
+  /** Data, read/write, accessed. */
+  DATA_RW_ACCESSED: 3,
+  LDT: 2,
+  /** 32-bit TSS, busy. */
+  TSS_BUSY: 11,
+} as const;
+
+/** CPUID leaves that carry the APIC ID, and where. */
+const CPUID = {
+  /** Leaf 1: EBX[31:24] is the initial APIC ID. */
+  FEATURES: 1,
+  APIC_ID_SHIFT: 24,
+  /** Leaves 0xB and 0x1F (extended topology): EDX is the x2APIC ID. */
+  TOPOLOGY: 0xb,
+  TOPOLOGY_V2: 0x1f,
+} as const;
+
+/** x86 debug facilities: four address registers (DR0–3), DR7's per-slot fields. */
+const DEBUG = {
+  ADDRESS_REGISTERS: 4,
+  /** kvm_guest_debug.arch.debugreg[7] is DR7. */
+  DR7_INDEX: 7,
+  /** Gn: global enable of slot n. */
+  dr7Enable: (n: number): bigint => 2n << BigInt(2 * n),
+  /** RWn (bits 16 + 4n): 0 execute, 1 write, 3 read or write (no read-only watch on x86). */
+  dr7Rw: (n: number, rw: number): bigint => BigInt(rw) << BigInt(16 + 4 * n),
+  /** LENn (bits 18 + 4n): 0 one byte, 1 two, 3 four, 2 eight. */
+  dr7Len: (n: number, len: number): bigint => BigInt(len) << BigInt(18 + 4 * n),
+  RW: { execute: 0, write: 1, access: 3 } as Readonly<Record<string, number>>,
+  LEN: { 1: 0, 2: 1, 4: 3, 8: 2 } as Readonly<Record<number, number>>,
+  /** DR7 bit 10 reads as 1. */
+  DR7_ONES: 0x400n,
+} as const;
+
+/** Exception vectors the debug exit reports. */
+const VECTOR_BP = 3;
+/** The x86 software-breakpoint instruction. */
+const INT3 = 0xcc;
+/** kvm_run.internal.data[] and kvm_run.mmio.data[] sizes. */
+const INTERNAL_DATA_MAX = 16;
+const MMIO_DATA_BYTES = 8;
 
 /** What a vCPU is besides its fd: enough to bind it to another thread (`transfer`). */
 export interface KvmVcpuState {
@@ -77,8 +136,8 @@ function setCpuid(shim: KvmShim, fd: number, id: number, supported: Uint8Array):
   for (let i = 0; i < n; i++) {
     const e = OFF.cpuid2.entries + i * SIZE.cpuidEntry2;
     const fn = dv.getUint32(e + E.function, true);
-    if (fn === 1) dv.setUint32(e + E.ebx, (dv.getUint32(e + E.ebx, true) & 0x00ffffff) | ((id & 0xff) << 24), true); // EBX[31:24]
-    if (fn === 0xb || fn === 0x1f) dv.setUint32(e + E.edx, id, true); // EDX: x2APIC ID
+    if (fn === CPUID.FEATURES) dv.setUint32(e + E.ebx, (dv.getUint32(e + E.ebx, true) & 0x00ffffff) | ((id & 0xff) << CPUID.APIC_ID_SHIFT), true);
+    if (fn === CPUID.TOPOLOGY || fn === CPUID.TOPOLOGY_V2) dv.setUint32(e + E.edx, id, true);
   }
   // UNCHECKED: `cpuid` holds the header and the `nent` entries it announces.
   check(shim.ioctlUnchecked(fd, IOCTL.SET_CPUID2, cpuid), `KVM_SET_CPUID2 for vCPU ${id}`);
@@ -107,7 +166,7 @@ function readableMsrs(shim: KvmShim, fd: number, all: readonly number[]): number
 }
 
 /** `Hypervisor.adoptVcpu` for kvm: the vCPU fd is process-wide, only the binding moves. */
-export function adoptKvmVcpu(t: VcpuTransfer): Vcpu {
+export function adoptKvmVcpu(t: VcpuTransfer): AcceleratorVcpu {
   const state = t.state as KvmVcpuState;
   if (typeof state !== 'object' || state === null || !(state.control instanceof SharedArrayBuffer) || !Number.isInteger(state.fd)) {
     throw new InvalidArgumentError('not a kvm vCPU transfer: use the value vcpu.transfer() returned');
@@ -118,7 +177,7 @@ export function adoptKvmVcpu(t: VcpuTransfer): Vcpu {
   return new KvmVcpu(loadShim(), t.id, t.target, state, null);
 }
 
-export class KvmVcpu implements Vcpu {
+export class KvmVcpu implements AcceleratorVcpu {
   readonly id: number;
   readonly target: string;
   readonly fd: number;
@@ -133,7 +192,8 @@ export class KvmVcpu implements Vcpu {
   private readonly controlWords: Int32Array;
   private readonly catalogue: X86Register[];
   private readonly byId = new Map<bigint, X86Register>();
-  private readonly exitCounts: Record<string, number> = Object.fromEntries(EXIT_KINDS.map((k) => [k, 0]));
+  /** Events inside the accelerator (the front counts the exits). */
+  private readonly events: Record<string, number> = { 'int3-not-emulated': 0 };
   private running = false;
   private closed = false;
   private hwBreakpoints: readonly { address: number; kind: string }[] = [];
@@ -158,15 +218,14 @@ export class KvmVcpu implements Vcpu {
   static create(vm: KvmVm, id: number, init: VcpuInit): KvmVcpu {
     const hv = vm.hypervisor;
     const shim = vm.shim;
-    if (typeof init !== 'object' || init === null || !hv.targets().includes(init.target)) {
-      throw new UnsupportedTargetError(`the kvm accelerator cannot create target ${JSON.stringify(init?.target)}; available: ${hv.targets().join(', ')}`);
-    }
+    // The id (below max-vcpus, not taken here) and the target (one of targets()) are checked
+    // in the API's front (api/checked.ts); the kernel still refuses an id another thread took.
     for (const f of init.features ?? []) {
       throw new UnsupportedFeatureError(`target "host" has no optional feature ${JSON.stringify(f)} (the vCPU gets every CPUID feature KVM supports)`);
     }
-    const max = hv.checkExtension('max-vcpus');
-    if (!Number.isInteger(id) || id < 0 || id >= max) throw new InvalidArgumentError(`vCPU id ${String(id)} is outside 0..${max - 1}`);
-    if (vm.vcpus().some((v) => v.id === id)) throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}"`);
+    if (init.timebaseHz !== undefined) {
+      throw new UnsupportedFeatureError('timebaseHz is a PowerPC option (the time base a platform clocks the core with); x86 vCPUs keep time with the host\'s TSC');
+    }
     const r = shim.ioctlInt(vm.fd, IOCTL.CREATE_VCPU, id);
     if (errnoName(r) === 'EEXIST') throw new VcpuExistsError(`vCPU ${id} already exists in VM "${vm.name}" (on another thread)`);
     const fd = check(r, `KVM_CREATE_VCPU ${id}`);
@@ -198,7 +257,7 @@ export class KvmVcpu implements Vcpu {
     this.fd = state.fd;
     this.control = state.control;
     this.controlWords = new Int32Array(this.control);
-    const buf = shim.mmap(this.fd, state.mmapSize, 0);
+    const buf = mmapOne(shim, this.fd, state.mmapSize);
     if (typeof buf === 'number') throw new KvmCallError(`cannot map the run area of vCPU ${id}`, buf);
     this.runBuf = buf;
     this.run8 = new Uint8Array(buf);
@@ -226,23 +285,61 @@ export class KvmVcpu implements Vcpu {
 
   private live(what: string): void {
     assertUsable(this.closed, this.ownerThread, `vCPU ${this.id}`, what);
+    if (Atomics.load(this.controlWords, CONTROL_VM_CLOSED) !== 0) throw new ClosedError(`vCPU ${this.id}: its VM was closed`);
   }
 
   run(): Exit {
     this.live('run');
-    if (this.running) throw new BusyError(`vCPU ${this.id} is already running (re-entrant run() from an exit handler?)`);
+    // A re-entrant run() (from an exit handler) is refused in the API's front (api/checked.ts).
     this.running = true;
     let r: number;
     try {
-      // A kick from this thread (or one whose signal already came and went) is in the flag word.
-      if (Atomics.load(this.controlWords, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
-      r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
+      r = this.enterGuest();
     } finally {
       this.running = false;
     }
-    const exit = r < 0 ? this.failedRun(r) : this.decode();
-    this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
-    return exit;
+    return r < 0 ? this.failedRun(r) : this.decode();
+  }
+
+  /** RIP, for messages about where the guest stopped. */
+  private rip(): bigint {
+    const [rip] = this.getRegisters([x86Gpr('rip')]);
+    return rip ?? 0n;
+  }
+
+  /**
+   * KVM_RUN, kept out of the way of a VM-wide pause (kick.ts pauseVcpus: setMemoryMap stops
+   * every vCPU of the VM, on whatever thread, before it changes memory slots). A pause is not
+   * an exit: the vCPU waits for the end of it and enters the guest again.
+   */
+  private enterGuest(): number {
+    const w = this.controlWords;
+    for (;;) {
+      Atomics.store(w, CONTROL_IN_RUN, 1);
+      if (Atomics.load(w, CONTROL_PAUSE) !== 0) {
+        this.leftRun();
+        while (Atomics.load(w, CONTROL_PAUSE) !== 0) Atomics.wait(w, CONTROL_PAUSE, 1);
+        // The pauser's kick, if it sent one, was for this pause: served.
+        this.run8[RUN.immediateExit] = 0;
+        continue;
+      }
+      // A kick from this thread (or one whose signal already came and went) is in the flag word.
+      if (Atomics.load(w, CONTROL_KICK) !== 0) this.run8[RUN.immediateExit] = 1;
+      const r = this.shim.ioctlInt(this.fd, IOCTL.RUN, 0);
+      this.leftRun();
+      const signalled = r === EINTR || r === EAGAIN || (r >= 0 && this.runView.getUint32(RUN.exitReason, true) === EXIT.INTR);
+      if (signalled && Atomics.load(w, CONTROL_KICK) === 0 && Atomics.load(w, CONTROL_PAUSE) !== 0) {
+        // Stopped for a pause, not by a kick: wait it out (next turn) and go on.
+        this.run8[RUN.immediateExit] = 0;
+        continue;
+      }
+      return r;
+    }
+  }
+
+  private leftRun(): void {
+    Atomics.store(this.controlWords, CONTROL_IN_RUN, 0);
+    Atomics.notify(this.controlWords, CONTROL_IN_RUN);
   }
 
   private failedRun(r: number): Exit {
@@ -253,8 +350,8 @@ export class KvmVcpu implements Vcpu {
       Atomics.store(this.controlWords, CONTROL_KICK, 0);
       return this.interrupted;
     }
-    if (r === -14 /* EFAULT */) {
-      const rip = this.getRegister(x86Gpr('rip'));
+    if (r === EFAULT) {
+      const rip = this.rip();
       this.internal.suberror = 'efault';
       this.internal.message = `KVM_RUN failed with EFAULT at rip ${hex(rip)}: guest memory backing is not accessible`;
       return this.internal;
@@ -283,7 +380,7 @@ export class KvmVcpu implements Vcpu {
         e.addr = Number(v.getBigUint64(RUN.mmioPhysAddr, true)) as GuestPhysAddr;
         e.size = v.getUint32(RUN.mmioLen, true);
         e.isWrite = v.getUint8(RUN.mmioIsWrite) !== 0;
-        e.data = this.mmioData[e.size] ?? new Uint8Array(this.runBuf, RUN.mmioData, Math.min(e.size, 8));
+        e.data = this.mmioData[e.size] ?? new Uint8Array(this.runBuf, RUN.mmioData, Math.min(e.size, MMIO_DATA_BYTES));
         if (!e.isWrite) e.data.fill(0);
         return e;
       }
@@ -310,17 +407,17 @@ export class KvmVcpu implements Vcpu {
           const bp = this.breakpointNotEmulated();
           if (bp !== null) return bp;
         }
-        const ndata = Math.min(v.getUint32(RUN.internalNdata, true), 16);
+        const ndata = Math.min(v.getUint32(RUN.internalNdata, true), INTERNAL_DATA_MAX);
         const data = Array.from({ length: ndata }, (_, i) => hex(v.getBigUint64(RUN.internalData + 8 * i, true)));
         let rip = '?';
         try {
-          rip = hex(this.getRegister(x86Gpr('rip')));
+          rip = hex(this.rip());
         } catch {
           // The message is still useful without it.
         }
         this.internal.suberror = INTERNAL_ERROR_NAMES[sub] ?? `suberror ${sub}`;
         this.internal.message =
-          sub === 1
+          sub === INTERNAL_ERROR_EMULATION
             ? `KVM could not emulate the instruction at rip ${rip}; the vCPU cannot continue (data: ${data.join(' ')})`
             : `KVM internal error ${this.internal.suberror} at rip ${rip} (data: ${data.join(' ')})`;
         return this.internal;
@@ -353,7 +450,7 @@ export class KvmVcpu implements Vcpu {
       const insn = new Uint8Array(1);
       this.vm.memory.read(gpa(t.phys), insn);
       if (insn[0] !== this.swBreakpointInstruction()[0]) return null;
-      this.exitCounts['int3-not-emulated'] = (this.exitCounts['int3-not-emulated'] ?? 0) + 1;
+      this.events['int3-not-emulated'] = (this.events['int3-not-emulated'] ?? 0) + 1;
       const e = this.debug;
       e.reason = 'breakpoint';
       e.pc = pc;
@@ -373,11 +470,11 @@ export class KvmVcpu implements Vcpu {
     const e = this.debug;
     e.pc = pc;
     e.address = pc;
-    if (exception === 3) {
+    if (exception === VECTOR_BP) {
       e.reason = 'breakpoint';
       return e;
     }
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < DEBUG.ADDRESS_REGISTERS; i++) {
       if ((dr6 & (1 << i)) !== 0 && i < this.hwBreakpoints.length) {
         const bp = this.hwBreakpoints[i]!;
         e.reason = bp.kind === 'execute' ? 'hw-breakpoint' : 'watchpoint';
@@ -488,16 +585,8 @@ export class KvmVcpu implements Vcpu {
     }
   }
 
-  getRegister(id: RegisterId): bigint {
-    return this.getRegisters([id])[0]!;
-  }
-
-  setRegister(id: RegisterId, value: bigint): void {
-    this.setRegisters([[id, value]]);
-  }
-
   stats(): ExitStats {
-    return { ...this.exitCounts };
+    return { ...this.events };
   }
 
   setInterruptLine(line: InterruptLine, _asserted: boolean): void {
@@ -532,35 +621,34 @@ export class KvmVcpu implements Vcpu {
   reset(): void {
     this.live('reset');
     const regs = new DataView(new ArrayBuffer(SIZE.regs));
-    regs.setBigUint64(OFF.regs.rflags, 2n, true); // bit 1 is always set
-    regs.setBigUint64(OFF.regs.rip, RESET_RIP, true);
+    regs.setBigUint64(OFF.regs.rflags, RESET.RFLAGS, true);
+    regs.setBigUint64(OFF.regs.rip, RESET.RIP, true);
     this.setGroup('regs', regs);
     const sregs = this.getGroup('sregs');
     SREGS.segments.forEach((name, s) => {
       const o = s * SIZE.segment;
-      sregs.setBigUint64(o + SEG.base, name === 'cs' ? RESET_CS_BASE : 0n, true);
-      sregs.setUint32(o + SEG.limit, 0xffff, true);
-      sregs.setUint16(o + SEG.selector, name === 'cs' ? 0xf000 : 0, true);
-      // Types as KVM's own vCPU reset: busy 32-bit TSS for TR, LDT, execute/read accessed code, read/write accessed data.
-      sregs.setUint8(o + SEG.type, name === 'tr' ? 11 : name === 'ldt' ? 2 : name === 'cs' ? 11 : 3);
+      sregs.setBigUint64(o + SEG.base, name === 'cs' ? RESET.CS_BASE : 0n, true);
+      sregs.setUint32(o + SEG.limit, RESET.LIMIT, true);
+      sregs.setUint16(o + SEG.selector, name === 'cs' ? RESET.CS_SELECTOR : 0, true);
+      sregs.setUint8(o + SEG.type, name === 'tr' ? SEG_TYPE.TSS_BUSY : name === 'ldt' ? SEG_TYPE.LDT : name === 'cs' ? SEG_TYPE.CODE_ER_ACCESSED : SEG_TYPE.DATA_RW_ACCESSED);
       sregs.setUint8(o + SEG.present, 1);
       for (const f of [SEG.dpl, SEG.db, SEG.l, SEG.g, SEG.avl, SEG.unusable]) sregs.setUint8(o + f, 0);
       sregs.setUint8(o + SEG.s, name === 'tr' || name === 'ldt' ? 0 : 1);
     });
     for (const off of [SREGS.gdt, SREGS.idt]) {
-      sregs.setBigUint64(off, 0n, true);
-      sregs.setUint16(off + 8, 0xffff, true);
+      sregs.setBigUint64(off + DTABLE.base, 0n, true);
+      sregs.setUint16(off + DTABLE.limit, RESET.LIMIT, true);
     }
-    for (const [off, v] of [[SREGS.cr0, 0x60000010n], [SREGS.cr2, 0n], [SREGS.cr3, 0n], [SREGS.cr4, 0n], [SREGS.cr8, 0n], [SREGS.efer, 0n]] as const) sregs.setBigUint64(off, v, true);
+    for (const [off, v] of [[SREGS.cr0, RESET.CR0], [SREGS.cr2, 0n], [SREGS.cr3, 0n], [SREGS.cr4, 0n], [SREGS.cr8, 0n], [SREGS.efer, 0n]] as const) sregs.setBigUint64(off, v, true);
     this.setGroup('sregs', sregs);
     const fpu = new DataView(new ArrayBuffer(SIZE.fpu));
-    fpu.setUint16(FPU.fcw, 0x37f, true);
-    fpu.setUint32(FPU.mxcsr, 0x1f80, true);
+    fpu.setUint16(FPU.fcw, RESET.FCW, true);
+    fpu.setUint32(FPU.mxcsr, RESET.MXCSR, true);
     this.setGroup('fpu', fpu);
     this.setGroup('debugregs', (() => {
       const d = new DataView(new ArrayBuffer(SIZE.debugregs));
-      d.setBigUint64(DEBUGREGS.dr6, 0xffff0ff0n, true);
-      d.setBigUint64(DEBUGREGS.dr7, 0x400n, true);
+      d.setBigUint64(DEBUGREGS.dr6, RESET.DR6, true);
+      d.setBigUint64(DEBUGREGS.dr7, RESET.DR7, true);
       return d;
     })());
   }
@@ -568,6 +656,11 @@ export class KvmVcpu implements Vcpu {
   configTlb(_config: BookeTlbConfig): void {
     this.live('configTlb');
     throw new UnsupportedError('configTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
+  }
+
+  syncTlb(): void {
+    this.live('syncTlb');
+    throw new UnsupportedError('syncTlb is Book E only; x86 vCPUs have a hardware-walked MMU');
   }
 
   dirtyTlb(_bitmap: Uint8Array | null, _numDirty: number): void {
@@ -594,7 +687,7 @@ export class KvmVcpu implements Vcpu {
     if (!this.state.guestDebug) throw new UnsupportedError('this host has no KVM_CAP_SET_GUEST_DEBUG');
     const arg = new DataView(new ArrayBuffer(SIZE.guestDebug));
     const hw = debug?.hardware ?? [];
-    if (hw.length > 4) throw new InvalidArgumentError(`x86 has 4 hardware breakpoint registers; ${hw.length} breakpoints asked for`);
+    if (hw.length > DEBUG.ADDRESS_REGISTERS) throw new InvalidArgumentError(`x86 has ${DEBUG.ADDRESS_REGISTERS} hardware breakpoint registers; ${hw.length} breakpoints asked for`);
     let control = 0;
     if (debug !== null && debug !== undefined) {
       control = GUESTDBG.ENABLE;
@@ -607,23 +700,23 @@ export class KvmVcpu implements Vcpu {
     }
     let dr7 = 0n;
     hw.forEach((bp, i) => {
-      const rw = { execute: 0, write: 1, access: 3 }[bp.kind as 'execute' | 'write' | 'access'];
+      const rw = DEBUG.RW[bp.kind];
       if (rw === undefined) throw new UnsupportedError(`x86 debug registers cannot watch reads only ("${bp.kind}"); use "access" (reads and writes)`);
-      const len = bp.kind === 'execute' ? 0 : { 1: 0, 2: 1, 4: 3, 8: 2 }[bp.length];
+      const len = bp.kind === 'execute' ? 0 : DEBUG.LEN[bp.length];
       if (len === undefined || (bp.kind === 'execute' && bp.length !== 1)) throw new InvalidArgumentError(`hardware breakpoint ${i}: length ${bp.length} must be 1, 2, 4 or 8 (1 for execute)`);
       if (bp.kind !== 'execute' && bp.address % bp.length !== 0) throw new InvalidArgumentError(`watchpoint ${i}: address ${hex(bp.address)} must be aligned to its length ${bp.length}`);
       arg.setBigUint64(OFF.guestDebug.debugreg + 8 * i, BigInt(bp.address), true);
-      dr7 |= (2n << BigInt(2 * i)) | (BigInt(rw) << BigInt(16 + 4 * i)) | (BigInt(len) << BigInt(18 + 4 * i)); // Gn, RWn, LENn
+      dr7 |= DEBUG.dr7Enable(i) | DEBUG.dr7Rw(i, rw) | DEBUG.dr7Len(i, len);
     });
-    if (hw.length > 0) dr7 |= 0x400n; // bit 10 reads as 1
-    arg.setBigUint64(OFF.guestDebug.debugreg + 8 * 7, dr7, true);
+    if (hw.length > 0) dr7 |= DEBUG.DR7_ONES;
+    arg.setBigUint64(OFF.guestDebug.debugreg + 8 * DEBUG.DR7_INDEX, dr7, true);
     arg.setUint32(OFF.guestDebug.control, control, true);
     check(this.shim.ioctl(this.fd, IOCTL.SET_GUEST_DEBUG, arg), 'KVM_SET_GUEST_DEBUG');
     this.hwBreakpoints = hw.map((b) => ({ address: b.address, kind: b.kind }));
   }
 
   swBreakpointInstruction(): Uint8Array {
-    return Uint8Array.of(0xcc); // int3
+    return Uint8Array.of(INT3);
   }
 
   transfer(): VcpuTransfer {
@@ -635,7 +728,7 @@ export class KvmVcpu implements Vcpu {
     Atomics.store(this.controlWords, CONTROL_ADOPTABLE, 1);
     this.closed = true;
     this.shim.munmap(this.runBuf);
-    this.vm?.vcpuClosed(this);
+    this.vm?.vcpuClosed(this, 'transferred');
     return { accel: 'kvm', id: this.id, target: this.target, state: this.state };
   }
 
@@ -646,6 +739,6 @@ export class KvmVcpu implements Vcpu {
     Atomics.store(this.controlWords, CONTROL_ALIVE, 0);
     this.shim.munmap(this.runBuf);
     this.shim.close(this.fd);
-    this.vm?.vcpuClosed(this);
+    this.vm?.vcpuClosed(this, 'closed');
   }
 }

@@ -35,6 +35,7 @@ export const HeaderField = {
   sizeDtStruct: 36,
 } as const;
 
+/** `n` rounded up to a multiple of 4; exact for any offset (no 32-bit bitwise wrap at 2 GiB). */
 export function align4(n: number): number {
-  return (n + 3) & ~3;
+  return n + ((4 - (n % 4)) % 4);
 }

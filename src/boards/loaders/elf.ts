@@ -130,21 +130,80 @@ export function parseElf(bytes: Uint8Array, what: string): ElfImage {
   return { class: is64 ? 64 : 32, littleEndian: le, machine, entry, segments, notes };
 }
 
+/** `n` rounded up to a multiple of 4, in double arithmetic (a 32-bit size near 2^32 must not wrap). */
+/**
+ * How much of an ELF file a boot loader uses, from its header and program headers alone, so
+ * that the VMM can check an image's size before reading it and then read only that much:
+ * `needed` bytes from the start of the file (the headers and the file part of every PT_LOAD
+ * and PT_NOTE segment) of which `loaded` are PT_LOAD data that go into guest memory. Section
+ * headers and debug information past the segments are never read. Undefined when the first
+ * bytes are not an ELF header this parser reads (parseElf then says why).
+ *
+ * `read(offset, length)` returns the file's bytes there (fewer at its end).
+ */
+export function elfFileSpan(read: (offset: number, length: number) => Uint8Array): { needed: number; loaded: number } | undefined {
+  const head = read(0, 64);
+  if (!isElf(head) || head.length < 52) return undefined;
+  const is64 = head[4] === 2;
+  if ((head[4] !== 1 && !is64) || (head[5] !== 1 && head[5] !== 2) || (is64 && head.length < 64)) return undefined;
+  const le = head[5] === 1;
+  const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const word = (dv: DataView, o: number): number => (is64 ? Number(dv.getBigUint64(o, le)) : dv.getUint32(o, le));
+  const phoff = word(hv, is64 ? 32 : 28);
+  const phentsize = hv.getUint16(is64 ? 54 : 42, le);
+  const phnum = hv.getUint16(is64 ? 56 : 44, le);
+  const minEnt = is64 ? 56 : 32;
+  let needed = Math.max(is64 ? 64 : 52, phoff + phnum * phentsize);
+  let loaded = 0;
+  if (phentsize < minEnt) return { needed: is64 ? 64 : 52, loaded };
+  for (let i = 0; i < phnum; i++) {
+    const ph = read(phoff + i * phentsize, minEnt);
+    // A table that runs past the end of the file: parseElf reports it.
+    if (ph.length < minEnt) break;
+    const pv = new DataView(ph.buffer, ph.byteOffset, ph.byteLength);
+    const type = pv.getUint32(0, le);
+    if (type !== PT_LOAD && type !== PT_NOTE) continue;
+    const offset = word(pv, is64 ? 8 : 4);
+    const filesz = word(pv, is64 ? 32 : 16);
+    needed = Math.max(needed, offset + filesz);
+    if (type === PT_LOAD) loaded += filesz;
+  }
+  return { needed, loaded };
+}
+
+function pad4(n: number): number {
+  return n + ((4 - (n % 4)) % 4);
+}
+
+/**
+ * The notes of one PT_NOTE segment. Every size is checked against the bytes that remain
+ * before it is used, the arithmetic is exact (doubles, no 32-bit bitwise operators), and
+ * each note moves the cursor forward by at least its 12-byte header.
+ */
 function parseNotes(buf: Uint8Array, le: boolean, bad: (m: string) => never): ElfNote[] {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: ElfNote[] = [];
   let p = 0;
-  const align4 = (n: number): number => (n + 3) & ~3;
-  while (p + 12 <= buf.length) {
+  // Fewer than 12 bytes left cannot hold a note header: padding, ignored as readelf does.
+  while (buf.length - p >= 12) {
     const namesz = dv.getUint32(p, le);
     const descsz = dv.getUint32(p + 4, le);
     const type = dv.getUint32(p + 8, le);
     const nameStart = p + 12;
-    const descStart = nameStart + align4(namesz);
-    if (descStart + descsz > buf.length) bad('truncated ELF note');
-    const name = new TextDecoder().decode(buf.subarray(nameStart, nameStart + Math.max(0, namesz - 1)));
+    const index = out.length;
+    if (namesz > buf.length - nameStart) {
+      bad(`ELF note ${index}: its name (${namesz} bytes) runs past the end of the note segment (${buf.length - nameStart} bytes left)`);
+    }
+    // The name is padded to 4 bytes; a last note without a descriptor may omit that padding.
+    const descStart = Math.min(nameStart + pad4(namesz), buf.length);
+    if (descsz > buf.length - descStart) {
+      bad(`ELF note ${index}: its descriptor (${descsz} bytes) runs past the end of the note segment (${buf.length - descStart} bytes left)`);
+    }
+    const nameBytes = buf.subarray(nameStart, nameStart + namesz);
+    const nul = nameBytes.indexOf(0);
+    const name = new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
     out.push({ name, type, desc: buf.subarray(descStart, descStart + descsz) });
-    p = descStart + align4(descsz);
+    p = descStart + pad4(descsz);
   }
   return out;
 }

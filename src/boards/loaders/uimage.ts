@@ -41,6 +41,16 @@ export function isUImage(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) === UIMAGE_MAGIC;
 }
 
+/**
+ * How much of a uImage file the loader uses, from its header: the header and the payload it
+ * announces (`loaded` bytes). Undefined when `head` does not start with a uImage header.
+ */
+export function uImageFileSpan(head: Uint8Array): { needed: number; loaded: number } | undefined {
+  if (!isUImage(head) || head.length < UIMAGE_HEADER_SIZE) return undefined;
+  const size = new DataView(head.buffer, head.byteOffset, UIMAGE_HEADER_SIZE).getUint32(12);
+  return { needed: UIMAGE_HEADER_SIZE + size, loaded: size };
+}
+
 /** Parses and checks a uImage; `what` names the file in messages. Throws BoardError. */
 export function parseUImage(bytes: Uint8Array, what: string): UImage {
   const bad = (msg: string): never => {

@@ -29,7 +29,8 @@ import { guestMemoryDma } from '../../devices/virtio/dma.js';
 import { VirtioPciTransport } from '../../devices/virtio/pci-transport.js';
 import type { Board, BoardEvent, BootImage, VirtioAttachment } from '../board.js';
 import { BoardError } from '../errors.js';
-import { loadPpcPayload, type BootPayload } from './payload.js';
+import { FdtError } from '../fdt/fdt-error.js';
+import { loadPpcPayload, type BootPayload, type PayloadSegment } from './payload.js';
 import { kernelFamilyWarning } from './kernel-family.js';
 import {
   buildPpce500DeviceTree,
@@ -41,6 +42,7 @@ import {
   I2C_SIZE,
   placePpce500BootImages,
   POWER_OFF_GPIO_PIN,
+  PPCE500_DTB_TOTAL_SIZE,
   PPCE500_MAX_CPUS,
   RTC_I2C_ADDRESS,
 } from './device-tree.js';
@@ -372,59 +374,26 @@ export class Ppce500Board implements Board {
 
   private loadImages(): { entry: number; dtbAddress: number; mapSize: number } {
     const cfg = this.config;
-    const payload = this.payload;
-    for (const seg of payload.segments) {
-      if (seg.paddr + seg.memsz > this.ramSize) {
-        throw new BoardError(
-          'ERR_IMAGE_PLACEMENT',
-          `${payload.name}: ${payload.format === 'elf' ? 'segment' : 'image'} at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) is outside the ${this.ramSize / MiB} MiB of RAM; ` +
-            `QEMU's ppce500 loads ${cfg.bios !== undefined ? 'firmware' : 'the kernel'} into RAM${seg.paddr >= this.ramSize && seg.paddr >= 0xf000_0000 ? ' (an image linked for flash at the top of the address space is firmware for another board)' : ', so a larger -m may help'}`,
-        );
-      }
-    }
-    const place = placePpce500BootImages({
-      payloadAddress: payload.address,
-      payloadSize: payload.size,
-      kernelIsPayload: cfg.bios === undefined,
-      ...(cfg.bios !== undefined && cfg.kernel !== undefined ? { kernelFileSize: cfg.kernel.bytes.length } : {}),
-      ...(cfg.initrd !== undefined ? { initrdSize: cfg.initrd.bytes.length } : {}),
+    const plan = planPpce500Images({
+      ramSize: this.ramSize,
+      cpuCount: this.vcpus.length,
+      family: this.family,
+      serialCount: this.config.serials.length as 0 | 1 | 2,
+      payload: this.payload,
+      firmware: cfg.bios !== undefined,
+      ...(cfg.kernel !== undefined ? { kernel: cfg.kernel } : {}),
+      ...(cfg.initrd !== undefined ? { initrd: cfg.initrd } : {}),
+      ...(cfg.append !== undefined ? { append: cfg.append } : {}),
     });
-    if (place.dtbAddress + DTB_MAX_SIZE > this.ramSize) {
-      throw new BoardError(
-        'ERR_RAM_SIZE',
-        `not enough memory for the device tree: the ${cfg.bios !== undefined ? 'firmware' : 'kernel'} ends near 0x${(payload.address + payload.size).toString(16)}, ` +
-          `so the device tree goes to 0x${place.dtbAddress.toString(16)} and needs RAM up to 0x${(place.dtbAddress + DTB_MAX_SIZE).toString(16)}; use a larger -m`,
-      );
-    }
     const mem = this.vm.memory;
-    for (const seg of payload.segments) {
+    for (const seg of plan.segments) {
       mem.write(gpa(seg.paddr), seg.data);
       if (seg.memsz > seg.data.length) mem.fill(gpa(seg.paddr + seg.data.length), seg.memsz - seg.data.length, 0);
     }
-    if (cfg.bios !== undefined && cfg.kernel !== undefined && place.bootKernel !== undefined) {
-      this.placeRaw(cfg.kernel, place.bootKernel.address);
-    }
-    if (cfg.initrd !== undefined && place.initrd !== undefined) this.placeRaw(cfg.initrd, place.initrd.start);
-    const dt = buildPpce500DeviceTree({
-      ramSize: this.ramSize,
-      cpuCount: this.vcpus.length,
-      cpuModel: this.family,
-      serialCount: this.config.serials.length as 0 | 1 | 2,
-      ...(cfg.append !== undefined ? { bootargs: cfg.append } : {}),
-      ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
-      ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
-    });
-    mem.write(gpa(place.dtbAddress), dt.blob);
-    const entry = payload.entry;
-    const mapSize = this.bootCpuState(entry, place.dtbAddress, place.dtbAddress + dt.size);
-    return { entry, dtbAddress: place.dtbAddress, mapSize };
-  }
-
-  private placeRaw(img: BootImage, addr: number): void {
-    if (addr + img.bytes.length > this.ramSize) {
-      throw new BoardError('ERR_IMAGE_PLACEMENT', `${img.name} (${img.bytes.length} bytes at 0x${addr.toString(16)}) does not fit in RAM`);
-    }
-    this.vm.memory.write(gpa(addr), img.bytes);
+    for (const raw of plan.raws) mem.write(gpa(raw.addr), raw.bytes);
+    mem.write(gpa(plan.dtbAddress), plan.dtb);
+    const mapSize = this.bootCpuState(plan.entry, plan.dtbAddress, plan.dtbAddress + plan.dtbSize);
+    return { entry: plan.entry, dtbAddress: plan.dtbAddress, mapSize };
   }
 
   /**
@@ -489,4 +458,97 @@ function checkRamSize(size: number): number {
 
 function formatSize(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}
+
+/** What planPpce500Images needs: the board's shape and the images as the VMM read them. */
+export interface Ppce500ImageParams {
+  readonly ramSize: number;
+  readonly cpuCount: number;
+  readonly family: 'e500v2' | 'e500mc';
+  readonly serialCount: 0 | 1 | 2;
+  /** What runs first (the firmware, or the kernel itself), parsed by loadPpcPayload. */
+  readonly payload: BootPayload;
+  /** The payload is firmware (--bios); a kernel is then copied as it is, for the firmware to boot. */
+  readonly firmware: boolean;
+  readonly kernel?: BootImage;
+  readonly initrd?: BootImage;
+  readonly append?: string;
+  /** /chosen/rng-seed (fresh random bytes when absent). */
+  readonly rngSeed?: Uint8Array;
+}
+
+/** Where every boot image and the device tree go, and where the boot CPU starts. */
+export interface Ppce500ImagePlan {
+  readonly segments: readonly PayloadSegment[];
+  /** Files copied as they are (a kernel for the firmware, the initrd). */
+  readonly raws: readonly { readonly addr: number; readonly bytes: Uint8Array }[];
+  readonly dtbAddress: number;
+  readonly dtb: Uint8Array;
+  /** Bytes the device tree occupies (its totalsize, more than the blob's content). */
+  readonly dtbSize: number;
+  readonly entry: number;
+}
+
+/**
+ * QEMU's placement of a ppce500 machine's boot images, without a VM: every image must lie in
+ * RAM, then the device tree is built for where the kernel and initrd went. Throws BoardError
+ * only (the VMM's tests and fuzzer call it directly with hostile sizes and addresses).
+ */
+export function planPpce500Images(p: Ppce500ImageParams): Ppce500ImagePlan {
+  const payload = p.payload;
+  const ramSize = p.ramSize;
+  for (const seg of payload.segments) {
+    if (seg.paddr + seg.memsz > ramSize) {
+      throw new BoardError(
+        'ERR_IMAGE_PLACEMENT',
+        `${payload.name}: ${payload.format === 'elf' ? 'segment' : 'image'} at 0x${seg.paddr.toString(16)} (0x${seg.memsz.toString(16)} bytes) is outside the ${ramSize / MiB} MiB of RAM; ` +
+          `QEMU's ppce500 loads ${p.firmware ? 'firmware' : 'the kernel'} into RAM${seg.paddr >= ramSize && seg.paddr >= 0xf000_0000 ? ' (an image linked for flash at the top of the address space is firmware for another board)' : ', so a larger -m may help'}`,
+      );
+    }
+  }
+  const place = placePpce500BootImages({
+    payloadAddress: payload.address,
+    payloadSize: payload.size,
+    kernelIsPayload: !p.firmware,
+    ...(p.firmware && p.kernel !== undefined ? { kernelFileSize: p.kernel.bytes.length } : {}),
+    ...(p.initrd !== undefined ? { initrdSize: p.initrd.bytes.length } : {}),
+  });
+  if (place.dtbAddress + DTB_MAX_SIZE > ramSize) {
+    throw new BoardError(
+      'ERR_RAM_SIZE',
+      `not enough memory for the device tree: the ${p.firmware ? 'firmware' : 'kernel'} ends near 0x${(payload.address + payload.size).toString(16)}, ` +
+        `so the device tree goes to 0x${place.dtbAddress.toString(16)} and needs RAM up to 0x${(place.dtbAddress + DTB_MAX_SIZE).toString(16)}; use a larger -m`,
+    );
+  }
+  const raws: { addr: number; bytes: Uint8Array }[] = [];
+  const raw = (img: BootImage, addr: number): void => {
+    if (addr + img.bytes.length > ramSize) {
+      throw new BoardError('ERR_IMAGE_PLACEMENT', `${img.name} (${img.bytes.length} bytes at 0x${addr.toString(16)}) does not fit in RAM`);
+    }
+    raws.push({ addr, bytes: img.bytes });
+  };
+  if (p.firmware && p.kernel !== undefined && place.bootKernel !== undefined) raw(p.kernel, place.bootKernel.address);
+  if (p.initrd !== undefined && place.initrd !== undefined) raw(p.initrd, place.initrd.start);
+  let dt: ReturnType<typeof buildPpce500DeviceTree>;
+  try {
+    dt = buildPpce500DeviceTree({
+      ramSize,
+      cpuCount: p.cpuCount,
+      cpuModel: p.family,
+      serialCount: p.serialCount,
+      ...(p.append !== undefined ? { bootargs: p.append } : {}),
+      ...(place.initrd !== undefined ? { initrd: place.initrd } : {}),
+      ...(place.bootKernel !== undefined ? { bootKernel: place.bootKernel } : {}),
+      ...(p.rngSeed !== undefined ? { rngSeed: p.rngSeed } : {}),
+    });
+  } catch (err) {
+    // Only the command line is long enough to overflow the tree's fixed size.
+    if (!(err instanceof FdtError) || err.code !== 'size-exceeded') throw err;
+    throw new BoardError(
+      'ERR_BOARD_OPTION',
+      `the kernel command line (${new TextEncoder().encode(p.append ?? '').length} bytes) does not fit in the ${PPCE500_DTB_TOTAL_SIZE / MiB} MiB device tree`,
+      { cause: err },
+    );
+  }
+  return { segments: payload.segments, raws, dtbAddress: place.dtbAddress, dtb: dt.blob, dtbSize: dt.size, entry: payload.entry };
 }

@@ -4,7 +4,7 @@
  * payload's address, size and entry then place the device tree and the initrd, so they are
  * computed here exactly as QEMU's loaders report them.
  */
-import { BoardError } from '../errors.js';
+import { BoardError, asImageError } from '../errors.js';
 import type { BootImage } from '../board.js';
 import { EM_PPC, elfExtent, isElf, machineName, parseElf, physicalEntry } from '../loaders/elf.js';
 import { isUImage, parseUImage } from '../loaders/uimage.js';
@@ -28,8 +28,12 @@ export interface BootPayload {
   readonly size: number;
 }
 
-/** Parses a ppce500 payload (ELF or uImage) as QEMU's loaders would; throws BoardError. */
+/** Parses a ppce500 payload (ELF or uImage) as QEMU's loaders would; throws BoardError only. */
 export function loadPpcPayload(img: BootImage): BootPayload {
+  return asImageError(img.name, () => parsePayload(img));
+}
+
+function parsePayload(img: BootImage): BootPayload {
   if (isUImage(img.bytes)) {
     const u = parseUImage(img.bytes, img.name);
     return {

@@ -90,7 +90,15 @@ export function parseSetupHeader(bytes: Uint8Array, name: string): SetupHeader {
   if ((xloadflags & XLF_KERNEL_64) === 0) throw new BoardError('ERR_IMAGE_ARCH', `${name}: the kernel has no 64-bit entry point (a 32-bit kernel?); x86-microvm enters kernels in 64-bit mode`);
   const setupSects = dv.getUint8(0x1f1) === 0 ? 4 : dv.getUint8(0x1f1);
   const headerEnd = 0x202 + dv.getUint8(0x201);
-  if ((setupSects + 1) * 512 >= bytes.length) throw new BoardError('ERR_IMAGE_FORMAT', `${name}: truncated bzImage (${bytes.length} bytes, setup alone is ${(setupSects + 1) * 512})`);
+  const setupBytes = (setupSects + 1) * 512;
+  if (setupBytes >= bytes.length) throw new BoardError('ERR_IMAGE_FORMAT', `${name}: truncated bzImage (${bytes.length} bytes, setup alone is ${setupBytes})`);
+  // The 64-bit entry (startup_64) is 0x200 bytes into the protected-mode kernel: it must be there.
+  if (bytes.length - setupBytes <= STARTUP_64_OFFSET) {
+    throw new BoardError(
+      'ERR_IMAGE_FORMAT',
+      `${name}: truncated bzImage: the protected-mode kernel after the ${setupBytes}-byte setup is ${bytes.length - setupBytes} bytes, and its 64-bit entry is at offset 0x${STARTUP_64_OFFSET.toString(16)}`,
+    );
+  }
   return {
     version,
     setupSects,

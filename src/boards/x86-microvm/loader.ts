@@ -1,12 +1,17 @@
 /**
  * Picks the boot protocol for an x86-microvm kernel image: a PVH ELF or a bzImage.
  */
-import { BoardError } from '../errors.js';
+import { BoardError, asImageError } from '../errors.js';
 import { isElf, parseElf } from '../loaders/elf.js';
 import { isBzImage, loadBzImage } from './bzimage.js';
 import { loadPvh, pvhEntry, type BootPlan, type KernelLoadOptions } from './pvh.js';
 
+/** The boot plan for `opts.kernel`; throws BoardError only (see asImageError). */
 export function loadKernel(opts: KernelLoadOptions): BootPlan {
+  return asImageError(opts.kernel.name, () => planKernel(opts));
+}
+
+function planKernel(opts: KernelLoadOptions): BootPlan {
   const { bytes, name } = opts.kernel;
   if (isBzImage(bytes)) return loadBzImage(opts);
   if (isElf(bytes)) {

@@ -12,7 +12,7 @@
  *   hvm_modlist_entry     paddr u64, size u64, cmdline_paddr u64, reserved u64 (32)
  *   hvm_memmap_table_entry addr u64, size u64, type u32, reserved u32         (24)
  */
-import { BoardError } from '../errors.js';
+import { BoardError, asImageError } from '../errors.js';
 import type { BootImage } from '../board.js';
 import { EM_386, EM_X86_64, isElf, machineName, parseElf, type ElfImage } from '../loaders/elf.js';
 import {
@@ -84,7 +84,7 @@ export function pvhEntry(elf: ElfImage, name: string): number | undefined {
 
 export function isPvhElf(bytes: Uint8Array, name: string): boolean {
   if (!isElf(bytes)) return false;
-  return pvhEntry(parseElf(bytes, name), name) !== undefined;
+  return asImageError(name, () => pvhEntry(parseElf(bytes, name), name) !== undefined);
 }
 
 export function loadPvh(opts: KernelLoadOptions): BootPlan {
@@ -114,6 +114,15 @@ export function loadPvh(opts: KernelLoadOptions): BootPlan {
     }
     writes.push({ addr: seg.paddr, bytes: seg.data, what: `${kernel.name} segment`, zeroFill: seg.memsz - seg.data.length });
     kernelEnd = Math.max(kernelEnd, end);
+  }
+
+  // The vCPU starts at the entry in 32-bit mode with paging off: it must be RAM below 4 GiB,
+  // or the first fetch fails inside the accelerator instead of here, naming the image.
+  if (entry >= layout.lowSize) {
+    throw new BoardError(
+      'ERR_IMAGE_FORMAT',
+      `${kernel.name}: PVH entry point 0x${entry.toString(16)} is outside RAM (0 to 0x${layout.lowSize.toString(16)}) and outside the kernel's segments`,
+    );
   }
 
   const cmdline = cmdlineBytes(opts.append, CMDLINE_MAX);

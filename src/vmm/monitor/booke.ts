@@ -3,6 +3,7 @@
  * translation (`gva2gpa`, `x`) is api/booke-debug.ts, shared with the gdb stub.
  */
 import type { BookeTlbEntry } from '../../api/booke.js';
+import type { Vcpu } from '../../api/hypervisor.js';
 
 /** The part of BookeTlbView that `info tlb` reads. */
 export interface BookeTlbSource {
@@ -10,6 +11,8 @@ export interface BookeTlbSource {
   readonly tlb1Entries: number;
   /** Valid entries of one TLB in array order (TLB0 set by set, way by way). */
   valid(tlbsel: 0 | 1): Iterable<{ readonly entry: BookeTlbEntry }>;
+  /** Brings the array up to date first, where the MMU type needs that (BookeTlbView.refresh). */
+  refresh?(vcpu: Pick<Vcpu, 'syncTlb'>): void;
 }
 
 const MAS1_TS = 0x1000;

@@ -6,6 +6,7 @@
 import { describeRunStatus } from '../run-state.js';
 import { formatBookeTlb } from './booke.js';
 import { bookeDebugTranslate } from '../../api/booke-debug.js';
+import { mergeExitTimings, type ExitTimingStats } from '../../api/exit-timing.js';
 import { BOOKE_DUMP_TARGET, formatMemoryDump, type DumpFormatSpec, type DumpReader, type DumpTarget } from './memory-dump.js';
 import { formatMtree } from './mtree.js';
 import { splitWords } from './parser.js';
@@ -125,6 +126,17 @@ function statsLines(stats: Readonly<Record<string, number>>): string {
     .join('');
 }
 
+/** Exit timing (`--exit-timing`, Vcpu.exitTiming): one line per exit kind the VMM handled. */
+function timingLines(timing: ExitTimingStats | null): string {
+  if (timing === null) return '';
+  const kinds = Object.entries(timing);
+  if (kinds.length === 0) return 'exit timing (VMM time from an exit to the next run, ns): no exit handled yet\n';
+  return (
+    'exit timing (VMM time from an exit to the next run, ns):\n' +
+    kinds.map(([k, t]) => `    ${k}: count ${t.count}, total ${t.totalNs}, min ${t.minNs}, max ${t.maxNs}, mean ${Math.round(t.totalNs / t.count)}\n`).join('')
+  );
+}
+
 export function infoCommands(): CommandTable {
   return new CommandTable()
     .add({
@@ -140,7 +152,10 @@ export function infoCommands(): CommandTable {
       params: '',
       help: 'show virtual to physical memory mappings',
       run: (ctx) => {
-        const tlb = currentCpu(ctx).bookeTlb;
+        const cpu = currentCpu(ctx);
+        const tlb = cpu.bookeTlb;
+        // An FSL_BOOKE_HV array is exact only after syncTlb (api/booke.ts).
+        tlb?.refresh?.({ syncTlb: () => cpu.vcpu.syncTlb?.() });
         if (tlb !== undefined) ctx.print(formatBookeTlb(tlb));
         else if (isX86(ctx)) ctx.print(x86Tlb(ctx));
         else ctx.print('info tlb: this CPU has no software-visible TLB to show\n');
@@ -182,11 +197,12 @@ export function infoCommands(): CommandTable {
         const target = args.get('target');
         const cpus = ctx.machine.cpus;
         if (target === 'vcpu') {
-          cpus.forEach((c, i) => ctx.print(`CPU#${i}\nprovider: ${ctx.machine.accelerator}\n${statsLines(c.vcpu.stats())}`));
+          cpus.forEach((c, i) => ctx.print(`CPU#${i}\nprovider: ${ctx.machine.accelerator}\n${statsLines(c.vcpu.stats())}${timingLines(c.vcpu.exitTiming?.() ?? null)}`));
         } else if (target === 'vm') {
           const sum: Record<string, number> = {};
           for (const c of cpus) for (const [k, n] of Object.entries(c.vcpu.stats())) sum[k] = (sum[k] ?? 0) + n;
-          ctx.print(`provider: ${ctx.machine.accelerator}\n${statsLines(sum)}`);
+          const timings = cpus.map((c) => c.vcpu.exitTiming?.() ?? null).filter((t) => t !== null);
+          ctx.print(`provider: ${ctx.machine.accelerator}\n${statsLines(sum)}${timingLines(timings.length > 0 ? mergeExitTimings(timings) : null)}`);
         } else {
           throw new Error(`info stats: unknown target "${String(target)}"; use vcpu or vm`);
         }

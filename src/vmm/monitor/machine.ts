@@ -8,8 +8,8 @@ import type { BookeTlbSource } from './booke.js';
 import type { MtreeRegion } from './mtree.js';
 
 export interface MonitorCpu {
-  /** Only what the commands use, so tests need no accelerator. */
-  readonly vcpu: Pick<Vcpu, 'translate' | 'registerList' | 'getRegisters' | 'stats'>;
+  /** Only what the commands use, so tests need no accelerator (exit timing is optional). */
+  readonly vcpu: Pick<Vcpu, 'translate' | 'registerList' | 'getRegisters' | 'stats'> & Partial<Pick<Vcpu, 'exitTiming' | 'syncTlb'>>;
   /** Book E cores: the TLB shared with the accelerator (read while the vCPU does not run). */
   readonly bookeTlb?: BookeTlbSource;
   /** The vCPU's MP state (x86 `info registers` shows HLT); absent where it has none to show. */

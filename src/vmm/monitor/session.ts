@@ -3,6 +3,10 @@
  * another, and output in QEMU's line endings (the monitor always sends CR LF). A
  * multiplexed terminal hides the session while the console has the focus: output is held and
  * shown with the next prompt when the monitor gets the focus back, as QEMU does.
+ *
+ * Backpressure: when the client's end cannot take more output (`write` returns a promise),
+ * the next line waits until it can, so a client that sends commands and never reads costs one
+ * command's output, not the output of every command it sent.
  */
 
 /**
@@ -15,7 +19,8 @@ export const PROMPT = '(qemu) ';
 export interface MonitorSessionOptions {
   /** Runs a line on the machine thread; null when the machine stopped. */
   readonly execute: (line: string) => Promise<string | null>;
-  readonly write: (text: string) => void;
+  /** Sends text to the client; a promise means "full: resolves when it can take more". */
+  readonly write: (text: string) => Promise<void> | void;
   readonly version: string;
 }
 
@@ -35,19 +40,19 @@ export class MonitorSession {
     this.visible = true;
     if (!this.greeted) {
       this.greeted = true;
-      this.out(`ngkvm ${this.options.version} monitor - type 'help' for more information\n`);
+      void this.out(`ngkvm ${this.options.version} monitor - type 'help' for more information\n`);
     }
     if (this.held !== '') {
       const h = this.held;
       this.held = '';
-      this.out(h);
+      void this.out(h);
     }
-    if (!this.running) this.out(PROMPT);
+    if (!this.running) void this.out(PROMPT);
   }
 
   /** The console gets the focus. */
   hide(): void {
-    if (this.visible) this.out('\n');
+    if (this.visible) void this.out('\n');
     this.visible = false;
   }
 
@@ -65,6 +70,11 @@ export class MonitorSession {
     return !this.running && this.queue.length === 0;
   }
 
+  /** Lines submitted and not yet finished (the one running included). */
+  get pending(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
   close(): void {
     this.closed = true;
     for (const q of this.queue) q.done();
@@ -79,8 +89,9 @@ export class MonitorSession {
         const { line, done } = this.queue.shift()!;
         const output = await this.options.execute(line);
         // Every command ends with a prompt, even with more lines queued: a client reading
-        // up to the prompt gets exactly one command's output.
-        if (output !== null) this.out(output + PROMPT);
+        // up to the prompt gets exactly one command's output. The next command runs only
+        // once the client's end has taken this output.
+        if (output !== null) await this.out(output + PROMPT);
         done();
         if (output === null) this.close();
       }
@@ -89,13 +100,13 @@ export class MonitorSession {
     }
   }
 
-  private out(text: string): void {
+  private out(text: string): Promise<void> | void {
     if (this.closed) return;
     if (!this.visible) {
       // show() prints the prompt again; held output keeps only what commands printed.
       this.held += text.endsWith(PROMPT) ? text.slice(0, -PROMPT.length) : text;
       return;
     }
-    this.options.write(text.replace(/\n/g, '\r\n'));
+    return this.options.write(text.replace(/\n/g, '\r\n'));
   }
 }

@@ -5,15 +5,22 @@
  *
  * A leftover socket file nobody listens on (from a run that was killed) is replaced; a path
  * that is not a socket, or a socket another process serves, is refused.
+ *
+ * A client that sends commands faster than it reads their output is slowed down, not
+ * buffered for: the next command runs only when the socket has taken the previous one's
+ * output, and reading from the socket stops while more than MAX_PENDING_LINES wait.
  */
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { InputThrottle, writeWithBackpressure } from '../backpressure.js';
 import { LineEditor } from './line-editor.js';
 import type { MonitorSession } from './session.js';
+import { HostSetupError } from '../setup-error.js';
 
-export class MonitorSetupError extends Error {
-  readonly code = 'ERR_MONITOR';
-}
+/** Lines a client may have waiting before its socket is no longer read. */
+export const MAX_PENDING_LINES = 16;
+
 
 export class MonitorUnixServer {
   private server: Server | undefined;
@@ -25,8 +32,10 @@ export class MonitorUnixServer {
     private readonly path: string,
     /** Start the machine only once the first client is connected. */
     private readonly wait: boolean,
-    private readonly newSession: (write: (text: string) => void) => MonitorSession,
+    private readonly newSession: (write: (text: string) => Promise<void> | void) => MonitorSession,
     private readonly log: (line: string) => void,
+    /** Told when the client's socket stops (true) or starts (false) being read. */
+    private readonly onThrottle: (paused: boolean) => void = () => {},
   ) {}
 
   async open(): Promise<void> {
@@ -34,7 +43,7 @@ export class MonitorUnixServer {
     const server = createServer();
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new MonitorSetupError(`--monitor unix:${this.path}: cannot listen: ${describe(err)}`)));
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new HostSetupError('monitor', `--monitor unix:${this.path}: cannot listen: ${describeListenError(this.path, err)}`)));
       server.listen(this.path, () => resolve());
     });
     try {
@@ -58,11 +67,13 @@ export class MonitorUnixServer {
     const c = this.client;
     this.client = undefined;
     c?.session.close();
-    // The server's close waits for its connections: a client that keeps its end open must
-    // not keep ngkvm from exiting.
-    c?.socket.end(() => c.socket.destroy());
-    const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // A client that keeps its end open, or does not read what is left, must not keep ngkvm
+    // from exiting: the socket ends without anyone waiting for it, and the server stops
+    // listening at once (its close callback would wait for the connection).
+    c?.socket.end();
+    c?.socket.unref();
+    this.server?.close();
+    this.server = undefined;
     // Node removes the file when the server closes; a killed process leaves it (see open()).
     try {
       if (this.ino !== undefined && lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
@@ -77,16 +88,17 @@ export class MonitorUnixServer {
       socket.end('ngkvm: the monitor already has a client; try again when it has disconnected\r\n');
       return;
     }
-    const session = this.newSession((text) => {
-      if (!socket.destroyed) socket.write(text);
-    });
+    const session = this.newSession((text) => writeWithBackpressure(socket, text));
     const editor = new LineEditor(false);
     const client = { socket, session };
     this.client = client;
+    const throttle = new InputThrottle(socket, MAX_PENDING_LINES, this.onThrottle);
     socket.on('data', (buf: Buffer) => {
       for (const b of buf) {
         const r = editor.push(b);
-        if (r.line !== undefined) void session.submit(r.line);
+        if (r.line === undefined) continue;
+        throttle.hold();
+        void session.submit(r.line).then(() => throttle.release());
       }
     });
     socket.on('close', () => {
@@ -102,14 +114,14 @@ export class MonitorUnixServer {
       isSocket = lstatSync(this.path).isSocket();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new MonitorSetupError(`--monitor unix:${this.path}: ${describe(err as NodeJS.ErrnoException)}`);
+      throw new HostSetupError('monitor', `--monitor unix:${this.path}: ${describe(err as NodeJS.ErrnoException)}`);
     }
-    if (!isSocket) throw new MonitorSetupError(`--monitor unix:${this.path}: the path exists and is not a socket; remove it or choose another path`);
-    if (await someoneListens(this.path)) throw new MonitorSetupError(`--monitor unix:${this.path}: another process is listening on this socket`);
+    if (!isSocket) throw new HostSetupError('monitor', `--monitor unix:${this.path}: the path exists and is not a socket; remove it or choose another path`);
+    if (await someoneListens(this.path)) throw new HostSetupError('monitor', `--monitor unix:${this.path}: another process is listening on this socket`);
     try {
       unlinkSync(this.path);
     } catch (err) {
-      throw new MonitorSetupError(`--monitor unix:${this.path}: cannot remove the old socket: ${describe(err as NodeJS.ErrnoException)}`);
+      throw new HostSetupError('monitor', `--monitor unix:${this.path}: cannot remove the old socket: ${describe(err as NodeJS.ErrnoException)}`);
     }
   }
 }
@@ -123,6 +135,30 @@ function someoneListens(path: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Why a socket cannot be created at `path`, from the path itself: libuv reports a directory
+ * that does not exist as EACCES, so the error code alone would send the user after
+ * permissions that are fine.
+ */
+function describeListenError(path: string, err: NodeJS.ErrnoException): string {
+  if (err.code !== 'EACCES' && err.code !== 'ENOENT' && err.code !== 'ENOTDIR') return describe(err);
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) return `"${dir}" is not a directory`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `the directory "${dir}" does not exist`;
+    if (code === 'ENOTDIR') return `a component of "${dir}" is not a directory`;
+    return describe(e as NodeJS.ErrnoException);
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    return `permission denied: cannot create a socket in "${dir}"`;
+  }
+  return describe(err);
 }
 
 function describe(err: NodeJS.ErrnoException): string {

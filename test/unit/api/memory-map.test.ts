@@ -174,4 +174,15 @@ describe('dirty log', () => {
     vm.setMemoryMap([{ guestAddr: gpa(0x4000_0000), size: MiB, backing: m, offset: 0, logDirty: true }]);
     assert.deepEqual(vm.getDirtyLog({ addr: 0x4000_0000, size: MiB }), [2]);
   });
+
+  test('a 2^44-byte range is answered from the mapped regions (once walked page by page for 70 s); bad ranges are typed errors', async () => {
+    const vm = await newVm();
+    const m = vm.createMemory(MiB);
+    vm.setMemoryMap([{ guestAddr: gpa(0x4000_0000), size: MiB, backing: m, offset: 0, logDirty: true }]);
+    vm.memory.writeUint8(gpa(0x4000_0000 + MiB - 1), 1);
+    assert.deepEqual(vm.getDirtyLog({ addr: 0, size: 2 ** 44 }), [0x4000_0000 / 4096 + 255]);
+    for (const range of [{ addr: 0, size: 0 }, { addr: 0, size: 100 }, { addr: 0x800, size: 4096 }]) {
+      assert.throws(() => vm.getDirtyLog(range), InvalidArgumentError, JSON.stringify(range));
+    }
+  });
 });

@@ -232,11 +232,10 @@ describe('exits', () => {
     vcpu.setRegisters([[sprId(63), 0x20000n], [sprId(410), 0x300n]]);
     vm.memory.write(gpa(0x20300), words(...stop()));
     assert.equal(vcpu.run().kind, 'halt');
-    const t0 = performance.now();
+    // The run returns at the decrementer's handler: it woke up (however long the host took).
     const e = vcpu.run();
     assert.ok(e.kind === 'mmio' && e.addr === STOP_ADDR);
     assert.equal(vcpu.getRegister(sprId(26)), 0x1018n, 'SRR0 points after the wait');
-    assert.ok(performance.now() - t0 < 5000, 'woke up');
     assert.equal(vcpu.stats()['halt'], 1);
   });
 

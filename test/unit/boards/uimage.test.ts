@@ -3,7 +3,6 @@
  * against Node's zlib as an independent implementation), and the payload a ppce500 boots.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { BoardError } from '../../../src/boards/errors.js';
@@ -11,17 +10,18 @@ import { crc32 } from '../../../src/boards/loaders/crc32.js';
 import { gunzip, InflateError, inflateRaw } from '../../../src/boards/loaders/inflate.js';
 import { buildUImage, IH_COMP_GZIP, IH_COMP_NONE, parseUImage } from '../../../src/boards/loaders/uimage.js';
 import { loadPpcPayload } from '../../../src/boards/ppce500/payload.js';
+import { Prng } from '../../support/prng.js';
 
 function sample(size: number): Uint8Array {
   // Text-like data with repeats (length/distance codes) mixed with random bytes (literals).
   const out = new Uint8Array(size);
   const words = ['kernel ', 'page ', 'tlb ', 'interrupt ', '0x', 'mpic ', '\n'];
   let p = 0;
-  let seed = 12345;
+  const rnd = new Prng(12345);
   while (p < size) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    const seed = rnd.u32();
     if (seed % 7 === 0) {
-      const r = randomBytes(Math.min(17, size - p));
+      const r = rnd.bytes(Math.min(17, size - p));
       out.set(r, p);
       p += r.length;
     } else {
@@ -68,8 +68,9 @@ test('gunzip refuses corrupt, truncated and oversized data with an InflateError'
   const bomb = new Uint8Array(gzipSync(new Uint8Array(64 << 20), { level: 9 }));
   assert.throws(() => gunzip(bomb, 1 << 20, crc32), /exceeds/);
   // Garbage after a valid header: never a RangeError or a hang.
+  const rnd = new Prng(200);
   for (let i = 0; i < 200; i++) {
-    const junk = new Uint8Array(randomBytes(64 + (i % 50)));
+    const junk = rnd.bytes(64 + (i % 50));
     junk.set([0x1f, 0x8b, 8, 0], 0);
     try {
       gunzip(junk, 1 << 16, crc32);

@@ -126,6 +126,18 @@ test('PVH errors: no note, foreign machine, segment outside RAM, below 1 MiB, co
   assert.throws(() => loadPvh({ kernel: pvhKernel(), layout, initrd: { name: 'huge', bytes: new Uint8Array(16 * MiB) } }), /huge .* does not fit/);
 });
 
+test('a PVH entry point outside RAM is an image error at load time, not a failure of the first fetch', () => {
+  const layout = ramLayout(16 * MiB);
+  for (const entry of [16 * MiB, 0x7000_0000, 0xffff_fff0]) {
+    assert.throws(
+      () => loadKernel({ kernel: pvhKernel({ pvhEntry: entry }), layout }),
+      (e: unknown) =>
+        e instanceof BoardError && e.code === 'ERR_IMAGE_FORMAT' && e.message === `k.elf: PVH entry point 0x${entry.toString(16)} is outside RAM (0 to 0x1000000) and outside the kernel's segments`,
+    );
+  }
+  assert.equal(loadKernel({ kernel: pvhKernel({ pvhEntry: 16 * MiB - 4 }), layout }).entry, 16 * MiB - 4, 'the last bytes of RAM are RAM');
+});
+
 test('neither PVH ELF nor bzImage: a clear message', () => {
   const layout = ramLayout(16 * MiB);
   assert.throws(
@@ -197,4 +209,18 @@ test('bzImage errors: old protocol, no 64-bit entry, zImage, truncated, too litt
   assert.throws(() => load({ cmdlineSize: 10 }, { append: 'console=ttyS0' }), /at most 10/);
   assert.throws(() => parseSetupHeader(makeBzImage().subarray(0, 0x240), 'bz'), /truncated setup header/);
   assert.throws(() => parseSetupHeader(makeBzImage({ setupSects: 60 }).subarray(0, 0x1000), 'bz'), /truncated bzImage/);
+});
+
+test('bzImage whose protected-mode kernel does not reach startup_64 (offset 0x200) is refused', () => {
+  const layout = ramLayout(32 * MiB);
+  for (const n of [1, 0x100, 0x200]) {
+    assert.throws(
+      () => loadKernel({ kernel: { name: 'bz', bytes: makeBzImage({ payload: new Uint8Array(n) }) }, layout }),
+      (e: unknown) =>
+        e instanceof BoardError &&
+        e.code === 'ERR_IMAGE_FORMAT' &&
+        e.message === `bz: truncated bzImage: the protected-mode kernel after the 2560-byte setup is ${n} bytes, and its 64-bit entry is at offset 0x200`,
+    );
+  }
+  assert.equal(loadKernel({ kernel: { name: 'bz', bytes: makeBzImage({ payload: new Uint8Array(0x201) }) }, layout }).entry, MiB + 0x200);
 });

@@ -1,7 +1,8 @@
 /** The byte level of the gdb remote protocol: framing, checksums, escaping, RLE, and the transport's acks. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GdbConnection } from '../../../src/tools/gdb/connection.js';
+import { GdbConnection } from '../../../src/vmm/gdb/connection.js';
+import { Prng } from '../../support/prng.js';
 import {
   MAX_PACKET_PAYLOAD,
   PacketDecoder,
@@ -12,7 +13,7 @@ import {
   rleEncode,
   unescapeBinary,
   type WireEvent,
-} from '../../../src/tools/gdb/packet.js';
+} from '../../../src/vmm/gdb/packet.js';
 
 test('checksums and framing match the protocol examples', () => {
   assert.equal(checksum(''), 0);
@@ -33,8 +34,8 @@ test('binary escaping round-trips every byte and escapes exactly #, $, } and *',
 test('run-length encoding round-trips and never emits forbidden count characters', () => {
   assert.equal(rleEncode('0000'), '0* ');
   assert.equal(rleDecode('0* '), '0000');
-  let seed = 7;
-  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const prng = new Prng(7);
+  const rand = (n: number): number => prng.below(n);
   for (let k = 0; k < 300; k++) {
     let s = '';
     while (s.length < 200) s += '0123456789abcdefx'[rand(17)]!.repeat(1 + rand(120));

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_NOHV, writeTlbEntry } from '../../../src/api/booke.js';
 import { Hypervisor, gpa, type Vcpu, type Vm } from '../../../src/api/index.js';
 import { CORE, gprId } from '../../../src/accel/e500/registers.js';
-import { registersOf } from '../../../src/tools/gdb/target-description.js';
-import { vmTarget } from '../../../src/tools/gdb/target.js';
+import { registersOf } from '../../../src/vmm/gdb/target-description.js';
+import { vmTarget } from '../../../src/vmm/gdb/target.js';
 import { e500Vm } from '../../support/e500-vm.js';
 import { InProcessGdb, runWhileAllowed } from '../../support/gdb-client.js';
 import { asm, stop, words } from '../../support/ppc-asm.js';
@@ -181,6 +181,43 @@ test('software breakpoint: planted in memory, hidden from reads, swbreak stop, r
   assert.equal(vcpu.getRegister(gprId(3)), 2n + 0x10n + 1n);
 });
 
+test('software breakpoints never corrupt guest code: misaligned ones are refused, aliases share a plant, m never hides what memory holds', async () => {
+  const { vm, vcpu, gdb } = await session();
+  const at = (a: number): number => vm.memory.readUint32BE(gpa(a));
+  // Two overlapping Z0 (a and a+1) and their removals used to leave 0x7c04dddd-like code behind.
+  assert.equal(gdb.ask('Z0,1008,4'), 'OK');
+  for (const a of ['1009', '100a', '100b', '1006']) assert.equal(gdb.ask(`Z0,${a},4`), 'E16', `Z0 at 0x${a} straddles instructions`);
+  assert.equal(gdb.ask('z0,1009,4'), 'OK', 'removing one that was never set is harmless');
+  assert.equal(gdb.ask('z0,1008,4'), 'OK');
+  assert.deepEqual([at(0x1000), at(0x1004), at(0x1008), at(0x100c)], CODE.slice(0, 4), 'the code is the guest\'s again');
+
+  // EA 0x5000_1000 aliases PA 0x1000: a breakpoint through each, removed in either order.
+  const array = new ArrayBuffer((512 + 16) * BOOKE_TLB_ENTRY_BYTES);
+  vcpu.configTlb({ mmuType: MMU_FSL_BOOKE_NOHV, params: { tlbSizes: [512, 16, 0, 0], tlbWays: [4, 16, 0, 0] }, array, arrayLength: array.byteLength });
+  writeTlbEntry(new DataView(array), 512, { mas8: 0, mas1: 0x80000800, mas2: 0, mas7_3: 0x3fn });
+  writeTlbEntry(new DataView(array), 513, { mas8: 0, mas1: 0x80000100, mas2: 0x50001000, mas7_3: 0x1000n | 0x3fn });
+  vcpu.dirtyTlb(null, 2);
+  for (const order of [['1008', '50001008'], ['50001008', '1008']] as const) {
+    assert.equal(gdb.ask('Z0,1008,4'), 'OK');
+    assert.equal(gdb.ask('Z0,50001008,4'), 'OK');
+    assert.equal(at(0x1008), 0x00dddd00);
+    assert.equal(gdb.ask('m50001008,4'), be32(CODE[2]!), 'the alias reads the guest\'s instruction, not the first trap');
+    assert.equal(gdb.ask(`z0,${order[0]},4`), 'OK');
+    assert.equal(at(0x1008), 0x00dddd00, 'the other breakpoint still needs the trap');
+    assert.equal(gdb.ask(`z0,${order[1]},4`), 'OK');
+    assert.equal(at(0x1008), CODE[2]!, `restored (removed ${order.join(' then ')})`);
+  }
+
+  // Something other than gdb writes over a planted breakpoint (a loader, self-modifying code):
+  // m shows what is there, and the removal leaves it.
+  assert.equal(gdb.ask('Z0,100c,4'), 'OK');
+  vm.memory.writeUint32BE(gpa(0x100c), 0x60000000);
+  assert.equal(gdb.ask('m100c,4'), '60000000', 'no stale original over new code');
+  assert.equal(gdb.ask('z0,100c,4'), 'OK');
+  assert.equal(at(0x100c), 0x60000000);
+  assert.match(gdb.logs.at(-1)!, /breakpoint at 0x100c was overwritten/);
+});
+
 test('single-step with s and vCont;s: one instruction per step, stop replies say where', async () => {
   const { vm, gdb } = await session();
   const pcs: number[] = [];
@@ -230,6 +267,19 @@ test('hardware breakpoint and watchpoints: hwbreak and watch/rwatch/awatch stop 
   for (let i = 0; i < 16 && third.gdb.ask(`Z4,${(0x3000 + i * 16).toString(16)},c`) === 'OK'; i++) inserted++;
   assert.equal(inserted, Math.floor(slots / 2));
   assert.equal(third.gdb.ask('Z3,4000,4'), slots % 2 === 1 ? 'OK' : 'E1c');
+});
+
+test('watch lengths are the client\'s numbers: checked against the free slots and the address width before any work', async () => {
+  const { vm, gdb } = await session();
+  const slots = vmTarget(vm).hwBreakpointSlots;
+  // ~5 × 10^8 pieces of 8 bytes before this was checked (then the heap ran out).
+  for (const p of ['Z2,0,ffffffff', 'Z3,0,100000000', 'Z4,1000,fffff000']) assert.equal(gdb.ask(p), 'E1c', p);
+  for (const p of ['Z2,fffffffc,8', 'Z3,0,ffffffffffff', 'Z4,1000,1fffffffffffff']) assert.equal(gdb.ask(p), 'E16', `${p}: past the top of the 32-bit address space`);
+  // The longest aligned range the slots hold still fits, and then nothing more does.
+  assert.equal(gdb.ask(`Z2,2000,${(8 * slots).toString(16)}`), 'OK');
+  assert.equal(gdb.ask('Z2,3000,1'), 'E1c');
+  assert.equal(gdb.ask(`z2,2000,${(8 * slots).toString(16)}`), 'OK');
+  assert.equal(gdb.ask('Z2,3000,1'), 'OK');
 });
 
 test('Ctrl-C stops a running guest with SIGINT; detach restores memory and lets the guest run', async () => {

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { type GuestPhysAddr } from '../../../src/api/memory.js';
 import { regId, REG_ARCH_X86, type RegisterDescriptor, type RegisterId } from '../../../src/api/registers.js';
 import type { GuestDebug, Translation } from '../../../src/api/hypervisor.js';
-import { registersOf, targetXml, x86_64Description } from '../../../src/tools/gdb/target-description.js';
-import { plainDebugTranslate, type DebugVcpu, type GdbTarget } from '../../../src/tools/gdb/target.js';
+import { registersOf, targetXml, x86_64Description } from '../../../src/vmm/gdb/target-description.js';
+import { plainDebugTranslate, type DebugVcpu, type GdbTarget } from '../../../src/vmm/gdb/target.js';
 import { InProcessGdb } from '../../support/gdb-client.js';
 
 function fakeX86(): { target: GdbTarget; values: Map<string, bigint>; ram: Uint8Array; debug: (GuestDebug | null)[] } {

@@ -29,7 +29,8 @@ export class Harness {
 
   constructor() {
     const buffer = new ArrayBuffer(RAM_BYTES);
-    const backing: MemoryBacking = { id: 900, name: 'test-ram', size: RAM_BYTES, bytes: new Uint8Array(buffer), view: new DataView(buffer) };
+    const bytes = new Uint8Array(buffer);
+    const backing: MemoryBacking = { id: 900, name: 'test-ram', size: RAM_BYTES, bytes, view: new DataView(buffer), chunks: [bytes], chunkBytes: RAM_BYTES };
     this.ram = backing.bytes;
     const phys = new PhysMap([{ guestAddr: 0 as GuestPhysAddr, size: RAM_BYTES, backing, offset: 0 }], 0);
     const model = CPU_MODELS.get('e500v2_v30')!;

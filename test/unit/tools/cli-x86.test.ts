@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GUESTS } from '../../support/paths.js';
+import { GUESTS, GUEST_BUILD } from '../../support/paths.js';
 import { ngkvm } from '../../support/processes.js';
 
 const guest = join(GUESTS, 'x86', 'build', 'hello.elf');
+const PPC_GUEST = join(GUEST_BUILD, 'e500v2', 'arith.elf');
 const noStack = (stderr: string): void => assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace for user errors');
 
 test('--help names the x86-microvm board, the kvm accelerator and what --kernel takes there', async () => {
@@ -17,12 +18,16 @@ test('--help names the x86-microvm board, the kvm accelerator and what --kernel 
 });
 
 const usageCases: [string, string[], RegExp][] = [
-  ['the e500 accelerator', ['run', '--machine', 'x86-microvm', '--accel', 'e500', '--kernel', guest], /--machine x86-microvm needs --accel kvm/],
-  ['kvm for ppce500', ['run', '--machine', 'ppce500', '--accel', 'kvm', '--bios', guest], /ppce500 needs --accel e500/],
+  // No software accelerator runs x86-64 guests: nothing to fall back to (seed 003).
+  [
+    'the e500 accelerator',
+    ['run', '--machine', 'x86-microvm', '--accel', 'e500', '--kernel', guest],
+    /the e500 accelerator runs PowerPC guests and x86-microvm is x86-64, and no software accelerator runs x86-64 guests; use --accel kvm/,
+  ],
   ['no kernel', ['run', '--machine', 'x86-microvm'], /x86-microvm needs --kernel FILE/],
   ['firmware', ['run', '--machine', 'x86-microvm', '--bios', guest], /x86-microvm has no firmware/],
   ['several CPUs', ['run', '--machine', 'x86-microvm', '--smp', '2', '--kernel', guest], /one vCPU/],
-  ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /--cpu host/],
+  ['a CPU model', ['run', '--machine', 'x86-microvm', '--cpu', 'e500mc', '--kernel', guest], /unknown CPU model "e500mc" for x86-microvm on the kvm accelerator; available: host/],
   ['two serial ports', ['run', '--machine', 'x86-microvm', '--serial', 'null', '--serial', 'null', '--kernel', guest], /one serial port \(COM1\)/],
   ['-S with nothing to continue the CPUs', ['run', '--machine', 'x86-microvm', '-S', '--kernel', guest], /-S \(start halted\) needs a way to continue the CPUs/],
   ['--gdb and -s together', ['run', '--machine', 'x86-microvm', '--gdb', 'tcp::0', '-s', '--kernel', guest], /give either --gdb or -s, not both/],
@@ -70,4 +75,15 @@ test('--monitor stdio and -S on x86-microvm: the CPUs wait in prelaunch until `c
   // hello.elf returns 0 from main: isa-debug-exit status (0 << 1) | 1.
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /isa-debug-exit/);
+});
+
+test('--accel kvm for ppce500 falls back to the e500 accelerator, with one line naming it, and the guest runs (seed 003)', { skip: existsSync(PPC_GUEST) ? false : 'the ppce500 guests are not built (make -C guests)' }, async () => {
+  const plain = await ngkvm(['run', '--machine', 'ppce500', '--bios', PPC_GUEST, '--serial', 'stdio', '--no-reboot'], { timeoutMs: 60_000 });
+  const r = await ngkvm(['run', '--machine', 'ppce500', '--accel', 'kvm', '--bios', PPC_GUEST, '--serial', 'stdio', '--no-reboot'], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l !== ''), [
+    'ngkvm: the kvm accelerator runs x86-64 guests and ppce500 is PowerPC: using the e500 accelerator (the software e500 vCPU) instead',
+  ]);
+  assert.ok(r.stdout.equals(plain.stdout), 'the same run as with the default accelerator');
+  assert.ok(r.stdout.length > 0);
 });

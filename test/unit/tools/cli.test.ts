@@ -69,6 +69,10 @@ const runCases: [string, () => string[], RegExp][] = [
   ['missing firmware file', () => ['run', '--bios', '/nonexistent/u-boot.elf', '--serial', 'null'], /cannot read firmware "\/nonexistent\/u-boot.elf": no such file/],
   ['firmware for another architecture', () => ['run', '--bios', process.execPath, '--serial', 'null'], /ppce500 needs a 32-bit PowerPC image/],
   ['firmware path is a directory', () => ['run', '--bios', tmpdir(), '--serial', 'null'], /cannot read firmware ".*": is a directory/],
+  // Checked before reading: these read forever (12.8 GB RSS) before regular files were required.
+  ['/dev/zero as firmware', () => ['run', '--bios', '/dev/zero', '--serial', 'null'], /cannot read firmware "\/dev\/zero": is a character device, not a regular file/],
+  ['/dev/zero as kernel', () => ['run', '--kernel', '/dev/zero', '--serial', 'null'], /cannot read kernel "\/dev\/zero": is a character device/],
+  ['/dev/zero as initrd', () => ['run', '--kernel', guest, '--initrd', '/dev/zero', '--serial', 'null'], /cannot read initrd "\/dev\/zero": is a character device/],
   [
     'firmware linked for another board (flash at the top of the address space)',
     () => ['run', '--bios', relocatedGuest('flash.elf', (_, i) => 0xfff8_0000 + i * 0x1000), '--serial', 'null'],

@@ -45,7 +45,9 @@ function session(results: Record<string, string | null> = {}): { s: MonitorSessi
   const gates = new Map<string, () => void>();
   const s = new MonitorSession({
     version: '1.2.3',
-    write: (t) => out.push(t),
+    write: (t) => {
+      out.push(t);
+    },
     execute: async (line) => {
       if (line.startsWith('slow')) await new Promise<void>((r) => gates.set(line, r));
       return line in results ? results[line]! : `ran ${line}\n`;
@@ -73,7 +75,8 @@ test('session: lines run one at a time, in order, each followed by its prompt', 
   const first = s.submit('slow 1');
   const second = s.submit('fast');
   assert.equal(s.idle, false);
-  await new Promise((r) => setTimeout(r, 10));
+  // Every promise the session could settle without the gate settles before this (no timing).
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(out, [], 'the second line waits for the first');
   release('slow 1');
   await first;

@@ -35,6 +35,30 @@ describe('kvm: dirty logging', { skip: KVM_SKIP }, () => {
     }
   });
 
+  test('a 3 GiB backing: pages 2 GiB and more into it are logged (guest writes harvested from KVM, VMM writes), and survive a move', async () => {
+    // Regression: byte offsets were turned into page numbers with `>> 12`, a 32-bit signed
+    // shift: from 2 GiB into a backing the page numbers went negative and the bits were lost.
+    const m = await machine();
+    try {
+      const ram = m.vm.memoryMap()[0]!;
+      const big = m.vm.createMemory(3 * 2 ** 30, { name: 'big' });
+      // 256 MiB of it, from 2.5 GiB into the backing, at 3 GiB (the test's identity map covers 3–4 GiB).
+      const at = (addr: number): MemoryRegion => ({ guestAddr: gpa(addr), size: 0x1000_0000, backing: big, offset: 0xa000_0000, logDirty: true, name: 'window' });
+      m.vm.setMemoryMap([ram, at(0xc000_0000)]);
+      // Absolute disp32 addresses are sign-extended in 64-bit mode: through a register instead.
+      loadLongMode(m, `mov $0xc0000000, %ebx\nmovl $1, (%rbx)\nmovl $2, 0xffffffc(%rbx)\nmovl $4, 0x3f000000\nud2`, { cpl: 3 });
+      assert.equal(m.vcpu.run().kind, 'mmio', 'stopped after the two RAM writes');
+      m.vm.memory.writeUint8(gpa(0xc000_7000), 0xaa);
+      assert.deepEqual(m.vm.getDirtyLog({ addr: 0xc000_0000, size: 0x1000_0000 }), [0, 7, 0xffff]);
+      m.vm.setMemoryMap([ram, at(0xd000_0000)]);
+      assert.deepEqual(m.vm.getDirtyLog({ addr: 0xd000_0000, size: 0x1000_0000 }, { clear: true }), [0, 7, 0xffff]);
+      assert.deepEqual(m.vm.getDirtyLog({ addr: 0, size: 2 ** 44 }), [], 'cleared; a 2^44-byte range costs only what is mapped');
+      assert.equal(big.view.getUint32(0xa000_0000, true), 1, '2.5 GiB into the backing');
+    } finally {
+      m.close();
+    }
+  });
+
   test('an unchanged region keeps its slot across a replacement (no harvest, same data)', async () => {
     const m = await machine();
     try {

@@ -26,7 +26,7 @@ describe('kvm native shim', { skip: SKIP }, () => {
     }
   });
 
-  test('mmap gives an ArrayBuffer of the mapping; munmap detaches it and refuses foreign buffers', () => {
+  test('mmap gives the mapping as ArrayBuffers; munmap detaches them and refuses foreign buffers', () => {
     const shim = loadShim();
     const fd = shim.memfdCreate('shim-test', 0);
     assert.ok(fd >= 0);
@@ -34,15 +34,50 @@ describe('kvm native shim', { skip: SKIP }, () => {
       assert.equal(shim.ftruncate(fd, 8192), 0);
       const a = shim.mmap(fd, 8192, 0);
       const b = shim.mmap(fd, 8192, 0);
-      assert.ok(a instanceof ArrayBuffer && b instanceof ArrayBuffer);
-      new Uint8Array(a)[100] = 42;
-      assert.equal(new Uint8Array(b)[100], 42, 'two mappings of one memfd share the pages');
-      const view = new Uint8Array(a);
+      assert.ok(Array.isArray(a) && Array.isArray(b) && a.length === 1 && b.length === 1);
+      const [a0, b0] = [a[0]!, b[0]!];
+      assert.ok(a0 instanceof ArrayBuffer && a0.byteLength === 8192);
+      new Uint8Array(a0)[100] = 42;
+      assert.equal(new Uint8Array(b0)[100], 42, 'two mappings of one memfd share the pages');
+      const view = new Uint8Array(a0);
       assert.equal(shim.munmap(a), 0);
-      assert.equal(a.byteLength, 0, 'detached');
+      assert.equal(a0.byteLength, 0, 'detached');
       assert.equal(view.length, 0, 'views over it are now empty, never dangling');
+      assert.equal(shim.munmap(a), EINVAL, 'unmapped once');
       assert.equal(shim.munmap(new ArrayBuffer(8192)), EINVAL, 'not a buffer mmap made');
-      assert.equal(shim.munmap(b), 0);
+      assert.equal(shim.munmap(b0), 0, 'a one-piece mapping can be given as its buffer');
+    } finally {
+      shim.close(fd);
+    }
+  });
+
+  test('a mapping above 4 GiB (more than Node wraps in one ArrayBuffer) comes in contiguous pieces, and munmap wants them all', () => {
+    // Regression: mmap of 4 GiB + 4 KiB aborted the process with a double free (the
+    // finalizer Node runs when it refuses a buffer that large freed the mapping, then
+    // the shim freed it again). Sparse memfd: no page is allocated until touched.
+    const shim = loadShim();
+    const size = 2 ** 32 + 4096;
+    const fd = shim.memfdCreate('shim-big', 0);
+    try {
+      assert.equal(shim.ftruncate(fd, size), 0);
+      const whole = shim.mmap(fd, size, 0);
+      assert.ok(Array.isArray(whole));
+      assert.deepEqual(whole.map((b) => b.byteLength), [2 ** 32, 4096], 'default pieces: 4 GiB, then the rest');
+      assert.equal(shim.bufferAddress(whole[1]!) - shim.bufferAddress(whole[0]!), 2n ** 32n, 'one contiguous range');
+      const pieces = shim.mmap(fd, size, 0, 2 ** 30);
+      assert.ok(Array.isArray(pieces));
+      assert.deepEqual(pieces.map((b) => b.byteLength), [2 ** 30, 2 ** 30, 2 ** 30, 2 ** 30, 4096]);
+      new Uint8Array(whole[1]!)[4095] = 0x5a;
+      assert.equal(new Uint8Array(pieces[4]!)[4095], 0x5a, 'the last byte, through both mappings');
+      assert.equal(shim.mmap(fd, size, 0, 2 ** 32 + 4096), EINVAL, 'no piece larger than 4 GiB');
+      assert.equal(shim.mmap(fd, size, 0, 0), EINVAL);
+      assert.equal(shim.munmap([pieces[0]!]), EINVAL, 'one piece of five');
+      assert.equal(shim.munmap([pieces[0]!, pieces[0]!, pieces[1]!, pieces[2]!, pieces[3]!]), EINVAL, 'a piece twice');
+      assert.equal(shim.munmap([whole[0]!, ...pieces.slice(1)]), EINVAL, 'pieces of two mappings');
+      assert.equal(pieces[0]!.byteLength, 2 ** 30, 'a refused munmap detaches nothing');
+      assert.equal(shim.munmap(pieces), 0);
+      assert.ok(pieces.every((b) => b.byteLength === 0));
+      assert.equal(shim.munmap(whole), 0);
     } finally {
       shim.close(fd);
     }

@@ -30,12 +30,10 @@ export type GdbRequest =
   | { readonly type: 'interrupt' }
   | { readonly type: 'disconnect' };
 
-/** Machine → main. */
-export interface GdbReply {
-  readonly type: 'reply';
-  readonly payload: string;
-  readonly rle: boolean;
-}
+/** Machine → main: a packet for the client, or "one request handled" (the main thread's flow control). */
+export type GdbReply =
+  | { readonly type: 'reply'; readonly payload: string; readonly rle: boolean }
+  | { readonly type: 'served' };
 
 export function isGdbRequest(m: unknown): m is GdbRequest {
   if (typeof m !== 'object' || m === null) return false;
@@ -80,9 +78,11 @@ export class GdbMachineSide {
           break;
         case 'packet':
           this.stub.handlePacket(r.payload);
+          this.port.postMessage({ type: 'served' } satisfies GdbReply);
           break;
         case 'interrupt':
           this.stub.interrupt(lastRan);
+          this.port.postMessage({ type: 'served' } satisfies GdbReply);
           break;
         case 'disconnect':
           this.stub.disconnect();

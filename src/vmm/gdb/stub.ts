@@ -54,12 +54,18 @@ type StopInfo =
   | { readonly kind: 'signal'; readonly signal: number; readonly thread: number }
   | { readonly kind: 'debug'; readonly thread: number; readonly reason: DebugExit['reason']; readonly address: number };
 
+/**
+ * A planted software breakpoint. Breakpoints at two effective addresses that map to the same
+ * physical instruction (aliases) share one plant and one `original`; breakpoints never
+ * overlap otherwise (a misaligned Z0 is refused), so restoring one never writes another's
+ * trap back as if it were guest code.
+ */
 interface SwBreakpoint {
   readonly address: number;
   /** Guest-physical address the breakpoint was planted at (restored there, whatever the TLB says later). */
   readonly phys: number;
-  /** The guest's own bytes under the breakpoint instruction. */
-  original: Uint8Array;
+  /** The guest's own bytes under the breakpoint instruction (shared by aliases). */
+  readonly original: Uint8Array;
 }
 
 /** A gdb Z1..Z4 request and the API breakpoints it became (a long watch needs several). */
@@ -499,14 +505,21 @@ export class GdbStub {
     return addr === null || length === null ? null : { addr, length };
   }
 
-  /** Reads guest memory by effective address; planted breakpoints read as the guest's own bytes. */
+  /**
+   * Reads guest memory by effective address. A planted breakpoint reads as the guest's own
+   * bytes only while its trap is really there: if something else has written over it since,
+   * the reader sees what memory holds, never a stale picture.
+   */
   readVirtual(addr: number, length: number): Uint8Array {
     const parts = this.pieces(addr, length);
     const total = parts.reduce((s, p) => s + p.n, 0);
     const out = new Uint8Array(total);
     for (const p of parts) {
       this.target.memory.read(gpa(p.phys), out.subarray(p.at, p.at + p.n));
-      for (const bp of this.swBps.values()) overlay(out.subarray(p.at, p.at + p.n), p.phys, bp.original, bp.phys);
+      for (const bp of this.swBps.values()) {
+        if (bp.phys + bp.original.length <= p.phys || p.phys + p.n <= bp.phys || !this.planted(bp.phys)) continue;
+        overlay(out.subarray(p.at, p.at + p.n), p.phys, bp.original, bp.phys);
+      }
     }
     return out;
   }
@@ -532,7 +545,8 @@ export class GdbStub {
     for (const p of parts) {
       const src = data.subarray(p.at, p.at + p.n);
       this.target.memory.write(gpa(p.phys), src);
-      // Writing over a planted breakpoint changes what it restores, and it stays planted.
+      // Writing over a planted breakpoint changes what it restores, and it stays planted
+      // (aliases share `original`: updating it twice is harmless).
       for (const bp of this.swBps.values()) {
         if (bp.phys + bp.original.length <= p.phys || p.phys + p.n <= bp.phys) continue;
         overlay(bp.original, bp.phys, src, p.phys);
@@ -546,6 +560,28 @@ export class GdbStub {
 
   private plant(bp: SwBreakpoint): void {
     this.target.memory.write(gpa(bp.phys), this.target.vcpus[0]!.swBreakpointInstruction());
+  }
+
+  /** Whether guest memory at `phys` holds the breakpoint instruction. */
+  private planted(phys: number): boolean {
+    const trap = this.target.vcpus[0]!.swBreakpointInstruction();
+    const now = new Uint8Array(trap.length);
+    this.target.memory.read(gpa(phys), now);
+    return now.every((b, i) => b === trap[i]);
+  }
+
+  /**
+   * Puts the guest's bytes back under `bp`, unless another breakpoint (an alias) still needs
+   * the trap there, or the trap is gone (the guest or a loader wrote new code over it: that
+   * code is kept, and the log says so).
+   */
+  private unplant(bp: SwBreakpoint): void {
+    for (const other of this.swBps.values()) if (other !== bp && other.phys === bp.phys) return;
+    if (!this.planted(bp.phys)) {
+      this.io.log(`gdb: the breakpoint at 0x${bp.address.toString(16)} was overwritten in guest memory; what is there now is left as it is`);
+      return;
+    }
+    this.target.memory.write(gpa(bp.phys), bp.original);
   }
 
   private breakpointPacket(insert: boolean, args: string): string {
@@ -563,6 +599,9 @@ export class GdbStub {
     if (this.swBps.has(addr)) return 'OK'; // Z packets are idempotent
     const insn = this.target.vcpus[0]!.swBreakpointInstruction();
     if (kind !== insn.length && kind !== this.target.description.swBreakpointKind) return E_INVAL;
+    // Instructions are aligned to the breakpoint instruction's length (4 on Book E): a trap
+    // planted elsewhere would straddle two instructions and overlap its neighbours'.
+    if (addr % insn.length !== 0) return E_INVAL;
     const parts = this.pieces(addr, insn.length);
     if (parts.length === 0 && this.hwBreakpointFree()) {
       // Nothing maps the address yet (a kernel symbol before the kernel maps itself): QEMU's
@@ -575,11 +614,19 @@ export class GdbStub {
     const only = parts[0];
     if (parts.length !== 1 || only === undefined || only.n !== insn.length) return E_FAULT;
     const phys = only.phys;
-    const original = new Uint8Array(insn.length);
-    this.target.memory.read(gpa(phys), original);
-    const bp = { address: addr, phys, original };
+    // An alias of a planted breakpoint shares it: memory there holds the trap, not guest code.
+    const alias = [...this.swBps.values()].find((b) => b.phys === phys);
+    if (alias === undefined && [...this.swBps.values()].some((b) => b.phys < phys + insn.length && phys < b.phys + b.original.length)) return E_INVAL;
+    let original: Uint8Array;
+    if (alias !== undefined) {
+      original = alias.original;
+    } else {
+      original = new Uint8Array(insn.length);
+      this.target.memory.read(gpa(phys), original);
+    }
+    const bp: SwBreakpoint = { address: addr, phys, original };
     this.swBps.set(addr, bp);
-    this.plant(bp);
+    if (alias === undefined) this.plant(bp);
     this.applyDebug();
     return 'OK';
   }
@@ -593,23 +640,28 @@ export class GdbStub {
     const bp = this.swBps.get(addr);
     if (bp === undefined) return 'OK';
     this.swBps.delete(addr);
-    this.target.memory.write(gpa(bp.phys), bp.original);
+    this.unplant(bp);
     this.applyDebug();
     return 'OK';
   }
 
   private insertHw(type: 1 | 2 | 3 | 4, addr: number, kind: number): string {
     if (this.hwReqs.some((h) => h.type === type && h.address === addr && h.length === kind)) return 'OK';
+    const used = this.hwReqs.reduce((s, h) => s + h.entries.length, 0);
+    const free = this.target.hwBreakpointSlots - used;
     let entries: HardwareBreakpoint[];
     if (type === 1) {
       entries = [{ address: addr, kind: 'execute', length: 1 }];
     } else {
       const k = type === 2 ? 'write' : type === 3 ? 'read' : 'access';
       if (kind === 0) return E_INVAL;
+      if (addr + kind > 2 ** this.target.addressBits) return E_INVAL;
+      // Each slot watches at most 8 bytes: a range the free slots cannot cover is refused
+      // before it is split (gdb's length is the client's number: Z2,0,ffffffff).
+      if (kind > 8 * free) return E_NOSPC;
       entries = alignedPieces(addr, kind).map(([a, n]) => ({ address: a, kind: k, length: n }));
     }
-    const used = this.hwReqs.reduce((s, h) => s + h.entries.length, 0);
-    if (used + entries.length > this.target.hwBreakpointSlots) return E_NOSPC;
+    if (entries.length > free) return E_NOSPC;
     const req: HwRequest = { type, address: addr, length: kind, entries };
     this.hwReqs.push(req);
     try {
@@ -649,8 +701,10 @@ export class GdbStub {
 
   /** Removes every breakpoint from the guest and lets it run: D, a vanished client, k. */
   private detachAll(): void {
-    for (const bp of this.swBps.values()) this.target.memory.write(gpa(bp.phys), bp.original);
-    this.swBps.clear();
+    for (const bp of [...this.swBps.values()]) {
+      this.swBps.delete(bp.address);
+      this.unplant(bp);
+    }
     this.swAsHw.clear();
     this.hwReqs = [];
     this.applyDebug();

@@ -1,0 +1,20 @@
+/**
+ * The one error for a host end of the VMM that cannot be set up (a serial port's file or
+ * socket, the monitor's socket, the gdb stub's port, a netdev's socket or tap): a user's mistake or the host's state,
+ * reported as one line without a stack trace. `what` says which end, `code` is stable.
+ */
+export type HostEnd = 'serial' | 'monitor' | 'gdb' | 'netdev';
+
+const CODES: Readonly<Record<HostEnd, string>> = { serial: 'ERR_SERIAL', monitor: 'ERR_MONITOR', gdb: 'ERR_GDB_SETUP', netdev: 'ERR_NETDEV' };
+
+export class HostSetupError extends Error {
+  readonly what: HostEnd;
+  readonly code: string;
+
+  constructor(what: HostEnd, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HostSetupError';
+    this.what = what;
+    this.code = CODES[what];
+  }
+}
