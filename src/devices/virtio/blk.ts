@@ -1,8 +1,8 @@
 /**
  * virtio-blk (spec 5.2) over a raw image (BlockBackend), with QEMU 7.2's defaults so a guest
- * sees the same disk: features SEG_MAX, GEOMETRY, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, MQ,
- * DISCARD, WRITE_ZEROES (+ RO on a read-only image; QEMU 7.2 offers MQ even with one queue, and
- * so does this: the guest reads num_queues), 256-entry
+ * sees the same disk: features SEG_MAX, GEOMETRY, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE,
+ * DISCARD, WRITE_ZEROES (+ RO on a read-only image, + MQ with more than one queue: QEMU 7.2
+ * offers MQ only then, as Linux's features in sysfs show), 256-entry
  * queues, seg_max 254, 512-byte sectors, write-back cache, discard and write-zeroes of up to
  * 0x3fffff sectors in one segment, geometry from QEMU's guess for a disk without a partition
  * table (16 heads, 63 sectors).
@@ -67,8 +67,9 @@ export class VirtioBlk implements VirtioDevice {
     this.sectors = Math.floor(opts.backend.size / SECTOR);
     this.serial = new TextEncoder().encode(opts.serial ?? '').subarray(0, BLK_ID_BYTES);
     this.queueSizes = Array.from({ length: queues }, () => QUEUE_SIZE);
-    let f = [BLK_F.SEG_MAX, BLK_F.GEOMETRY, BLK_F.BLK_SIZE, BLK_F.FLUSH, BLK_F.TOPOLOGY, BLK_F.CONFIG_WCE, BLK_F.MQ, BLK_F.DISCARD, BLK_F.WRITE_ZEROES].reduce((a, n) => a | bit(n), 0n);
+    let f = [BLK_F.SEG_MAX, BLK_F.GEOMETRY, BLK_F.BLK_SIZE, BLK_F.FLUSH, BLK_F.TOPOLOGY, BLK_F.CONFIG_WCE, BLK_F.DISCARD, BLK_F.WRITE_ZEROES].reduce((a, n) => a | bit(n), 0n);
     if (opts.backend.readOnly) f |= bit(BLK_F.RO);
+    if (queues > 1) f |= bit(BLK_F.MQ);
     this.features = f;
     this.fillConfig();
   }

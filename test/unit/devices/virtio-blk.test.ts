@@ -37,8 +37,9 @@ function rig(opts: { size?: number; readOnly?: boolean; serial?: string; queues?
 test('features and configuration: QEMU\'s virtio-blk defaults', () => {
   const { d } = rig({ size: 8 * MiB });
   const f = d.deviceFeatures();
-  for (const n of [2, 4, 6, 9, 10, 11, 12, 13, 14, F.INDIRECT_DESC, F.EVENT_IDX, F.VERSION_1]) assert.ok((f & bit(n)) !== 0n, `feature ${n}`);
+  for (const n of [2, 4, 6, 9, 10, 11, 13, 14, F.INDIRECT_DESC, F.EVENT_IDX, F.VERSION_1]) assert.ok((f & bit(n)) !== 0n, `feature ${n}`);
   assert.equal(f & bit(5), 0n, 'not read-only');
+  assert.equal(f & bit(12), 0n, 'no VIRTIO_BLK_F_MQ with one queue (QEMU 7.2 offers it only with more)');
   assert.equal(d.t.read(0x100, 4), 16384, 'capacity in sectors');
   assert.equal(d.t.read(0x100 + 12, 4), 254, 'seg_max');
   assert.equal(d.t.read(0x100 + 16, 2), 16, 'cylinders');
@@ -48,7 +49,8 @@ test('features and configuration: QEMU\'s virtio-blk defaults', () => {
   const ro = rig({ readOnly: true });
   assert.ok((ro.d.deviceFeatures() & bit(5)) !== 0n, 'VIRTIO_BLK_F_RO on a read-only image');
   const mq = rig({ queues: 2 });
-  assert.equal(mq.d.t.read(0x100 + 34, 2), 2, 'num_queues (MQ is offered with one queue too, as QEMU 7.2 does)');
+  assert.ok((mq.d.deviceFeatures() & bit(12)) !== 0n, 'VIRTIO_BLK_F_MQ with two queues');
+  assert.equal(mq.d.t.read(0x100 + 34, 2), 2, 'num_queues');
 });
 
 test('write, then read back across several buffers; used length counts every writable byte', () => {
