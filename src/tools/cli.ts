@@ -90,7 +90,9 @@ examples:
   ngkvm run -m 256M --kernel vmlinux --append "console=ttyS0 root=/dev/vda rw" -drive file=rootfs.ext4,if=virtio,format=raw \
       -netdev socket,id=n0,listen=127.0.0.1:4321 -device virtio-net-pci,netdev=n0 -device virtio-rng-pci
   ngkvm run -m 256M --kernel vmlinux --initrd initramfs.cpio.gz --append console=hvc0 --serial null \
-      -chardev stdio,id=con -device virtio-serial-pci -device virtconsole,chardev=con`;
+      -chardev stdio,id=con -device virtio-serial-pci -device virtconsole,chardev=con
+  ngkvm run --machine x86-microvm -m 512M --kernel bzImage --append "console=ttyS0 root=/dev/vda rw" \
+      -drive file=rootfs.ext4,if=none,id=d0 -device virtio-blk-device,drive=d0 -device virtio-rng-device`;
 
 const TOP_USAGE = `usage: ngkvm <command> [options]
 
