@@ -191,10 +191,17 @@ export class VirtioNet implements VirtioDevice {
         room += c.writableBytes;
         if (!mergeable) break;
       }
-      if (chains.length === 0) break;
+      if (room < need && (chains.length === 0 || mergeable)) {
+        vq.rewind(chains.length);
+        // Out of buffers: with EVENT_IDX the driver kicks only when its available index
+        // passes avail_event, so publish it (QEMU's virtio_queue_set_notification on a
+        // starved receive queue), unless more buffers arrived meanwhile.
+        vq.armNotification();
+        if (vq.availableCount() > chains.length) continue;
+        break;
+      }
       if (room < need) {
         vq.rewind(chains.length);
-        if (mergeable) break;
         // One buffer is all a non-mergeable driver gives: the frame can never fit (QEMU drops it).
         this.dropped++;
         host.log(`a ${frame.length}-byte frame was dropped: the guest's receive buffer holds ${room - NET_HDR_SIZE}`);

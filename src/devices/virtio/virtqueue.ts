@@ -126,6 +126,11 @@ export class SplitVirtqueue {
     return this.pendingCount() > 0;
   }
 
+  /** How many chains the driver has made available that the device has not taken yet. */
+  availableCount(): number {
+    return this.pendingCount();
+  }
+
   /** Takes the next available chain, validated; undefined when there is none. */
   pop(): DescriptorChain | undefined {
     if (this.pendingCount() === 0) return undefined;

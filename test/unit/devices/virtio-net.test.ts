@@ -140,3 +140,20 @@ test('a transmit chain shorter than the header puts the device into NEEDS_RESET'
   d.notify(1);
   assert.equal(d.status() & STATUS.NEEDS_RESET, STATUS.NEEDS_RESET);
 });
+
+test('a receive queue that runs out of buffers publishes avail_event (EVENT_IDX), so the driver kicks at its next refill', () => {
+  const { ram, net, d, rx } = rig();
+  assert.ok((d.deviceFeatures() & bit(F.EVENT_IDX)) !== 0n);
+  rx.offer([outBuf(ram, 2048)]);
+  d.notify(0);
+  net.incoming.push(frame(MAC, 1), frame(MAC, 2));
+  d.t.poll();
+  assert.equal(rx.takeUsed().length, 1);
+  assert.equal(net.incoming.length, 1, 'the second frame waits for a buffer');
+  // Linux's virtqueue_kick_prepare notifies only when the new available index passes this.
+  assert.equal(rx.availEvent(), 1, 'avail_event is the next available index');
+  rx.offer([outBuf(ram, 2048)]);
+  d.notify(0);
+  assert.equal(rx.takeUsed().length, 1);
+  assert.equal(net.incoming.length, 0);
+});
