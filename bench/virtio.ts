@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLinuxImages, type LinuxImages } from '../src/tools/images/linux.js';
@@ -95,6 +95,22 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once something accepts connections on the port (tries for up to a minute). */
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 interface DiskFigures {
   writeMBs: number;
   readMBs: number;
@@ -120,7 +136,11 @@ async function netRun(vmm: Vmm, images: LinuxImages): Promise<number> {
     vmm.args(images, ['-netdev', `socket,id=n0,${netdev}`, '-device', `virtio-net-pci,netdev=n0,mac=52:54:00:12:34:0${n}`],
       `ngkvm.script=net ngkvm.ip=10.0.2.${n} ngkvm.peer=10.0.2.${3 - n} ngkvm.role=${role} ngkvm.net_mib=${NET_MIB}`, true);
   const receiver = watch(vmm.cmd, vm(1, `listen=127.0.0.1:${port}`, 'recv'), new Map([['end', /bench: end tcp\n/], ['received', /net: received \d+ bytes/]]), 'received', 1_800_000);
-  await new Promise((r) => setTimeout(r, 2000));
+  // The listener must be up before the other VMM connects (a refused connection is an error);
+  // a loaded host may take seconds to start ngkvm (QEMU's listener takes only one client, so
+  // it is not probed: it starts in well under a second).
+  if (vmm === NGKVM) await listening(port);
+  else await new Promise((r) => setTimeout(r, 2000));
   const sender = watch(vmm.cmd, vm(2, `connect=127.0.0.1:${port}`, 'send'), new Map([['start', /bench: start tcp\n/], ['sent', /net: sent\n/]]), 'sent', 1_800_000);
   const [r, s] = await Promise.all([receiver, sender]);
   return (NET_MIB * 1048576) / 1e6 / ((r.get('end')! - s.get('start')!) / 1000);
@@ -138,7 +158,9 @@ export async function benchVirtio(): Promise<void> {
     const net = new Map<string, number[]>([['ngkvm', []], ['QEMU', []]]);
     const attempt = async <T>(what: string, f: () => Promise<T>, into: T[]): Promise<void> => {
       try {
-        into.push(await f());
+        const v = await f();
+        into.push(v);
+        process.stdout.write(`virtio: ${what}: ${JSON.stringify(v)}\n`);
       } catch (e) {
         process.stdout.write(`virtio: ${what} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
       }
