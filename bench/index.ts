@@ -10,9 +10,10 @@ import { benchKvmExit } from './kvm-exit.js';
 import { benchLinux } from './linux.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
+import { benchVirtio } from './virtio.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

@@ -5,6 +5,7 @@
  */
 import type { Exit } from '../api/exit.js';
 import type { GuestArch, Vcpu, Vm } from '../api/hypervisor.js';
+import type { VirtioDevice } from '../devices/virtio/device.js';
 
 /**
  * What the machine loop must do after an exit the board handled: nothing, a system reset,
@@ -45,4 +46,14 @@ export interface BootImage {
   /** For messages, usually the path. */
   readonly name: string;
   readonly bytes: Uint8Array;
+}
+
+/**
+ * A virtio device for a board to present with its transport (virtio-pci on ppce500,
+ * virtio-mmio on x86-microvm). The VMM builds the device with its host backends.
+ */
+export interface VirtioAttachment {
+  readonly device: VirtioDevice;
+  /** How messages name it (QEMU's device name, e.g. `virtio-blk-pci`). */
+  readonly name: string;
 }

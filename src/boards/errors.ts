@@ -8,6 +8,7 @@ export type BoardErrorCode =
   | 'ERR_IMAGE_ARCH'
   | 'ERR_IMAGE_PLACEMENT'
   | 'ERR_RAM_SIZE'
+  | 'ERR_DISK_IMAGE'
   | 'ERR_BOARD_OPTION';
 
 export class BoardError extends Error {

@@ -10,7 +10,8 @@ import { deviceCommand } from './device-command.js';
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
-import { BuildError, LINUX_USAGE, linuxImages, linuxRunArgs, printImages } from './linux-command.js';
+import { BuildError, LINUX_USAGE, ensureRootDisk, linuxImages, linuxOwnOptions, linuxRunArgs, printImages } from './linux-command.js';
+import { parseDeviceOptions, type DeviceOptions } from './device-options.js';
 
 const MACHINES = Object.keys(BOARDS) as BoardName[];
 
@@ -44,15 +45,33 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     value: 'DEV',
     help: 'a gdb remote stub: tcp:HOST:PORT (one debugger at a time; an empty HOST means 127.0.0.1, e.g. tcp::1234; then in gdb-multiarch: target remote :1234)',
   },
-  {
-    name: 'device',
-    value: 'SPEC',
-    repeatable: true,
-    help: 'a device served by another process over a device route: uart1,socket=PATH (ppce500\'s UART1; the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it)',
-  },
   { name: 'gdb-default', aliases: ['s'], help: 'shorthand for --gdb tcp::1234 (QEMU -s)' },
   { name: 'halted', aliases: ['S'], help: 'do not start the CPUs until gdb continues them or the monitor says `cont` (QEMU -S; needs --gdb, -s or --monitor)' },
   { name: 'no-reboot', help: 'exit with status 0 when the guest requests a reset, instead of rebooting' },
+  {
+    name: 'drive',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a raw disk image (QEMU -drive): file=PATH,if=virtio[,readonly=on] is a virtio disk (virtio-blk-pci on ppce500, virtio-blk-device on x86-microvm); file=PATH,if=none,id=ID is used by -device …,drive=ID. format=raw only (a qcow2 file is refused); the guest\'s flush is an fdatasync',
+  },
+  {
+    name: 'netdev',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a network backend (QEMU -netdev): socket,id=ID,listen=[HOST]:PORT or socket,id=ID,connect=HOST:PORT joins two VMs (QEMU\'s stream framing, so ngkvm and QEMU VMs can share a link); tap,id=ID,ifname=NAME uses a Linux tap interface (needs /dev/net/tun access; configure the host side yourself)',
+  },
+  {
+    name: 'chardev',
+    value: 'OPTS',
+    repeatable: true,
+    help: 'a character device for virtio console ports (QEMU -chardev): stdio,id=ID (the terminal; then give --serial null or none), file,id=ID,path=PATH, socket,id=ID,[host=HOST,]port=PORT,server=on[,wait=off] (a TCP server) or null,id=ID',
+  },
+  {
+    name: 'device',
+    value: 'DEV[,OPTS]',
+    repeatable: true,
+    help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device. Also uart1,socket=PATH: ppce500\'s UART1 served by another process over a device route (the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it)',
+  },
   { name: 'exit-timing', help: 'time the VMM\'s handling of each exit kind on every vCPU (count, total, min, max); the monitor\'s info stats shows it' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -68,7 +87,13 @@ ${formatHelp(RUN_OPTIONS)}
 
 examples:
   ngkvm run --machine ppce500 --cpu e500mc -m 256M --bios /usr/lib/u-boot/qemu-ppce500/uboot.elf --serial stdio
-  ngkvm run --accel kvm --machine x86-microvm -m 64M --kernel guest.elf --append "console=ttyS0" --serial stdio --no-reboot`;
+  ngkvm run --accel kvm --machine x86-microvm -m 64M --kernel guest.elf --append "console=ttyS0" --serial stdio --no-reboot
+  ngkvm run -m 256M --kernel vmlinux --append "console=ttyS0 root=/dev/vda rw" -drive file=rootfs.ext4,if=virtio,format=raw \
+      -netdev socket,id=n0,listen=127.0.0.1:4321 -device virtio-net-pci,netdev=n0 -device virtio-rng-pci
+  ngkvm run -m 256M --kernel vmlinux --initrd initramfs.cpio.gz --append console=hvc0 --serial null \
+      -chardev stdio,id=con -device virtio-serial-pci -device virtconsole,chardev=con
+  ngkvm run --machine x86-microvm -m 512M --kernel bzImage --append "console=ttyS0 root=/dev/vda rw" \
+      -drive file=rootfs.ext4,if=none,id=d0 -device virtio-blk-device,drive=d0 -device virtio-rng-device`;
 
 const TOP_USAGE = `usage: ngkvm <command> [options]
 
@@ -81,9 +106,15 @@ commands:
 
 ngkvm is a hypervisor API in TypeScript with a software e500 accelerator and a VMM on top.`;
 
-/** `--device uart1,socket=PATH` (repeatable; one UART1). */
+/** A `--device` that names a device served by another process (a device route), not a virtio device. */
+export function isRemoteDevice(text: string): boolean {
+  return /^uart1(,|$)/.test(text);
+}
+
+/** `--device uart1,socket=PATH` (repeatable; one UART1); the other --device values are virtio devices. */
 export function parseDevices(args: unknown): DeviceSpec[] {
-  const list = Array.isArray(args) ? (args as readonly string[]) : typeof args === 'string' ? [args] : [];
+  const all = Array.isArray(args) ? (args as readonly string[]) : typeof args === 'string' ? [args] : [];
+  const list = all.filter(isRemoteDevice);
   const out = list.map((text): DeviceSpec => {
     const m = /^uart1,socket=(.+)$/.exec(text);
     if (m === null) throw new UsageError(`--device "${text}" is not supported; use uart1,socket=PATH`);
@@ -257,9 +288,11 @@ export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, 
   }
   const smpText = str('smp');
   const { monitor, gdb } = debugOptions(opts, str);
+  const virtio = deviceOptions(opts, 'ppce500', serials, monitor);
   return {
+    ...virtio,
     machine: 'ppce500',
-    ...(devices.length > 0 ? { devices } : {}),
+    ...(devices.length > 0 ? { remoteDevices: devices } : {}),
     accel: plan.accel,
     cpu,
     cpus: smpText !== undefined ? parseSmp(smpText) : 1,
@@ -275,6 +308,33 @@ export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, 
     startHalted: opts.has('halted'),
     exitTiming: opts.has('exit-timing'),
   };
+}
+
+/** -drive, -netdev, -chardev and -device, checked against the terminal's other users. */
+function deviceOptions(
+  opts: ReturnType<typeof parseOptions>,
+  machine: 'ppce500' | 'x86-microvm',
+  serials: readonly SerialSpec[],
+  monitor: MonitorSpec,
+): Partial<Pick<MachineConfig, 'drives' | 'netdevs' | 'chardevs' | 'devices'>> {
+  const list = (k: string): readonly string[] => {
+    const v = opts.get(k);
+    return Array.isArray(v) ? (v as readonly string[]) : [];
+  };
+  const d: DeviceOptions = parseDeviceOptions({ drive: list('drive'), netdev: list('netdev'), chardev: list('chardev'), device: list('device').filter((d) => !isRemoteDevice(d)) }, machine);
+  const stdioChardevs = d.chardevs.filter((c) => c.backend.kind === 'stdio');
+  if (stdioChardevs.length > 1) throw new UsageError('only one -chardev can use stdio');
+  if (stdioChardevs.length === 1) {
+    if (serials.some((s) => s.kind === 'stdio')) {
+      throw new UsageError(`-chardev ${stdioChardevs[0]!.id} and the serial port both want stdio (the serial port is on stdio unless --serial says otherwise); add --serial null or --serial none`);
+    }
+    if (monitor.kind === 'stdio') throw new UsageError(`-chardev ${stdioChardevs[0]!.id} and --monitor stdio both want the terminal`);
+  }
+  const mmioSlots = 8;
+  if (machine === 'x86-microvm' && d.devices.length > mmioSlots) throw new UsageError(`x86-microvm has ${mmioSlots} virtio-mmio transports; ${d.devices.length} virtio devices were given`);
+  if (machine === 'ppce500' && d.devices.length > 31) throw new UsageError(`ppce500's PCI bus has 31 free slots; ${d.devices.length} virtio devices were given`);
+  if (d.devices.length === 0) return {};
+  return { drives: d.drives, netdevs: d.netdevs, chardevs: d.chardevs, devices: d.devices };
 }
 
 /** --monitor, --gdb/-s and -S, the same for every board. */
@@ -298,7 +358,10 @@ function debugOptions(
 function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) => string | undefined, accel: AcceleratorName, cpu: string): MachineConfig {
   if (opts.has('bios')) throw new UsageError('x86-microvm has no firmware: give the kernel with --kernel (a PVH ELF or a bzImage)');
   if (opts.has('smp')) throw new UsageError('x86-microvm runs one vCPU (no --smp yet)');
-  if (opts.has('device')) throw new UsageError('--device is for ppce500 (its UART1); x86-microvm has no device routes yet');
+  const deviceArgs = opts.get('device');
+  if (Array.isArray(deviceArgs) && (deviceArgs as readonly string[]).some(isRemoteDevice)) {
+    throw new UsageError('--device uart1 is for ppce500 (its UART1); x86-microvm has no device routes yet');
+  }
   const kernel = str('kernel');
   if (kernel === undefined) throw new UsageError('nothing to run: x86-microvm needs --kernel FILE (a PVH ELF or a bzImage)');
   const memText = str('memory');
@@ -308,7 +371,9 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   const serials = (Array.isArray(serialArgs) ? (serialArgs as readonly string[]) : ['stdio']).map(parseSerial);
   if (serials.filter((s) => s.kind !== 'none').length > 1) throw new UsageError(`x86-microvm has one serial port (COM1); ${serials.length} --serial options were given`);
   const { monitor, gdb } = debugOptions(opts, str);
+  const virtio = deviceOptions(opts, 'x86-microvm', serials, monitor);
   return {
+    ...virtio,
     machine: 'x86-microvm',
     accel,
     cpu,
@@ -351,8 +416,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       // Option mistakes are reported before minutes of building.
-      linuxRunArgs(rest, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: '', uImage: '' }, e500mc: { vmlinux: '', uImage: '' } }, initramfs: '' }, catalog);
-      runArgs = linuxRunArgs(rest, RUN_OPTIONS, await linuxImages(), catalog);
+      const own = linuxOwnOptions(rest);
+      const placeholder = { kernels: { e500v2: { vmlinux: 'vmlinux', uImage: 'uImage' }, e500mc: { vmlinux: 'vmlinux', uImage: 'uImage' } }, initramfs: 'initramfs', rootfs: 'rootfs' };
+      buildRunConfig(linuxRunArgs(own.rest, RUN_OPTIONS, placeholder, catalog, own.rootDisk === undefined ? undefined : 'disk'), catalog);
+      const images = await linuxImages();
+      if (own.rootDisk !== undefined && ensureRootDisk(images, own.rootDisk)) {
+        process.stderr.write(`linux: root disk ${own.rootDisk}: a writable copy of ${images.rootfs} (delete it to start afresh)\n`);
+      }
+      runArgs = linuxRunArgs(own.rest, RUN_OPTIONS, images, catalog, own.rootDisk);
     } else if (cmd !== 'run') throw new UsageError(`unknown command "${cmd}"; try "ngkvm run --help"`);
     const config = buildRunConfig(runArgs, catalog, (line) => process.stderr.write(`ngkvm: ${line}\n`));
     if (config === 'help') {

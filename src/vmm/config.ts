@@ -38,6 +38,42 @@ export type DeviceSpec = { readonly kind: 'uart1'; readonly socket: string };
 /** Where the gdb stub listens (QEMU's `-gdb tcp::1234`). */
 export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
+/** A disk image (QEMU's `-drive`): raw only; `id` is how a -device names it. */
+export interface DriveSpec {
+  readonly id: string;
+  readonly file: string;
+  readonly readOnly: boolean;
+}
+
+/** A network backend (QEMU's `-netdev`). */
+export type NetdevSpec =
+  | { readonly kind: 'socket'; readonly id: string; readonly mode: 'listen' | 'connect'; readonly host: string; readonly port: number }
+  | { readonly kind: 'tap'; readonly id: string; readonly ifname: string };
+
+/** A character device (QEMU's `-chardev`) for virtio-console ports; same forms as a serial port. */
+export interface ChardevSpec {
+  readonly id: string;
+  readonly backend: SerialSpec;
+}
+
+/** How a virtio device reaches the guest: virtio-pci (ppce500) or virtio-mmio (x86-microvm). */
+export type VirtioTransportKind = 'pci' | 'mmio';
+
+export interface ConsolePortConfig {
+  readonly chardev: string;
+  /** virtconsole (hvcN) rather than virtserialport. */
+  readonly console: boolean;
+  readonly name?: string;
+  readonly nr: number;
+}
+
+/** A virtio device (QEMU's `-device virtio-…`), in command-line order. */
+export type VirtioDeviceSpec =
+  | { readonly kind: 'blk'; readonly transport: VirtioTransportKind; readonly drive: string; readonly serial?: string; readonly queues?: number }
+  | { readonly kind: 'net'; readonly transport: VirtioTransportKind; readonly netdev: string; readonly mac?: string }
+  | { readonly kind: 'rng'; readonly transport: VirtioTransportKind }
+  | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] };
+
 export interface MachineConfig {
   readonly machine: BoardName;
   /**
@@ -64,8 +100,13 @@ export interface MachineConfig {
   readonly gdb?: GdbSpec;
   /** Do not run the guest until the debugger continues it (QEMU's -S). */
   readonly startHalted?: boolean;
-  /** Devices outside the VMM (device routes). */
-  readonly devices?: readonly DeviceSpec[];
+  /** Devices outside the VMM (device routes: `--device uart1,socket=PATH`). */
+  readonly remoteDevices?: readonly DeviceSpec[];
+  readonly drives?: readonly DriveSpec[];
+  readonly netdevs?: readonly NetdevSpec[];
+  readonly chardevs?: readonly ChardevSpec[];
+  /** Virtio devices in command-line order (PCI slots 1, 2, … / virtio-mmio transports 7, 6, …). */
+  readonly devices?: readonly VirtioDeviceSpec[];
   /** Exit timing on every vCPU (Vcpu.enableCap('exit-timing')), for the monitor's `info stats`. */
   readonly exitTiming?: boolean;
 }

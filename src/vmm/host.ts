@@ -17,6 +17,7 @@ import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
 import { MonitorUnixServer } from './monitor/unix-server.js';
 import { createHostPorts, type HostIo, type HostPort } from './serial-host.js';
+import { createNetdevHost } from './netdev-host.js';
 import { HostSetupError } from './setup-error.js';
 import { StdioTerminal } from './stdio-terminal.js';
 import { SharedRing } from './ring.js';
@@ -61,13 +62,16 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const newSession = (write: (text: string) => Promise<void> | void): MonitorSession =>
     new MonitorSession({ execute: (line) => channel!.execute(line), write, version });
 
-  const stdioSerial = config.serials.some((s) => s.kind === 'stdio');
+  // A virtio console port on stdio takes the terminal's serial-port end (no UART uses it then).
+  const stdioSerial = config.serials.some((s) => s.kind === 'stdio') || (config.chardevs ?? []).some((c) => c.backend.kind === 'stdio');
   const terminal =
     stdioSerial || config.monitor.kind === 'stdio'
       ? new StdioTerminal(io, portHost, { serial: stdioSerial, ...(config.monitor.kind === 'stdio' ? { monitor: newSession } : {}) })
       : undefined;
   const ports: HostPort[] = createHostPorts(config.serials, io, portHost, terminal?.serialPort);
-  outRings = ports.flatMap((p) => (p.rings === null ? [] : [new SharedRing(p.rings.out)]));
+  const chardevPorts: HostPort[] = createHostPorts((config.chardevs ?? []).map((c) => c.backend), io, portHost, terminal?.serialPort);
+  const netdevs = (config.netdevs ?? []).map((spec) => createNetdevHost(spec, () => request(REQ_INPUT), (l) => io.stderr.write(l + '\n')));
+  outRings = [...ports, ...chardevPorts].flatMap((p) => (p.rings === null ? [] : [new SharedRing(p.rings.out)]));
   const monitorServer =
     config.monitor.kind === 'unix' ? new MonitorUnixServer(config.monitor.path, config.monitor.wait, newSession, (l) => io.stderr.write(l + '\n')) : undefined;
   const gdbPorts = config.gdb !== undefined ? new MessageChannel() : undefined;
@@ -75,8 +79,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
   // Devices outside the VMM (ppce500 UART1): this thread listens and does the hello; the
   // machine thread gets each connection's access descriptor and the interrupt levels.
-  const devicePorts = (config.devices ?? []).length > 0 ? new MessageChannel() : undefined;
-  const deviceServers = (config.devices ?? []).map((d) => {
+  const devicePorts = (config.remoteDevices ?? []).length > 0 ? new MessageChannel() : undefined;
+  const deviceServers = (config.remoteDevices ?? []).map((d) => {
     const send = (m: DeviceMessage): void => {
       devicePorts!.port1.postMessage(m);
       request(REQ_DEVICE);
@@ -99,11 +103,13 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   });
   const closeHostEnds = async (): Promise<void> => {
     for (const s of deviceServers) s.close();
-    await Promise.all([...ports.map((p) => p.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
+    await Promise.all([...ports.map((p) => p.close()), ...chardevPorts.map((p) => p.close()), ...netdevs.map((n) => n.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
     channel?.close();
   };
   try {
     for (const p of ports) await p.open();
+    for (const p of chardevPorts) await p.open();
+    for (const n of netdevs) await n.open();
     await terminal?.open();
     await monitorServer?.open();
     await gdbServer?.open();
@@ -123,6 +129,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const data: MachineWorkerData = {
     config,
     ports: ports.map((p) => p.rings),
+    chardevs: chardevPorts.map((p) => p.rings),
+    netdevs: netdevs.map((n) => n.rings),
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),

@@ -13,6 +13,14 @@ import { BOARDS, type Board, type BoardEvent } from '../boards/board.js';
 import { Ppce500Board } from '../boards/ppce500/board.js';
 import type { BootImage } from '../boards/board.js';
 import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
+import type { VirtioAttachment } from '../boards/board.js';
+import { VirtioBlk } from '../devices/virtio/blk.js';
+import { VirtioConsole } from '../devices/virtio/console.js';
+import { VirtioNet, parseMac } from '../devices/virtio/net.js';
+import { VirtioRng } from '../devices/virtio/rng.js';
+import { hostEntropy } from './virtio-backends/entropy.js';
+import { FileBlockBackend } from './virtio-backends/file-block.js';
+import { RingCharBackend, RingNetBackend, nullChar, type NetRings } from './virtio-backends/ring-backends.js';
 import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from './gdb/channel.js';
@@ -46,6 +54,10 @@ export interface MachineWorkerData {
   readonly gdb?: { readonly port: MessagePort };
   /** Device routes' connections and interrupts (DeviceMessage) arrive on `port`; absent without --device. */
   readonly device?: { readonly port: MessagePort };
+  /** Rings of config.chardevs, in order; null = discards output (`null`). */
+  readonly chardevs?: readonly (SerialRings | null)[];
+  /** Rings of config.netdevs, in order. */
+  readonly netdevs?: readonly NetRings[];
 }
 
 /**
@@ -112,7 +124,7 @@ async function main(data: MachineWorkerData): Promise<void> {
           shouldAbort: () => kickWord !== null && kickPending(kickWord),
         })
       : undefined;
-  const board = createBoard(hv, config, serials, timers, remoteUart1);
+  const board = createBoard(hv, config, serials, timers, virtioAttachments(config, data), remoteUart1);
   kickWord = new Int32Array(board.vcpus[0]!.handle().control);
   const serveDevices = (): void => {
     if (data.device === undefined) return;
@@ -309,7 +321,14 @@ async function openAccelerator(config: MachineConfig): Promise<Hypervisor> {
 }
 
 /** The board `config.machine` names, assembled from the images and serial ports. */
-function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBackend[], clock: DeviceClock, remoteUart1?: RouteEndpoint): Board {
+function createBoard(
+  hv: Hypervisor,
+  config: MachineConfig,
+  serials: SerialBackend[],
+  clock: DeviceClock,
+  virtio: readonly VirtioAttachment[],
+  remoteUart1?: RouteEndpoint,
+): Board {
   const log = (line: string): void => post({ type: 'log', line });
   const read = (path: string | undefined, kind: ImageKind, use: 'loader' | 'raw'): BootImage | undefined =>
     path === undefined ? undefined : readBootImage(path, kind, config.memory, use);
@@ -323,7 +342,7 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
   };
   if (config.machine === 'x86-microvm') {
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
-    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log });
+    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log, virtio });
   }
   const bios = read(config.bios, 'firmware', 'loader');
   return Ppce500Board.create(hv, {
@@ -339,6 +358,52 @@ function createBoard(hv: Hypervisor, config: MachineConfig, serials: SerialBacke
     // default RTC base).
     wallClock: wallClockFrom(Date.now(), clock),
     log,
+    virtio,
+  });
+}
+
+/** QEMU's default MAC for the n-th NIC without mac=: 52:54:00:12:34:56 + n. */
+const DEFAULT_MAC = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] as const;
+
+/**
+ * The virtio devices of the configuration with their host backends: disk images opened
+ * here (synchronous I/O on this thread), network and console rings from the main thread,
+ * the host's random source.
+ */
+function virtioAttachments(config: MachineConfig, data: MachineWorkerData): VirtioAttachment[] {
+  const devices = config.devices ?? [];
+  let nics = 0;
+  return devices.map((d): VirtioAttachment => {
+    const suffix = d.transport === 'pci' ? 'pci' : 'device';
+    switch (d.kind) {
+      case 'blk': {
+        const drive = config.drives?.find((x) => x.id === d.drive);
+        if (drive === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-blk: no drive ${d.drive}`);
+        const backend = FileBlockBackend.open(drive.file, drive.readOnly);
+        // QEMU's num-queues default: one per vCPU on PCI, one on virtio-mmio.
+        const queues = d.queues ?? (d.transport === 'pci' ? config.cpus : 1);
+        return { name: `virtio-blk-${suffix}`, device: new VirtioBlk({ backend, queues, ...(d.serial !== undefined ? { serial: d.serial } : {}) }) };
+      }
+      case 'net': {
+        const index = config.netdevs?.findIndex((x) => x.id === d.netdev) ?? -1;
+        const rings = data.netdevs?.[index];
+        if (rings === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-net: no netdev ${d.netdev}`);
+        const mac = d.mac !== undefined ? parseMac(d.mac) : Uint8Array.from(DEFAULT_MAC, (b, i) => (i === 5 ? (b + nics++) & 0xff : b));
+        if (mac === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-net: bad MAC ${d.mac ?? ''}`);
+        return { name: `virtio-net-${suffix}`, device: new VirtioNet({ backend: new RingNetBackend(rings), mac }) };
+      }
+      case 'rng':
+        return { name: `virtio-rng-${suffix}`, device: new VirtioRng(hostEntropy) };
+      case 'serial': {
+        const ports = d.ports.map((p) => {
+          const index = config.chardevs?.findIndex((c) => c.id === p.chardev) ?? -1;
+          const rings = data.chardevs?.[index];
+          if (rings === undefined && config.chardevs?.[index]?.backend.kind !== 'null') throw new BoardError('ERR_BOARD_OPTION', `virtio-serial: no chardev ${p.chardev}`);
+          return { nr: p.nr, console: p.console, backend: rings === undefined || rings === null ? nullChar : new RingCharBackend(rings), ...(p.name !== undefined ? { name: p.name } : {}) };
+        });
+        return { name: `virtio-serial-${suffix}`, device: new VirtioConsole({ ports, maxPorts: d.maxPorts }) };
+      }
+    }
   });
 }
 

@@ -10,7 +10,14 @@
  *   ngkvm-check sleep MS    nanosleep(MS) and says whether the clock moved by at least MS
  *   ngkvm-check gen MIB     writes MIB mebibytes of text-like pseudo-random data to stdout
  *                           (the same bytes every time: the benchmark's input)
+ *   ngkvm-check seqwrite DEV START_MIB MIB   O_DIRECT 1 MiB writes from START_MIB, then fdatasync
+ *   ngkvm-check seqread DEV START_MIB MIB    O_DIRECT 1 MiB reads from START_MIB
+ *   ngkvm-check randread DEV COUNT           O_DIRECT 4 KiB reads at pseudo-random offsets
+ *                           (the disk benchmark: the host times them between markers)
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,8 +134,69 @@ static int gen(long mib)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* O_DIRECT transfers need aligned buffers; 4 KiB covers every block size. */
+static void *aligned(size_t n)
+{
+	void *p = NULL;
+	return posix_memalign(&p, 4096, n) == 0 ? p : NULL;
+}
+
+static int disk(const char *op, const char *dev, long a, long b)
+{
+	int write_op = strcmp(op, "seqwrite") == 0;
+	int fd = open(dev, (write_op ? O_WRONLY : O_RDONLY) | O_DIRECT);
+	if (fd < 0) {
+		printf("%s: cannot open %s: %s\n", op, dev, strerror(errno));
+		return 1;
+	}
+	if (strcmp(op, "randread") == 0) {
+		off_t size = lseek(fd, 0, SEEK_END);
+		long blocks = (long)(size / 4096);
+		char *buf = aligned(4096);
+		uint32_t v = 2463534242u;
+		if (buf == NULL || blocks < 1)
+			return 1;
+		for (long i = 0; i < a; i++) {
+			v ^= v << 13;
+			v ^= v >> 17;
+			v ^= v << 5;
+			if (pread(fd, buf, 4096, (off_t)(v % (uint32_t)blocks) * 4096) != 4096) {
+				printf("randread: read failed: %s\n", strerror(errno));
+				return 1;
+			}
+		}
+		printf("randread: %ld reads of 4 KiB\n", a);
+		close(fd);
+		return 0;
+	}
+	size_t mib = 1 << 20;
+	char *buf = aligned(mib);
+	if (buf == NULL)
+		return 1;
+	memset(buf, 0x5a, mib);
+	for (long i = 0; i < b; i++) {
+		off_t at = (off_t)(a + i) << 20;
+		ssize_t n = write_op ? pwrite(fd, buf, mib, at) : pread(fd, buf, mib, at);
+		if (n != (ssize_t)mib) {
+			printf("%s: %s failed at %ld MiB: %s\n", op, write_op ? "write" : "read", a + i, n < 0 ? strerror(errno) : "short");
+			return 1;
+		}
+	}
+	if (write_op && fdatasync(fd) != 0) {
+		printf("seqwrite: fdatasync failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("%s: %ld MiB\n", op, b);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && (strcmp(argv[1], "seqwrite") == 0 || strcmp(argv[1], "seqread") == 0))
+		return disk(argv[1], argv[2], atol(argv[3]), atol(argv[4]));
+	if (argc >= 4 && strcmp(argv[1], "randread") == 0)
+		return disk(argv[1], argv[2], atol(argv[3]), 0);
 	if (argc >= 2 && strcmp(argv[1], "segv") == 0)
 		return segv();
 	if (argc >= 3 && strcmp(argv[1], "fp") == 0)
@@ -139,6 +207,6 @@ int main(int argc, char **argv)
 		return sleep_ms(atol(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "gen") == 0)
 		return gen(atol(argv[2]));
-	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS | gen MIB\n");
+	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS | gen MIB | seqwrite|seqread DEV START_MIB MIB | randread DEV COUNT\n");
 	return 2;
 }

@@ -23,7 +23,11 @@ import { Mpc8xxxGpio } from '../../devices/mpc8xxx-gpio.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
-import type { Board, BoardEvent, BootImage } from '../board.js';
+import { VIRTIO_ID } from '../../devices/virtio/constants.js';
+import type { VirtioDevice } from '../../devices/virtio/device.js';
+import { guestMemoryDma } from '../../devices/virtio/dma.js';
+import { VirtioPciTransport } from '../../devices/virtio/pci-transport.js';
+import type { Board, BoardEvent, BootImage, VirtioAttachment } from '../board.js';
 import { BoardError } from '../errors.js';
 import { FdtError } from '../fdt/fdt-error.js';
 import { loadPpcPayload, type BootPayload, type PayloadSegment } from './payload.js';
@@ -97,7 +101,17 @@ export interface Ppce500Config {
    * at 2000-01-01 00:00:00 UTC and runs on `clock` (stands still without one).
    */
   readonly wallClock?: WallClock;
+  /**
+   * Virtio devices, presented as modern virtio-pci functions in PCI slots 1, 2, … in this
+   * order (as QEMU numbers -device functions on ppce500).
+   */
+  readonly virtio?: readonly VirtioAttachment[];
 }
+
+/** First PCI slot for devices (QEMU's ppce500 pci_first_slot). */
+export const PCI_FIRST_SLOT = 1;
+/** MPIC source of PCI INTA of slot 0 (the interrupt-map: 1 + (slot + pin − 1) mod 4). */
+const PCI_INTX_FIRST_IRQ = 1;
 
 const ppcReg = (set: number, n: number): RegisterId => regId(REG_ARCH_PPC, 4, set, n);
 const REG = {
@@ -119,6 +133,8 @@ export class Ppce500Board implements Board {
   readonly i2cBus: I2cBus;
   readonly rtc: Ds1338;
   readonly gpio: Mpc8xxxGpio;
+  /** The virtio-pci functions, in slot order. */
+  readonly virtio: readonly VirtioPciTransport[];
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -176,8 +192,9 @@ export class Ppce500Board implements Board {
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
     // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC.
     if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) this.vm.setInterruptSink(this.mpic);
-    this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, log });
+    this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, memory: this.vm.memory, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
+    this.virtio = this.attachVirtio(config.virtio ?? [], log);
     const remote = config.remoteUart1 !== undefined && config.serials.length === 2;
     const uarts = config.serials.slice(0, remote ? 1 : 2).map((backend, i) => new Uart16550(`uart${i}`, backend));
     this.uarts = uarts;
@@ -269,15 +286,50 @@ export class Ppce500Board implements Board {
     this.updateUartLine();
   }
 
-  /** Console input arrived: let the UARTs take it. */
+  /** Console or network input arrived: let the UARTs and virtio devices take it. */
   pollInput(): void {
     for (const u of this.uarts) u.pollInput();
+    for (const v of this.virtio) v.core.poll();
+  }
+
+  /**
+   * Each device as a virtio-pci function on the bus. DMA goes through the host bridge's
+   * inbound windows (what Linux's fsl_pci programs) to RAM; MSI-X messages are bus-master
+   * writes, which reach the MPIC's MSIIR through the host bridge's BAR0 (the CCSR on the PCI
+   * side) as fsl_msi addresses them; INTx pins follow the device tree's interrupt-map.
+   */
+  private attachVirtio(devices: readonly VirtioAttachment[], log: Logger): VirtioPciTransport[] {
+    const host = this.pciHost;
+    const dma = guestMemoryDma(this.vm.memory, (addr, length) => host.dmaTranslate(addr, length));
+    const lines = new Map<number, Set<string>>();
+    host.pci.onIntx = (slot, pin, level) => {
+      const irq = PCI_INTX_FIRST_IRQ + ((slot + pin - 1) % 4);
+      const set = lines.get(irq) ?? new Set<string>();
+      lines.set(irq, set);
+      if (level) set.add(`${slot}.${pin}`);
+      else set.delete(`${slot}.${pin}`);
+      this.mpic.setLine(irq, set.size > 0);
+    };
+    return devices.map((a, i) => {
+      const slot = PCI_FIRST_SLOT + i;
+      const t = new VirtioPciTransport({
+        device: a.device,
+        name: `${a.name} 00:${slot.toString(16).padStart(2, '0')}.0`,
+        dma,
+        vectors: msixVectors(a.device),
+        msiSend: (address, data) => host.masterAccess(address, true, Uint8Array.of(data & 0xff, (data >>> 8) & 0xff, (data >>> 16) & 0xff, data >>> 24)),
+        log,
+      });
+      host.pci.attach(slot, 0, t.function);
+      return t;
+    });
   }
 
   /** System reset as QEMU does it: devices and CPUs reset, images and device tree rewritten. */
   reset(): void {
     this.mpic.reset();
     this.pciHost.reset();
+    for (const v of this.virtio) v.reset();
     for (const u of this.uarts) u.reset();
     // A UART1 in a device process is reset over its route (Reset/ResetAck).
     this.config.remoteUart1?.reset?.();
@@ -397,6 +449,21 @@ export class Ppce500Board implements Board {
     ];
     vcpu.setRegisters(regs);
     return mapSize;
+  }
+}
+
+/** MSI-X vectors QEMU gives each virtio-pci device (its `vectors` defaults). */
+function msixVectors(device: VirtioDevice): number {
+  switch (device.deviceId) {
+    case VIRTIO_ID.block:
+      return device.queueSizes.length + 1;
+    case VIRTIO_ID.net:
+      return 4;
+    case VIRTIO_ID.console:
+      // max_nr_ports + 1; the queues are two per port plus the control pair.
+      return (device.queueSizes.length - 2) / 2 + 1;
+    default:
+      return 2;
   }
 }
 

@@ -22,7 +22,9 @@ import { PioBus } from '../../devices/pio-bus.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
 import { IsaDebugExit } from '../../devices/x86/debug-exit.js';
 import { IOAPIC_BASE, IOAPIC_PINS, IOAPIC_SIZE, IoApic } from '../../devices/x86/ioapic.js';
-import type { Board, BoardEvent, BootImage } from '../board.js';
+import { guestMemoryDma } from '../../devices/virtio/dma.js';
+import { VIRTIO_MMIO_SIZE, VirtioMmioTransport } from '../../devices/virtio/mmio-transport.js';
+import type { Board, BoardEvent, BootImage, VirtioAttachment } from '../board.js';
 import { BoardError } from '../errors.js';
 import { cpuStateRegisters } from './boot-state.js';
 import { HIGH_RAM_BASE, ramLayout, type RamLayout } from './layout.js';
@@ -33,6 +35,16 @@ export const COM1_PORT = 0x3f8;
 export const COM1_IRQ = 4;
 export const DEBUG_EXIT_PORT = 0xf4;
 export const DEBUG_EXIT_SIZE = 4;
+/**
+ * virtio-mmio as QEMU 7.2's microvm places it without ACPI (hw/i386/microvm.c): 8
+ * transports of 512 bytes from 0xFEB0_0000, transport n on IOAPIC pin 5 + n. Devices take
+ * transports from the last one down (QEMU's bus search finds the newest transport first),
+ * and the kernel command line gets ` virtio_mmio.device=512@0x…:IRQ` for each, in that order.
+ */
+export const VIRTIO_MMIO_BASE = 0xfeb0_0000;
+export const VIRTIO_MMIO_TRANSPORTS = 8;
+export const VIRTIO_MMIO_FIRST_IRQ = 5;
+
 /** QEMU's default -m for x86 machines. */
 export const DEFAULT_RAM = 128 * 0x10_0000;
 
@@ -44,6 +56,8 @@ export interface X86MicrovmConfig {
   /** At most one serial port (COM1); none leaves the ports unassigned. */
   readonly serials: readonly SerialBackend[];
   readonly log?: Logger;
+  /** Virtio devices on the virtio-mmio transports (at most 8), in command-line order. */
+  readonly virtio?: readonly VirtioAttachment[];
 }
 
 /** Capabilities the board cannot run without, with what each is for. */
@@ -60,6 +74,8 @@ export class X86MicrovmBoard implements Board {
   readonly ioapic: IoApic;
   readonly uart: Uart16550 | undefined;
   readonly debugExit: IsaDebugExit;
+  /** The 8 virtio-mmio transports (index = transport number), empty ones included. */
+  readonly virtio: readonly VirtioMmioTransport[];
   readonly layout: RamLayout;
   readonly ram: readonly MemoryBacking[];
   private readonly config: X86MicrovmConfig;
@@ -72,6 +88,9 @@ export class X86MicrovmBoard implements Board {
     this.config = config;
     const log = config.log ?? ((l: string) => process.stderr.write(l + '\n'));
     if (config.serials.length > 1) throw new BoardError('ERR_BOARD_OPTION', `x86-microvm has one serial port (COM1), not ${config.serials.length}`);
+    if ((config.virtio?.length ?? 0) > VIRTIO_MMIO_TRANSPORTS) {
+      throw new BoardError('ERR_BOARD_OPTION', `x86-microvm has ${VIRTIO_MMIO_TRANSPORTS} virtio-mmio transports, not ${config.virtio?.length ?? 0}`);
+    }
     this.layout = ramLayout(config.ramSize);
     // Parse and place the images before creating anything, so a bad file costs no VM.
     this.plan = this.loadPlan();
@@ -117,6 +136,21 @@ export class X86MicrovmBoard implements Board {
       this.pending = { kind: 'exit', code, reason: `the guest wrote 0x${value.toString(16)} to isa-debug-exit (exit status ${code})` };
     };
     this.pio.map(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, this.debugExit);
+    const dma = guestMemoryDma(vm.memory);
+    const attached = config.virtio ?? [];
+    this.virtio = Array.from({ length: VIRTIO_MMIO_TRANSPORTS }, (_, n) => {
+      const a = attached[VIRTIO_MMIO_TRANSPORTS - 1 - n];
+      const base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * n;
+      const t = new VirtioMmioTransport({
+        ...(a !== undefined ? { device: a.device } : {}),
+        name: `${a?.name ?? 'virtio-mmio'}@0x${base.toString(16)}`,
+        dma,
+        setIrq: (level) => this.ioapic.setLine(VIRTIO_MMIO_FIRST_IRQ + n, level),
+        log,
+      });
+      this.mmio.map(base, VIRTIO_MMIO_SIZE, t);
+      return t;
+    });
     this.syncRoutes();
     this.boot();
   }
@@ -156,11 +190,13 @@ export class X86MicrovmBoard implements Board {
 
   pollInput(): void {
     this.uart?.pollInput();
+    for (const t of this.virtio) t.poll();
   }
 
   reset(): void {
     this.ioapic.reset();
     this.uart?.reset();
+    for (const t of this.virtio) t.reset();
     this.syncRoutes();
     for (const v of this.vcpus) v.reset();
     // Through vm.memory so the clearing is dirty-tracked like any other VMM write.
@@ -171,11 +207,12 @@ export class X86MicrovmBoard implements Board {
 
   private loadPlan(): BootPlan {
     const c = this.config;
+    const append = virtioCommandLine(c.append, c.virtio?.length ?? 0);
     return loadKernel({
       kernel: c.kernel,
       layout: this.layout,
       ...(c.initrd !== undefined ? { initrd: c.initrd } : {}),
-      ...(c.append !== undefined ? { append: c.append } : {}),
+      ...(append !== undefined ? { append } : {}),
     });
   }
 
@@ -198,4 +235,19 @@ export class X86MicrovmBoard implements Board {
     if (!this.hasGsiRouting) return;
     this.vm.setGsiRouting(this.ioapic.routes().map((r) => ({ gsi: r.pin, kind: 'msi' as const, address: r.msg.address, data: r.msg.data })));
   }
+}
+
+/**
+ * The kernel command line with the virtio-mmio devices appended as QEMU's microvm does
+ * without ACPI: ` virtio_mmio.device=512@0xADDR:IRQ` per transport holding a device, the
+ * first device's (the last transport) first.
+ */
+export function virtioCommandLine(append: string | undefined, devices: number): string | undefined {
+  if (devices === 0) return append;
+  let line = append ?? '';
+  for (let i = 0; i < devices; i++) {
+    const n = VIRTIO_MMIO_TRANSPORTS - 1 - i;
+    line += ` virtio_mmio.device=${VIRTIO_MMIO_SIZE}@0x${(VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * n).toString(16)}:${VIRTIO_MMIO_FIRST_IRQ + n}`;
+  }
+  return line;
 }

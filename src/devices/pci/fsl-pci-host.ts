@@ -15,6 +15,7 @@
  * QEMU. The host bridge's BAR0 shows the whole CCSR on the PCI side; that is how a device's
  * MSI write reaches the MPIC's MSIIR.
  */
+import type { GuestMemory, GuestPhysAddr } from '../../api/memory.js';
 import { RateLimitedLog, type AccessOptions, type Logger, type MmioDevice, type MmioTarget, type MmioWindow } from '../bus.js';
 import { PCI_CONFIG_SIZE, PciBus, PciFunction } from './pci-bus.js';
 
@@ -65,6 +66,8 @@ export interface FslPciHostConfig {
   readonly cpu: CpuPhysicalSpace;
   /** CPU physical base of the CCSR block that BAR0 of the host bridge shows. */
   readonly ccsrBase: number;
+  /** Guest RAM, for bus masters' accesses that the inbound windows send to memory. */
+  readonly memory?: GuestMemory;
   readonly log?: Logger;
 }
 
@@ -100,6 +103,8 @@ export class FslPciHost implements MmioDevice {
   readonly pci: PciBus;
   readonly hostBridge: PciFunction;
   private readonly cpu: CpuPhysicalSpace;
+  private readonly memory: GuestMemory | undefined;
+  private readonly dropped: RateLimitedLog;
   private cfgAddr = 0;
   private readonly gasketTimer = new Uint32Array(1);
   private readonly outbound: OutboundWindow[];
@@ -109,7 +114,9 @@ export class FslPciHost implements MmioDevice {
   constructor(config: FslPciHostConfig) {
     const { cpu, ccsrBase } = config;
     this.cpu = cpu;
+    this.memory = config.memory;
     this.unknown = new RateLimitedLog(config.log ?? ((l) => process.stderr.write(l + '\n')));
+    this.dropped = new RateLimitedLog(config.log ?? ((l) => process.stderr.write(l + '\n')));
     this.pci = new PciBus(config.log);
     this.outbound = OUTBOUND_BLOCKS.map((_, i) => new OutboundWindow(`pci-outbound-${i + 1}`, this.pci));
     const ccsrAlias: MmioWindow = {
@@ -152,6 +159,46 @@ export class FslPciHost implements MmioDevice {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A bus master's DMA to memory: the CPU physical address the whole range reaches through
+   * one inbound window, or undefined (no window, or a device BAR claims part of it: that is a
+   * peer-to-peer access, not memory).
+   */
+  dmaTranslate(addr: number, length: number): number | undefined {
+    if (this.pci.memoryBarClaims(addr, Math.max(1, length))) return undefined;
+    for (const r of this.inbound) {
+      const range = windowRange(r[PIWBAR]!, r[PIWAR]!);
+      if (range !== undefined && addr >= range.base && addr + length <= range.base + range.size) return r[PITAR]! * PAGE + (addr - range.base);
+    }
+    return undefined;
+  }
+
+  /**
+   * A bus master's access (e.g. an MSI-X message): to a BAR on the bus if one claims the
+   * address (the host bridge's BAR0 is the CCSR, so an MSI reaches the MPIC's MSIIR), else
+   * through an inbound window to RAM or the CPU's devices. Unclaimed accesses are dropped
+   * (reads return zeros) with a log line: a master abort.
+   */
+  masterAccess(addr: number, isWrite: boolean, data: Uint8Array): void {
+    if (this.pci.memoryBarClaims(addr, data.length)) {
+      this.pci.memory.access(addr, isWrite, data);
+      return;
+    }
+    const cpu = this.pciToCpu(addr);
+    if (cpu === undefined) {
+      if (!isWrite) data.fill(0);
+      this.dropped.log(`ngkvm: ${this.name}: bus-master ${isWrite ? 'write to' : 'read from'} PCI address 0x${addr.toString(16)} that nothing claims (master abort)`);
+      return;
+    }
+    const mem = this.memory;
+    if (mem !== undefined && mem.isMapped(cpu as GuestPhysAddr, data.length)) {
+      if (isWrite) mem.write(cpu as GuestPhysAddr, data);
+      else mem.read(cpu as GuestPhysAddr, data);
+      return;
+    }
+    this.cpu.access(cpu, isWrite, data);
   }
 
   read(offset: number, size: number): number {

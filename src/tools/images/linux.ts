@@ -6,7 +6,7 @@
  * guests/linux and this recipe's version, so a clone, `npm start`, the tests and CI build once.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,12 @@ import { BuildError, Progress } from './progress.js';
 
 /** Bumped whenever the recipe below changes what it produces. */
 const RECIPE = 'linux-recipe-1';
+/** Bumped when only the userland's recipe changes (the kernels keep their cache entries). */
+const USERLAND_RECIPE = 'userland-rootfs-1';
+/** The ext4 root filesystem image: a sparse file, most of it free space for the user. */
+export const ROOTFS_SIZE = '64M';
+/** A fixed filesystem UUID, so every build of the image is the same disk to the guest. */
+const ROOTFS_UUID = '6e676b76-6d72-4f6f-8000-000000000001';
 
 export const LINUX_CORES = ['e500v2', 'e500mc'] as const;
 export type LinuxCore = (typeof LINUX_CORES)[number];
@@ -32,6 +38,11 @@ export interface LinuxKernel {
 export interface LinuxImages {
   readonly kernels: Readonly<Record<LinuxCore, LinuxKernel>>;
   readonly initramfs: string;
+  /**
+   * The same userland as an ext4 filesystem image (raw) for root on a virtio disk
+   * (root=/dev/vda). The cached file is the pristine copy: boot a copy of it.
+   */
+  readonly rootfs: string;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -40,7 +51,7 @@ const CROSS = 'powerpc-linux-gnu-';
 const KERNEL_SOURCE_PACKAGE = 'linux-source-6.1';
 const KERNEL_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
 /** What building needs, beyond what `npm test` already installs. */
-const BUILD_PACKAGES = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'libc6-dev-powerpc-cross', KERNEL_SOURCE_PACKAGE, 'make', 'flex', 'bison', 'bc', 'xz-utils', 'dpkg-dev'];
+const BUILD_PACKAGES = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'libc6-dev-powerpc-cross', KERNEL_SOURCE_PACKAGE, 'make', 'flex', 'bison', 'bc', 'xz-utils', 'dpkg-dev', 'e2fsprogs'];
 /** make prints one such line per file it builds. */
 const MAKE_UNIT = /^\s+(CC|AS|LD|AR|HOSTCC|HOSTLD|LDS|OBJCOPY|GEN|SYSTBL|SYSHDR|VDSO\S*)\s/;
 
@@ -67,7 +78,7 @@ function kernelKey(core: LinuxCore): string {
 }
 
 function userlandKey(): string {
-  const parts: (string | Uint8Array)[] = [RECIPE, readFileSync(join(GUEST_DIR, 'busybox.config'))];
+  const parts: (string | Uint8Array)[] = [RECIPE, USERLAND_RECIPE, readFileSync(join(GUEST_DIR, 'busybox.config'))];
   for (const sub of ['rootfs', 'src']) {
     for (const f of filesUnder(join(GUEST_DIR, sub))) {
       const p = join(GUEST_DIR, sub, f);
@@ -96,7 +107,7 @@ export function findLinuxImages(): LinuxImages | undefined {
 
 function layout(p: ReturnType<typeof paths>): LinuxImages {
   const k = (core: LinuxCore): LinuxKernel => ({ vmlinux: join(p.kernel(core), 'vmlinux'), uImage: join(p.kernel(core), 'uImage') });
-  return { kernels: { e500v2: k('e500v2'), e500mc: k('e500mc') }, initramfs: join(p.userland, 'initramfs.cpio.gz') };
+  return { kernels: { e500v2: k('e500v2'), e500mc: k('e500mc') }, initramfs: join(p.userland, 'initramfs.cpio.gz'), rootfs: join(p.userland, 'rootfs.ext4') };
 }
 
 /** Files built by the previous build of each kind, for progress percentages. */
@@ -114,7 +125,7 @@ export async function buildLinuxImages(opts: { readonly out?: NodeJS.WriteStream
     const missing = LINUX_CORES.filter((c) => !isComplete(p.kernel(c)));
     const userland = !isComplete(p.userland);
     if (missing.length === 0 && !userland) return layout(p);
-    const steps = 1 + (missing.length > 0 ? 1 + missing.length : 0) + (userland ? 3 : 0);
+    const steps = 1 + (missing.length > 0 ? 1 + missing.length : 0) + (userland ? 4 : 0);
     const progress = new Progress('linux', steps, out);
     progress.step('checking the Debian packages');
     ensurePackages(BUILD_PACKAGES, 'building the Linux guests', say);
@@ -244,12 +255,47 @@ async function buildUserland(dest: string, work: string, sources: string, jobs: 
   await progress.run(`${CROSS}gcc`, ['-O2', '-static', '-Wall', '-o', check, join(GUEST_DIR, 'src', 'ngkvm-check.c')], { log });
 
   progress.step('initramfs');
-  const cpio = buildCpio(rootfsEntries(staging, check));
+  const entries = rootfsEntries(staging, check);
+  const cpio = buildCpio(entries);
   freshDir(dest);
   writeFileSync(join(dest, 'initramfs.cpio.gz'), gzipSync(cpio, { level: 9 }));
+
+  progress.step(`root filesystem image (mke2fs -d, ext4, ${ROOTFS_SIZE})`);
+  const rootTree = join(work, 'rootfs-tree');
+  writeTree(entries, rootTree);
+  await progress.run('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'ngkvm-root', '-U', ROOTFS_UUID, '-E', 'root_owner=0:0', '-d', rootTree, join(dest, 'rootfs.ext4'), ROOTFS_SIZE], { log });
   copyFileSync(log, join(dest, 'build.log'));
   markComplete(dest, { busybox: version, glibc: packageVersion('libc6-dev-powerpc-cross'), cross: packageVersion('gcc-powerpc-linux-gnu') });
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The initramfs entries as a directory tree for `mke2fs -d`. Device nodes are left out:
+ * with root on a disk the kernel mounts devtmpfs on /dev (CONFIG_DEVTMPFS_MOUNT) and opens
+ * its console from the built-in initramfs before that.
+ */
+function writeTree(entries: readonly CpioEntry[], root: string): void {
+  freshDir(root);
+  for (const e of entries) {
+    const path = join(root, e.path);
+    switch (e.kind) {
+      case 'dir':
+        mkdirSync(path, { recursive: true });
+        chmodSync(path, e.mode);
+        break;
+      case 'file':
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, e.data);
+        chmodSync(path, e.mode);
+        break;
+      case 'symlink':
+        mkdirSync(dirname(path), { recursive: true });
+        symlinkSync(e.target, path);
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 /** Replaces (or adds) the fragment's options in a .config. */

@@ -69,7 +69,7 @@ export const cliTarget: FuzzTarget = {
       expect(c.kernel !== undefined || c.bios !== undefined, () => 'nothing to run');
     });
     allowing([UsageError], () => {
-      const out = linuxRunArgs(argv, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: 'v2', uImage: 'u2' }, e500mc: { vmlinux: 'mc', uImage: 'umc' } }, initramfs: 'i' }, CATALOG);
+      const out = linuxRunArgs(argv, RUN_OPTIONS, { kernels: { e500v2: { vmlinux: 'v2', uImage: 'u2' }, e500mc: { vmlinux: 'mc', uImage: 'umc' } }, initramfs: 'i', rootfs: 'r' }, CATALOG);
       expect(Array.isArray(out), () => 'linux args');
     });
     for (const a of argv) {

@@ -12,5 +12,6 @@ import { gdbPacketTarget, gdbStubTarget } from './gdb.js';
 import { elfTarget, fdtTarget, initrdTarget, uimageTarget } from './images.js';
 import { monitorTarget } from './monitor.js';
 import { routeProtocolTarget } from './route-protocol.js';
+import { virtioTarget } from './virtio.js';
 
-export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget, routeProtocolTarget, e500InsnTarget];
+export const TARGETS: readonly FuzzTarget[] = [gdbPacketTarget, gdbStubTarget, monitorTarget, elfTarget, uimageTarget, initrdTarget, fdtTarget, cliTarget, apiTarget, routeProtocolTarget, e500InsnTarget, virtioTarget];

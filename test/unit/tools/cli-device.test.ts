@@ -61,9 +61,10 @@ test('--device: forms and combinations that are refused', async () => {
   const catalog = await loadTargetCatalog();
   const cfg = buildRunConfig(['--bios', 'x.elf', '--device', 'uart1,socket=/tmp/s'], catalog);
   assert.ok(typeof cfg === 'object' && 'machine' in cfg);
-  assert.deepEqual(cfg.devices, [{ kind: 'uart1', socket: '/tmp/s' }]);
+  assert.deepEqual(cfg.remoteDevices, [{ kind: 'uart1', socket: '/tmp/s' }]);
+  assert.equal(cfg.devices, undefined, 'not a virtio device');
   assert.deepEqual(cfg.serials.map((s) => s.kind), ['stdio', 'null'], 'UART1 keeps its place; its registers are the device\'s');
-  assert.throws(() => buildRunConfig(['--bios', 'x.elf', '--device', 'uart0,socket=/tmp/s'], catalog), /not supported/);
+  assert.throws(() => buildRunConfig(['--bios', 'x.elf', '--device', 'uart0,socket=/tmp/s'], catalog), /device "uart0" is not supported; .*uart1,socket=PATH/);
   assert.throws(() => buildRunConfig(['--bios', 'x.elf', '--serial', 'stdio', '--serial', 'null', '--device', 'uart1,socket=/tmp/s'], catalog), /one --serial/);
   const r = await ngkvm(['device', 'disk', '--socket', '/tmp/x']);
   assert.equal(r.code, 2);
