@@ -1,6 +1,6 @@
 /** The kvm accelerator's error for a failed system call, and the check that raises it. */
 import { HypervisorError, type Errno } from '../../api/errors.js';
-import { apiErrno, errnoName } from './native.js';
+import { apiErrno, errnoName } from '../../sys/native.js';
 
 /** A failed KVM system call; the message says what was attempted, `rawErrno` what the kernel said. */
 export class KvmCallError extends HypervisorError {

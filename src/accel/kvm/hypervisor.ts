@@ -29,7 +29,7 @@ import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, PAGE_SIZE, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import { assertUsable } from '../../api/threads.js';
 import { CAP, IOCTL, IOEVENTFD_FLAG, IRQFD_FLAG, IRQ_ROUTING, MEM, OFF, SIZE } from './abi.js';
-import { EFD_NONBLOCK, NEG_ERRNO, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from './native.js';
+import { EFD_NONBLOCK, NEG_ERRNO, O_RDWR, apiErrno, errnoName, loadShim, type KvmShim } from '../../sys/native.js';
 import { KvmCallError, check } from './errors.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_VM_CLOSED, kickControl, pauseVcpus } from './kick.js';
 import { KvmVcpu } from './vcpu.js';

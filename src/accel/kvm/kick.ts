@@ -7,7 +7,7 @@
 import type { VcpuHandle } from '../../api/hypervisor.js';
 import { registerRemoteKicker } from '../../api/threads.js';
 import { RUN } from './abi.js';
-import { NEG_ERRNO, loadShim, mmapOne } from './native.js';
+import { NEG_ERRNO, loadShim, mmapOne } from '../../sys/native.js';
 
 /** Words of a kvm vCPU's control block after the API's kick word. */
 export const CONTROL_TID = 1;

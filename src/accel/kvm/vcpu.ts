@@ -45,7 +45,7 @@ import { CAP, DEBUGREGS, DTABLE, EXIT, FPU, GUESTDBG, INTERNAL_ERROR_EMULATION, 
 import { KvmCallError, check } from './errors.js';
 import type { KvmVm } from './hypervisor.js';
 import { CONTROL_ADOPTABLE, CONTROL_ALIVE, CONTROL_FD, CONTROL_IN_RUN, CONTROL_PAUSE, CONTROL_TID, CONTROL_VM_CLOSED, KVM_CONTROL_WORDS } from './kick.js';
-import { NEG_ERRNO, errnoName, loadShim, mmapOne, type KvmShim } from './native.js';
+import { NEG_ERRNO, errnoName, loadShim, mmapOne, type KvmShim } from '../../sys/native.js';
 import { EVENTS_VALID_ALL, GROUPS, buildCatalogue, readLE, writeLE, type GroupName, type X86Register } from './x86-state.js';
 
 const WRITE_ORDER: readonly GroupName[] = ['lapic', 'regs', 'sregs', 'fpu', 'xsave', 'debugregs', 'events'];

@@ -6,7 +6,7 @@
  */
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadShim } from '../../accel/kvm/native.js';
+import { loadShim } from '../../sys/native.js';
 import { FrameRing, type FrameRingDescriptor } from '../frame-ring.js';
 
 export interface TapReaderData {

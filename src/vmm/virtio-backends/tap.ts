@@ -6,7 +6,7 @@
  * with `ip tuntap add dev NAME mode tap user $USER` can be opened without it. The host side
  * (addresses, bridge) is the user's to configure, as with QEMU's `script=no`.
  */
-import { loadShim, errnoName, O_RDWR } from '../../accel/kvm/native.js';
+import { loadShim, errnoName, O_RDWR } from '../../sys/native.js';
 
 /** _IOW('T', 202, int): the kernel reads a whole struct ifreq (40 bytes) from the buffer. */
 const TUNSETIFF = 0x400454ca;

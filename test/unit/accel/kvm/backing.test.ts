@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { MappedGuestMemory, UnsupportedError, gpa } from '../../../../src/api/index.js';
 import { KvmBacking, mapBacking } from '../../../../src/accel/kvm/hypervisor.js';
-import { SHIM_PATH, loadShim } from '../../../../src/accel/kvm/native.js';
+import { SHIM_PATH, loadShim } from '../../../../src/sys/native.js';
 
 const SKIP = existsSync(SHIM_PATH) ? undefined : `skipped: the native addon is not built (${SHIM_PATH}); run npm run setup`;
 const GiB = 2 ** 30;

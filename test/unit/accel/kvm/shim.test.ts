@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { AcceleratorUnavailableError } from '../../../../src/api/index.js';
 import { IOCTL } from '../../../../src/accel/kvm/abi.js';
 import { KvmHypervisor } from '../../../../src/accel/kvm/hypervisor.js';
-import { EFD_NONBLOCK, SHIM_PATH, loadShim } from '../../../../src/accel/kvm/native.js';
+import { EFD_NONBLOCK, SHIM_PATH, loadShim } from '../../../../src/sys/native.js';
 
 const SKIP = existsSync(SHIM_PATH) ? undefined : `skipped: the native addon is not built (${SHIM_PATH}); run npm run setup`;
 const EINVAL = -22;

@@ -1,4 +1,7 @@
 /**
+ * The host's system calls that Node lacks (the sys layer: below the VMM and the accelerators,
+ * which both use it: kvm for /dev/kvm, the VMM's tap backend for /dev/net/tun).
+ *
  * Loads the native shim (native/kvm_shim.c, built by scripts/setup.mjs) and types it.
  * Every function returns a non-negative result or -errno; `check` turns the latter into a
  * typed error at the call site, which knows what the call meant.
@@ -7,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AcceleratorUnavailableError, type Errno } from '../../api/errors.js';
+import { AcceleratorUnavailableError, type Errno } from '../api/errors.js';
 
 export interface KvmShim {
   open(path: string, flags: number): number;
@@ -49,7 +52,7 @@ export const O_RDWR = 2;
 export const EFD_NONBLOCK = 0o4000;
 export const MFD_ALLOW_SEALING = 2;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SHIM_PATH = join(ROOT, 'native', 'build', 'Release', 'kvm_shim.node');
 
 let shim: KvmShim | undefined;
