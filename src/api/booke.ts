@@ -23,7 +23,6 @@
  * The software e500 accelerator keeps both types' arrays exact at every return (its TLB is
  * the array), so `syncTlb()` costs it nothing; a VMM must still not rely on that for HV.
  */
-import { endianness } from 'node:os';
 
 /** MMU types, numbered as KVM_MMU_FSL_BOOKE_NOHV / KVM_MMU_FSL_BOOKE_HV. */
 export const MMU_FSL_BOOKE_NOHV = 0;
@@ -62,7 +61,9 @@ export interface BookeTlbEntry {
   mas7_3: bigint;
 }
 
-const LE = endianness() === 'LE';
+/** The host's byte order (the shared TLB array is in host order, as KVM's is). */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const LE = HOST_LITTLE_ENDIAN;
 
 /** Reads entry `index` of a shared TLB array without copying the array. */
 export function readTlbEntry(view: DataView, index: number): BookeTlbEntry {

@@ -3,7 +3,6 @@
  * `VcpuHandle` that can kick it (a store plus a futex wake on shared memory, no signal) and
  * that refuses everything else with a `WrongThreadError`.
  */
-import { threadId } from 'node:worker_threads';
 import { ArgumentRangeError, ArgumentTypeError, ClosedError, InvalidArgumentError, WrongThreadError } from './errors.js';
 import type { VcpuHandle } from './hypervisor.js';
 import { kickNeedsAccelerator } from './accelerators.js';
@@ -45,6 +44,16 @@ export function kickPending(control: Int32Array): boolean {
 export function takeKick(control: Int32Array): boolean {
   return (Atomics.and(control, CONTROL_KICK, ~KICK_REQUEST) & KICK_REQUEST) !== 0;
 }
+
+/**
+ * This thread's id: Node's worker_threads.threadId (0 for the main thread). Loaded lazily so
+ * the API has no static host import (it must also load in a browser, where a realm without
+ * that module draws a random id; one page's workers are told apart by it).
+ */
+const threadId: number = await import('node:worker_threads').then(
+  (m) => m.threadId,
+  () => 1 + Math.floor(Math.random() * 0x7fff_fffe),
+);
 
 export function currentThread(): number {
   return threadId;

@@ -2,7 +2,6 @@
  * The e500 accelerator behind the API: Hypervisor, Vm and Vcpu for the software Book E vCPU.
  * Guest RAM lives in SharedArrayBuffers so other threads (console, debugger) can see it.
  */
-import { threadId } from 'node:worker_threads';
 import {
   BusyError,
   InvalidArgumentError,
@@ -34,7 +33,7 @@ import { DirtyLog, type DirtyLogOptions, type DirtyLogRange } from '../../api/di
 import { MappedGuestMemory, validateMemoryMap } from '../../api/memory-map.js';
 import { ChunkedBacking, backingChunkBytes, type GuestMemory, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
 import type { RegisterDescriptor, RegisterId } from '../../api/registers.js';
-import { CONTROL_WORDS, assertUsable, requestKick, takeKick, waitForKick } from '../../api/threads.js';
+import { CONTROL_WORDS, assertUsable, currentThread, requestKick, takeKick, waitForKick } from '../../api/threads.js';
 import { CodeCache } from './code-cache.js';
 import { SW_BREAKPOINT_INSN, updateDebugState } from './debug.js';
 import { Cpu } from './cpu.js';
@@ -161,7 +160,7 @@ export class E500Vm implements AcceleratorVm {
   private lastRan: E500Vcpu | undefined;
   private sliceUsed = 0;
   private family: CoreFamily | undefined;
-  readonly ownerThread = threadId;
+  readonly ownerThread = currentThread();
   private closed = false;
 
   constructor(hv: AcceleratorHypervisor, options: VmOptions) {
@@ -416,7 +415,7 @@ class E500Vcpu implements AcceleratorVcpu {
   readonly id: number;
   readonly target: string;
   readonly cpu: Cpu;
-  readonly ownerThread = threadId;
+  readonly ownerThread = currentThread();
   private readonly vm: E500Vm;
   private readonly engine: Engine;
   private readonly registers: RegisterFile;

@@ -7,12 +7,12 @@
  * tlb", reset, migration or a debugger without a copy (seed 000). The accelerator looks
  * entries up here on software-TLB misses only, so the array is not on the hot path.
  */
-import { endianness } from 'node:os';
+import { HOST_LITTLE_ENDIAN } from '../../api/booke.js';
 
 export const TLB_ENTRY_BYTES = 24;
 export const TLB_ENTRY_WORDS = 6;
 
-const LE = endianness() === 'LE';
+const LE = HOST_LITTLE_ENDIAN;
 /** Word indexes of the fields inside one entry, for this host's byte order. */
 export const W_MAS8 = 0;
 export const W_MAS1 = 1;

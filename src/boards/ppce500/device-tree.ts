@@ -35,7 +35,6 @@
  */
 import { FdtBuilder, type FdtNodeBuilder } from '../fdt/builder.js';
 import type { FdtTree } from '../fdt/tree.js';
-import { randomBytes } from 'node:crypto';
 import { SPIN_SLOT_SIZE, SPIN_TABLE_BASE } from './spin-table.js';
 import type { Ppce500CpuModel, Ppce500DeviceTreeParams } from './device-tree-params.js';
 
@@ -110,7 +109,7 @@ const high32 = (n: number): number => Math.floor(n / 0x1_0000_0000);
 const low32 = (n: number): number => n % 0x1_0000_0000;
 
 export function buildPpce500DeviceTree(params: Ppce500DeviceTreeParams): Ppce500DeviceTree {
-  const rngSeed = params.rngSeed ?? new Uint8Array(randomBytes(PPCE500_RNG_SEED_SIZE));
+  const rngSeed = params.rngSeed ?? globalThis.crypto.getRandomValues(new Uint8Array(PPCE500_RNG_SEED_SIZE));
   checkParams(params, rngSeed);
 
   const fdt = new FdtBuilder({ placement: 'prepend', firstPhandle: params.firstPhandle ?? PPCE500_FIRST_PHANDLE_AT_BOOT });
