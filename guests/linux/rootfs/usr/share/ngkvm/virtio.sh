@@ -1,6 +1,10 @@
 # What Linux sees of the virtio devices (test/guests/linux-virtio.test.ts compares it with
 # QEMU's): the PCI functions, the virtio bus, each device's negotiated features and
 # sysfs attributes, the interrupt names, the driver messages. Nothing timed or random.
+# Kernel messages stop going to the console first: one printed while this runs (the RNG's
+# "crng init done" once hwrng is read, a link change) would split a line of the listing at a
+# point that is timing. The driver messages are read from the log (dmesg) at the end.
+dmesg -n 1
 echo "== lspci"
 lspci | sort
 echo "== virtio bus"
