@@ -21,8 +21,14 @@ export async function e500Vm(opts: { target?: string; features?: string[]; ramMi
   const size = (opts.ramMiB ?? 32) * 1024 * 1024;
   const ram = vm.createMemory(size, { name: 'ram' });
   vm.setMemoryMap([{ guestAddr: gpa(0), size, backing: ram, offset: 0 }]);
+  const vcpu = addE500Vcpu(vm, 0, opts);
+  return { vm, vcpu };
+}
+
+/** Another vCPU of the same shape (TLB1 identity mapping, stack) starting at `entry`. */
+export function addE500Vcpu(vm: Vm, id: number, opts: { target?: string; features?: string[]; code?: Uint8Array; entry?: number } = {}): Vcpu {
   const target = opts.target ?? 'e500v2_v30';
-  const vcpu = vm.createVcpu(0, { target, ...(opts.features !== undefined ? { features: opts.features } : {}) });
+  const vcpu = vm.createVcpu(id, { target, ...(opts.features !== undefined ? { features: opts.features } : {}) });
   const hvMmu = target === 'e500mc';
   const n0 = 512;
   const n1 = hvMmu ? 64 : 16;
@@ -43,5 +49,5 @@ export async function e500Vm(opts: { target?: string; features?: string[]; ramMi
     [CORE.MSR, 0n],
     [gprId(1), 0x100000n],
   ]);
-  return { vm, vcpu };
+  return vcpu;
 }

@@ -31,21 +31,29 @@ export const TCR = {
 
 const TWO32 = 0x100000000;
 
-/** Virtual time source shared by the vCPUs of one VM (milliseconds as a double). */
+/**
+ * Virtual time source shared by the vCPUs of one VM: milliseconds (a double) since the VM's
+ * time base started. The vCPUs read the same clock with no epoch of their own, so their time
+ * bases agree however far apart they were created, as on the hardware (where one time-base
+ * clock feeds every core) and on QEMU. Linux relies on it: QEMU's e500 platform has no
+ * time-base handshake between CPUs, so a vCPU created late would run its clock behind the
+ * others and a task moving between CPUs would see CLOCK_MONOTONIC step backwards.
+ */
 export interface VirtualClock {
   nowMs(): number;
 }
 
 export class HostClock implements VirtualClock {
+  private readonly originMs = performance.now();
+
   nowMs(): number {
-    return performance.timeOrigin + performance.now();
+    return performance.now() - this.originMs;
   }
 }
 
 export class BookeTimers {
   readonly ticksPerMs: number;
   private readonly clock: VirtualClock;
-  private readonly epochMs: number;
 
   /** TB = raw ticks + tbOffset. */
   private tbOffset = 0;
@@ -64,11 +72,11 @@ export class BookeTimers {
   constructor(clock: VirtualClock, tbFrequencyHz: number) {
     this.clock = clock;
     this.ticksPerMs = tbFrequencyHz / 1000;
-    this.epochMs = clock.nowMs();
   }
 
+  /** Ticks of the VM's clock: the same on every vCPU of the VM at the same moment. */
   rawTicks(): number {
-    return Math.floor((this.clock.nowMs() - this.epochMs) * this.ticksPerMs);
+    return Math.floor(this.clock.nowMs() * this.ticksPerMs);
   }
 
   tb(): number {

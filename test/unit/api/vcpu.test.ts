@@ -23,7 +23,7 @@ import {
 } from '../../../src/api/index.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV } from '../../../src/api/booke.js';
 import { CORE, KVM_REG_PPC, gprId, sprId } from '../../../src/accel/e500/registers.js';
-import { STOP_ADDR, e500Vm } from '../../support/e500-vm.js';
+import { STOP_ADDR, addE500Vcpu, e500Vm } from '../../support/e500-vm.js';
 import { asm, stop, words } from '../../support/ppc-asm.js';
 
 async function freshVm() {
@@ -309,6 +309,26 @@ describe('exits', () => {
     assert.equal(vcpu.stats()['emulation-failure'], 1);
     assert.equal(vcpu.getRegister(sprId(62)), 0x08000000n);
     assert.ok(logged.some((l) => /cannot emulate instruction 0x100007ff/.test(l)), 'the failure is logged');
+  });
+});
+
+describe('time base', () => {
+  test('the vCPUs of a VM share one time base, however far apart they were created', async () => {
+    // Each reads TBU and TBL into r3, r4 and stops; vCPU 1 is created 50 ms after vCPU 0 and
+    // reads after it, so its time base must not be behind (Linux moves tasks between CPUs
+    // and expects CLOCK_MONOTONIC to agree on all of them).
+    const readTb = words(asm.mfspr(3, 269), asm.mfspr(4, 268), ...stop());
+    const { vm, vcpu: first } = await e500Vm({ code: readTb });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = addE500Vcpu(vm, 1, { entry: 0x1000 });
+    const tb = (v: typeof first): bigint => {
+      const e = v.run();
+      assert.ok(e.kind === 'mmio' && e.addr === STOP_ADDR, `stopped by ${e.kind}`);
+      return (v.getRegister(gprId(3)) << 32n) | v.getRegister(gprId(4));
+    };
+    const t0 = tb(first);
+    const t1 = tb(second);
+    assert.ok(t1 >= t0, `vCPU 1 read TB ${t1} after vCPU 0 read ${t0}: ${t0 - t1} ticks behind`);
   });
 });
 
