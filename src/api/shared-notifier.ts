@@ -70,6 +70,20 @@ export class SharedNotifier implements EventNotifier {
     return Atomics.load(this.words, COUNT) !== 0;
   }
 
+  /**
+   * The event-loop form of `wait`: resolves at once when signalled, else at the next signal,
+   * close or `wake()`; true when the count is non-zero (left for `read`).
+   */
+  async waitAsync(): Promise<boolean> {
+    if (Atomics.load(this.words, COUNT) === 0 && !this.closed) await Atomics.waitAsync(this.words, COUNT, 0).value;
+    return Atomics.load(this.words, COUNT) !== 0;
+  }
+
+  /** Ends a `waitAsync` (or `wait`) of this notifier on any thread without signalling it. */
+  wake(): void {
+    Atomics.notify(this.words, COUNT);
+  }
+
   signal(): void {
     if (this.closed) return;
     Atomics.add(this.words, COUNT, 1);

@@ -70,7 +70,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     name: 'device',
     value: 'DEV[,OPTS]',
     repeatable: true,
-    help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device. Also uart1,socket=PATH: ppce500\'s UART1 served by another process over a device route (the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it)',
+    help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device. Also uart1,socket=PATH[,wait=on]: ppce500\'s UART1 served by another process over a device route (the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it; with wait=on the guest starts only once a device process has connected, so Linux finds the UART when it probes)',
   },
   { name: 'exit-timing', help: 'time the VMM\'s handling of each exit kind on every vCPU (count, total, min, max); the monitor\'s info stats shows it' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
@@ -111,14 +111,14 @@ export function isRemoteDevice(text: string): boolean {
   return /^uart1(,|$)/.test(text);
 }
 
-/** `--device uart1,socket=PATH` (repeatable; one UART1); the other --device values are virtio devices. */
+/** `--device uart1,socket=PATH[,wait=on]` (repeatable; one UART1); the other --device values are virtio devices. */
 export function parseDevices(args: unknown): DeviceSpec[] {
   const all = Array.isArray(args) ? (args as readonly string[]) : typeof args === 'string' ? [args] : [];
   const list = all.filter(isRemoteDevice);
   const out = list.map((text): DeviceSpec => {
-    const m = /^uart1,socket=(.+)$/.exec(text);
-    if (m === null) throw new UsageError(`--device "${text}" is not supported; use uart1,socket=PATH`);
-    return { kind: 'uart1', socket: m[1]! };
+    const m = /^uart1,socket=(.+?)(?:,wait=(on|off))?$/.exec(text);
+    if (m === null) throw new UsageError(`--device "${text}" is not supported; use uart1,socket=PATH[,wait=on]`);
+    return { kind: 'uart1', socket: m[1]!, ...(m[2] === 'on' ? { wait: true } : {}) };
   });
   if (out.length > 1) throw new UsageError('--device uart1 can be given once');
   return out;

@@ -4,6 +4,7 @@
  */
 import type { AcceleratorName } from '../api/hypervisor.js';
 import type { BoardName } from '../boards/board.js';
+import type { LevelIrqShares } from './remote/level-irq.js';
 
 /**
  * Where a serial port goes, as QEMU's `-serial`: the terminal, a file (output only), a TCP
@@ -33,7 +34,8 @@ export type MonitorSpec =
  * listens on `socket` (mode 0600) and a device process (`ngkvm device uart --socket PATH`)
  * connects; ppce500's UART1 is the one device this can be today.
  */
-export type DeviceSpec = { readonly kind: 'uart1'; readonly socket: string };
+/** `wait`: the guest starts once a device process has connected (QEMU's `wait=on` of a server socket). */
+export type DeviceSpec = { readonly kind: 'uart1'; readonly socket: string; readonly wait?: boolean };
 
 /** Where the gdb stub listens (QEMU's `-gdb tcp::1234`). */
 export type GdbSpec = { readonly kind: 'tcp'; readonly host: string; readonly port: number };
@@ -112,12 +114,18 @@ export interface MachineConfig {
 }
 
 /** Main → machine thread, on the device port: a device connected (its access fd), or its interrupt level. */
-export type DeviceMessage = { readonly kind: 'access'; readonly fd: number } | { readonly kind: 'irq'; readonly level: boolean } | { readonly kind: 'gone' };
+export type DeviceMessage = { readonly kind: 'access'; readonly fd: number };
 
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
   /** The board is built; `accel` is the accelerator that runs it (after any fallback). */
-  | { readonly type: 'ready'; readonly accel: AcceleratorName; readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[] }
+  | {
+      readonly type: 'ready';
+      readonly accel: AcceleratorName;
+      readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[];
+      /** The irqEvent a remote UART1's line drives (the main thread reads its event channel). */
+      readonly remoteUart1Irq?: LevelIrqShares;
+    }
   /** Wake the machine (REQ_TIMER) at this host monotonic time in ns, or never (Infinity). */
   | { readonly type: 'timer'; readonly deadlineNs: number }
   /** A diagnostic line (device warnings); worker stderr would only flush when the machine stops. */

@@ -10,6 +10,7 @@ import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
 import { GdbTcpServer } from './gdb/server.js';
 import { CONTROL_BYTES, REQ_DEVICE, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { LevelIrqForwarder } from './remote/level-irq.js';
 import { RouteServer } from './remote/route-server.js';
 import { CCSR_BASE, UART1_OFFSET } from '../boards/ppce500/board.js';
 import type { MachineWorkerData } from './machine-worker.js';
@@ -80,12 +81,20 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // Devices outside the VMM (ppce500 UART1): this thread listens and does the hello; the
   // machine thread gets each connection's access descriptor and the interrupt levels.
   const devicePorts = (config.remoteDevices ?? []).length > 0 ? new MessageChannel() : undefined;
+  // Its interrupt line drives the irqEvent the board creates (connected when the machine is
+  // ready), straight to the accelerator: the machine thread never handles it.
+  let uart1Irq: LevelIrqForwarder | undefined;
+  const deviceWaits: Promise<void>[] = [];
   const deviceServers = (config.remoteDevices ?? []).map((d) => {
     const send = (m: DeviceMessage): void => {
       devicePorts!.port1.postMessage(m);
       request(REQ_DEVICE);
     };
-    return new RouteServer({
+    const irq = new LevelIrqForwarder(() => server.resample(0));
+    uart1Irq = irq;
+    let connected = (): void => {};
+    if (d.wait === true) deviceWaits.push(new Promise<void>((resolve) => (connected = resolve)));
+    const server: RouteServer = new RouteServer({
       name: d.kind,
       path: d.socket,
       ranges: [{ space: 'mmio', base: CCSR_BASE + UART1_OFFSET, size: 8 }],
@@ -94,15 +103,20 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       memory: { kind: 'none' },
       irqLines: 1,
       log: (l) => io.stderr.write(l + '\n'),
-      onAccess: (fd) => send({ kind: 'access', fd }),
-      onIrq: (_line, level) => send({ kind: 'irq', level }),
+      onAccess: (fd) => {
+        send({ kind: 'access', fd });
+        connected();
+      },
+      onIrq: (_line, level) => irq.setLevel(level),
       onMsi: () => {},
       dmaRead: async () => 'this device is granted no guest memory',
       dmaWrite: async () => 'this device is granted no guest memory',
     });
+    return server;
   });
   const closeHostEnds = async (): Promise<void> => {
     for (const s of deviceServers) s.close();
+    uart1Irq?.close();
     await Promise.all([...ports.map((p) => p.close()), ...chardevPorts.map((p) => p.close()), ...netdevs.map((n) => n.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
     channel?.close();
   };
@@ -119,6 +133,10 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       } catch (err) {
         throw new HostSetupError('device', `--device socket: cannot listen: ${(err as NodeJS.ErrnoException).message}`, { cause: err });
       }
+    }
+    if (deviceWaits.length > 0) {
+      io.stderr.write(`ngkvm: waiting for the device process on ${(config.remoteDevices ?? []).filter((d) => d.wait === true).map((d) => d.socket).join(', ')}\n`);
+      await Promise.all(deviceWaits);
     }
   } catch (err) {
     await closeHostEnds().catch(() => {});
@@ -160,6 +178,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     worker.on('message', (msg: MachineMessage) => {
       switch (msg.type) {
         case 'ready':
+          if (msg.remoteUart1Irq !== undefined) uart1Irq?.connect(msg.remoteUart1Irq);
           // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
           void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: msg.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
             (attached) => {

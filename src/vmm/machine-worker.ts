@@ -3,6 +3,7 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
+import { SharedNotifier } from '../api/shared-notifier.js';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
@@ -131,7 +132,6 @@ async function main(data: MachineWorkerData): Promise<void> {
     for (let m = receiveMessageOnPort(data.device.port); m !== undefined; m = receiveMessageOnPort(data.device.port)) {
       const msg = m.message as DeviceMessage;
       if (msg.kind === 'access') remoteUart1?.attach(new FdChannel(msg.fd));
-      else if (msg.kind === 'irq' && board instanceof Ppce500Board) board.setRemoteUartIrq(msg.level);
     }
   };
   serveDevices();
@@ -203,7 +203,15 @@ async function main(data: MachineWorkerData): Promise<void> {
     }
     return false;
   };
-  post({ type: 'ready', accel: hv.accel, vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })) });
+  const uart1Irq = board instanceof Ppce500Board ? board.remoteUart1Irq : undefined;
+  post({
+    type: 'ready',
+    accel: hv.accel,
+    vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })),
+    ...(uart1Irq !== undefined && uart1Irq.trigger instanceof SharedNotifier && uart1Irq.resample instanceof SharedNotifier
+      ? { remoteUart1Irq: { trigger: uart1Irq.trigger.share(), resample: uart1Irq.resample.share() } }
+      : {}),
+  });
 
   for (;;) {
     let event: BoardEvent = 'none';

@@ -9,6 +9,7 @@
  */
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { BookeTlbView } from '../../api/booke-tlb-view.js';
+import type { IrqEvent } from '../../api/events.js';
 import type { Exit } from '../../api/exit.js';
 import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
 import { gpa, type MemoryBacking } from '../../api/memory.js';
@@ -190,12 +191,23 @@ export class Ppce500Board implements Board {
       setProxyMode: (on) => vcpus.forEach((v) => v.enableCap('ppc-epr', [on ? 1 : 0])),
     }, { ...(config.clock !== undefined ? { clock: config.clock } : {}), log });
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
-    // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC.
-    if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) this.vm.setInterruptSink(this.mpic);
     this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, memory: this.vm.memory, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
     this.virtio = this.attachVirtio(config.virtio ?? [], log);
     const remote = config.remoteUart1 !== undefined && config.serials.length === 2;
+    // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC. A UART1
+    // in a device process raises its line through an irqEvent resampled at EOI (its level
+    // never passes through this thread); it shares source 42 with UART0, so what the
+    // accelerator drives on that source is ORed with UART0's output.
+    if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) {
+      const mpic = this.mpic;
+      this.vm.setInterruptSink({
+        setIrq: (gsi, level) => (gsi === UART_IRQ ? this.setRemoteUartIrq(level) : mpic.setIrq(gsi, level)),
+        msi: (msi) => mpic.msi(msi),
+        onEoi: (listener) => mpic.onEoi(listener),
+      });
+      if (remote && this.vm.hypervisor.checkExtension('irqfd-resample') > 0) this.remoteUart1Irq = this.vm.irqEvent({ gsi: UART_IRQ, resample: true });
+    }
     const uarts = config.serials.slice(0, remote ? 1 : 2).map((backend, i) => new Uart16550(`uart${i}`, backend));
     this.uarts = uarts;
     uarts.forEach((u, i) => this.bus.map(CCSR_BASE + (i === 0 ? UART0_OFFSET : UART1_OFFSET), 8, u));
@@ -279,9 +291,14 @@ export class Ppce500Board implements Board {
 
   private remoteUartIrq = false;
   private updateUartLine: () => void = () => {};
+  /**
+   * The irqEvent a UART1 in a device process raises (level, resampled at EOI): the VMM hands
+   * its notifiers to whatever reads the device's event channel.
+   */
+  remoteUart1Irq: IrqEvent | undefined;
 
-  /** The interrupt output of a remote UART1 (from its route's event channel). */
-  setRemoteUartIrq(level: boolean): void {
+  /** The accelerator's input for UART1's MPIC source (a remote UART1's irqEvent). */
+  private setRemoteUartIrq(level: boolean): void {
     this.remoteUartIrq = level;
     this.updateUartLine();
   }

@@ -143,6 +143,11 @@ export class RouteServer {
     });
     old.access?.destroy();
     old.events?.destroy();
+    if (old.events !== null) this.dropLines();
+  }
+
+  private dropLines(): void {
+    for (let line = 0; line < this.opts.irqLines; line++) this.opts.onIrq(line, false);
   }
 
   private startEvents(s: net.Socket, token: number, reader: FrameReader): void {
@@ -152,6 +157,13 @@ export class RouteServer {
     }
     this.events?.destroy();
     this.events = s;
+    // A device that disappears stops driving its lines (or a line it left high would raise
+    // the interrupt again at every EOI, with nobody to clear it).
+    s.on('close', () => {
+      if (this.events !== s) return;
+      this.events = null;
+      this.dropLines();
+    });
     const handle = (m: Message): void => void this.onEvent(s, m);
     const drain = (): void => {
       try {
@@ -172,6 +184,7 @@ export class RouteServer {
     s.end(encode({ type: MsgType.Error, seq: 0, code: ErrorCode.Malformed, message }));
     this.access?.destroy();
     this.access = null;
+    if (this.events !== null) this.dropLines();
     this.events = null;
   }
 

@@ -173,6 +173,10 @@ test('interrupts arrive on the event channel; DMA works inside the grant and is 
   d.worker.postMessage({ type: 'dma-read', addr: 0x3000, length: 4 });
   assert.match(String((await d.next('dma'))['error']), /outside the window/);
   await d.worker.terminate();
+  // A device that disappears stops driving its line (it would otherwise be raised again at
+  // every EOI with nobody to clear it).
+  await until(() => r.irqs.length === 2);
+  assert.deepEqual(r.irqs, [[0, true], [0, false]]);
   r.server.close();
 });
 
