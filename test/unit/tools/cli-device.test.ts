@@ -63,6 +63,9 @@ test('--device: forms and combinations that are refused', async () => {
   assert.ok(typeof cfg === 'object' && 'machine' in cfg);
   assert.deepEqual(cfg.remoteDevices, [{ kind: 'uart1', socket: '/tmp/s' }]);
   assert.equal(cfg.devices, undefined, 'not a virtio device');
+  const waiting = buildRunConfig(['--bios', 'x.elf', '--device', 'uart1,socket=/tmp/a,b,wait=on'], catalog);
+  assert.ok(typeof waiting === 'object' && 'machine' in waiting);
+  assert.deepEqual(waiting.remoteDevices, [{ kind: 'uart1', socket: '/tmp/a,b', wait: true }], 'a comma in the path; wait=on last');
   assert.deepEqual(cfg.serials.map((s) => s.kind), ['stdio', 'null'], 'UART1 keeps its place; its registers are the device\'s');
   assert.throws(() => buildRunConfig(['--bios', 'x.elf', '--device', 'uart0,socket=/tmp/s'], catalog), /device "uart0" is not supported; .*uart1,socket=PATH/);
   assert.throws(() => buildRunConfig(['--bios', 'x.elf', '--serial', 'stdio', '--serial', 'null', '--device', 'uart1,socket=/tmp/s'], catalog), /one --serial/);
