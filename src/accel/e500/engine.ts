@@ -31,11 +31,14 @@ const CHECK_INTERVAL = 16384;
 /** Upper bound on block length, so a long straight run still reaches the checks. */
 const MAX_BLOCK_INSNS = 128;
 /**
- * Interpreted executions after which a block heads a translated region. Translation and V8's
- * own warm-up of the new function cost about as much as interpreting the block this many
- * times, so code that runs only a few times (most of a firmware's boot) stays interpreted.
+ * Interpreted executions after which a block heads a translated region. A region pays for
+ * itself only after V8 has compiled and then optimised the new function, which takes far
+ * more runs than the translation itself: Linux's boot interpreted throughout takes about as
+ * long as with regions from 50,000 runs (3.9 s and 4.1 s to the shell, 2 CPUs) and half as
+ * long as with regions from 2,000 runs (8.7 s), while loops that run millions of times
+ * (bench-cpu, gzip) lose nothing measurable by waiting (bench/engine-notes.md).
  */
-const HOT_RUNS = 2000;
+const HOT_RUNS = 50_000;
 /** With NGKVM_JIT=eager every block heads a region from its second execution. */
 const EAGER_RUNS = 1;
 
