@@ -110,6 +110,9 @@ export const enum Pending {
   Doorbell = 1 << 6,
 }
 
+/** The conditions held in Cpu.lines (inputs, doorbells, a deferred debug event); the timers' come from TSR. */
+export const PENDING_LINES = Pending.Debug | Pending.CriticalInput | Pending.CriticalDoorbell | Pending.External | Pending.Doorbell;
+
 export const PENDING_CE_GATED = Pending.CriticalInput | Pending.Watchdog | Pending.CriticalDoorbell;
 export const PENDING_EE_GATED = Pending.External | Pending.FixedInterval | Pending.Decrementer | Pending.Doorbell;
 

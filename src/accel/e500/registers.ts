@@ -3,8 +3,13 @@
  *
  * Ids use upstream KVM ONE_REG numbers for PowerPC where one exists (FPRs, FPSCR, MAS
  * registers, TCR/TSR, TLBnCFG, TB offset, …). State that upstream reaches through struct
- * ioctls gets ngkvm sets: GPRs (set 1), the core registers PC/MSR/CR/LR/CTR/XER (set 2), and
- * every other SPR by its SPR number (set 3).
+ * ioctls gets ngkvm sets: GPRs (set 1), the core registers PC/MSR/CR/LR/CTR/XER (set 2),
+ * every other SPR by its SPR number (set 3), and the state the architecture keeps outside
+ * registers (set 4, seed 001's pseudo-registers): the SPE upper halves and accumulator, the
+ * pending interrupt conditions (doorbells, external and critical inputs), the lwarx
+ * reservation, the halted state, TLB0's next victim and the time base itself. With these,
+ * `registerList()` is the whole vCPU (the TLB array aside, which is the shared array of
+ * configTlb): a snapshot is every readable register, restored in list order.
  */
 import {
   REG_ARCH_PPC,
@@ -18,6 +23,7 @@ import {
 import { SPR, type Cpu } from './cpu.js';
 import { fprHi, fprLo } from './fpu/state.js';
 import { writeMsr } from './insn/system.js';
+import { PENDING_LINES } from './interrupts.js';
 import { sprTable } from './spr.js';
 import type { CoreFamily } from './models.js';
 
@@ -25,6 +31,7 @@ export const SET_UPSTREAM = 0;
 export const SET_GPR = 1;
 export const SET_CORE = 2;
 export const SET_SPR = 3;
+export const SET_STATE = 4;
 
 const ppc = (size: RegisterSize, set: number, n: number): RegisterId => regId(REG_ARCH_PPC, size, set, n);
 
@@ -66,6 +73,22 @@ export const CORE = {
   XER: ppc(4, SET_CORE, 5),
 } as const;
 export const sprId = (n: number): RegisterId => ppc(4, SET_SPR, n);
+/** SPE upper half of GPR n (e500v2): bits 0–31 of the 64-bit register. */
+export const gprHighId = (n: number): RegisterId => ppc(4, SET_STATE, n);
+export const STATE = {
+  /** SPE accumulator (e500v2). */
+  ACC: ppc(8, SET_STATE, 32),
+  /** Interrupt conditions held by lines and doorbells (not the timers'): Pending bits. */
+  PENDING: ppc(4, SET_STATE, 33),
+  /** lwarx reservation: bit 63 valid, bits 0–35 the physical address. */
+  RESERVATION: ppc(8, SET_STATE, 34),
+  /** 1 while the core waits for an interrupt (wait, MSR[WE]). */
+  HALTED: ppc(4, SET_STATE, 35),
+  /** TLB0 way the next miss proposes in MAS0[NV]. */
+  TLB0_NV: ppc(4, SET_STATE, 36),
+  /** The 64-bit time base as the guest reads it (what a migration carries; tb_offset is host-relative). */
+  TB: ppc(8, SET_STATE, 37),
+} as const;
 export const fprId = (n: number): RegisterId => (KVM_REG_PPC.FPR0 + BigInt(n)) as RegisterId;
 
 interface Accessor {
@@ -129,6 +152,7 @@ const COVERED_ELSEWHERE = new Set<number>([
   SPR.TBU_R,
   SPR.TBL_W,
   SPR.TBU_W,
+  SPR.DECAR,
   // User read-only SPRG aliases name the same registers as SPRG3..7.
   259,
   260,
@@ -220,6 +244,39 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
     add(acc(id, name, 8, 'read-write', (c) => BigInt(c.spr[n]!), (c, v) => void (c.spr[n] = u32(v))));
   }
   add(spr32(k.VRSAVE, 'usprg0', SPR.USPRG0));
+  // The guest cannot read DECAR; the host must, to carry it in a snapshot.
+  add(acc(sprId(SPR.DECAR), 'decar', 4, 'read-write', (c) => BigInt(c.timers.decar), (c, v) => c.timers.writeDecar(u32(v))));
+  add(acc(STATE.PENDING, 'pending', 4, 'read-write', (c) => BigInt(c.lines & PENDING_LINES), (c, v) => {
+    c.lines = (c.lines & ~PENDING_LINES) | (u32(v) & PENDING_LINES);
+    c.updateIrq();
+  }));
+  add(
+    acc(
+      STATE.RESERVATION,
+      'reservation',
+      8,
+      'read-write',
+      (c) => (c.resvValid ? (1n << 63n) | BigInt(c.resvAddr) : 0n),
+      (c, v) => {
+        c.resvValid = (v >> 63n) !== 0n;
+        c.resvAddr = c.resvValid ? Number(v & 0xf_ffff_ffffn) : 0;
+      },
+    ),
+  );
+  add(acc(STATE.HALTED, 'halted', 4, 'read-write', (c) => (c.halted ? 1n : 0n), (c, v) => void (c.halted = (v & 1n) !== 0n)));
+  add(acc(STATE.TLB0_NV, 'tlb0_nv', 4, 'read-write', (c) => BigInt(c.tlb0Nv), (c, v) => void (c.tlb0Nv = Number(v % BigInt(c.tlb.geometry.tlb0Ways)))));
+  add(acc(STATE.TB, 'tb', 8, 'read-write', (c) => BigInt.asUintN(64, BigInt(c.timers.tb())), (c, v) => c.timers.setTb(Number(v))));
+  if (family === 'e500v2') {
+    for (let n = 0; n < 32; n++) {
+      add(acc(gprHighId(n), `r${n}h`, 4, 'read-write', (c) => BigInt(c.gprHigh[n]! >>> 0), (c, v) => void (c.gprHigh[n] = u32(v))));
+    }
+    add(
+      acc(STATE.ACC, 'acc', 8, 'read-write', (c) => (BigInt(c.accHi >>> 0) << 32n) | BigInt(c.accLo >>> 0), (c, v) => {
+        c.accHi = u32(v >> 32n) | 0;
+        c.accLo = u32(v) | 0;
+      }),
+    );
+  }
   add(spr32(k.DBSR, 'dbsr', SPR.DBSR));
   if (family === 'e500mc') {
     for (let n = 0; n < 32; n++) {
