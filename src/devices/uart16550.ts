@@ -11,6 +11,7 @@
  * those bytes).
  */
 import type { MmioDevice } from './bus.js';
+import type { DeviceState, StateReader, StateWriter } from './state.js';
 
 /** Where the UART's bytes go and come from (console, file, socket). */
 export interface SerialBackend {
@@ -33,8 +34,9 @@ const MSR_BITS = { DCTS: 0x01, DDSR: 0x02, TERI: 0x04, DDCD: 0x08, CTS: 0x10, DS
 const FIFO_SIZE = 16;
 const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
 
-export class Uart16550 implements MmioDevice {
+export class Uart16550 implements MmioDevice, DeviceState {
   readonly name: string;
+  readonly stateVersion = 1;
   readonly endian = 'big' as const;
   readonly maxAccessSize = 1 as const;
   backend: SerialBackend;
@@ -125,6 +127,43 @@ export class Uart16550 implements MmioDevice {
 
   get irq(): boolean {
     return this.irqLevel;
+  }
+
+  get stateId(): string {
+    return this.name;
+  }
+
+  /** Registers, the receive FIFO and the input taken from the host but not yet read. */
+  saveState(w: StateWriter): void {
+    w.u8(this.ier);
+    w.u8(this.lcr);
+    w.u8(this.mcr);
+    w.u8(this.scr);
+    w.u8(this.msr);
+    w.u16(this.divisor);
+    w.bool(this.fifoEnabled);
+    w.u8(this.triggerLevel);
+    w.bool(this.thrPending);
+    w.u8(this.lsrErrors);
+    w.bytes(Uint8Array.from(this.rxFifo));
+    w.bytes(Uint8Array.from(this.pushback));
+  }
+
+  loadState(r: StateReader): void {
+    this.ier = r.u8() & 0x0f;
+    this.lcr = r.u8();
+    this.mcr = r.u8() & 0x1f;
+    this.scr = r.u8();
+    this.msr = r.u8();
+    this.divisor = r.u16();
+    this.fifoEnabled = r.bool();
+    this.triggerLevel = r.oneOf(r.u8(), TRIGGER_LEVELS, 'FIFO trigger level');
+    this.thrPending = r.bool();
+    this.lsrErrors = r.u8() & (LSR.OE | LSR.PE | LSR.FE | LSR.BI);
+    this.rxFifo = [...r.bytes(FIFO_SIZE)];
+    // Host input already taken: bounded only by what a stream can hold.
+    this.pushback = [...r.bytes(1 << 20)];
+    this.updateIrq();
   }
 
   read(offset: number): number {

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StateError, StateReader, StateWriter, loadSections, saveSections, type DeviceState } from '../../../src/devices/state.js';
+import { Uart16550, type SerialBackend } from '../../../src/devices/uart16550.js';
+
+function queueBackend(input: number[]): SerialBackend & { out: number[] } {
+  const out: number[] = [];
+  return { out, write: (b) => void out.push(b), read: () => input.shift() ?? -1 };
+}
+
+/** Every register read a driver might do, in an order that consumes the FIFO. */
+function observe(u: Uart16550): number[] {
+  const seen: number[] = [];
+  for (let k = 0; k < 6; k++) seen.push(u.read(2), u.read(5), u.read(0));
+  seen.push(u.read(1), u.read(3), u.read(4), u.read(6), u.read(7));
+  return seen;
+}
+
+function busyUart(): { u: Uart16550; irqs: boolean[] } {
+  const u = new Uart16550('uart0', queueBackend([0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47]));
+  const irqs: boolean[] = [];
+  u.onIrq = (l) => irqs.push(l);
+  u.write(3, 1, 0x83); // DLAB
+  u.write(0, 1, 0x34);
+  u.write(1, 1, 0x12);
+  u.write(3, 1, 0x03); // 8N1
+  u.write(2, 1, 0x41); // FIFO on, trigger level 4
+  u.write(1, 1, 0x03); // RDI | THRI
+  u.write(7, 1, 0x5a);
+  u.read(0); // one byte read: the FIFO holds the rest, more waits in the backend
+  return { u, irqs };
+}
+
+test('a UART saved mid-conversation and loaded into a fresh one answers every register the same, FIFO and pending input included', () => {
+  const { u } = busyUart();
+  const saved = saveSections([u]);
+  const copy = new Uart16550('uart0', queueBackend([]));
+  const irqs: boolean[] = [];
+  copy.onIrq = (l) => irqs.push(l);
+  loadSections(saved, [copy]);
+  assert.deepEqual(irqs, [true], 'the interrupt output follows the loaded state');
+  assert.deepEqual(observe(copy), observe(u));
+  copy.write(3, 1, 0x83);
+  assert.equal(copy.read(0) | (copy.read(1) << 8), 0x1234, 'the divisor latch');
+});
+
+test('a stream is refused whole: unknown, duplicate, missing and newer sections, each named', () => {
+  const a = busyUart().u;
+  const b = new Uart16550('uart1', queueBackend([]));
+  const both = saveSections([a, b]);
+  assert.throws(() => loadSections(both, [new Uart16550('uart0', queueBackend([]))]), (e: unknown) => e instanceof StateError && /section "uart1" belongs to no device/.test(e.message));
+  assert.throws(() => loadSections(saveSections([a]), [a, b]), (e: unknown) => e instanceof StateError && /no section for uart1/.test(e.message));
+  const newer: DeviceState = { stateId: 'uart0', stateVersion: 2, saveState: (w) => a.saveState(w), loadState: () => {} };
+  const fresh = new Uart16550('uart0', queueBackend([]));
+  assert.throws(() => loadSections(saveSections([newer]), [fresh]), (e: unknown) => e instanceof StateError && /"uart0" is version 2; this ngkvm reads versions 1 to 1/.test(e.message));
+  assert.deepEqual(observe(fresh), observe(new Uart16550('uart0', queueBackend([]))), 'nothing was loaded');
+  assert.throws(() => saveSections([a, a]), /two devices save a section named "uart0"/);
+});
+
+test('every truncation of a stream and every single-byte corruption is a StateError or a valid load, never another exception', () => {
+  const saved = saveSections([busyUart().u]);
+  for (let n = 0; n < saved.length; n++) {
+    assert.throws(() => loadSections(saved.subarray(0, n), [new Uart16550('uart0', queueBackend([]))]), StateError, `cut at ${n}`);
+  }
+  for (let k = 0; k < saved.length; k++) {
+    for (const v of [0x00, 0x07, 0x80, 0xff]) {
+      const bad = saved.slice();
+      bad[k] = v;
+      try {
+        loadSections(bad, [new Uart16550('uart0', queueBackend([]))]);
+      } catch (e) {
+        assert.ok(e instanceof StateError, `byte ${k} = ${v}: ${String(e)}`);
+      }
+    }
+  }
+});
+
+test('a section with bytes left over, or a field out of its range, is refused with the section named', () => {
+  const longer: DeviceState = {
+    stateId: 'uart0',
+    stateVersion: 1,
+    saveState: (w) => {
+      busyUart().u.saveState(w);
+      w.u8(0);
+    },
+    loadState: () => {},
+  };
+  assert.throws(() => loadSections(saveSections([longer]), [new Uart16550('uart0', queueBackend([]))]), /section "uart0" \(version 1\): 1 bytes left over/);
+  const badTrigger = new StateWriter();
+  busyUart().u.saveState(badTrigger);
+  const body = badTrigger.finish();
+  body[8] = 5; // the trigger level's byte: ier lcr mcr scr msr divisor(2) fifo trigger
+  assert.throws(() => new Uart16550('uart0', queueBackend([])).loadState(new StateReader(body, 'uart0')), /FIFO trigger level 5 is not one of 1, 4, 8, 14/);
+});
