@@ -38,6 +38,8 @@
  *   call, which its devices only make on changes).
  */
 
+import { StateError, type StateReader, type StateWriter } from '../state.js';
+
 export const IVPR_MSK = 0x80000000;
 export const IVPR_A = 0x40000000;
 export const IVPR_P = 0x00800000;
@@ -305,6 +307,49 @@ export class MpicCore {
     c.inService.splice(idx, 1);
     this.update();
     return n;
+  }
+
+  /** Sources (vector/priority, destinations, output, pending, input) and CPUs (CTPR, in service). */
+  saveState(w: StateWriter): void {
+    w.u32(this.svr);
+    w.u32(this.src.length);
+    for (const s of this.src) {
+      w.u32(s.ivpr);
+      w.u32(s.idr);
+      w.u32(s.destmask);
+      w.u8(s.output);
+      w.bool(s.pending);
+      w.bool(s.line);
+    }
+    w.u32(this.cpus.length);
+    for (const c of this.cpus) {
+      w.u8(c.ctpr);
+      w.u32s(c.inService);
+    }
+  }
+
+  loadState(r: StateReader): void {
+    this.svr = r.u32();
+    if (r.u32() !== this.src.length) throw new StateError('mpic: a different number of interrupt sources');
+    for (const s of this.src) {
+      s.ivpr = r.u32();
+      s.idr = r.u32();
+      s.destmask = r.u32();
+      s.output = r.oneOf(r.u8(), [Output.Int, Output.Cint, Output.Mck], 'source output');
+      s.pending = r.bool();
+      s.line = r.bool();
+    }
+    const cpus = r.u32();
+    if (cpus !== this.cpus.length) throw new StateError(`mpic: saved with ${cpus} CPUs, this machine has ${this.cpus.length}`);
+    for (const c of this.cpus) {
+      c.ctpr = r.u8() & 15;
+      const inService = r.u32s(this.src.length);
+      if (inService.some((n) => n >= this.src.length)) throw new StateError('mpic: a source in service that does not exist');
+      c.inService = inService;
+    }
+    this.active.clear();
+    for (let n = 0; n < this.src.length; n++) this.refresh(n);
+    this.update();
   }
 
   /** Re-derives every CPU's INT and CINT and reports changes. */

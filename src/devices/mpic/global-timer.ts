@@ -24,6 +24,8 @@
  * Here periods are exact multiples of the base count, which is what QEMU approximates.
  */
 
+import type { StateReader, StateWriter } from '../state.js';
+
 export const TBCR_CI = 0x80000000;
 export const TCCR_TOG = 0x80000000;
 const COUNT_MASK = 0x7fffffff;
@@ -82,6 +84,24 @@ export class GlobalTimer {
     this.running = this.loaded !== 0 && canCount;
     this.originNs = nowNs;
     return this.running;
+  }
+
+  /** Base count, run state, toggle and the count left at `nowNs` (after catchUp). */
+  saveState(w: StateWriter, nowNs: number): void {
+    w.u32(this.tbcr);
+    w.bool(this.running);
+    w.bool(this.toggle);
+    w.u32(this.running ? this.readCount(nowNs) & COUNT_MASK : this.loaded);
+  }
+
+  /** Counts on from the saved count, from `nowNs` of the loading machine's clock. */
+  loadState(r: StateReader, nowNs: number): void {
+    this.tbcr = r.u32();
+    this.running = r.bool();
+    this.toggle = r.bool();
+    this.loaded = r.u32() & COUNT_MASK;
+    this.originNs = nowNs;
+    if (this.running && this.loaded === 0) this.running = false;
   }
 
   /** Accounts for every expiry up to `nowNs`; returns how many there were. */

@@ -31,6 +31,7 @@ import { RateLimitedLog, type Logger } from '../bus.js';
 import type { DeviceClock, DeviceTimer } from '../clock.js';
 import { GlobalTimer, TBCR_CI } from './global-timer.js';
 import { MpicCore, MPIC_IPI_BASE, MPIC_TIMER_BASE, type MpicOutputs } from './core.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
 
 export { MPIC_IPI_BASE, MPIC_TIMER_BASE, type MpicOutputs } from './core.js';
 
@@ -57,7 +58,7 @@ export interface OpenPicOptions {
   log?: Logger;
 }
 
-export class OpenPic implements MmioDevice, InterruptSink {
+export class OpenPic implements DeviceState, MmioDevice, InterruptSink {
   readonly name = 'mpic';
   readonly endian = 'big' as const;
   readonly maxAccessSize = 4 as const;
@@ -101,6 +102,38 @@ export class OpenPic implements MmioDevice, InterruptSink {
    */
   get proxyMode(): boolean {
     return this.proxy;
+  }
+
+  readonly stateId = 'mpic';
+  readonly stateVersion = 1;
+
+  /** GCR, the MSI registers, the global timers (counts carried, not times) and the core. */
+  saveState(w: StateWriter): void {
+    this.syncTimers();
+    const now = this.now();
+    w.u32(this.gcr);
+    w.u32(this.tfrr);
+    w.bool(this.proxy);
+    w.u32s(this.msir);
+    w.u32(this.timers.length);
+    for (const t of this.timers) t.saveState(w, now);
+    this.core.saveState(w);
+  }
+
+  loadState(r: StateReader): void {
+    this.gcr = r.u32() & GCR_MODE;
+    this.tfrr = r.u32();
+    this.proxy = r.bool();
+    const msir = r.u32s(this.msir.length);
+    if (msir.length !== this.msir.length) throw new StateError(`mpic: ${msir.length} MSI registers, this MPIC has ${this.msir.length}`);
+    this.msir.set(msir);
+    if (r.u32() !== this.timers.length) throw new StateError('mpic: a different number of global timers');
+    const now = this.now();
+    for (const t of this.timers) t.loadState(r, now);
+    this.core.loadState(r);
+    this.outputs.setProxyMode(this.proxy);
+    this.armedAt.fill(-1);
+    this.rearmTimers();
   }
 
   /** Machine reset: what a GCR reset does (QEMU uses one reset for both). */

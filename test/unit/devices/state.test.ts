@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StateError, StateReader, StateWriter, loadSections, saveSections, type DeviceState } from '../../../src/devices/state.js';
 import { Uart16550, type SerialBackend } from '../../../src/devices/uart16550.js';
+import { OpenPic } from '../../../src/devices/mpic/openpic.js';
+import { TimerQueue } from '../../../src/devices/clock.js';
 
 function queueBackend(input: number[]): SerialBackend & { out: number[] } {
   const out: number[] = [];
@@ -91,4 +93,74 @@ test('a section with bytes left over, or a field out of its range, is refused wi
   const body = badTrigger.finish();
   body[8] = 5; // the trigger level's byte: ier lcr mcr scr msr divisor(2) fifo trigger
   assert.throws(() => new Uart16550('uart0', queueBackend([])).loadState(new StateReader(body, 'uart0')), /FIFO trigger level 5 is not one of 1, 4, 8, 14/);
+});
+
+const IVPR = (n: number): number => 0x10000 + 0x20 * n;
+const IDR = (n: number): number => 0x10010 + 0x20 * n;
+const CPU = (c: number, reg: number): number => 0x20000 + 0x1000 * c + reg;
+const TCCR = (t: number): number => 0x1100 + 0x40 * t;
+const TBCR = (t: number): number => 0x1110 + 0x40 * t;
+const TVPR = (t: number): number => 0x1120 + 0x40 * t;
+const TDR = (t: number): number => 0x1130 + 0x40 * t;
+const MSIR = (g: number): number => 0x1600 + 0x10 * g;
+
+function mpicAt(startNs: number): { p: OpenPic; int: boolean[]; advance: (ns: number) => void } {
+  const t = { now: startNs };
+  const clock = new TimerQueue(() => t.now);
+  const int = [false, false];
+  const p = new OpenPic(2, { setInt: (c, l) => (int[c] = l), setCint: () => {}, setProxyMode: () => {} }, { clock });
+  return {
+    p,
+    int,
+    advance: (ns) => {
+      t.now += ns;
+      clock.runDue(t.now);
+    },
+  };
+}
+
+/** What both CPUs would see from here: interrupt outputs, timer counts and acknowledges. */
+function drain(m: ReturnType<typeof mpicAt>): (number | boolean)[] {
+  const seen: (number | boolean)[] = [...m.int, m.p.read(TCCR(0), 4), m.p.read(MSIR(0), 4)];
+  m.advance(40 * 5000);
+  seen.push(...m.int, m.p.read(TCCR(0), 4));
+  for (let k = 0; k < 4; k++) {
+    for (const c of [0, 1]) {
+      const v = m.p.read(CPU(c, 0xa0), 4);
+      seen.push(v, ...m.int);
+      m.p.write(CPU(c, 0xb0), 4, 0);
+    }
+  }
+  return seen;
+}
+
+test('an MPIC saved with sources pending and in service, a running timer and an MSI goes on identically on another clock', () => {
+  const a = mpicAt(1_000_000);
+  const { p } = a;
+  for (const c of [0, 1]) p.write(CPU(c, 0x80), 4, 0);
+  p.write(IVPR(1), 4, 0x00450021); // level, priority 5, vector 0x21
+  p.write(IDR(1), 4, 1);
+  p.write(IVPR(2), 4, 0x00060022); // edge, priority 6, vector 0x22
+  p.write(IDR(2), 4, 2);
+  p.setLine(1, true);
+  p.setLine(2, true);
+  p.setLine(2, false); // the edge stays latched
+  assert.equal(p.read(CPU(0, 0xa0), 4), 0x21, 'source 1 now in service on CPU 0');
+  p.write(TVPR(0), 4, 0x00040040);
+  p.write(TDR(0), 4, 1);
+  p.write(TBCR(0), 4, 5000);
+  a.advance(40 * 123);
+  assert.ok(p.msi({ address: 0x1740n, data: 3 }), 'MSIR0 bit 3');
+  const saved = saveSections([p]);
+  const b = mpicAt(77_000_000);
+  loadSections(saved, [b.p]);
+  assert.deepEqual(b.int, a.int, 'interrupt outputs follow the loaded state');
+  assert.deepEqual(drain(b), drain(a));
+});
+
+test('an MPIC state for another CPU count is refused', () => {
+  const saved = saveSections([mpicAt(0).p]);
+  const t = new TimerQueue(() => 0);
+  const one = new OpenPic(1, { setInt: () => {}, setCint: () => {}, setProxyMode: () => {} }, { clock: t });
+  assert.throws(() => loadSections(saved, [one]), /mpic: saved with 2 CPUs, this machine has 1/);
 });
