@@ -21,6 +21,7 @@
  * and U-Boot before powering off; QEMU does not decode it. Inputs here are always readable, so
  * it is accepted silently and reads 0, as on QEMU. Only 32-bit accesses reach registers.
  */
+import type { DeviceState, StateReader, StateWriter } from './state.js';
 import { RateLimitedLog, type Logger, type MmioDevice } from './bus.js';
 
 export const MPC8XXX_GPIO_SIZE = 0x1000;
@@ -42,7 +43,7 @@ export interface Mpc8xxxGpioOptions {
 /** Bit of pin `n` in the registers: pin 0 is the most significant bit. */
 export const gpioPinMask = (n: number): number => (0x8000_0000 >>> n) >>> 0;
 
-export class Mpc8xxxGpio implements MmioDevice {
+export class Mpc8xxxGpio implements MmioDevice, DeviceState {
   readonly name = 'mpc8xxx-gpio';
   readonly endian = 'big' as const;
   readonly maxAccessSize = 4 as const;
@@ -70,6 +71,23 @@ export class Mpc8xxxGpio implements MmioDevice {
 
   get irq(): boolean {
     return this.irqLevel;
+  }
+
+  readonly stateId = 'gpio';
+  readonly stateVersion = 1;
+
+  saveState(w: StateWriter): void {
+    for (const v of [this.dir, this.odr, this.dat, this.ier, this.imr, this.icr, this.inputs]) w.u32(v);
+  }
+
+  /**
+   * The outputs are taken as already driven: the machine that saved them acted on them, and
+   * reporting them again (pin 0 is the power-off line) would repeat that.
+   */
+  loadState(r: StateReader): void {
+    [this.dir, this.odr, this.dat, this.ier, this.imr, this.icr, this.inputs] = [r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32()];
+    this.driven = (this.dat & this.dir) >>> 0;
+    this.update();
   }
 
   /** Power-on state: every pin an input, no events. */

@@ -9,6 +9,8 @@
  * not acknowledged, and a byte read from nobody is 0xFF (what QEMU's i2c core returns too).
  */
 
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
+
 /** A device on the bus (a target, formerly "slave"), as the bus sees it. */
 export interface I2cTarget {
   readonly name: string;
@@ -41,7 +43,9 @@ export interface I2cController {
 
 export const I2C_ADDRESS_MAX = 0x7f;
 
-export class I2cBus implements I2cController {
+export class I2cBus implements I2cController, DeviceState {
+  readonly stateId = 'i2c-bus';
+  readonly stateVersion = 1;
   private readonly targets = new Map<number, I2cTarget>();
   /** Target of the transfer in progress, if its address was acknowledged. */
   private current: I2cTarget | undefined;
@@ -55,6 +59,26 @@ export class I2cBus implements I2cController {
     const other = this.targets.get(address);
     if (other !== undefined) throw new Error(`I2C address 0x${address.toString(16)} of ${target.name} is taken by ${other.name}`);
     this.targets.set(address, target);
+  }
+
+  /** The transfer in progress: its target's address (0xff: none) and direction. */
+  saveState(w: StateWriter): void {
+    const at = [...this.targets].find(([, t]) => t === this.current)?.[0];
+    w.u8(at ?? 0xff);
+    w.bool(this.reading);
+  }
+
+  loadState(r: StateReader): void {
+    const at = r.u8();
+    this.reading = r.bool();
+    if (at === 0xff) {
+      this.current = undefined;
+      return;
+    }
+    const t = this.targets.get(at);
+    if (t === undefined) throw new StateError(`i2c-bus: a transfer with a target at 0x${at.toString(16)}, where this machine has none`);
+    // The target's own state (its register pointer) comes from its section: no START here.
+    this.current = t;
   }
 
   /** The target at `address`, if any (for diagnostics and tests). */

@@ -25,6 +25,7 @@
  *   DFSRR) besides ADR; QEMU clears FDR too. The bus sees a STOP if a transfer was open.
  * - RSTA reads 0 (it is a command); DR is written to the bus only in transmit mode.
  */
+import type { DeviceState, StateReader, StateWriter } from '../state.js';
 import { RateLimitedLog, type Logger, type MmioDevice } from '../bus.js';
 import type { I2cController } from './i2c-bus.js';
 
@@ -53,7 +54,7 @@ export interface MpcI2cOptions {
   readonly log?: Logger;
 }
 
-export class MpcI2c implements MmioDevice {
+export class MpcI2c implements MmioDevice, DeviceState {
   readonly name = 'mpc-i2c';
   readonly endian = 'big' as const;
   readonly maxAccessSize = 1 as const;
@@ -81,6 +82,23 @@ export class MpcI2c implements MmioDevice {
 
   get irq(): boolean {
     return this.irqLevel;
+  }
+
+  readonly stateId = 'i2c';
+  readonly stateVersion = 1;
+
+  /** The controller's registers; a transfer in progress is the bus's (and its target's) section. */
+  saveState(w: StateWriter): void {
+    for (const v of [this.adr, this.fdr, this.dfsrr, this.cr, this.sr, this.dr]) w.u8(v);
+    w.bool(this.addressNext);
+    w.bool(this.open);
+  }
+
+  loadState(r: StateReader): void {
+    [this.adr, this.fdr, this.dfsrr, this.cr, this.sr, this.dr] = [r.u8(), r.u8(), r.u8(), r.u8(), r.u8(), r.u8()];
+    this.addressNext = r.bool();
+    this.open = r.bool();
+    this.updateIrq();
   }
 
   /** Power-on state, as a machine reset leaves it. */

@@ -4,6 +4,9 @@ import { StateError, StateReader, StateWriter, loadSections, saveSections, type 
 import { Uart16550, type SerialBackend } from '../../../src/devices/uart16550.js';
 import { OpenPic } from '../../../src/devices/mpic/openpic.js';
 import { TimerQueue } from '../../../src/devices/clock.js';
+import { Mpc8xxxGpio } from '../../../src/devices/mpc8xxx-gpio.js';
+import { I2cBus, type I2cTarget } from '../../../src/devices/i2c/i2c-bus.js';
+import { MpcI2c } from '../../../src/devices/i2c/mpc-i2c.js';
 
 function queueBackend(input: number[]): SerialBackend & { out: number[] } {
   const out: number[] = [];
@@ -163,4 +166,51 @@ test('an MPIC state for another CPU count is refused', () => {
   const t = new TimerQueue(() => 0);
   const one = new OpenPic(1, { setInt: () => {}, setCint: () => {}, setProxyMode: () => {} }, { clock: t });
   assert.throws(() => loadSections(saved, [one]), /mpic: saved with 2 CPUs, this machine has 1/);
+});
+
+test('GPIO: pins, events and mask carried; outputs already driven are not reported again (pin 0 powers off)', () => {
+  const a = new Mpc8xxxGpio();
+  a.write(0x00, 4, 0x8000_0001 >>> 0); // pins 0 and 31 outputs
+  a.write(0x08, 4, 0x8000_0000); // pin 0 high
+  a.write(0x10, 4, 0x0000_0100); // unmask pin 23
+  a.setInput(23, true); // an event on pin 23: the interrupt is raised
+  assert.equal(a.irq, true);
+  const b = new Mpc8xxxGpio();
+  const outputs: [number, boolean][] = [];
+  b.onOutput = (pin, level) => outputs.push([pin, level]);
+  loadSections(saveSections([a]), [b]);
+  assert.deepEqual(outputs, [], 'no output edge on load');
+  assert.equal(b.irq, true);
+  for (const off of [0x00, 0x04, 0x08, 0x0c, 0x10, 0x14]) assert.equal(b.read(off, 4), a.read(off, 4), `register 0x${off.toString(16)}`);
+});
+
+test('I2C: the controller and a transfer in progress on the bus go on where they were', () => {
+  const log: string[] = [];
+  const target = (name: string): I2cTarget => ({
+    name,
+    start: (read) => (log.push(`${name} start ${read}`), true),
+    write: (b) => (log.push(`${name} write ${b}`), true),
+    read: () => (log.push(`${name} read`), 0x5a),
+    stop: () => void log.push(`${name} stop`),
+  });
+  const machine = (): { bus: I2cBus; ctl: MpcI2c } => {
+    const bus = new I2cBus();
+    bus.attach(0x68, target('rtc'));
+    return { bus, ctl: new MpcI2c(bus) };
+  };
+  const a = machine();
+  a.ctl.write(0x08, 1, 0xc0 | 0x20 | 0x10); // MEN MIEN MSTA MTX: START
+  a.ctl.write(0x10, 1, 0x68 << 1); // address, write
+  assert.equal(a.ctl.irq, true, 'the address byte went out: MIF');
+  const b = machine();
+  log.length = 0;
+  loadSections(saveSections([a.ctl, a.bus]), [b.ctl, b.bus]);
+  assert.deepEqual(log, [], 'loading starts no transfer');
+  assert.equal(b.ctl.irq, true);
+  for (const off of [0x00, 0x04, 0x08, 0x0c]) assert.equal(b.ctl.read(off), a.ctl.read(off), `register 0x${off.toString(16)}`);
+  b.ctl.write(0x10, 1, 0x07);
+  b.ctl.write(0x08, 1, 0x80); // STOP
+  assert.deepEqual(log, ['rtc write 7', 'rtc stop'], 'the byte and the STOP reach the same target');
+  const other = new I2cBus();
+  assert.throws(() => loadSections(saveSections([a.bus]), [other]), /i2c-bus: a transfer with a target at 0x68, where this machine has none/);
 });
