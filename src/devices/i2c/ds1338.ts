@@ -28,6 +28,7 @@
  */
 import type { WallClock } from '../clock.js';
 import type { I2cTarget } from './i2c-bus.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
 
 export const DS1338_REGISTERS = 64;
 const SECONDS = 0;
@@ -78,8 +79,12 @@ function secondsOf(f: Fields): number {
   return Math.floor(Date.UTC(f.year, f.month, f.date, f.hour, f.min, f.sec) / 1000);
 }
 
-export class Ds1338 implements I2cTarget {
+const PENDING_FIELDS = ['sec', 'min', 'hour', 'date', 'month', 'year', 'weekday'] as const;
+
+export class Ds1338 implements I2cTarget, DeviceState {
   readonly name = 'ds1338';
+  readonly stateId = 'rtc';
+  readonly stateVersion = 1;
   private readonly wallClock: WallClock;
   private readonly regs = new Uint8Array(DS1338_REGISTERS);
   private pointer = 0;
@@ -97,6 +102,55 @@ export class Ds1338 implements I2cTarget {
 
   constructor(wallClock: WallClock) {
     this.wallClock = wallClock;
+  }
+
+  /**
+   * Registers and NVRAM, the register pointer, the clock as an offset from the host's wall
+   * clock (so it has kept running, as a battery-backed clock does, when it is loaded later or
+   * elsewhere) or the time it was stopped at, and time fields written in a transfer that has
+   * not ended.
+   */
+  saveState(w: StateWriter): void {
+    w.bytes(this.regs);
+    w.u8(this.pointer);
+    w.bool(this.pointerNext);
+    w.u64(BigInt(this.offset));
+    w.u8(this.weekdayOffset);
+    w.bool(this.hour12);
+    w.bool(this.haltedAt !== undefined);
+    w.u64(BigInt(this.haltedAt ?? 0));
+    const p = this.pending;
+    w.bool(p !== undefined);
+    w.u8(p?.halt === undefined ? 0 : p.halt ? 2 : 1);
+    for (const k of PENDING_FIELDS) {
+      const v = p?.[k];
+      w.bool(v !== undefined);
+      w.u64(BigInt(v ?? 0));
+    }
+  }
+
+  loadState(r: StateReader): void {
+    const regs = r.bytes(DS1338_REGISTERS);
+    if (regs.length !== DS1338_REGISTERS) throw new StateError(`rtc: ${regs.length} registers, the DS1338 has ${DS1338_REGISTERS}`);
+    this.regs.set(regs);
+    this.pointer = r.u8() & (DS1338_REGISTERS - 1);
+    this.pointerNext = r.bool();
+    this.offset = Number(BigInt.asIntN(64, r.u64()));
+    this.weekdayOffset = r.u8() % 7;
+    this.hour12 = r.bool();
+    const halted = r.bool();
+    const at = Number(BigInt.asIntN(64, r.u64()));
+    this.haltedAt = halted ? at : undefined;
+    const hasPending = r.bool();
+    const halt = r.oneOf(r.u8(), [0, 1, 2], 'pending halt');
+    const pending: Partial<Fields> & { halt?: boolean; weekday?: number } = {};
+    if (halt !== 0) pending.halt = halt === 2;
+    for (const k of PENDING_FIELDS) {
+      const present = r.bool();
+      const v = Number(BigInt.asIntN(64, r.u64()));
+      if (present) pending[k] = v;
+    }
+    this.pending = hasPending ? pending : undefined;
   }
 
   /** Machine reset: ends a transfer in progress; time and NVRAM survive (battery-backed). */

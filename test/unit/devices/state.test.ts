@@ -7,6 +7,7 @@ import { TimerQueue } from '../../../src/devices/clock.js';
 import { Mpc8xxxGpio } from '../../../src/devices/mpc8xxx-gpio.js';
 import { I2cBus, type I2cTarget } from '../../../src/devices/i2c/i2c-bus.js';
 import { MpcI2c } from '../../../src/devices/i2c/mpc-i2c.js';
+import { Ds1338 } from '../../../src/devices/i2c/ds1338.js';
 
 function queueBackend(input: number[]): SerialBackend & { out: number[] } {
   const out: number[] = [];
@@ -213,4 +214,36 @@ test('I2C: the controller and a transfer in progress on the bus go on where they
   assert.deepEqual(log, ['rtc write 7', 'rtc stop'], 'the byte and the STOP reach the same target');
   const other = new I2cBus();
   assert.throws(() => loadSections(saveSections([a.bus]), [other]), /i2c-bus: a transfer with a target at 0x68, where this machine has none/);
+});
+
+test('RTC: time set by the guest, NVRAM and a write in progress carry over; the clock keeps running in between', () => {
+  const wall = { ms: Date.UTC(2026, 11, 7, 1, 0, 0) };
+  const clock = { utcNowMs: () => wall.ms };
+  const a = new Ds1338(clock);
+  const write = (rtc: Ds1338, bytes: number[]): void => {
+    rtc.start(false);
+    for (const b of bytes) rtc.write(b);
+  };
+  const readAll = (rtc: Ds1338): number[] => {
+    write(rtc, [0]);
+    rtc.stop();
+    rtc.start(true);
+    const out = Array.from({ length: 20 }, () => rtc.read(true));
+    rtc.stop();
+    return out;
+  };
+  write(a, [0, 0x30, 0x15, 0x09, 0x02, 0x24, 0x12, 0x29]); // 2029-12-24 09:15:30
+  a.stop();
+  write(a, [0x10, 0xde, 0xad]); // NVRAM
+  a.stop();
+  write(a, [1, 0x45]); // minutes := 45, not yet applied: the transfer is open
+  const b = new Ds1338(clock);
+  loadSections(saveSections([a]), [b]);
+  a.stop();
+  b.stop();
+  wall.ms += 61_000;
+  const x = readAll(a);
+  assert.deepEqual(readAll(b), x);
+  assert.deepEqual(x.slice(0, 3), [0x31, 0x46, 0x09], '09:46:31: the pending minutes applied at STOP, the clock ran on');
+  assert.deepEqual(x.slice(16, 18), [0xde, 0xad], 'the NVRAM bytes written at 0x10');
 });
