@@ -9,6 +9,7 @@
  * vCPUs through the hypervisor API.
  */
 import type { MmioDevice } from '../../devices/bus.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../../devices/state.js';
 
 export const SPIN_TABLE_BASE = 0xf_ef00_0000;
 export const SPIN_SLOT_SIZE = 0x20;
@@ -24,8 +25,10 @@ export interface SpinRelease {
   readonly r3: bigint;
 }
 
-export class SpinTable implements MmioDevice {
+export class SpinTable implements MmioDevice, DeviceState {
   readonly name = 'spin-table';
+  readonly stateId = 'spin-table';
+  readonly stateVersion = 1;
   readonly endian = 'big' as const;
   readonly maxAccessSize = 4 as const;
   private readonly bytes = new Uint8Array(SPIN_TABLE_SIZE);
@@ -48,6 +51,17 @@ export class SpinTable implements MmioDevice {
       this.view.setBigUint64(o + 8, BigInt(n));
       this.view.setUint32(o + 0x14, n);
     }
+  }
+
+  /** The slots as software left them; released CPUs are the vCPUs' own state (MP state, PC). */
+  saveState(w: StateWriter): void {
+    w.bytes(this.bytes);
+  }
+
+  loadState(r: StateReader): void {
+    const b = r.bytes(SPIN_TABLE_SIZE);
+    if (b.length !== SPIN_TABLE_SIZE) throw new StateError(`spin-table: ${b.length} bytes, the table has ${SPIN_TABLE_SIZE}`);
+    this.bytes.set(b);
   }
 
   read(offset: number, size: number): number {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SPIN_SLOT_SIZE, SpinTable, type SpinRelease } from '../../../src/boards/ppce500/spin-table.js';
+import { loadSections, saveSections } from '../../../src/devices/state.js';
 
 function table(cpus: number): { t: SpinTable; released: SpinRelease[] } {
   const released: SpinRelease[] = [];
@@ -67,4 +68,19 @@ test('out-of-range accesses read 0 and are ignored; reset restores the table', (
   t.reset();
   assert.equal(t.read(slot(1, 8), 4), 0);
   assert.equal(t.read(slot(1, 4), 4), 1);
+});
+
+test('state: the slots carry over without releasing anything again; a half-written release completes on the copy', () => {
+  const { t } = table(4);
+  t.write(slot(1, 8), 4, 0);
+  t.write(slot(1, 12), 4, 0x55);
+  t.write(slot(1, 0), 4, 0);
+  t.write(slot(1, 4), 4, 0x2000); // CPU 1 released
+  t.write(slot(2, 0), 4, 0); // CPU 2: high word written, low word still odd
+  const copy = table(4);
+  loadSections(saveSections([t]), [copy.t]);
+  assert.equal(copy.released.length, 0, 'loading releases nobody');
+  for (let off = 0; off < 4 * SPIN_SLOT_SIZE; off += 4) assert.equal(copy.t.read(off, 4), t.read(off, 4), `offset 0x${off.toString(16)}`);
+  copy.t.write(slot(2, 4), 4, 0x3000);
+  assert.deepEqual(copy.released.map((r) => [r.cpu, r.addr]), [[2, 0x3000n]]);
 });
