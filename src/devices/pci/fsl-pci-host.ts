@@ -18,6 +18,7 @@
 import type { GuestMemory, GuestPhysAddr } from '../../api/memory.js';
 import { RateLimitedLog, type AccessOptions, type Logger, type MmioDevice, type MmioTarget, type MmioWindow } from '../bus.js';
 import { PCI_CONFIG_SIZE, PciBus, PciFunction } from './pci-bus.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
 
 export const FSL_PCI_HOST_SIZE = 0x1000;
 const CCSR_SIZE = 0x10_0000;
@@ -95,8 +96,10 @@ interface Decoded {
   readonly written?: () => void;
 }
 
-export class FslPciHost implements MmioDevice {
+export class FslPciHost implements MmioDevice, DeviceState {
   readonly name = 'fsl-pci-host';
+  readonly stateId = 'pci-host';
+  readonly stateVersion = 1;
   readonly endian = 'big' as const;
   readonly maxAccessSize = 4 as const;
   /** Bus 0; boards attach devices from slot 1 on. */
@@ -132,6 +135,29 @@ export class FslPciHost implements MmioDevice {
       bars: [{ index: 0, space: 'memory', size: CCSR_SIZE, target: ccsrAlias }],
     });
     this.pci.attach(0, 0, this.hostBridge);
+  }
+
+  /** The configuration address and the ATMU windows; the bus and its functions are the pci-bus section. */
+  saveState(w: StateWriter): void {
+    w.u32(this.cfgAddr);
+    w.u32(this.gasketTimer[0]!);
+    for (const o of this.outbound) w.u32s(o.regs);
+    for (const i of this.inbound) w.u32s(i);
+  }
+
+  loadState(r: StateReader): void {
+    this.cfgAddr = r.u32();
+    this.gasketTimer[0] = r.u32();
+    const file = (into: Uint32Array, what: string): void => {
+      const v = r.u32s(into.length);
+      if (v.length !== into.length) throw new StateError(`pci-host: ${what} has ${v.length} registers, not ${into.length}`);
+      into.set(v);
+    };
+    this.outbound.forEach((o, n) => {
+      file(o.regs, `outbound window ${n + 1}`);
+      this.remap(o, n);
+    });
+    this.inbound.forEach((i, n) => file(i, `inbound window ${n + 1}`));
   }
 
   /** Power-on state: windows closed, configuration address cleared, devices reset. */

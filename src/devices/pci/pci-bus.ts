@@ -17,6 +17,7 @@
  * reaches I/O ports through an ordinary outbound window; unclaimed addresses read 0.
  */
 import { MmioBus, type Logger, type MmioTarget } from '../bus.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
 
 export const PCI_CONFIG_SIZE = 256;
 export const PCI_IO_SPACE_SIZE = 0x1_0000;
@@ -259,6 +260,24 @@ export class PciFunction {
     this.onIntx(out);
   }
 
+  /** Configuration space and the INTx input; write masks are the function's own, not state. */
+  saveState(w: StateWriter): void {
+    w.bytes(this.config);
+    w.bool(this.intxLevel);
+  }
+
+  /** Restores them and tells the bus (BAR decoding) and the host (INTx) what changed. */
+  loadState(r: StateReader): void {
+    const config = r.bytes(PCI_CONFIG_SIZE);
+    if (config.length !== PCI_CONFIG_SIZE) throw new StateError(`${this.name}: ${config.length} bytes of configuration space, not ${PCI_CONFIG_SIZE}`);
+    const ids = (b: Uint8Array): number => b[VENDOR_ID]! | (b[VENDOR_ID + 1]! << 8) | (b[DEVICE_ID]! << 16) | (b[DEVICE_ID + 1]! << 24);
+    if (ids(config) !== ids(this.config)) throw new StateError(`${this.name}: the saved function has other vendor and device ids`);
+    this.config.set(config);
+    this.intxLevel = r.bool();
+    this.onDecodeChange();
+    this.updateIntx();
+  }
+
   /** 0 = none, 1–4 = INTA–INTD. */
   get interruptPin(): number {
     return this.config[INTERRUPT_PIN]!;
@@ -301,7 +320,9 @@ function setLe(bytes: Uint8Array, offset: number, size: number, v: number): void
 }
 
 /** Bus 0 with up to 32 slots of 8 functions, and the bus address space behind it. */
-export class PciBus {
+export class PciBus implements DeviceState {
+  readonly stateId = 'pci-bus';
+  readonly stateVersion = 1;
   private readonly functions = new Map<number, PciFunction>();
   /** Memory BARs that decode now, by target (kept by updateBars). */
   private readonly memoryBars = new Map<MmioTarget, { base: number; size: number }>();
@@ -346,6 +367,29 @@ export class PciBus {
   /** The function at `devfn` of bus `bus`, if any; only bus 0 exists. */
   lookup(bus: number, devfn: number): PciFunction | undefined {
     return bus === 0 ? this.functions.get(devfn) : undefined;
+  }
+
+  /** Every function by slot and function number (a device model's own state is its section). */
+  saveState(w: StateWriter): void {
+    w.u32(this.functions.size);
+    for (const [devfn, f] of this.functions) {
+      w.u8(devfn);
+      w.string(f.name);
+      f.saveState(w);
+    }
+  }
+
+  loadState(r: StateReader): void {
+    const n = r.u32();
+    if (n !== this.functions.size) throw new StateError(`pci-bus: ${n} functions saved, this machine has ${this.functions.size}`);
+    for (let k = 0; k < n; k++) {
+      const devfn = r.u8();
+      const name = r.string(64);
+      const f = this.functions.get(devfn);
+      const at = `00:${(devfn >>> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
+      if (f === undefined || f.name !== name) throw new StateError(`pci-bus: ${name} at ${at}, where this machine has ${f?.name ?? 'nothing'}`);
+      f.loadState(r);
+    }
   }
 
   /** All functions return to their power-on state (their BARs stop decoding). */

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { MmioBus, type MmioTarget } from '../../../src/devices/bus.js';
 import { OpenPic } from '../../../src/devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../../src/devices/pci/fsl-pci-host.js';
+import { loadSections, saveSections } from '../../../src/devices/state.js';
 
 const CCSR = 0xf_e000_0000;
 const HOST = CCSR + 0x8000;
@@ -324,4 +325,20 @@ test('guest garbage never throws: every offset, size and alignment', () => {
   }
   assert.ok(logs.length >= 1 && logs.length < 10, `unknown offsets are logged, rate-limited (${logs.length} lines)`);
   assert.ok(logs.some((l) => /unmodelled register at offset 0x8 \(1-byte/.test(l)));
+});
+
+test('state: windows, the configuration address and the host bridge BAR carry over; the copy decodes the same addresses', () => {
+  const a = machine();
+  ubootBridge(a.bus);
+  ubootWindows(a.bus);
+  cfgSelect(a.bus, 0, 0x2c); // a configuration address left selected
+  const b = machine();
+  loadSections(saveSections([a.host, a.host.pci]), [b.host, b.host.pci]);
+  assert.equal(loadBe32(b.bus, 0xc_0000_8c30), 0x8004_401c, 'CCSR through the outbound window and BAR0, as on the original');
+  assert.deepEqual(load(b.bus, HOST, 4), load(a.bus, HOST, 4), 'CFG_ADDR');
+  assert.deepEqual(load(b.bus, HOST + 4, 4), load(a.bus, HOST + 4, 4), 'CFG_DATA of the selected register');
+  for (let off = 0xc20; off < 0xe00; off += 4) assert.equal(loadBe32(b.bus, HOST + off), loadBe32(a.bus, HOST + off), `ATMU 0x${off.toString(16)}`);
+  const bare = machine();
+  loadSections(saveSections([machine().host, machine().host.pci]), [bare.host, bare.host.pci]);
+  assert.equal(loadBe32(bare.bus, 0xc_0000_8c30), 0, 'a reset state loads as closed windows');
 });
