@@ -681,7 +681,26 @@ export class Cpu {
       this.spr[SPR.PID2] = v;
       this.pid2 = v;
     }
-    this.flushSoftTlb();
+    this.flushPidTranslations();
+  }
+
+  /**
+   * After a PID change: drops the cached translations that came from entries with a TID, and
+   * keeps those of global entries (TID 0), which match whatever the PIDs are — the kernel's
+   * pages stay cached across a context switch. (A global entry and a TID entry matching the
+   * same address at once is a multi-hit, which the e500 manuals leave undefined.)
+   */
+  private flushPidTranslations(): void {
+    const t = this.tlb;
+    const global = (e: number): boolean => (t.mas1(e) & 0x3fff_0000) === 0;
+    for (let i = 0; i < STLB_TOTAL; i++) {
+      if (this.rTag[i] !== -1 && !global(this.rSrc[i]!)) this.rTag[i] = -1;
+      if (this.wTag[i] !== -1 && !global(this.wSrc[i]!)) this.wTag[i] = -1;
+      if (this.xTag[i] !== -1 && !global(this.xSrc[i]!)) {
+        this.xTag[i] = -1;
+        this.xPage[i] = undefined;
+      }
+    }
   }
 
   /**
