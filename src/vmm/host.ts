@@ -79,7 +79,8 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   const gdbServer =
     config.gdb !== undefined ? new GdbTcpServer(config.gdb.host, config.gdb.port, gdbPorts!.port1, () => request(REQ_GDB), (l) => io.stderr.write(l + '\n')) : undefined;
   // Devices outside the VMM (ppce500 UART1): this thread listens and does the hello; the
-  // machine thread gets each connection's access descriptor and the interrupt levels.
+  // machine thread gets each connection's access descriptor, and this thread drives the
+  // device's interrupt line into the accelerator's irqEvent.
   const devicePorts = (config.remoteDevices ?? []).length > 0 ? new MessageChannel() : undefined;
   // Its interrupt line drives the irqEvent the board creates (connected when the machine is
   // ready), straight to the accelerator: the machine thread never handles it.

@@ -3,8 +3,8 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { SharedNotifier } from '../api/shared-notifier.js';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { SharedNotifier } from '../api/shared-notifier.js';
 import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
 import type { Vcpu } from '../api/hypervisor.js';

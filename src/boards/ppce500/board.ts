@@ -199,6 +199,9 @@ export class Ppce500Board implements Board {
     // in a device process raises its line through an irqEvent resampled at EOI (its level
     // never passes through this thread); it shares source 42 with UART0, so what the
     // accelerator drives on that source is ORed with UART0's output.
+    if (remote && this.vm.hypervisor.checkExtension('irqfd-resample') === 0) {
+      throw new BoardError('ERR_BOARD_OPTION', `UART1 in a device process raises its interrupt through an irqEvent with resample, which the ${this.vm.hypervisor.accel} accelerator does not have`);
+    }
     if (this.vm.hypervisor.checkExtension('interrupt-sink') > 0) {
       const mpic = this.mpic;
       this.vm.setInterruptSink({
