@@ -692,7 +692,7 @@ export class Cpu {
    */
   private flushPidTranslations(): void {
     const t = this.tlb;
-    const global = (e: number): boolean => (t.mas1(e) & 0x3fff_0000) === 0;
+    const global = (e: number): boolean => tlbTid(t.mas1(e)) === 0;
     for (let i = 0; i < STLB_TOTAL; i++) {
       if (this.rTag[i] !== -1 && !global(this.rSrc[i]!)) this.rTag[i] = -1;
       if (this.wTag[i] !== -1 && !global(this.wSrc[i]!)) this.wTag[i] = -1;

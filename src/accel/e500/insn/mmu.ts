@@ -8,7 +8,7 @@ import { HID0, SPR } from '../cpu.js';
 import { MAS1_IPROT, MAS1_V, tlbTsize, tsizeBytes } from '../tlb.js';
 import { registerHelpers } from './helpers.js';
 import { eaX } from './loadstore.js';
-import { RC_BIT, type InsnDef, type Template } from './ops.js';
+import { RC_BIT, xForm, type InsnDef, type Template } from './ops.js';
 import { priv } from './system.js';
 
 /** Entry selected by MAS0 (and MAS2[EPN] for TLB0), or -1 if the selection is invalid. */
@@ -169,17 +169,8 @@ function tlbilx(c: Cpu, word: number, eaSigned: number): void {
 
 registerHelpers({ tlbwe, tlbre, tlbsx, tlbivax, tlbilx });
 
-const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({
-  name,
-  op: 31,
-  xo,
-  xoKind: 'x',
-  imm: 'none',
-  avail: 'all',
-  ends: true,
-  sem,
-  ...extra,
-});
+/** MMU instructions end their block: the translation may have changed. */
+const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => xForm(name, xo, sem, { ends: true, ...extra });
 
 export const MMU_DEFS: readonly InsnDef[] = [
   // Rc is reserved in all but tlbsx (which QEMU 7.2 runs with Rc = 1, as other fields it ignores).

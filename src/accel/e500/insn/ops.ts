@@ -181,3 +181,8 @@ export interface InsnDef {
   readonly variant?: (f: Fields) => number;
   readonly sem: Template;
 }
+
+/** An X-form instruction of primary opcode 31, defined for both cores, with no immediate. */
+export function xForm(name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef {
+  return { name, op: 31, xo, xoKind: 'x', imm: 'none', avail: 'all', sem, ...extra };
+}

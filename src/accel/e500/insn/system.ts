@@ -11,7 +11,7 @@ import { mfsprExec, mtsprExec, sprWriteEndsBlock, sprTable } from '../spr.js';
 import { trapIsDebugEvent } from '../debug.js';
 import { registerHelpers } from './helpers.js';
 import { eaX } from './loadstore.js';
-import { RC_BIT, type InsnDef, type Ops, type Template } from './ops.js';
+import { RC_BIT, xForm, type InsnDef, type Ops, type Template } from './ops.js';
 
 /** Writes MSR and enters doze/nap/sleep when e500v2 software asks for it (MSR[WE] + HID0). */
 export function writeMsr(c: Cpu, value: number): void {
@@ -161,16 +161,7 @@ const cacheLock: Template = (o) => `if ((c.msr & ${MSR.PR | MSR.UCLE}) === ${MSR
 
 registerHelpers({ writeMsr, sc, trap, readTbl, readTbu, mfdcr, mtdcr, msgsnd, msgclr, dcbz, dcbi, mfsprExec, mtsprExec });
 
-const x = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({
-  name,
-  op: 31,
-  xo,
-  xoKind: 'x',
-  imm: 'none',
-  avail: 'all',
-  sem,
-  ...extra,
-});
+const x = xForm;
 
 const x19 = (name: string, xo: number, sem: Template, extra: Partial<InsnDef> = {}): InsnDef => ({ ...x(name, xo, sem, extra), op: 19 });
 
