@@ -20,6 +20,8 @@ import { MigrationError, PAGE_BYTES, StreamEncoder } from './stream.js';
 export interface MigrationSink {
   /** Bytes it takes now without blocking the machine; 0: come back later. */
   room(): number;
+  /** Bytes handed over but not yet delivered. */
+  inFlight(): number;
   /** Queues bytes (the sink may take ownership of the buffer). */
   send(bytes: Uint8Array): void;
   /** Blocks until everything queued is delivered and the sink closed; throws MigrationError. */
@@ -59,6 +61,8 @@ const BATCH_PAGES = 256;
  * copy may exceed the limit, which `info migrate` shows).
  */
 const MAX_ROUNDS = 60;
+/** A round ends (and the final copy may start) only once the link has at most this much queued. */
+const DRAINED_BYTES = 256 * 1024;
 
 export class OutgoingMigration {
   status: MigrationStatus = 'active';
@@ -191,6 +195,8 @@ export class OutgoingMigration {
         }
         this.sendMs += this.hooks.nowMs() - t0;
         t0 = this.hooks.nowMs();
+        // The final copy must not wait for a backlog: let the link drain while the guest runs.
+        if (this.sink.inFlight() > DRAINED_BYTES) break;
         if (this.endRound()) {
           this.stopAndCopy();
           return;

@@ -49,7 +49,7 @@ export class MigrationShared {
 }
 
 /** At most this much may wait in the main thread's queue (the link's backpressure). */
-const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 
 /** The outgoing end over the main thread's TCP connection. */
 export class ChannelSink implements MigrationSink {
@@ -80,7 +80,11 @@ export class ChannelSink implements MigrationSink {
   room(): number {
     this.drain();
     if (!this.connected || this.error !== undefined) return 0;
-    return Math.max(0, IN_FLIGHT_BYTES - (this.posted - Number(Atomics.load(this.shared.written, 0))));
+    return Math.max(0, IN_FLIGHT_BYTES - this.inFlight());
+  }
+
+  inFlight(): number {
+    return this.posted - Number(Atomics.load(this.shared.written, 0));
   }
 
   send(bytes: Uint8Array): void {
@@ -130,6 +134,10 @@ export class FileSink implements MigrationSink {
 
   room(): number {
     return Infinity;
+  }
+
+  inFlight(): number {
+    return 0;
   }
 
   send(bytes: Uint8Array): void {
