@@ -123,7 +123,7 @@ export class Engine {
     if (resumed !== null) return resumed;
     if (c.stopped) return null;
     if (c.halted && !c.irqReady) {
-      if (c.timers.update()) c.updateIrq();
+      if (c.timers.poll()) c.updateIrq();
       if (c.timers.resetRequested) return this.watchdogReset();
       if (!c.irqReady) return null;
     }
@@ -136,7 +136,7 @@ export class Engine {
     if (c.pendingExit !== null) return true;
     if (c.stopped) return false;
     if (!c.halted) return true;
-    if (c.timers.update()) c.updateIrq();
+    if (c.timers.poll()) c.updateIrq();
     return c.irqReady || c.timers.resetRequested;
   }
 
@@ -226,7 +226,7 @@ export class Engine {
     waitForKick(this.control, ms);
     // An irqEvent signalled from another thread rings the same word.
     c.events?.poll();
-    if (c.timers.update()) c.updateIrq();
+    if (c.timers.poll()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }
@@ -541,7 +541,7 @@ export class Engine {
     // Posted writes never wait longer than a check interval, even if the guest only computes.
     if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
     c.events?.poll();
-    if (c.timers.update()) c.updateIrq();
+    if (c.timers.poll()) c.updateIrq();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }

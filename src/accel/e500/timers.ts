@@ -165,6 +165,21 @@ export class BookeTimers {
     return Math.min(this.decZeroAt, this.fitNext - this.tbOffset, this.wdtNext - this.tbOffset);
   }
 
+  /**
+   * Processes every event up to now and says whether TSR changed since the run loop last
+   * asked (poll). Readers of TSR and DEC call `update` too, between polls: a status bit they
+   * latch must still reach the run loop, or the interrupt it raises would be lost (a
+   * decrementer that ran out while the VMM read the registers of a paused guest).
+   */
+  poll(): boolean {
+    this.update();
+    const changed = this.tsrChanged;
+    this.tsrChanged = false;
+    return changed;
+  }
+
+  private tsrChanged = false;
+
   /** Processes every event up to now. Returns true if TSR changed. */
   update(): boolean {
     const raw = this.rawTicks();
@@ -190,7 +205,9 @@ export class BookeTimers {
       this.wdtNext = nextTransition(this.wdtNext, wdtBit(this.tcr));
     }
     if (tb >= this.wdtNext) this.wdtNext = nextTransition(tb, wdtBit(this.tcr));
-    return this.tsr !== before;
+    if (this.tsr === before) return false;
+    this.tsrChanged = true;
+    return true;
   }
 
   /** Decrementer/FIT/watchdog interrupt conditions (TSR status AND TCR enable). */

@@ -126,3 +126,28 @@ describe('vCPU state through registers (e500v2)', () => {
     assert.equal(vcpu.getRegister(STATE.PENDING), 0n, 'bits that are not line conditions are ignored');
   });
 });
+
+describe('timer state read by the VMM', () => {
+  test('a decrementer that ran out while the VMM read TSR still interrupts the guest', async () => {
+    // The guest counts down 2^24 iterations; the decrementer handler (IVOR10) stops with r4 = 1,
+    // the end of the loop with r4 = 0.
+    const handler = 0x2000;
+    const code = new Uint8Array(0x1100);
+    code.set(words(asm.li(4, 0), asm.lis(5, 0x100), asm.mtspr(9, 5), 0x4200_0000, ...stop()), 0);
+    code.set(words(asm.li(4, 1), ...stop()), handler - 0x1000);
+    const { vcpu } = await e500Vm({ code });
+    const reg = (name: string): RegisterId => vcpu.registerList().find((d) => d.name === name)!.id;
+    vcpu.setRegisters([
+      [reg('ivpr'), 0n],
+      [reg('ivor10'), BigInt(handler)],
+      [reg('tcr'), 0x0400_0000n], // DIE
+      [reg('dec'), 1n], // runs out at once
+      [CORE.MSR, 0x8000n], // EE
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    // The read brings the timers up to date, latching TSR[DIS] (as `info registers` does on a paused guest).
+    assert.equal(vcpu.getRegister(reg('tsr')) & 0x0800_0000n, 0x0800_0000n, 'TSR[DIS] is set');
+    runToStop(vcpu);
+    assert.equal(vcpu.getRegister(gprId(4)), 1n, 'the decrementer interrupt was taken, not lost to the read');
+  });
+});
