@@ -5,6 +5,8 @@
  */
 import type { Exit } from '../api/exit.js';
 import type { GuestArch, Vcpu, Vm } from '../api/hypervisor.js';
+import type { MemoryBacking } from '../api/memory.js';
+import type { DeviceState } from '../devices/state.js';
 import type { VirtioDevice } from '../devices/virtio/device.js';
 
 /**
@@ -22,6 +24,30 @@ export interface Board {
   pollInput(): void;
   /** System reset: devices and CPUs to their reset state, boot images loaded again. */
   reset(): void;
+  /** Snapshots and live migration (src/vmm/migration); absent on a board that cannot be saved. */
+  readonly migration?: MigratableBoard;
+}
+
+/** What a snapshot must match to load into a machine: the destination is built the same way. */
+export interface MachineDescription {
+  readonly machine: BoardName;
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly ramSize: number;
+}
+
+/** What saving and loading a whole machine needs of its board. */
+export interface MigratableBoard {
+  describe(): MachineDescription;
+  /** Guest RAM: the stream numbers its pages from the start of this backing. */
+  readonly ram: MemoryBacking;
+  /** Where the backing's first byte is in guest-physical space (RAM is one region). */
+  readonly ramGuestAddr: number;
+  /**
+   * The state sections in save order: the vCPUs, then the devices. Throws a BoardError
+   * naming what cannot be saved (a device whose state lives in another process).
+   */
+  stateSections(): DeviceState[];
 }
 
 export type BoardName = 'ppce500' | 'x86-microvm';

@@ -5,7 +5,8 @@
 import { Hypervisor, UnsupportedError, accelerators, planAccelerator, type AcceleratorName, type AcceleratorPlan, type TargetInfo } from '../api/index.js';
 import { BOARDS, type BoardName } from '../boards/board.js';
 import { PPCE500_MAX_CPUS } from '../boards/ppce500/device-tree.js';
-import type { DeviceSpec, GdbSpec, MachineConfig, MonitorSpec, SerialSpec } from '../vmm/config.js';
+import type { DeviceSpec, GdbSpec, MachineConfig, MigrationUri, MonitorSpec, SerialSpec } from '../vmm/config.js';
+import { parseMigrationUri } from '../vmm/migration/controller.js';
 import { deviceCommand } from './device-command.js';
 import { runMachine } from '../vmm/host.js';
 import { ngkvmVersion } from '../vmm/version.js';
@@ -71,6 +72,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     value: 'DEV[,OPTS]',
     repeatable: true,
     help: 'a virtio device (QEMU -device), modern (virtio 1.x) only; on ppce500 the -pci form (PCI slots 1, 2, … in order; MSI-X through the MPIC MSI bank, INTx fallback), on x86-microvm the -device form (virtio-mmio at 0xfeb00000 + 512·n, IRQ 5 + n, n = 7, 6, … in order, announced on the kernel command line as virtio_mmio.device=…): virtio-blk-pci|virtio-blk-device,drive=ID[,serial=S][,num-queues=N]; virtio-net-pci|virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]; virtio-rng-pci|virtio-rng-device; virtio-serial-pci|virtio-serial-device[,max_ports=N], then virtconsole,chardev=ID (hvc0, hvc1, …) or virtserialport,chardev=ID[,name=NAME] on the last virtio-serial device. Also uart1,socket=PATH[,wait=on]: ppce500\'s UART1 served by another process over a device route (the VMM listens on PATH, owner-only, and `ngkvm device uart --socket PATH` serves it; with wait=on the guest starts only once a device process has connected, so Linux finds the UART when it probes)',
+  },
+  {
+    name: 'incoming',
+    value: 'URI',
+    help: 'start from a migration instead of booting (QEMU -incoming): tcp:HOST:PORT waits for a source VMM\'s `migrate tcp:HOST:PORT` (an empty HOST means 127.0.0.1); file:PATH loads a snapshot written by the monitor\'s `migrate file:PATH`. Give the same --machine, --cpu, -m, --smp and images as the source; the guest then runs on (with -S it waits for `cont`)',
   },
   { name: 'exit-timing', help: 'time the VMM\'s handling of each exit kind on every vCPU (count, total, min, max); the monitor\'s info stats shows it' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
@@ -287,7 +293,7 @@ export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, 
     serials.splice(0, serials.length, present[0]!, { kind: 'null' });
   }
   const smpText = str('smp');
-  const { monitor, gdb } = debugOptions(opts, str);
+  const { monitor, gdb, incoming } = debugOptions(opts, str);
   const virtio = deviceOptions(opts, 'ppce500', serials, monitor);
   return {
     ...virtio,
@@ -307,6 +313,7 @@ export function buildRunConfig(argv: readonly string[], catalog: TargetCatalog, 
     ...(gdb !== undefined ? { gdb } : {}),
     startHalted: opts.has('halted'),
     exitTiming: opts.has('exit-timing'),
+    ...(incoming !== undefined ? { incoming } : {}),
   };
 }
 
@@ -341,7 +348,7 @@ function deviceOptions(
 function debugOptions(
   opts: ReturnType<typeof parseOptions>,
   str: (k: string) => string | undefined,
-): Pick<MachineConfig, 'monitor' | 'gdb'> {
+): Pick<MachineConfig, 'monitor' | 'gdb' | 'incoming'> {
   const monitorText = str('monitor');
   const monitor = monitorText !== undefined ? parseMonitor(monitorText) : { kind: 'none' as const };
   const gdbText = str('gdb');
@@ -351,7 +358,14 @@ function debugOptions(
   if (opts.has('halted') && gdb === undefined && monitor.kind === 'none') {
     throw new UsageError('-S (start halted) needs a way to continue the CPUs: add --gdb tcp::PORT, -s or --monitor');
   }
-  return { monitor, ...(gdb !== undefined ? { gdb } : {}) };
+  const incomingText = str('incoming');
+  let incoming: MigrationUri | undefined;
+  try {
+    incoming = incomingText !== undefined ? parseMigrationUri(incomingText) : undefined;
+  } catch (err) {
+    throw new UsageError(`--incoming: ${(err as Error).message}`);
+  }
+  return { monitor, ...(gdb !== undefined ? { gdb } : {}), ...(incoming !== undefined ? { incoming } : {}) };
 }
 
 /** `--machine x86-microvm`: one vCPU, one serial port, a kernel and no firmware. */
@@ -370,7 +384,8 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   const serialArgs = opts.get('serial');
   const serials = (Array.isArray(serialArgs) ? (serialArgs as readonly string[]) : ['stdio']).map(parseSerial);
   if (serials.filter((s) => s.kind !== 'none').length > 1) throw new UsageError(`x86-microvm has one serial port (COM1); ${serials.length} --serial options were given`);
-  const { monitor, gdb } = debugOptions(opts, str);
+  const { monitor, gdb, incoming } = debugOptions(opts, str);
+  if (incoming !== undefined) throw new UsageError('--incoming: x86-microvm cannot be migrated yet (its kvm vCPU state is not saved); ppce500 can');
   const virtio = deviceOptions(opts, 'x86-microvm', serials, monitor);
   return {
     ...virtio,

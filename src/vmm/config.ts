@@ -76,6 +76,9 @@ export type VirtioDeviceSpec =
   | { readonly kind: 'rng'; readonly transport: VirtioTransportKind }
   | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] };
 
+/** Where a migration goes or comes from: `tcp:HOST:PORT` or `file:PATH` (QEMU's URIs). */
+export type MigrationUri = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'file'; readonly path: string };
+
 export interface MachineConfig {
   readonly machine: BoardName;
   /**
@@ -111,6 +114,8 @@ export interface MachineConfig {
   readonly devices?: readonly VirtioDeviceSpec[];
   /** Exit timing on every vCPU (Vcpu.enableCap('exit-timing')), for the monitor's `info stats`. */
   readonly exitTiming?: boolean;
+  /** Start from a migration stream or snapshot instead of the boot images (QEMU's -incoming). */
+  readonly incoming?: MigrationUri;
 }
 
 /** Main → machine thread, on the device port: a device connected (its access fd), or its interrupt level. */

@@ -23,6 +23,8 @@ import { HostSetupError } from './setup-error.js';
 import { StdioTerminal } from './stdio-terminal.js';
 import { SharedRing } from './ring.js';
 import { ngkvmVersion } from './version.js';
+import { MigrationHost } from './migration/host-side.js';
+import { MIGRATION_SHARED_BYTES, MigrationShared } from './migration/transport.js';
 
 export type { HostIo } from './serial-host.js';
 
@@ -115,7 +117,12 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     });
     return server;
   });
+  // Migration links are the main thread's sockets (migration/host-side.ts).
+  const migrationPorts = new MessageChannel();
+  const migrationShared = new SharedArrayBuffer(MIGRATION_SHARED_BYTES);
+  const migration = new MigrationHost(migrationPorts.port1, new MigrationShared(migrationShared), (l) => io.stderr.write(l + '\n'));
   const closeHostEnds = async (): Promise<void> => {
+    migration.close();
     for (const s of deviceServers) s.close();
     uart1Irq?.close();
     await Promise.all([...ports.map((p) => p.close()), ...chardevPorts.map((p) => p.close()), ...netdevs.map((n) => n.close()), terminal?.close(), monitorServer?.close(), gdbServer?.close()]);
@@ -133,6 +140,14 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
         await s.listen();
       } catch (err) {
         throw new HostSetupError('device', `--device socket: cannot listen: ${(err as NodeJS.ErrnoException).message}`, { cause: err });
+      }
+    }
+    const incoming = config.incoming;
+    if (incoming?.kind === 'tcp') {
+      try {
+        await migration.listen(incoming.host, incoming.port);
+      } catch (err) {
+        throw new HostSetupError('incoming', `--incoming tcp:${incoming.host}:${incoming.port}: cannot listen: ${(err as NodeJS.ErrnoException).message}`, { cause: err });
       }
     }
     if (deviceWaits.length > 0) {
@@ -154,6 +169,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
     ...(devicePorts !== undefined ? { device: { port: devicePorts.port2 } } : {}),
+    migration: { port: migrationPorts.port2, shared: migrationShared },
   };
   const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
     workerData: data,
@@ -161,6 +177,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
       ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
       ...(devicePorts !== undefined ? [devicePorts.port2] : []),
+      migrationPorts.port2,
     ],
   });
   let timer: NodeJS.Timeout | undefined;

@@ -38,6 +38,10 @@ import { readBootImage, type ImageKind } from './image-file.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
+import { MigrationController } from './migration/controller.js';
+import { loadStream } from './migration/machine-image.js';
+import { MigrationError } from './migration/stream.js';
+import { ChannelSource, FileSource, MigrationShared } from './migration/transport.js';
 
 export interface SerialRings {
   readonly out: RingDescriptor;
@@ -59,6 +63,8 @@ export interface MachineWorkerData {
   readonly chardevs?: readonly (SerialRings | null)[];
   /** Rings of config.netdevs, in order. */
   readonly netdevs?: readonly NetRings[];
+  /** Migration links: the main thread's sockets (migration/transport.ts). */
+  readonly migration?: { readonly port: MessagePort; readonly shared: SharedArrayBuffer };
 }
 
 /**
@@ -109,6 +115,8 @@ async function main(data: MachineWorkerData): Promise<void> {
   // A guest blocked in a UART write (its console is not read) still gets the monitor served and
   // a quit obeyed: the main thread wakes the writer with each request (wakeProducer).
   let whileOutputBlocked = (): boolean => false;
+  // The monitor served from inside an exit (output blocked) must not run the vCPU (migration).
+  let insideExit = false;
   const serials = data.ports.map((p) => (p === null ? nullSerial : new RingSerial(new SharedRing(p.out), new SharedRing(p.in), () => whileOutputBlocked())));
   const hv = await openAccelerator(config);
   const timers = new TimerQueue();
@@ -141,12 +149,26 @@ async function main(data: MachineWorkerData): Promise<void> {
   // -S without a debugger: QEMU's prelaunch state, left by the monitor's `cont`.
   if (config.startHalted === true && data.gdb === undefined) runControl.pause('prelaunch');
   const machineInfo = { version: data.monitor?.version ?? ngkvmVersion(), accelerator: hv.accel };
-  const monitorMachine =
+  const migrationShared = data.migration !== undefined ? new MigrationShared(data.migration.shared) : undefined;
+  const migration = new MigrationController({
+    board,
+    clock: timers,
+    run: runControl,
+    quiesce: () => {
+      if (insideExit) throw new MigrationError('the vCPU is inside a device access (its console output is blocked): retry once the console is read');
+      quiesce(board);
+    },
+    log: (line) => post({ type: 'log', line }),
+    version: machineInfo.version,
+    ...(data.migration !== undefined && migrationShared !== undefined ? { link: { port: data.migration.port, shared: migrationShared } } : {}),
+  });
+  const boardMonitor =
     board instanceof Ppce500Board
       ? ppce500MonitorMachine(board, runControl, machineInfo)
       : board instanceof X86MicrovmBoard
         ? x86MicrovmMonitorMachine(board, runControl, machineInfo)
         : undefined;
+  const monitorMachine = boardMonitor !== undefined && board.migration !== undefined ? { ...boardMonitor, migration } : boardMonitor;
   const monitor = data.monitor !== undefined && monitorMachine !== undefined ? new MonitorService(data.monitor.port, monitorMachine) : undefined;
   // gdb's `monitor CMD` gets a monitor of its own over the same machine (its own defaults for
   // x/FMT, as a second QEMU monitor would have); reset and quit act after the packet.
@@ -194,7 +216,9 @@ async function main(data: MachineWorkerData): Promise<void> {
     if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
       // The vCPU is between runs (inside an exit), so the monitor sees a consistent machine.
       Atomics.and(control, REQ_WORD, ~REQ_MONITOR);
+      insideExit = true;
       const outcome = monitor.serve();
+      insideExit = false;
       if (outcome === 'quit') {
         ending = { code: 0, reason: 'quit requested from the monitor' };
         return true;
@@ -212,6 +236,22 @@ async function main(data: MachineWorkerData): Promise<void> {
       ? { remoteUart1Irq: { trigger: uart1Irq.trigger.share(), resample: uart1Irq.resample.share() } }
       : {}),
   });
+
+  if (config.incoming !== undefined) {
+    const outcome = incoming(config, board, runControl, data, migrationShared, () => {
+      const req = Atomics.load(control, REQ_WORD);
+      if ((req & REQ_QUIT) !== 0) throw new IncomingQuit();
+      if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
+        Atomics.and(control, REQ_WORD, ~REQ_MONITOR);
+        if (monitor.serve() === 'quit') throw new IncomingQuit();
+      }
+    });
+    if (outcome !== undefined) {
+      if (outcome.kind === 'quit') finish(0, 'quit requested while waiting for the incoming migration');
+      else post({ type: 'error', message: `incoming migration failed: ${outcome.message}`, userError: true });
+      return;
+    }
+  }
 
   for (;;) {
     let event: BoardEvent = 'none';
@@ -307,6 +347,64 @@ async function main(data: MachineWorkerData): Promise<void> {
         return;
       }
       board.reset();
+    }
+  }
+}
+
+class IncomingQuit extends Error {}
+
+/**
+ * Loads the machine from `--incoming` before it first runs; then the guest runs on, or with
+ * -S waits for `cont`. Returns why the run must end instead, if it must.
+ */
+function incoming(
+  config: MachineConfig,
+  board: Board,
+  run: RunControl,
+  data: MachineWorkerData,
+  shared: MigrationShared | undefined,
+  idle: () => void,
+): { kind: 'quit' } | { kind: 'error'; message: string } | undefined {
+  const spec = config.incoming!;
+  const target = board.migration;
+  if (target === undefined) return { kind: 'error', message: 'this board cannot be migrated' };
+  const before = run.status();
+  run.pause('inmigrate');
+  const t0 = performance.now();
+  try {
+    let source: FileSource | ChannelSource;
+    if (spec.kind === 'file') source = new FileSource(spec.path);
+    else if (data.migration !== undefined && shared !== undefined) source = new ChannelSource(data.migration.port, shared, idle);
+    else return { kind: 'error', message: 'no connection to the main thread' };
+    const loaded = loadStream(source, target, board.vm);
+    if (source instanceof FileSource) source.close();
+    const from = spec.kind === 'file' ? spec.path : `${spec.host}:${spec.port}`;
+    post({ type: 'log', line: `ngkvm: incoming migration complete (${(loaded.bytes / 1048576).toFixed(1)} MiB from ${from} in ${Math.round(performance.now() - t0)} ms)` });
+  } catch (err) {
+    if (err instanceof IncomingQuit) return { kind: 'quit' };
+    if (err instanceof MigrationError || err instanceof BoardError) return { kind: 'error', message: err.message };
+    throw err;
+  }
+  // -S: the destination waits for `cont` (QEMU's -incoming without autostart).
+  if (before === 'running') run.resume();
+  else run.pause('paused');
+  return undefined;
+}
+
+/**
+ * Completes each vCPU's exit in flight (a load's data goes into its register on the next
+ * run) so registers hold the whole state: a kick makes that run return before any guest
+ * instruction, as KVM's immediate_exit does.
+ */
+function quiesce(board: Board): void {
+  for (const v of board.vcpus) {
+    for (let k = 0; ; k++) {
+      v.kick();
+      const exit = v.run();
+      if (exit.kind === 'interrupted') break;
+      if (k >= 64) throw new MigrationError(`vCPU ${v.id} keeps exiting (${exit.kind}) instead of stopping`);
+      // The completed instruction can exit again (an access that needs one more device cycle).
+      board.handleExit(v, exit);
     }
   }
 }

@@ -7,9 +7,10 @@
 
 /**
  * QEMU's run-state names for the states this machine can be in: `prelaunch` is -S before the
- * first `cont`.
+ * first `cont`; `inmigrate` waits for an incoming migration, `finish-migrate` is the final
+ * copy of an outgoing one, `postmigrate` a source whose guest now runs elsewhere.
  */
-export type RunStatus = 'running' | 'paused' | 'debug' | 'prelaunch';
+export type RunStatus = 'running' | 'paused' | 'debug' | 'prelaunch' | 'inmigrate' | 'finish-migrate' | 'postmigrate';
 
 export class RunControl {
   private state: RunStatus = 'running';
@@ -34,5 +35,5 @@ export class RunControl {
 
 /** `info status` as QEMU prints it. */
 export function describeRunStatus(s: RunStatus): string {
-  return s === 'debug' || s === 'prelaunch' ? `VM status: paused (${s})` : `VM status: ${s}`;
+  return s === 'running' || s === 'paused' ? `VM status: ${s}` : `VM status: paused (${s})`;
 }

@@ -28,7 +28,9 @@ import { VIRTIO_ID } from '../../devices/virtio/constants.js';
 import type { VirtioDevice } from '../../devices/virtio/device.js';
 import { guestMemoryDma } from '../../devices/virtio/dma.js';
 import { VirtioPciTransport } from '../../devices/virtio/pci-transport.js';
-import type { Board, BoardEvent, BootImage, VirtioAttachment } from '../board.js';
+import type { Board, BoardEvent, BootImage, MigratableBoard, VirtioAttachment } from '../board.js';
+import type { DeviceState } from '../../devices/state.js';
+import { VcpuStateSection } from '../vcpu-state.js';
 import { BoardError } from '../errors.js';
 import { FdtError } from '../fdt/fdt-error.js';
 import { loadPpcPayload, type BootPayload, type PayloadSegment } from './payload.js';
@@ -304,6 +306,40 @@ export class Ppce500Board implements Board {
   private setRemoteUartIrq(level: boolean): void {
     this.remoteUartIrq = level;
     this.updateUartLine();
+  }
+
+  /** Snapshots and migration: RAM at 0, the vCPUs (registers, TLB) and every device's section. */
+  get migration(): MigratableBoard {
+    return {
+      describe: () => ({ machine: 'ppce500', cpu: this.config.cpu, cpus: this.vcpus.length, ramSize: this.ramSize }),
+      ram: this.ram,
+      ramGuestAddr: 0,
+      stateSections: () => this.stateSections(),
+    };
+  }
+
+  private stateSections(): DeviceState[] {
+    if (this.config.remoteUart1 !== undefined && this.config.serials.length === 2) {
+      throw new BoardError('ERR_BOARD_OPTION', 'UART1 is served by a device process (--device uart1,socket=…), whose state this VMM cannot save: snapshots and migration need every device in the VMM');
+    }
+    const virtio = this.virtio.map((t, i) => {
+      const s = t as unknown as Partial<DeviceState>;
+      if (typeof s.saveState !== 'function') throw new BoardError('ERR_BOARD_OPTION', `the virtio device in PCI slot ${PCI_FIRST_SLOT + i} cannot be saved yet`);
+      return t as unknown as DeviceState;
+    });
+    return [
+      ...this.vcpus.map((v) => new VcpuStateSection(v, this.tlbs[v.id])),
+      this.mpic,
+      ...this.uarts,
+      this.i2c,
+      this.i2cBus,
+      this.rtc,
+      this.gpio,
+      this.spinTable,
+      this.pciHost,
+      this.pciHost.pci,
+      ...virtio,
+    ];
   }
 
   /** Console or network input arrived: let the UARTs and virtio devices take it. */

@@ -14,6 +14,7 @@ import { formatPpcRegisters } from './ppc-registers.js';
 import { CommandTable, type CommandContext } from './registry.js';
 import { formatX86Registers } from './x86-registers.js';
 import { formatX86Tlb } from './x86-tlb.js';
+import { addMigrationCommands } from './migration-commands.js';
 
 /** `%#x`: C leaves the 0x off zero. */
 export function hashHex(v: number | bigint): string {
@@ -213,7 +214,7 @@ export function infoCommands(): CommandTable {
 /** The commands every ngkvm monitor has. */
 export function builtinCommands(): CommandTable {
   const info = infoCommands();
-  return new CommandTable()
+  const table = new CommandTable()
     .add({
       name: 'help|?',
       args: [{ name: 'name', kind: 'rest', optional: true }],
@@ -296,4 +297,6 @@ export function builtinCommands(): CommandTable {
       help: 'quit the emulator',
       run: (ctx) => ctx.machine.requestQuit(),
     });
+  addMigrationCommands(table, info);
+  return table;
 }

@@ -16,6 +16,19 @@ export interface MonitorCpu {
   readonly mpState?: () => MpState;
 }
 
+/** Snapshots and live migration, where the machine has them (src/vmm/migration/controller.ts). */
+export interface MonitorMigration {
+  /** `migrate URI`; throws with the reason it cannot start. */
+  start(uri: string): void;
+  cancel(): void;
+  /** `info migrate` text (empty before the first migration). */
+  info(): string;
+  setParameter(name: string, value: string): void;
+  parameters(): string;
+  /** Hex SHA-256 of guest RAM. */
+  ramDigest(): string;
+}
+
 export interface MonitorMachine {
   /** ngkvm's version, for `info version` and the greeting. */
   readonly version: string;
@@ -44,4 +57,5 @@ export interface MonitorMachine {
   requestReset(): void;
   /** Ends the run with status 0 after the command. */
   requestQuit(): void;
+  readonly migration?: MonitorMigration;
 }

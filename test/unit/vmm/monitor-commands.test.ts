@@ -71,6 +71,9 @@ test('help lists every command sorted by name, aliases and parameters as QEMU sh
     'gva2gpa addr -- print the guest physical address corresponding to a guest virtual address',
     'help|? [cmd] -- show the help',
     'info [subcommand] -- show various information about the system state',
+    'migrate [-d] uri -- migrate to URI: tcp:HOST:PORT (live, in the background; -d is accepted and implied) or file:PATH (a snapshot, written now)',
+    'migrate_cancel  -- cancel the current VM migration',
+    'migrate_set_parameter parameter value -- set a migration parameter: downtime-limit MS (the longest the guest may stop for the final copy; default 300)',
     'quit|q  -- quit the emulator',
     'stop|s  -- stop emulation',
     'system_reset  -- reset the system',
@@ -96,7 +99,10 @@ test('help lists every command sorted by name, aliases and parameters as QEMU sh
 test('info alone (and help info) lists the info subcommands', () => {
   const m = new Monitor(machine());
   const list = [
+    'info migrate  -- show migration status',
+    'info migrate_parameters  -- show current migration parameters',
     'info mtree  -- show memory tree',
+    'info ramhash  -- show a SHA-256 digest of all guest RAM (ngkvm; compare two machines after a migration)',
     "info registers [-a|vcpu] -- show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)",
     'info stats target -- show exit statistics for the given target: vcpu (each vCPU) or vm (all vCPUs added up)',
     'info status  -- show the current VM status (running|paused)',
