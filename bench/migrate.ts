@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLinuxImages, type LinuxImages } from '../src/tools/images/linux.js';
 import { ConsoleSession } from '../test/support/console-session.js';
-import { freePort, ticks, waitForMigration } from '../test/support/migration.js';
+import { freePort, tickLine, ticks, waitForMigration } from '../test/support/migration.js';
 import { MonitorSocket } from '../test/support/monitor-socket.js';
 import { CLI, median, table } from './harness.js';
 
@@ -72,7 +72,7 @@ async function destinationRuns(source: ConsoleSession, dest: ConsoleSession, gue
   try {
     if (guest === 'busy') {
       const last = Math.max(...ticks(source.transcript.replace(/\r/g, '')));
-      await dest.waitFor(new RegExp(`\\ntick ${last + 1}\\r?\\n`), 10_000);
+      await dest.waitFor(tickLine(last + 1), 10_000);
     } else {
       dest.type('echo migrated-$((6*7))\n');
       await dest.waitFor(/\nmigrated-42\r?\n/, 10_000);

@@ -78,9 +78,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The counters of the guest's `tick N` lines, in order (text without CRs). */
+/**
+ * The counters of the guest's complete `tick N` lines, in order (text without CRs): a line the
+ * source cut off at the switch only counts once the destination's output completes it.
+ */
 export function ticks(text: string): number[] {
-  return [...text.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
+  return [...text.matchAll(/^tick (\d+)\n/gm)].map((m) => Number(m[1]));
+}
+
+/** Matches the console line `tick N`, also as the very first output of a destination. */
+export function tickLine(n: number): RegExp {
+  return new RegExp(`(?:^|\\n)tick ${n}\\r?\\n`);
 }
 
 /** Where a counter sequence is not 0, 1, 2, …: undefined when it has no gap, repeat or reordering. */

@@ -55,6 +55,11 @@ export class MonitorSocket {
     return out.replace(/\r/g, '');
   }
 
+  /** Types a line without waiting for an answer (`quit`: the program closes the socket instead). */
+  send(line: string): void {
+    this.socket.write(line + '\n');
+  }
+
   close(): void {
     this.socket.destroy();
   }
