@@ -99,6 +99,9 @@ describe('Linux migrates with its memory and its time intact', { concurrency: 1,
       await moreTicks(dest, 10, stoppedAt);
       assert.equal(lastTick(source), stoppedAt, 'the source stays paused after the switch');
       assertSeamless(source, dest);
+      // QEMU's postmigrate source can be continued (a second copy of the guest, now diverging).
+      assert.equal(await srcMon.command('cont'), '');
+      await moreTicks(source, 3, stoppedAt);
     } finally {
       srcMon?.close();
       dstMon?.close();
