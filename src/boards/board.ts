@@ -44,6 +44,11 @@ export interface MigratableBoard {
   /** Where the backing's first byte is in guest-physical space (RAM is one region). */
   readonly ramGuestAddr: number;
   /**
+   * RAM is mapped with `logDirty` from the VM's creation on (and the log is harvested only
+   * by migrations): a page the log never showed was never written and is still zero.
+   */
+  readonly ramLoggedFromStart?: boolean;
+  /**
    * The state sections in save order: the vCPUs, then the devices. Throws a BoardError
    * naming what cannot be saved (a device whose state lives in another process).
    */

@@ -174,7 +174,10 @@ export class Ppce500Board implements Board {
 
     this.vm = hv.createVm({ name: 'ppce500' });
     this.ram = this.vm.createMemory(this.ramSize, { name: 'ram' });
-    this.vm.setMemoryMap([{ guestAddr: gpa(0), size: this.ramSize, backing: this.ram, offset: 0, name: 'ram' }]);
+    // Logged from the start, so a snapshot knows which pages were never written (still zero)
+    // without reading them; a page stays logged once dirty, so this costs the guest nothing
+    // until a migration harvests the log.
+    this.vm.setMemoryMap([{ guestAddr: gpa(0), size: this.ramSize, backing: this.ram, offset: 0, name: 'ram', logDirty: true }]);
     this.vcpus = Array.from({ length: cpuCount }, (_, id) => this.vm.createVcpu(id, { target: config.cpu }));
     const vcpu = this.vcpus[0]!;
     this.family = config.cpu === 'e500mc' ? 'e500mc' : 'e500v2';
@@ -314,6 +317,7 @@ export class Ppce500Board implements Board {
       describe: () => ({ machine: 'ppce500', cpu: this.config.cpu, cpus: this.vcpus.length, ramSize: this.ramSize }),
       ram: this.ram,
       ramGuestAddr: 0,
+      ramLoggedFromStart: true,
       stateSections: () => this.stateSections(),
     };
   }
@@ -322,11 +326,6 @@ export class Ppce500Board implements Board {
     if (this.config.remoteUart1 !== undefined && this.config.serials.length === 2) {
       throw new BoardError('ERR_BOARD_OPTION', 'UART1 is served by a device process (--device uart1,socket=…), whose state this VMM cannot save: snapshots and migration need every device in the VMM');
     }
-    const virtio = this.virtio.map((t, i) => {
-      const s = t as unknown as Partial<DeviceState>;
-      if (typeof s.saveState !== 'function') throw new BoardError('ERR_BOARD_OPTION', `the virtio device in PCI slot ${PCI_FIRST_SLOT + i} cannot be saved yet`);
-      return t as unknown as DeviceState;
-    });
     return [
       ...this.vcpus.map((v) => new VcpuStateSection(v, this.tlbs[v.id])),
       this.mpic,
@@ -337,8 +336,9 @@ export class Ppce500Board implements Board {
       this.gpio,
       this.spinTable,
       this.pciHost,
+      // After the bus: a transport checks its INTx line against the restored MSI-X enable.
       this.pciHost.pci,
-      ...virtio,
+      ...this.virtio,
     ];
   }
 
@@ -371,6 +371,7 @@ export class Ppce500Board implements Board {
       const t = new VirtioPciTransport({
         device: a.device,
         name: `${a.name} 00:${slot.toString(16).padStart(2, '0')}.0`,
+        stateId: `virtio-pci-${slot}`,
         dma,
         vectors: msixVectors(a.device),
         msiSend: (address, data) => host.masterAccess(address, true, Uint8Array.of(data & 0xff, (data >>> 8) & 0xff, (data >>> 16) & 0xff, data >>> 24)),

@@ -14,6 +14,7 @@
  * does the same for the table); other accesses read 0 / are ignored and logged.
  */
 import { RateLimitedLog, type Logger, type MmioDevice } from '../bus.js';
+import { StateError, type StateReader, type StateWriter } from '../state.js';
 import type { PciCapabilitySpec } from './pci-bus.js';
 
 export const PCI_CAP_ID_MSIX = 0x11;
@@ -103,6 +104,35 @@ export class Msix {
       this.table.setUint32(v * ENTRY_SIZE + 12, VECTOR_CTRL_MASKED, true);
     }
     this.pending.fill(0);
+  }
+
+  /**
+   * The table and the pending bits, for the function's snapshot section (Enable and Function
+   * Mask live in configuration space, which the bus saves).
+   */
+  saveState(w: StateWriter): void {
+    w.bytes(new Uint8Array(this.table.buffer));
+    w.bytes(this.pending);
+  }
+
+  /**
+   * Restores them without sending anything: a saved function never holds a pending vector it
+   * could deliver (unmasking delivers at once), so there is nothing to catch up on.
+   */
+  loadState(r: StateReader): void {
+    const table = r.bytes(this.vectors * ENTRY_SIZE);
+    if (table.length !== this.vectors * ENTRY_SIZE) throw new StateError(`${this.cfg.name}: an MSI-X table of ${table.length / ENTRY_SIZE} entries, this function has ${this.vectors}`);
+    const control = new DataView(table.buffer);
+    for (let v = 0; v < this.vectors; v++) {
+      const c = control.getUint32(v * ENTRY_SIZE + 12, true);
+      if ((c & ~VECTOR_CTRL_MASKED) !== 0) throw new StateError(`${this.cfg.name}: MSI-X vector ${v}'s control word 0x${c.toString(16)} has bits other than the mask`);
+    }
+    const pending = r.bytes(this.pending.length);
+    if (pending.length !== this.pending.length) throw new StateError(`${this.cfg.name}: ${pending.length} bytes of MSI-X pending bits, this function has ${this.pending.length}`);
+    const spare = this.vectors % 8 === 0 ? 0 : pending[pending.length - 1]! >> (this.vectors % 8);
+    if (spare !== 0) throw new StateError(`${this.cfg.name}: MSI-X pending bits set past vector ${this.vectors - 1}`);
+    new Uint8Array(this.table.buffer).set(table);
+    this.pending.set(pending);
   }
 
   /**

@@ -17,6 +17,7 @@
  * cache switched to write-through (config `wce` = 0), every write is flushed before it
  * completes.
  */
+import type { StateReader, StateWriter } from '../state.js';
 import type { BlockBackend } from './backends.js';
 import { VIRTIO_ID, bit } from './constants.js';
 import { ConfigSpace, type VirtioDevice, type VirtioDeviceHost } from './device.js';
@@ -95,6 +96,19 @@ export class VirtioBlk implements VirtioDevice {
   reset(): void {
     this.writeback = true;
     this.config.u8(WCE_OFFSET, 1);
+  }
+
+  /**
+   * Only the cache mode: every request completes inside notify() (the backend is
+   * synchronous), so nothing is ever in flight between two calls.
+   */
+  saveState(w: StateWriter): void {
+    w.bool(this.writeback);
+  }
+
+  loadState(r: StateReader): void {
+    this.writeback = r.bool();
+    this.config.u8(WCE_OFFSET, this.writeback ? 1 : 0);
   }
 
   /** Whether the cache is write-back (the guest can switch it through `wce`). */

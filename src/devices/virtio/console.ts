@@ -12,6 +12,7 @@
  * waits in the backend. A driver that does not take MULTIPORT gets port 0 alone, as a
  * console.
  */
+import { StateError, type StateReader, type StateWriter } from '../state.js';
 import type { CharBackend } from './backends.js';
 import { VIRTIO_ID, bit, hasFeature } from './constants.js';
 import { ConfigSpace, type VirtioDevice, type VirtioDeviceHost } from './device.js';
@@ -111,6 +112,48 @@ export class VirtioConsole implements VirtioDevice {
     this.multiport = false;
     this.pendingControl = [];
     for (const p of this.ports) p.guestOpen = false;
+  }
+
+  /**
+   * MULTIPORT, which ports the guest opened and the control messages still waiting for a
+   * control buffer. Input not yet delivered waits in the backends, which are not state;
+   * nothing is in flight (each chain is filled or given back inside one call).
+   */
+  saveState(w: StateWriter): void {
+    w.bool(this.multiport);
+    w.u8(this.ports.length);
+    for (const p of this.ports) {
+      w.u8(p.spec.nr);
+      w.bool(p.guestOpen);
+    }
+    w.u32(this.pendingControl.length);
+    for (const msg of this.pendingControl) w.bytes(msg);
+  }
+
+  loadState(r: StateReader): void {
+    const multiport = r.bool();
+    const count = r.u8();
+    if (count !== this.ports.length) throw new StateError(`virtio-console: ${count} ports saved, this device has ${this.ports.length}`);
+    const open = this.ports.map((p) => {
+      const nr = r.u8();
+      if (nr !== p.spec.nr) throw new StateError(`virtio-console: port ${nr} saved where this device has port ${p.spec.nr}`);
+      return r.bool();
+    });
+    const pending = r.u32();
+    if (pending > MAX_PENDING_CONTROL) throw new StateError(`virtio-console: ${pending} pending control messages (at most ${MAX_PENDING_CONTROL})`);
+    const messages = Array.from({ length: pending }, () => this.readControlMessage(r));
+    this.multiport = multiport;
+    this.ports.forEach((p, i) => (p.guestOpen = open[i]!));
+    this.pendingControl = messages;
+  }
+
+  /** A queued control message: a header naming one of the ports, and a port name at most. */
+  private readControlMessage(r: StateReader): Uint8Array {
+    const msg = r.bytes(r.remaining);
+    if (msg.length < CONTROL_HEADER) throw new StateError(`virtio-console: a pending control message of ${msg.length} bytes (the header alone is ${CONTROL_HEADER})`);
+    const id = new DataView(msg.buffer).getUint32(0, true);
+    if (!this.ports.some((p) => p.spec.nr === id)) throw new StateError(`virtio-console: a pending control message for port ${id}, which this device does not have`);
+    return msg;
   }
 
   /** Whether the guest has port `nr` open (tests, diagnostics). */

@@ -10,10 +10,11 @@
  * configuration interrupt; the device then ignores its queues until the driver resets it.
  */
 import { RateLimitedLog, type Logger } from '../bus.js';
+import { StateError, type StateReader, type StateWriter } from '../state.js';
 import { ISR_CONFIG, ISR_QUEUE, STATUS, F, VIRTIO_MSI_NO_VECTOR, hasFeature } from './constants.js';
 import type { VirtioDevice, VirtioDeviceHost } from './device.js';
 import { DmaError, type GuestDma } from './dma.js';
-import { SplitVirtqueue, VirtqueueError, layoutProblem } from './virtqueue.js';
+import { SplitVirtqueue, VirtqueueError, layoutProblem, readVirtqueueProgress, saveVirtqueueProgress, type VirtqueueProgress } from './virtqueue.js';
 
 export interface QueueRegisters {
   readonly maxSize: number;
@@ -28,6 +29,18 @@ export interface QueueRegisters {
   /** Reset by the driver alone and not enabled again since (VIRTIO_F_RING_RESET). */
   reset: boolean;
   vq: SplitVirtqueue | undefined;
+}
+
+/** A queue as a snapshot holds it, checked, before the core takes it over. */
+interface SavedQueue {
+  readonly size: number;
+  readonly enabled: boolean;
+  readonly reset: boolean;
+  readonly desc: number;
+  readonly avail: number;
+  readonly used: number;
+  readonly vector: number;
+  readonly progress: VirtqueueProgress | undefined;
 }
 
 export interface VirtioCoreOptions {
@@ -214,6 +227,113 @@ export class VirtioCore {
     const before = this.isr;
     this.isr &= ~bits;
     if (before !== 0 && this.isr === 0) this.opts.isrCleared();
+  }
+
+  /**
+   * The transport-neutral state for a snapshot: what the driver negotiated and programmed,
+   * the ISR, and where the device is in each live ring. NEEDS_RESET in the status is the
+   * `failed` flag (only fail() sets it and only reset() clears it), so it is not saved twice.
+   */
+  saveState(w: StateWriter): void {
+    w.u16(this.device.deviceId);
+    w.u64(this.driverFeatures);
+    w.u8(this.status);
+    w.u8(this.configGeneration);
+    w.u16(this.configVector);
+    w.u8(this.isr);
+    w.u16(this.queues.length);
+    for (const q of this.queues) {
+      w.u32(q.size);
+      w.bool(q.enabled);
+      w.bool(q.reset);
+      // The guest reads the addresses back as 64-bit registers: that is what it would see.
+      for (const addr of [q.desc, q.avail, q.used]) w.u64(BigInt(addr));
+      w.u16(q.vector);
+      w.bool(q.vq !== undefined);
+      if (q.vq !== undefined) saveVirtqueueProgress(w, q.vq.progress);
+    }
+  }
+
+  /**
+   * Reads what saveState wrote, checks all of it, then takes it over. `vectors` is the size of
+   * the transport's MSI-X table (0: it has none, so every vector must be VIRTIO_MSI_NO_VECTOR).
+   * Nothing is signalled: the transport re-evaluates its interrupt output afterwards.
+   */
+  loadState(r: StateReader, vectors: number): void {
+    const deviceId = r.u16();
+    if (deviceId !== this.device.deviceId) throw new StateError(`${this.name}: saved for virtio device ID ${deviceId}, this is ${this.device.name} (ID ${this.device.deviceId})`);
+    const driverFeatures = r.u64();
+    const status = r.u8();
+    const configGeneration = r.u8();
+    const configVector = this.readVector(r, vectors, 'the configuration vector');
+    const isr = r.u8();
+    if ((isr & ~(ISR_QUEUE | ISR_CONFIG)) !== 0) throw new StateError(`${this.name}: ISR 0x${isr.toString(16)} has bits other than queue and configuration`);
+    const failed = (status & STATUS.NEEDS_RESET) !== 0;
+    if ((status & STATUS.FEATURES_OK) !== 0 && ((driverFeatures & ~this.offeredFeatures) !== 0n || !hasFeature(driverFeatures, F.VERSION_1))) {
+      throw new StateError(`${this.name}: FEATURES_OK with driver features 0x${driverFeatures.toString(16)}, which this device would have refused (it offers 0x${this.offeredFeatures.toString(16)})`);
+    }
+    const count = r.u16();
+    if (count !== this.queues.length) throw new StateError(`${this.name}: ${count} queues saved, this device has ${this.queues.length}`);
+    const saved = this.queues.map((q, i) => this.readQueue(r, q, i, vectors, failed));
+    this.driverFeatures = driverFeatures;
+    this.status = status;
+    this.configGeneration = configGeneration;
+    this.configVector = configVector;
+    this.isr = isr;
+    this.failed = failed;
+    saved.forEach((s, i) => this.restoreQueue(i, s));
+  }
+
+  private readQueue(r: StateReader, q: QueueRegisters, i: number, vectors: number, failed: boolean): SavedQueue {
+    const size = r.u32();
+    const enabled = r.bool();
+    const reset = r.bool();
+    // Beyond 2^53 a register keeps the nearest double, as a guest write would have.
+    const [desc, avail, used] = [r.u64(), r.u64(), r.u64()].map(Number) as [number, number, number];
+    const vector = this.readVector(r, vectors, `queue ${i}'s vector`);
+    const live = r.bool();
+    const what = `${this.name}: queue ${i}`;
+    if (reset && enabled) throw new StateError(`${what} is both enabled and reset`);
+    // A disabled queue's size is whatever the driver last wrote; only an enabled one was checked.
+    if (enabled) {
+      const problem = layoutProblem(this.opts.dma, { size, desc, avail, used }, q.maxSize);
+      if (problem !== undefined) throw new StateError(`${what} is enabled, but ${problem}`);
+    }
+    if (live !== (enabled && !failed)) {
+      throw new StateError(`${what}: ${live ? 'a ring position saved' : 'no ring position saved'} for a queue that is ${enabled ? 'enabled' : 'disabled'}${failed ? ' on a device that needs a reset' : ''}`);
+    }
+    let progress: VirtqueueProgress | undefined;
+    if (live) {
+      progress = readVirtqueueProgress(r, size, what);
+      if ((progress.options.eventIdx && !hasFeature(this.offeredFeatures, F.EVENT_IDX)) || (progress.options.indirect && !hasFeature(this.offeredFeatures, F.INDIRECT_DESC))) {
+        throw new StateError(`${what}: ring options the device does not offer`);
+      }
+    }
+    return { size, enabled, reset, desc, avail, used, vector, progress };
+  }
+
+  private restoreQueue(i: number, s: SavedQueue): void {
+    const q = this.queues[i]!;
+    q.size = s.size;
+    q.enabled = s.enabled;
+    q.reset = s.reset;
+    q.desc = s.desc;
+    q.avail = s.avail;
+    q.used = s.used;
+    q.vector = s.vector;
+    q.vq = undefined;
+    if (s.progress !== undefined) {
+      q.vq = new SplitVirtqueue(this.opts.dma, { size: s.size, desc: s.desc, avail: s.avail, used: s.used }, s.progress.options, `${this.name} queue ${i}`);
+      q.vq.restore(s.progress);
+    }
+  }
+
+  private readVector(r: StateReader, vectors: number, what: string): number {
+    const v = r.u16();
+    if (v !== VIRTIO_MSI_NO_VECTOR && v >= vectors) {
+      throw new StateError(`${this.name}: ${what} is ${v}, ${vectors === 0 ? 'but this transport has no MSI-X' : `past the ${vectors}-entry MSI-X table`} (and not 0xffff, no vector)`);
+    }
+    return v;
   }
 
   /** Device reset: the status, features, queues and ISR go back to their reset values. */

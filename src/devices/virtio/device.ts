@@ -6,6 +6,7 @@
  * backends.ts. So a device runs unchanged in the VMM's process or, later, in a device
  * process behind a route (its DMA then blocking messages, its interrupts irqEvents).
  */
+import type { StateReader, StateWriter } from '../state.js';
 import type { GuestDma } from './dma.js';
 import type { SplitVirtqueue } from './virtqueue.js';
 
@@ -54,6 +55,13 @@ export interface VirtioDevice {
   resetQueue?(index: number): void;
   /** Device reset (the driver wrote status 0, or the machine reset). */
   reset(): void;
+  /**
+   * The device's own mutable state, inside its transport's snapshot section (after the
+   * transport's). Backends are not state: a restored device is built over new ones.
+   */
+  saveState(w: StateWriter): void;
+  /** Reads, checks (StateError naming the field) and takes over what saveState wrote. */
+  loadState(r: StateReader, version: number): void;
 }
 
 /** Configuration space kept as little-endian bytes, with the usual accessors. */

@@ -17,6 +17,7 @@
  * hooks, which a device route can later back with an ioEvent and an irqEvent.
  */
 import { RateLimitedLog, type Logger, type MmioDevice } from '../bus.js';
+import { StateError, type DeviceState, type StateReader, type StateWriter } from '../state.js';
 import { F, bit } from './constants.js';
 import { VirtioCore } from './core.js';
 import type { VirtioDevice } from './device.js';
@@ -76,11 +77,19 @@ export interface VirtioMmioOptions {
   /** The transport's interrupt line (level). */
   readonly setIrq: (level: boolean) => void;
   readonly log: Logger;
+  /** Snapshot section name, unique in the machine (default: `name`). */
+  readonly stateId?: string;
 }
 
-/** Per-queue ring addresses as the driver writes them, in two halves. */
-export class VirtioMmioTransport implements MmioDevice {
+/**
+ * A snapshot section holds whether a device is behind the slot, the feature and queue
+ * selectors, the VirtioCore (status, features, queues, ring positions, ISR) and the device's
+ * own state; an empty slot has no state besides.
+ */
+export class VirtioMmioTransport implements MmioDevice, DeviceState {
   readonly name: string;
+  readonly stateId: string;
+  readonly stateVersion = 1;
   readonly endian = 'little' as const;
   readonly maxAccessSize = 4 as const;
   readonly core: VirtioCore | undefined;
@@ -92,6 +101,7 @@ export class VirtioMmioTransport implements MmioDevice {
 
   constructor(opts: VirtioMmioOptions) {
     this.name = opts.name;
+    this.stateId = opts.stateId ?? opts.name;
     this.setIrq = opts.setIrq;
     this.bad = new RateLimitedLog(opts.log);
     if (opts.device !== undefined) {
@@ -118,6 +128,34 @@ export class VirtioMmioTransport implements MmioDevice {
     this.gfSelect = 0;
     this.queueSelect = 0;
     this.core?.reset();
+  }
+
+  saveState(w: StateWriter): void {
+    w.bool(this.core !== undefined);
+    if (this.core === undefined) return;
+    w.u32(this.dfSelect);
+    w.u32(this.gfSelect);
+    w.u32(this.queueSelect);
+    this.core.saveState(w);
+    this.core.device.saveState(w);
+  }
+
+  loadState(r: StateReader, version: number): void {
+    const hasDevice = r.bool();
+    const core = this.core;
+    if (hasDevice !== (core !== undefined)) throw new StateError(`${this.name}: saved ${hasDevice ? 'with a device' : 'as an empty slot'}, but this slot ${core !== undefined ? `has ${core.device.name}` : 'is empty'}`);
+    if (core === undefined) return;
+    const dfSelect = r.u32();
+    const gfSelect = r.u32();
+    const queueSelect = r.u32();
+    // No MSI-X: every vector register must hold "no vector".
+    core.loadState(r, 0);
+    core.device.loadState(r, version);
+    this.dfSelect = dfSelect;
+    this.gfSelect = gfSelect;
+    this.queueSelect = queueSelect;
+    // The level-triggered line follows the restored InterruptStatus.
+    this.setIrq(core.isr !== 0);
   }
 
   read(offset: number, size: number): number {

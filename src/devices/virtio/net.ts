@@ -16,6 +16,7 @@
  * Transmit: the header is skipped (nothing to offload), the frame goes to the backend. A
  * chain shorter than the header is a driver bug (NEEDS_RESET, as in QEMU).
  */
+import { StateError, type StateReader, type StateWriter } from '../state.js';
 import type { NetBackend } from './backends.js';
 import { VIRTIO_ID, bit, hasFeature } from './constants.js';
 import { ConfigSpace, type VirtioDevice, type VirtioDeviceHost } from './device.js';
@@ -126,6 +127,59 @@ export class VirtioNet implements VirtioDevice {
     this.config.bytes.set(this.mac, 0);
     this.config.u16(6, STATUS_LINK_UP);
     this.config.u16(8, 1);
+  }
+
+  /**
+   * What the driver negotiated and set through the control queue (MAC, receive filter,
+   * VLANs) and the configuration status. Frames waiting to be received are the backend's;
+   * nothing is in flight (a frame goes into the guest's buffers whole or not at all). The
+   * `dropped` counter is a host statistic, not guest state.
+   */
+  saveState(w: StateWriter): void {
+    w.u64(this.negotiated);
+    w.bytes(this.mac);
+    w.u16(this.config.read(6, 2));
+    w.bool(this.promisc);
+    w.bool(this.allmulti);
+    w.bool(this.uniOverflow);
+    w.bool(this.multiOverflow);
+    for (const table of [this.uniTable, this.multiTable]) {
+      w.u32(table.length);
+      for (const mac of table) w.bytes(mac);
+    }
+    w.bytes(this.vlans);
+  }
+
+  loadState(r: StateReader): void {
+    const negotiated = r.u64();
+    const mac = this.readMac(r, 'the MAC address');
+    const status = r.u16();
+    if ((status & ~(STATUS_LINK_UP | STATUS_ANNOUNCE)) !== 0) throw new StateError(`virtio-net: configuration status 0x${status.toString(16)} has unknown bits`);
+    const [promisc, allmulti, uniOverflow, multiOverflow] = [r.bool(), r.bool(), r.bool(), r.bool()];
+    const [uniTable, multiTable] = ['unicast', 'multicast'].map((kind) => {
+      const n = r.u32();
+      if (n > MAC_TABLE_ENTRIES) throw new StateError(`virtio-net: ${n} entries in the ${kind} MAC table (at most ${MAC_TABLE_ENTRIES})`);
+      return Array.from({ length: n }, () => this.readMac(r, `a ${kind} MAC table entry`));
+    }) as [Uint8Array[], Uint8Array[]];
+    const vlans = r.bytes(this.vlans.length);
+    if (vlans.length !== this.vlans.length) throw new StateError(`virtio-net: a VLAN filter of ${vlans.length} bytes, not ${this.vlans.length}`);
+    this.negotiated = negotiated;
+    this.mac = Uint8Array.from(mac);
+    this.config.bytes.set(mac, 0);
+    this.config.u16(6, status);
+    this.promisc = promisc;
+    this.allmulti = allmulti;
+    this.uniOverflow = uniOverflow;
+    this.multiOverflow = multiOverflow;
+    this.uniTable = uniTable;
+    this.multiTable = multiTable;
+    this.vlans.set(vlans);
+  }
+
+  private readMac(r: StateReader, what: string): Uint8Array {
+    const mac = r.bytes(6);
+    if (mac.length !== 6) throw new StateError(`virtio-net: ${what} has ${mac.length} bytes, not 6`);
+    return mac;
   }
 
   /** The MAC the device answers to now (the driver may change it). */

@@ -21,6 +21,7 @@
 import { RateLimitedLog, type Logger, type MmioDevice } from '../bus.js';
 import { Msix } from '../pci/msix.js';
 import { PciFunction, type PciCapabilitySpec } from '../pci/pci-bus.js';
+import type { DeviceState, StateReader, StateWriter } from '../state.js';
 import { F, TRANSPORT_FEATURES, VIRTIO_ID, VIRTIO_MSI_NO_VECTOR, bit } from './constants.js';
 import { VirtioCore } from './core.js';
 import type { VirtioDevice } from './device.js';
@@ -86,9 +87,20 @@ export interface VirtioPciOptions {
   /** The function's bus-master write of an MSI message. */
   readonly msiSend: (address: number, data: number) => void;
   readonly log: Logger;
+  /** Snapshot section name, unique in the machine (default: `name`). */
+  readonly stateId?: string;
 }
 
-export class VirtioPciTransport {
+/**
+ * A snapshot section holds what the bus's 'pci-bus' section does not: the common
+ * configuration's selectors, the VirtioCore (status, features, queues, ring positions, ISR),
+ * the MSI-X table and pending bits, then the device's own state. Configuration space (BARs,
+ * MSI-X Enable, the INTx level) is the bus's: list this section after 'pci-bus', so the INTx
+ * line re-evaluated here sees the restored MSI-X Enable.
+ */
+export class VirtioPciTransport implements DeviceState {
+  readonly stateId: string;
+  readonly stateVersion = 1;
   readonly function: PciFunction;
   readonly core: VirtioCore;
   readonly msix: Msix;
@@ -104,6 +116,7 @@ export class VirtioPciTransport {
   constructor(opts: VirtioPciOptions) {
     const { device } = opts;
     this.name = opts.name;
+    this.stateId = opts.stateId ?? opts.name;
     this.bad = new RateLimitedLog(opts.log);
     const classCode = CLASS_CODES[device.deviceId];
     if (classCode === undefined) throw new RangeError(`${opts.name}: no PCI class for virtio device ID ${device.deviceId}`);
@@ -165,6 +178,29 @@ export class VirtioPciTransport {
     this.core.reset();
     this.msix.reset();
     this.function.reset();
+  }
+
+  saveState(w: StateWriter): void {
+    w.u32(this.dfSelect);
+    w.u32(this.gfSelect);
+    w.u16(this.queueSelect);
+    this.core.saveState(w);
+    this.msix.saveState(w);
+    this.core.device.saveState(w);
+  }
+
+  loadState(r: StateReader, version: number): void {
+    const dfSelect = r.u32();
+    const gfSelect = r.u32();
+    const queueSelect = r.u16();
+    this.core.loadState(r, this.msix.vectors);
+    this.msix.loadState(r);
+    this.core.device.loadState(r, version);
+    this.dfSelect = dfSelect;
+    this.gfSelect = gfSelect;
+    this.queueSelect = queueSelect;
+    // The line follows the restored ISR (with MSI-X enabled it stays low).
+    this.updateIntx();
   }
 
   /**

@@ -35,6 +35,11 @@ export class VirtioRng implements VirtioDevice {
 
   reset(): void {}
 
+  /** Nothing: each request is filled inside notify(), and the entropy source is the host's. */
+  saveState(): void {}
+
+  loadState(): void {}
+
   notify(index: number): void {
     const host = this.host;
     const vq = host?.queue(index);

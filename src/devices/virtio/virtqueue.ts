@@ -21,6 +21,7 @@
  * used index passes the driver's used_event, and publishes avail_event (the next available
  * index it has not seen) after draining; without it, avail.flags NO_INTERRUPT is honoured.
  */
+import { StateError, type StateReader, type StateWriter } from '../state.js';
 import { DmaError, type GuestDma } from './dma.js';
 import { VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from './constants.js';
 
@@ -65,6 +66,43 @@ export interface VirtqueueLayout {
 export interface VirtqueueOptions {
   readonly eventIdx: boolean;
   readonly indirect: boolean;
+}
+
+/**
+ * What a device knows about its place in a ring that guest memory does not hold (snapshots):
+ * the options it was created with and its four counters.
+ */
+export interface VirtqueueProgress {
+  readonly options: VirtqueueOptions;
+  readonly lastAvail: number;
+  readonly usedIdx: number;
+  readonly signalledUsed: number;
+  readonly pushedSinceSignal: boolean;
+}
+
+export function saveVirtqueueProgress(w: StateWriter, p: VirtqueueProgress): void {
+  w.bool(p.options.eventIdx);
+  w.bool(p.options.indirect);
+  w.u16(p.lastAvail);
+  w.u16(p.usedIdx);
+  w.u16(p.signalledUsed);
+  w.bool(p.pushedSinceSignal);
+}
+
+/**
+ * Reads what saveVirtqueueProgress wrote for a queue of `size` entries. The device never
+ * holds more chains than the queue has entries, so last_avail may run ahead of the used
+ * index by at most `size`; more means a corrupt section (it would re-use or skip chains).
+ */
+export function readVirtqueueProgress(r: StateReader, size: number, what: string): VirtqueueProgress {
+  const options = { eventIdx: r.bool(), indirect: r.bool() };
+  const lastAvail = r.u16();
+  const usedIdx = r.u16();
+  const signalledUsed = r.u16();
+  const pushedSinceSignal = r.bool();
+  const inFlight = (lastAvail - usedIdx) & 0xffff;
+  if (inFlight > size) throw new StateError(`${what}: last_avail ${lastAvail} is ${inFlight} entries ahead of the used index ${usedIdx}, more than the queue's ${size}`);
+  return { options, lastAvail, usedIdx, signalledUsed, pushedSinceSignal };
 }
 
 /** Bytes of each part of a split ring of `size` entries (the event fields included). */
@@ -114,6 +152,18 @@ export class SplitVirtqueue {
     this.layout = layout;
     this.size = layout.size;
     this.options = options;
+  }
+
+  get progress(): VirtqueueProgress {
+    return { options: this.options, lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed, pushedSinceSignal: this.pushedSinceSignal };
+  }
+
+  /** Continues where a saved queue stopped (its options are the constructor's). */
+  restore(p: VirtqueueProgress): void {
+    this.lastAvail = p.lastAvail;
+    this.usedIdx = p.usedIdx;
+    this.signalledUsed = p.signalledUsed;
+    this.pushedSinceSignal = p.pushedSinceSignal;
   }
 
   /** Index of the next available entry the device will take (mod 2^16). */

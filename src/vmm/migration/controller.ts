@@ -9,7 +9,7 @@ import type { DeviceClock, DeviceTimer } from '../../devices/clock.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { MigrationUri } from '../config.js';
 import type { RunControl, RunStatus } from '../run-state.js';
-import { RamPages } from './machine-image.js';
+import { RamPages, WrittenPages } from './machine-image.js';
 import { DEFAULT_DOWNTIME_LIMIT_MS, OutgoingMigration, type MigrationHooks, type MigrationSink } from './outgoing.js';
 import { MigrationError } from './stream.js';
 import { ChannelSink, FileSink, MigrationShared } from './transport.js';
@@ -52,6 +52,8 @@ export class MigrationController {
   private current: OutgoingMigration | undefined;
   private readonly timer: DeviceTimer;
   private downtimeLimitMs = DEFAULT_DOWNTIME_LIMIT_MS;
+  /** Pages written since the VM was created, kept across migrations (each harvest clears the log). */
+  private written: WrittenPages | undefined;
 
   constructor(private readonly opts: MigrationControllerOptions) {
     this.timer = opts.clock.createTimer('migration', () => this.turn());
@@ -96,7 +98,8 @@ export class MigrationController {
     };
     let m: OutgoingMigration;
     try {
-      m = new OutgoingMigration(board, this.opts.board.vm as Vm, sink, { downtimeLimitMs: this.downtimeLimitMs }, hooks);
+      if (board.ramLoggedFromStart === true) this.written ??= new WrittenPages(Math.floor(board.ram.size / 4096));
+      m = new OutgoingMigration(board, this.opts.board.vm as Vm, sink, { downtimeLimitMs: this.downtimeLimitMs }, hooks, this.written);
     } catch (err) {
       sink.abort();
       restore(this.opts.run, before);

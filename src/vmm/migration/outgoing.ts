@@ -13,7 +13,7 @@ import type { Vm } from '../../api/hypervisor.js';
 import { PAGE_SIZE } from '../../api/memory.js';
 import type { MigratableBoard } from '../../boards/board.js';
 import { saveSections, type DeviceState } from '../../devices/state.js';
-import { RamPages, streamHeader } from './machine-image.js';
+import { harvestRam, RamPages, streamHeader, type WrittenPages } from './machine-image.js';
 import { MigrationError, PAGE_BYTES, StreamEncoder } from './stream.js';
 
 /** Where the stream goes: a file (always room) or a connection drained by the main thread. */
@@ -51,8 +51,6 @@ export interface MigrationParameters {
 }
 
 export const DEFAULT_DOWNTIME_LIMIT_MS = 300;
-/** Pages harvested from the dirty log per call (the log's "at most N"). */
-const HARVEST_PAGES = 1024;
 /** Pages per record. */
 const BATCH_PAGES = 256;
 /**
@@ -93,6 +91,8 @@ export class OutgoingMigration {
     private readonly sink: MigrationSink,
     readonly params: MigrationParameters,
     private readonly hooks: MigrationHooks,
+    /** Pages ever written (RAM logged from the start); without it, round 0 reads every page. */
+    private readonly written?: WrittenPages,
   ) {
     this.pages = new RamPages(board);
     // Refuses at once (a device in another process) rather than after the copy.
@@ -101,8 +101,9 @@ export class OutgoingMigration {
     this.roundStartMs = this.startMs;
     this.remainingPages = this.pages.count;
     this.setLogging(true);
-    // Everything is sent in round 0; only what changes from here on is sent again.
+    // Everything (ever written) is sent in round 0; only what changes from here on is sent again.
     this.harvestAll();
+    this.cursor = this.written?.next(0) ?? 0;
     this.encoder.header(streamHeader(board, this.sections, hooks.version));
   }
 
@@ -110,8 +111,9 @@ export class OutgoingMigration {
     return this.status === 'active';
   }
 
-  /** The RAM region is mapped with dirty logging for the migration only. */
+  /** The RAM region is mapped with dirty logging during the migration (always, where it is logged from the start). */
   private setLogging(on: boolean): void {
+    if (!on && this.board.ramLoggedFromStart === true) return;
     const map = this.vm.memoryMap();
     if (!map.some((r) => r.backing === this.board.ram && (r.logDirty === true) !== on)) return;
     this.vm.setMemoryMap(map.map((r) => (r.backing === this.board.ram ? { ...r, logDirty: on } : r)));
@@ -123,13 +125,8 @@ export class OutgoingMigration {
 
   private harvestAll(): number[] {
     this.syncCount++;
-    const out: number[] = [];
-    for (let from = 0; from < this.pages.count; ) {
-      const got = this.vm.getDirtyLog(this.ramRange(from), { maxPages: HARVEST_PAGES, clear: true });
-      for (const p of got) out.push(from + p);
-      if (got.length < HARVEST_PAGES) break;
-      from += got[got.length - 1]! + 1;
-    }
+    const out = harvestRam(this.vm, this.board);
+    this.written?.add(out);
     return out;
   }
 
@@ -141,14 +138,18 @@ export class OutgoingMigration {
   /** The next pages of this round, at most `max`. */
   private nextPages(max: number): number[] {
     if (this.round === 0) {
-      const n = Math.min(max, this.pages.count - this.cursor);
-      const out = Array.from({ length: n }, (_, k) => this.cursor + k);
-      this.cursor += n;
+      const out: number[] = [];
+      const w = this.written;
+      while (out.length < max && this.cursor < this.pages.count) {
+        out.push(this.cursor);
+        this.cursor = w !== undefined ? w.next(this.cursor + 1) : this.cursor + 1;
+      }
       return out;
     }
     if (this.cursor >= this.pages.count) return [];
     const got = this.vm.getDirtyLog(this.ramRange(this.cursor), { maxPages: max, clear: true });
     const out = got.map((p) => this.cursor + p);
+    this.written?.add(out);
     this.cursor = got.length < max ? this.pages.count : out[out.length - 1]! + 1;
     return out;
   }

@@ -216,7 +216,8 @@ export class ChannelSource implements ByteSource {
   }
 
   read(n: number): Uint8Array {
-    for (;;) {
+    // Draining the port costs a call into the runtime: only when what is buffered is short.
+    while (this.buffered < n && !this.eof && this.error === undefined) {
       const seen = Atomics.load(this.shared.words, 0);
       this.drain();
       if (this.buffered >= n || this.eof || this.error !== undefined) break;
