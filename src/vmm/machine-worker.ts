@@ -38,7 +38,7 @@ import { readBootImage, type ImageKind } from './image-file.js';
 import { MonitorService } from './monitor/service.js';
 import { RunControl } from './run-state.js';
 import { SharedRing, type RingDescriptor } from './ring.js';
-import { MigrationController } from './migration/controller.js';
+import { MigrationController, quiesceVcpus } from './migration/controller.js';
 import { loadStream } from './migration/machine-image.js';
 import { MigrationError } from './migration/stream.js';
 import { ChannelSource, FileSource, MigrationShared } from './migration/transport.js';
@@ -156,7 +156,7 @@ async function main(data: MachineWorkerData): Promise<void> {
     run: runControl,
     quiesce: () => {
       if (insideExit) throw new MigrationError('the vCPU is inside a device access (its console output is blocked): retry once the console is read');
-      quiesce(board);
+      quiesceVcpus(board);
     },
     log: (line) => post({ type: 'log', line }),
     version: machineInfo.version,
@@ -389,24 +389,6 @@ function incoming(
   if (before === 'running') run.resume();
   else run.pause('paused');
   return undefined;
-}
-
-/**
- * Completes each vCPU's exit in flight (a load's data goes into its register on the next
- * run) so registers hold the whole state: a kick makes that run return before any guest
- * instruction, as KVM's immediate_exit does.
- */
-function quiesce(board: Board): void {
-  for (const v of board.vcpus) {
-    for (let k = 0; ; k++) {
-      v.kick();
-      const exit = v.run();
-      if (exit.kind === 'interrupted') break;
-      if (k >= 64) throw new MigrationError(`vCPU ${v.id} keeps exiting (${exit.kind}) instead of stopping`);
-      // The completed instruction can exit again (an access that needs one more device cycle).
-      board.handleExit(v, exit);
-    }
-  }
 }
 
 /**

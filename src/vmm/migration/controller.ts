@@ -155,3 +155,21 @@ function restore(run: RunControl, before: RunStatus): void {
   if (before === 'running') run.resume();
   else run.pause(before);
 }
+
+/**
+ * Completes each vCPU's exit in flight (a load's data goes into its register on the next
+ * run) so registers hold the whole state: a kick makes that run return before any guest
+ * instruction, as KVM's immediate_exit does.
+ */
+export function quiesceVcpus(board: Board): void {
+  for (const v of board.vcpus) {
+    for (let k = 0; ; k++) {
+      v.kick();
+      const exit = v.run();
+      if (exit.kind === 'interrupted') break;
+      if (k >= 64) throw new MigrationError(`vCPU ${v.id} keeps exiting (${exit.kind}) instead of stopping`);
+      // The completed instruction can exit again (an access that needs one more device cycle).
+      board.handleExit(v, exit);
+    }
+  }
+}

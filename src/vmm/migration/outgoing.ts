@@ -197,9 +197,21 @@ export class OutgoingMigration {
         }
       }
       this.sendMs += this.hooks.nowMs() - t0;
+      this.progress();
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  private lastProgressMs = 0;
+
+  /** A line a second while a round is long (a large RAM's first round). */
+  private progress(): void {
+    const now = this.hooks.nowMs();
+    if (now - this.roundStartMs < 1000 || now - this.lastProgressMs < 1000) return;
+    this.lastProgressMs = now;
+    const done = Math.floor((100 * Math.min(this.cursor, this.pages.count)) / this.pages.count);
+    this.hooks.log(`ngkvm: migration: round ${this.round} at ${done}% of RAM, ${mib(this.sentBytes)} sent`);
   }
 
   /** Bytes per millisecond while sending, from what was sent so far. */
