@@ -8,12 +8,13 @@ import { benchDevices } from './devices.js';
 import { benchGdb } from './gdb.js';
 import { benchKvmExit } from './kvm-exit.js';
 import { benchLinux } from './linux.js';
+import { benchMigrate } from './migrate.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 import { benchVirtio } from './virtio.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio, migrate: benchMigrate };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

@@ -23,6 +23,7 @@ export class ConsoleSession {
     });
     this.child.stderr.on('data', (b: Buffer) => {
       this.stderr += b.toString();
+      this.waiter?.();
     });
     this.child.stdin.on('error', () => {});
     this.exited = new Promise((resolve) => this.child.on('close', (code) => {
@@ -70,6 +71,33 @@ export class ConsoleSession {
         };
       });
     }
+  }
+
+  /** Waits until `pattern` appears anywhere in what the program wrote to stderr; returns the match. */
+  async waitForStderr(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.stderr);
+      if (m !== null) return m;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`the program ended (status ${this.child.exitCode ?? this.child.signalCode}) before writing ${String(pattern)} to stderr; stderr: ${this.stderr}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${String(pattern)} on stderr; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        this.waiter = () => {
+          clearTimeout(t);
+          this.waiter = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** The process id, for tests that kill it the hard way. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   type(text: string): void {

@@ -8,6 +8,10 @@
  *                           the kernel's math emulation on e500v2)
  *   ngkvm-check mem MIB     fills MIB mebibytes with a pattern, reads them back, checksums
  *   ngkvm-check sleep MS    nanosleep(MS) and says whether the clock moved by at least MS
+ *   ngkvm-check dirty MIB MS  forever: a new value in every page of MIB mebibytes, then
+ *                           "tick N" (N = 0, 1, ...) and a sleep of MS milliseconds (the
+ *                           migration tests' job: memory that keeps changing, a counter the
+ *                           host checks for gaps and repeats across the switch)
  *   ngkvm-check gen MIB     writes MIB mebibytes of text-like pseudo-random data to stdout
  *                           (the same bytes every time: the benchmark's input)
  *   ngkvm-check seqwrite DEV START_MIB MIB   O_DIRECT 1 MiB writes from START_MIB, then fdatasync
@@ -104,6 +108,31 @@ static int sleep_ms(long ms)
 	long elapsed = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
 	printf("sleep %ld ms: %s\n", ms, elapsed >= ms ? "ok" : "too short");
 	return 0;
+}
+
+static int dirty(long mib, long ms)
+{
+	size_t pages = (size_t)mib << 8;
+	volatile uint32_t *buf = malloc(pages * 4096);
+	if (buf == NULL) {
+		printf("dirty: cannot allocate %ld MiB\n", mib);
+		return 1;
+	}
+	struct timespec req = { ms / 1000, (ms % 1000) * 1000000L };
+	uint32_t v = 2463534242u;
+	for (unsigned long tick = 0;; tick++) {
+		/* A fresh pseudo-random word per page: a page the migration fails to resend after
+		 * this write leaves the two sides' RAM hashes different. */
+		for (size_t p = 0; p < pages; p++) {
+			v ^= v << 13;
+			v ^= v >> 17;
+			v ^= v << 5;
+			buf[p * 1024 + (v & 1023)] = v;
+		}
+		printf("tick %lu\n", tick);
+		fflush(stdout);
+		nanosleep(&req, NULL);
+	}
 }
 
 static int gen(long mib)
@@ -207,6 +236,8 @@ int main(int argc, char **argv)
 		return sleep_ms(atol(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "gen") == 0)
 		return gen(atol(argv[2]));
-	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS | gen MIB | seqwrite|seqread DEV START_MIB MIB | randread DEV COUNT\n");
+	if (argc >= 4 && strcmp(argv[1], "dirty") == 0)
+		return dirty(atol(argv[2]), atol(argv[3]));
+	fprintf(stderr, "usage: ngkvm-check segv | fp N | mem MIB | sleep MS | gen MIB | dirty MIB MS | seqwrite|seqread DEV START_MIB MIB | randread DEV COUNT\n");
 	return 2;
 }
