@@ -99,8 +99,10 @@ export class OutgoingMigration {
     private readonly written?: WrittenPages,
   ) {
     this.pages = new RamPages(board);
-    // Refuses at once (a device in another process) rather than after the copy.
+    // Refuses at once (a device in another process, a state a device cannot write) rather
+    // than after the copy; the trial run also compiles the save paths before the guest stops.
     this.sections = board.stateSections();
+    saveSections(this.sections);
     this.startMs = hooks.nowMs();
     this.roundStartMs = this.startMs;
     this.remainingPages = this.pages.count;
