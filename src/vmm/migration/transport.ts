@@ -233,6 +233,14 @@ export class ChannelSource implements ByteSource {
       Atomics.wait(this.shared.words, 0, seen, 50);
     }
     if (this.buffered < n && this.error !== undefined) throw new MigrationError(this.error);
+    const first = this.chunks[0];
+    if (first !== undefined && first.length >= n) {
+      // Inside one received chunk (most pages): a view, no copy (chunks are never reused).
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
     const take = Math.min(n, this.buffered);
     const out = new Uint8Array(take);
     let at = 0;
