@@ -15,8 +15,8 @@ import { MigrationError } from './stream.js';
 import { ChannelSink, FileSink, MigrationShared } from './transport.js';
 
 /** A step sends for this long, then the guest runs for at least GAP_MS. */
-const SLICE_MS = 20;
-const GAP_MS = 5;
+const SLICE_MS = 40;
+const GAP_MS = 2;
 
 export interface MigrationControllerOptions {
   readonly board: Board;
