@@ -24,8 +24,13 @@ export interface MigrationSink {
   inFlight(): number;
   /** Queues bytes (the sink may take ownership of the buffer). */
   send(bytes: Uint8Array): void;
-  /** Blocks until everything queued is delivered and the sink closed; throws MigrationError. */
-  finish(): void;
+  /**
+   * Closes once everything queued is delivered, without blocking the machine (a file closes
+   * at once); throws MigrationError if it cannot.
+   */
+  close(): void;
+  /** Whether the close has completed: everything delivered. */
+  closed(): boolean;
   /** A failure noticed since (the connection dropped), or undefined. */
   failure(): string | undefined;
   /** Gives up: closes without completing (a file sink removes its partial file). */
@@ -41,8 +46,8 @@ export interface MigrationHooks {
   stopGuest(): boolean;
   /** After completion: the source stays stopped (QEMU's postmigrate). */
   completed(): void;
-  /** After a failure during stop-and-copy: back to how it was (running if it ran). */
-  failedWhileStopped(wasRunning: boolean): void;
+  /** After a failure once the guest was stopped for the final copy: back to how it was before. */
+  failedWhileStopped(): void;
   readonly log: (line: string) => void;
   readonly version: string;
 }
@@ -186,6 +191,11 @@ export class OutgoingMigration {
     try {
       const failure = this.sink.failure();
       if (failure !== undefined) throw new MigrationError(failure);
+      if (this.stoppedAt !== undefined) {
+        // The final copy is out; the guest stays stopped until the link says it was delivered.
+        if (this.sink.closed()) this.complete();
+        return;
+      }
       const start = this.hooks.nowMs();
       let t0 = start;
       while (this.hooks.nowMs() - start < sliceMs && this.sink.room() > 0) {
@@ -248,28 +258,31 @@ export class OutgoingMigration {
     return false;
   }
 
-  /** Stops the guest, sends the last dirty pages and the machine state, and closes. */
+  /** When the guest was stopped for the final copy (the downtime starts). */
+  private stoppedAt: number | undefined;
+
+  /**
+   * Stops the guest, sends the last dirty pages and the machine state, and starts closing;
+   * the migration completes when the link has delivered everything (now, or a later step).
+   */
   private stopAndCopy(): void {
-    const stoppedAt = this.hooks.nowMs();
-    const wasRunning = this.hooks.stopGuest();
-    try {
-      const last = this.harvestAll();
-      for (let k = 0; k < last.length; k += BATCH_PAGES) {
-        const batch = last.slice(k, k + BATCH_PAGES);
-        this.encodePages(batch);
-        this.flush();
-      }
-      this.encoder.state(saveSections(this.sections));
-      this.encoder.end();
+    this.stoppedAt = this.hooks.nowMs();
+    this.hooks.stopGuest();
+    const last = this.harvestAll();
+    for (let k = 0; k < last.length; k += BATCH_PAGES) {
+      this.encodePages(last.slice(k, k + BATCH_PAGES));
       this.flush();
-      this.sink.finish();
-    } catch (err) {
-      this.fail(err);
-      this.hooks.failedWhileStopped(wasRunning);
-      return;
     }
+    this.encoder.state(saveSections(this.sections));
+    this.encoder.end();
+    this.flush();
+    this.sink.close();
+    if (this.sink.closed()) this.complete();
+  }
+
+  private complete(): void {
     const now = this.hooks.nowMs();
-    this.downtimeMs = now - stoppedAt;
+    this.downtimeMs = now - this.stoppedAt!;
     this.endMs = now;
     this.remainingPages = 0;
     this.status = 'completed';
@@ -286,6 +299,7 @@ export class OutgoingMigration {
     this.endMs = this.hooks.nowMs();
     this.sink.abort();
     this.setLogging(false);
+    if (this.stoppedAt !== undefined) this.hooks.failedWhileStopped();
     this.hooks.log(`ngkvm: migration failed: ${this.error}`);
   }
 
@@ -295,6 +309,7 @@ export class OutgoingMigration {
     this.endMs = this.hooks.nowMs();
     this.sink.abort();
     this.setLogging(false);
+    if (this.stoppedAt !== undefined) this.hooks.failedWhileStopped();
     this.hooks.log('ngkvm: migration cancelled');
   }
 

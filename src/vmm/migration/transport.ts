@@ -92,24 +92,17 @@ export class ChannelSink implements MigrationSink {
     this.port.postMessage({ kind: 'data', bytes } satisfies MigrationRequest, [bytes.buffer as ArrayBuffer]);
   }
 
-  finish(): void {
+  close(): void {
     this.port.postMessage({ kind: 'end' } satisfies MigrationRequest);
-    for (;;) {
-      const seen = Atomics.load(this.shared.words, 0);
-      this.drain();
-      if (this.error !== undefined) throw new MigrationError(this.error);
-      const state = Atomics.load(this.shared.words, 1);
-      if (state === LINK_CLOSED) return;
-      if (state === LINK_FAILED) {
-        this.drain();
-        throw new MigrationError(this.error ?? 'the connection failed');
-      }
-      Atomics.wait(this.shared.words, 0, seen, 100);
-    }
+  }
+
+  closed(): boolean {
+    return Atomics.load(this.shared.words, 1) === LINK_CLOSED;
   }
 
   failure(): string | undefined {
     this.drain();
+    if (this.error === undefined && Atomics.load(this.shared.words, 1) === LINK_FAILED) return 'the connection failed';
     return this.error;
   }
 
@@ -148,7 +141,9 @@ export class FileSink implements MigrationSink {
     }
   }
 
-  finish(): void {
+  private done = false;
+
+  close(): void {
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
@@ -156,6 +151,11 @@ export class FileSink implements MigrationSink {
     } catch (err) {
       throw new MigrationError(`finishing ${this.path}: ${(err as Error).message}`);
     }
+    this.done = true;
+  }
+
+  closed(): boolean {
+    return this.done;
   }
 
   failure(): string | undefined {
