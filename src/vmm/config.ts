@@ -150,4 +150,6 @@ export const REQ_MONITOR = 8;
 export const REQ_GDB = 16;
 /** A device route's connection or interrupt level is waiting on the device MessagePort. */
 export const REQ_DEVICE = 32;
+/** The migration link changed (connected, delivered, failed): give the migration its turn now. */
+export const REQ_MIGRATION = 64;
 export const CONTROL_BYTES = 16;

@@ -9,7 +9,7 @@ import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
 import { GdbTcpServer } from './gdb/server.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
 import { LevelIrqForwarder } from './remote/level-irq.js';
 import { RouteServer } from './remote/route-server.js';
 import { CCSR_BASE, UART1_OFFSET } from '../boards/ppce500/board.js';
@@ -120,7 +120,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // Migration links are the main thread's sockets (migration/host-side.ts).
   const migrationPorts = new MessageChannel();
   const migrationShared = new SharedArrayBuffer(MIGRATION_SHARED_BYTES);
-  const migration = new MigrationHost(migrationPorts.port1, new MigrationShared(migrationShared), (l) => io.stderr.write(l + '\n'));
+  const migration = new MigrationHost(migrationPorts.port1, new MigrationShared(migrationShared), (l) => io.stderr.write(l + '\n'), () => request(REQ_MIGRATION));
   const closeHostEnds = async (): Promise<void> => {
     migration.close();
     for (const s of deviceServers) s.close();

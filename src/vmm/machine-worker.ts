@@ -26,7 +26,7 @@ import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from './gdb/channel.js';
 import { vmTarget } from './gdb/target.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
 import { FdChannel, SocketRouteEndpoint } from './remote/socket-endpoint.js';
 import type { RouteEndpoint } from '../api/routes.js';
 import { kickPending } from '../api/threads.js';
@@ -313,6 +313,7 @@ async function main(data: MachineWorkerData): Promise<void> {
       }
       if ((req & REQ_INPUT) !== 0) board.pollInput();
       if ((req & REQ_DEVICE) !== 0) serveDevices();
+      if ((req & REQ_MIGRATION) !== 0) migration.linkEvent();
       if ((req & REQ_MONITOR) !== 0 && monitor !== undefined) {
         const outcome = monitor.serve();
         if (outcome === 'quit') {

@@ -117,6 +117,11 @@ export class MigrationController {
     return was;
   }
 
+  /** A link event (connected, delivered, failed): the migration's turn now rather than at its timer. */
+  linkEvent(): void {
+    this.turn();
+  }
+
   private turn(): void {
     const m = this.current;
     if (m === undefined || !m.active) return;

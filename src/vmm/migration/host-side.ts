@@ -17,6 +17,8 @@ export class MigrationHost {
     private readonly port: MessagePort,
     private readonly shared: MigrationShared,
     private readonly log: (line: string) => void,
+    /** Wakes the machine thread for a link event (REQ_MIGRATION): no waiting for its next turn. */
+    private readonly wake: () => void = () => {},
   ) {
     port.on('message', (m: MigrationRequest) => this.request(m));
     // The port must not keep the process alive once the machine is gone.
@@ -26,6 +28,7 @@ export class MigrationHost {
   private post(e: MigrationEvent, transfer: ArrayBuffer[] = []): void {
     this.port.postMessage(e, transfer);
     this.shared.signal();
+    if (e.kind !== 'data') this.wake();
   }
 
   private request(m: MigrationRequest): void {
@@ -53,6 +56,7 @@ export class MigrationHost {
         s.end(() => {
           Atomics.store(this.shared.words, 1, LINK_CLOSED);
           this.shared.signal();
+          this.wake();
         });
         break;
       }
