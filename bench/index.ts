@@ -11,9 +11,10 @@ import { benchLinux } from './linux.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 import { benchVirtio } from './virtio.js';
+import { benchWeb } from './web.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio, web: benchWeb };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();
