@@ -4,7 +4,7 @@
  * synchronously between runs; requests from the page (input, status, pause, reset, a due
  * timer) come as bits in a shared word with a kick, and are served after any exit.
  */
-import { Hypervisor, type Vcpu } from '../src/api/index.js';
+import { Hypervisor } from '../src/api/index.js';
 import { Ppce500Board } from '../src/boards/ppce500/board.js';
 import { TimerQueue, wallClockFrom } from '../src/devices/clock.js';
 import type { SerialBackend } from '../src/devices/uart16550.js';
@@ -103,6 +103,6 @@ function step(board: Ppce500Board, paused: boolean, control: Int32Array): StepEv
     case 'halt':
       return 'none';
     default:
-      return board.handleExit(vcpu as Vcpu, exit);
+      return board.handleExit(vcpu, exit);
   }
 }

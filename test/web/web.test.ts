@@ -2,7 +2,7 @@
  * The ppce500 machine in a web page (web/, scripts/web.mjs), in a real browser: Debian's
  * chromium driven by playwright-core. U-Boot boots in the page's worker to its prompt; what
  * typing `version` prints and the TLB panel equal the CLI's console and monitor (`info tlb`)
- * for the same firmware; pause stops the instruction counter, resume restarts it, reset
+ * for the same firmware; a long paste and Ctrl-C reach U-Boot; pause stops the instruction counter, resume restarts it, reset
  * boots again; the machine options reach the board.
  */
 import assert from 'node:assert/strict';
@@ -83,6 +83,15 @@ describe('web: the ppce500 machine in a browser page', { concurrency: 1, skip: !
     const shown = /\n=> version\n([^]*)\n=> $/.exec(text)![1]!;
     const trimLines = (s: string): string => s.split('\n').map((l) => l.trimEnd()).join('\n');
     assert.equal(shown, trimLines(cliVersion.replace(/\n$/, '')), 'the same version text as the CLI prints');
+
+    // A paste longer than the UART's 16-byte FIFO arrives whole; Ctrl-C reaches U-Boot too.
+    const long = 'echo pasted-0123456789-abcdefghijklmnopqrstuvwxyz';
+    await page.keyboard.insertText(long);
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /\n=> echo pasted-0123456789-abcdefghijklmnopqrstuvwxyz\npasted-0123456789-abcdefghijklmnopqrstuvwxyz\n=> $/);
+    await page.keyboard.type('abc');
+    await page.keyboard.press('Control+C');
+    await waitForScreen(page, /\n=> abc<INTERRUPT>\n=> $/);
 
     // The panel: registers of vCPU 0, the TLB as `info tlb` prints it.
     const first = await nextStatus(page, 0);
