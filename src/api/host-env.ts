@@ -21,7 +21,8 @@ export function hostEnv(name: string): string | undefined {
 
 /** Writes a line for the user: stderr under Node, the console elsewhere. */
 export const hostLogLine: (line: string) => void =
-  proc?.stderr !== undefined ? (line) => void proc.stderr!.write(line + '\n') : (line) => console.error(line);
+  // process.stderr is looked up per line, as before: Node creates the stream on first use.
+  proc !== undefined ? (line) => void proc.stderr?.write(line + '\n') : (line) => console.error(line);
 
 /**
  * Monotonic nanoseconds. A browser's performance.now() is coarser (5-100 µs, by the page's
