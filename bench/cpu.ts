@@ -12,7 +12,8 @@ import { CLI, ROOT, median, repeat, table, timeCommand } from './harness.js';
 
 const RUNS = 3;
 
-async function inProcess(cpu: string, elf: string, jit: boolean): Promise<{ insns: number; ms: number }> {
+/** bench-cpu run to its end in this process (the clock starts once the board is built). */
+export async function inProcess(cpu: string, elf: string, jit: boolean): Promise<{ insns: number; ms: number }> {
   process.env['NGKVM_JIT'] = jit ? '1' : '0';
   const hv = await Hypervisor.open({ accel: 'e500' });
   const board = Ppce500Board.create(hv, {

@@ -12,9 +12,10 @@ import { benchMigrate } from './migrate.js';
 import { benchTlb } from './tlb.js';
 import { benchUboot } from './uboot.js';
 import { benchVirtio } from './virtio.js';
+import { benchWeb } from './web.js';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio, migrate: benchMigrate };
+const benches: Record<string, () => Promise<void>> = { cpu: benchCpu, uboot: benchUboot, tlb: benchTlb, gdb: benchGdb, 'kvm-exit': benchKvmExit, linux: benchLinux, devices: benchDevices, virtio: benchVirtio, migrate: benchMigrate, web: benchWeb };
 for (const [name, run] of Object.entries(benches)) {
   if (only !== undefined && only !== name) continue;
   await run();

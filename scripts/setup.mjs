@@ -31,18 +31,22 @@ const PACKAGES = {
   gcc: { command: 'gcc' },
   'qemu-system-x86': { command: 'qemu-system-x86_64' },
   cpio: { command: 'cpio' },
+  // The page's tests and benchmark drive Debian's browser with playwright-core (the
+  // `playwright` package would download a browser build of its own).
+  chromium: { file: '/usr/bin/chromium' },
 };
 const GUEST_TOOLS = ['gcc-powerpc-linux-gnu', 'binutils-powerpc-linux-gnu', 'make'];
 const NEEDS = {
   start: ['u-boot-qemu'],
-  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86', 'cpio'],
-  bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu'],
+  test: [...GUEST_TOOLS, 'qemu-system-ppc', 'device-tree-compiler', 'u-boot-qemu', 'gdb-multiarch', 'gcc', 'qemu-system-x86', 'cpio', 'chromium'],
+  bench: [...GUEST_TOOLS, 'qemu-system-ppc', 'u-boot-qemu', 'chromium'],
+  web: ['u-boot-qemu'],
   // The fuzzer's image targets start from the guests' ELF files.
   fuzz: [...GUEST_TOOLS, 'gcc'],
   linux: [],
 };
 /** Guest programs built per task. */
-const GUEST_DIRS = { start: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'], fuzz: ['guests', 'guests/x86'], linux: [] };
+const GUEST_DIRS = { start: [], web: [], test: ['guests', 'guests/spe', 'guests/x86'], bench: ['guests'], fuzz: ['guests', 'guests/x86'], linux: [] };
 /**
  * Tasks that need the Linux kernels and initramfs (built from Debian's sources into the cache
  * outside the clone; the builder installs its own packages and shows its progress).
@@ -200,7 +204,7 @@ function buildLinuxImages() {
   if (!run(process.execPath, [join(root, 'bin', 'ngkvm.js'), 'build-linux']).ok) fail('building the Linux guests failed (see above)');
 }
 
-if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, test, bench, fuzz or linux`);
+if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, web, test, bench, fuzz or linux`);
 ensureNpmDependencies();
 ensureDebianPackages(NEEDS[purpose]);
 buildNative();

@@ -50,10 +50,11 @@ export function takeKick(control: Int32Array): boolean {
  * the API has no static host import (it must also load in a browser, where a realm without
  * that module draws a random id; one page's workers are told apart by it).
  */
-const threadId: number = await import('node:worker_threads').then(
-  (m) => m.threadId,
-  () => 1 + Math.floor(Math.random() * 0x7fff_fffe),
-);
+const randomThreadId = (): number => 1 + Math.floor(Math.random() * 0x7fff_fffe);
+const threadId: number =
+  (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === undefined
+    ? randomThreadId() // a browser would only log a failed fetch of the module
+    : await import('node:worker_threads').then((m) => m.threadId, randomThreadId);
 
 export function currentThread(): number {
   return threadId;

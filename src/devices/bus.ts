@@ -12,6 +12,7 @@
  * are for ranges the guest programs (PCI windows, BARs): they may overlap anything, and
  * device mappings always win over them, as QEMU's lower-priority regions do.
  */
+import { hostLogLine } from '../api/host-env.js';
 import type { MmioExit } from '../api/exit.js';
 
 export interface MmioDevice {
@@ -89,7 +90,7 @@ export class MmioBus {
   /** When set, unassigned accesses are reported (like QEMU's -d guest_errors). */
   logUnassigned = false;
 
-  constructor(log: Logger = (l) => process.stderr.write(l + '\n')) {
+  constructor(log: Logger = hostLogLine) {
     this.unassigned = new RateLimitedLog(log);
   }
 

@@ -5,6 +5,7 @@
  * the earliest deadline. Devices never sleep or start host timers themselves, so every device
  * callback runs on the machine thread, like MMIO handling.
  */
+import { hostMonotonicNs } from '../api/host-env.js';
 
 export interface DeviceTimer {
   /** Arms (or re-arms) the timer to fire once at `deadlineNs` on the device clock. */
@@ -19,7 +20,7 @@ export interface DeviceClock {
   createTimer(name: string, callback: () => void): DeviceTimer;
 }
 
-export const hostNowNs = (): number => Number(process.hrtime.bigint());
+export const hostNowNs: () => number = hostMonotonicNs;
 
 /** Calendar time for real-time clock chips: UTC milliseconds since the Unix epoch. */
 export interface WallClock {

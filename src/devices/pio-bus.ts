@@ -11,6 +11,7 @@
  * String instructions (`rep ins`/`rep outs`) arrive as one exit with `count` items; they are
  * performed item by item, in order.
  */
+import { hostLogLine } from '../api/host-env.js';
 import type { PioExit } from '../api/exit.js';
 import { RateLimitedLog, type Logger, type MmioDevice } from './bus.js';
 
@@ -31,7 +32,7 @@ export class PioBus {
   /** When set, accesses to ports nobody decodes are reported (like QEMU's -d guest_errors). */
   logUnassigned = false;
 
-  constructor(log: Logger = (l) => process.stderr.write(l + '\n')) {
+  constructor(log: Logger = hostLogLine) {
     this.unassigned = new RateLimitedLog(log);
   }
 

@@ -18,6 +18,7 @@
  * dirty); everything else goes through the slow path. Dirty logging therefore costs nothing
  * while it is off.
  */
+import { hostLogLine } from '../../api/host-env.js';
 import { RouteInterrupted } from '../../api/routes.js';
 import type { RouteTable } from '../../api/route-table.js';
 import type { CoalescedMmio } from '../../api/coalesced.js';
@@ -301,7 +302,7 @@ export class Cpu {
   /** Rate-limits the log line for injected emulation failures. */
   lastFailureLogMs = 0;
   failureLogSuppressed = 0;
-  log: (line: string) => void = (line) => process.stderr.write(line + '\n');
+  log: (line: string) => void = hostLogLine;
 
   constructor(opts: {
     model: CpuModel;

@@ -9,6 +9,7 @@
  * until its next timer event or a kick. Nothing here throws for guest behaviour: faults and
  * exits are recorded in the Cpu (stop.ts) and handled where the instruction stopped.
  */
+import { hostEnv } from '../../api/host-env.js';
 import type { DebugReason, Exit, InterruptedExit, ShutdownExit, SystemEventExit } from '../../api/exit.js';
 import { Block, type Insn, type Region } from './block.js';
 import { SPR, STLB_MASK, type Cpu } from './cpu.js';
@@ -51,7 +52,7 @@ const EAGER_RUNS = 1;
 export type JitMode = 'off' | 'on' | 'eager' | 'always';
 
 export function jitModeFromEnv(): JitMode {
-  const v = process.env['NGKVM_JIT'];
+  const v = hostEnv('NGKVM_JIT');
   return v === '0' ? 'off' : v === 'eager' ? 'eager' : 'on';
 }
 
@@ -75,9 +76,9 @@ export class Engine {
     this.control = control;
     this.jit = opts.jit ?? jitModeFromEnv();
     this.hotRuns =
-      opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : Number(process.env['NGKVM_JIT_HOT'] ?? HOT_RUNS));
+      opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : Number(hostEnv('NGKVM_JIT_HOT') ?? HOT_RUNS));
     this.translator = new Translator(chainTarget, {
-      dump: process.env['NGKVM_JIT_DUMP'] !== undefined,
+      dump: hostEnv('NGKVM_JIT_DUMP') !== undefined,
       minBlockRuns: this.jit === 'eager' || this.jit === 'always' ? 0 : 1,
     });
   }

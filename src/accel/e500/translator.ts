@@ -31,6 +31,7 @@
  *   `break`, so that V8 does not deoptimise for missing type feedback when they first run;
  *   guest addresses are int32 throughout (kernel addresses above 2 GiB stay small integers).
  */
+import { hostEnv, hostLogLine } from '../../api/host-env.js';
 import type { Block, Insn, Region } from './block.js';
 import type { CodePage } from './code-cache.js';
 import { STLB_MASK, type Cpu } from './cpu.js';
@@ -382,9 +383,9 @@ interface Node {
 }
 
 /** Most blocks and instructions in one region (small functions optimise fast and stay optimised). */
-const MEM_CALL = process.env['NGKVM_JIT_MEM'] === 'call';
-const MAX_REGION_BLOCKS = Number(process.env['NGKVM_JIT_BLOCKS'] ?? 32);
-const MAX_REGION_INSNS = Number(process.env['NGKVM_JIT_INSNS'] ?? 256);
+const MEM_CALL = hostEnv('NGKVM_JIT_MEM') === 'call';
+const MAX_REGION_BLOCKS = Number(hostEnv('NGKVM_JIT_BLOCKS') ?? 32);
+const MAX_REGION_INSNS = Number(hostEnv('NGKVM_JIT_INSNS') ?? 256);
 
 export interface TranslatorOptions {
   /** Dump the generated JS to stderr (NGKVM_JIT_DUMP). */
@@ -540,7 +541,7 @@ ${body}
   if ($code !== ${EXIT_CHAIN} || $left <= 0) return null;
   return CH(c, $next);
 };`;
-    if (this.dump) process.stderr.write(`--- ${name} (${nodes.length} blocks)\n${src}\n`);
+    if (this.dump) hostLogLine(`--- ${name} (${nodes.length} blocks)\n${src}`);
     const factory = new Function('H', 'I', 'CH', src) as (h: typeof HELPERS, i: Insn[], ch: ChainFn) => (c: Cpu) => Region | null;
     return { fn: factory(HELPERS, insnRefs, this.chain) };
   }

@@ -7,6 +7,7 @@
  *
  * Built only on the hypervisor API, so it runs on any accelerator providing e500 vCPUs.
  */
+import { hostLogLine } from '../../api/host-env.js';
 import { BOOKE_TLB_ENTRY_BYTES, MMU_FSL_BOOKE_HV, MMU_FSL_BOOKE_NOHV, type BookeTlbConfig } from '../../api/booke.js';
 import { BookeTlbView } from '../../api/booke-tlb-view.js';
 import type { IrqEvent } from '../../api/events.js';
@@ -154,7 +155,7 @@ export class Ppce500Board implements Board {
 
   private constructor(hv: Hypervisor, config: Ppce500Config) {
     this.config = config;
-    const log = config.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    const log = config.log ?? hostLogLine;
     if (config.serials.length > 2) {
       throw new BoardError('ERR_BOARD_OPTION', `ppce500 has at most two serial ports, not ${config.serials.length}`);
     }

@@ -14,6 +14,7 @@
  * Built only on the hypervisor API: any accelerator with x86-64 vCPUs, MSI signalling and
  * an in-accelerator local APIC can run it.
  */
+import { hostLogLine } from '../../api/host-env.js';
 import type { Exit } from '../../api/exit.js';
 import type { Hypervisor, Vcpu, Vm } from '../../api/hypervisor.js';
 import { gpa, type MemoryBacking, type MemoryRegion } from '../../api/memory.js';
@@ -86,7 +87,7 @@ export class X86MicrovmBoard implements Board {
 
   private constructor(hv: Hypervisor, config: X86MicrovmConfig) {
     this.config = config;
-    const log = config.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    const log = config.log ?? hostLogLine;
     if (config.serials.length > 1) throw new BoardError('ERR_BOARD_OPTION', `x86-microvm has one serial port (COM1), not ${config.serials.length}`);
     if ((config.virtio?.length ?? 0) > VIRTIO_MMIO_TRANSPORTS) {
       throw new BoardError('ERR_BOARD_OPTION', `x86-microvm has ${VIRTIO_MMIO_TRANSPORTS} virtio-mmio transports, not ${config.virtio?.length ?? 0}`);

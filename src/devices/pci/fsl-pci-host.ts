@@ -15,6 +15,7 @@
  * QEMU. The host bridge's BAR0 shows the whole CCSR on the PCI side; that is how a device's
  * MSI write reaches the MPIC's MSIIR.
  */
+import { hostLogLine } from '../../api/host-env.js';
 import type { GuestMemory, GuestPhysAddr } from '../../api/memory.js';
 import { RateLimitedLog, type AccessOptions, type Logger, type MmioDevice, type MmioTarget, type MmioWindow } from '../bus.js';
 import { PCI_CONFIG_SIZE, PciBus, PciFunction } from './pci-bus.js';
@@ -118,8 +119,8 @@ export class FslPciHost implements MmioDevice, DeviceState {
     const { cpu, ccsrBase } = config;
     this.cpu = cpu;
     this.memory = config.memory;
-    this.unknown = new RateLimitedLog(config.log ?? ((l) => process.stderr.write(l + '\n')));
-    this.dropped = new RateLimitedLog(config.log ?? ((l) => process.stderr.write(l + '\n')));
+    this.unknown = new RateLimitedLog(config.log ?? hostLogLine);
+    this.dropped = new RateLimitedLog(config.log ?? hostLogLine);
     this.pci = new PciBus(config.log);
     this.outbound = OUTBOUND_BLOCKS.map((_, i) => new OutboundWindow(`pci-outbound-${i + 1}`, this.pci));
     const ccsrAlias: MmioWindow = {
