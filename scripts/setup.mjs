@@ -73,7 +73,10 @@ function have(command) {
 }
 
 function ensureNpmDependencies() {
-  if (existsSync(join(root, 'node_modules', 'typescript', 'bin', 'tsc'))) return;
+  // Every declared package must be there: a pull can add one to a clone installed before.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+  if (declared.every((name) => existsSync(join(root, 'node_modules', name, 'package.json')))) return;
   log('installing npm dependencies');
   const args = existsSync(join(root, 'package-lock.json')) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
   if (!run('npm', args).ok) fail('npm could not install the dependencies (see above)');
