@@ -6,6 +6,9 @@
 //
 //   node scripts/web.mjs [--port N] [--build-only]      (port 0 picks a free one)
 //
+// When `npm run linux:build` has built the Linux images, it serves them too (/linux/…), and
+// /linux/available says so: the page enables its Linux choice from that.
+//
 // It prints `ngkvm web: http://127.0.0.1:PORT/` once listening.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -48,10 +51,35 @@ export async function buildWeb() {
   });
 }
 
+/**
+ * The cached Linux images (src/tools/images/linux.ts), or null when not built. Looked up per
+ * request, so a build finished while the server runs is picked up; the lookup is in the
+ * TypeScript build, which `npm run web` runs first.
+ */
+async function linuxImages() {
+  try {
+    const { findLinuxImages } = await import('../dist/src/tools/images/linux.js');
+    return findLinuxImages() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** /linux/e500v2/vmlinux, /linux/e500mc/vmlinux, /linux/initramfs.cpio.gz → the cached file. */
+function linuxFile(images, rest) {
+  if (rest === 'initramfs.cpio.gz') return images.initramfs;
+  const m = /^(e500v2|e500mc)\/vmlinux$/.exec(rest);
+  return m !== null ? images.kernels[m[1]].vmlinux : null;
+}
+
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.elf': 'application/octet-stream', '.png': 'image/png' };
 
-/** URL path → file: the page's own files, the bundle, xterm's stylesheet, U-Boot, the built guests. */
-function resolve(path) {
+/** URL path → file: the page's own files, the bundle, xterm's stylesheet, U-Boot, the built guests, Linux. */
+async function resolve(path) {
+  if (path.startsWith('/linux/')) {
+    const images = await linuxImages();
+    return images === null ? null : linuxFile(images, path.slice('/linux/'.length));
+  }
   if (path === '/' || path === '/index.html') return join(root, 'web', 'index.html');
   if (path === '/style.css') return join(root, 'web', 'style.css');
   if (path === '/xterm.css') return join(root, 'node_modules', '@xterm', 'xterm', 'css', 'xterm.css');
@@ -67,12 +95,18 @@ function resolve(path) {
 export function serve(port) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(path);
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cache-Control': 'no-store',
     };
+    if (path === '/linux/available') {
+      const images = await linuxImages();
+      res.writeHead(images !== null ? 200 : 404, { ...headers, 'Content-Type': 'text/plain' });
+      res.end(images !== null ? 'yes\n' : 'the Linux images are not built: run "npm run linux:build"\n');
+      return;
+    }
+    const file = await resolve(path);
     try {
       if (file === null) throw new Error('outside');
       const body = await readFile(file);

@@ -130,12 +130,16 @@ async function start(): Promise<void> {
   const ramMiB = Number(($('ram') as HTMLSelectElement).value);
   const bios = await imageFrom($('bios-file'), ($('bios-url') as HTMLInputElement).value);
   const kernel = await imageFrom($('kernel-file'), ($('kernel-url') as HTMLInputElement).value);
+  const initrd = await imageFrom($('initrd-file'), ($('initrd-url') as HTMLInputElement).value);
+  const append = ($('append') as HTMLInputElement).value;
   const options: MachineOptions = {
     cpu: ($('cpu') as HTMLSelectElement).value,
     ramSize: ramMiB * 1024 * 1024,
     smp: Number(($('smp') as HTMLInputElement).value),
     ...(bios !== undefined ? { bios } : {}),
     ...(kernel !== undefined ? { kernel } : {}),
+    ...(initrd !== undefined ? { initrd } : {}),
+    ...(append !== '' ? { append } : {}),
     noReboot: params.has('noreboot'),
   };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -248,11 +252,66 @@ $('reset').onclick = () => request(REQ_RESET);
   });
 };
 
-// Options from the address (?cpu=e500mc&ram=512&smp=2&bios=URL&kernel=URL), then start.
-for (const [param, id] of [['cpu', 'cpu'], ['ram', 'ram'], ['smp', 'smp'], ['bios', 'bios-url'], ['kernel', 'kernel-url']] as const) {
-  const v = params.get(param);
-  if (v !== null) ($(id) as HTMLInputElement).value = v;
+/** The image fields each Guest choice fills; Linux is the cached build scripts/web.mjs serves. */
+function guestFields(guest: string): Readonly<Record<string, string>> {
+  switch (guest) {
+    case 'uboot':
+      return { 'bios-url': 'uboot.elf', 'kernel-url': '', 'initrd-url': '', append: '' };
+    case 'linux': {
+      // One kernel per e500 family, as the CLI's Linux tests boot it.
+      const family = ($('cpu') as HTMLSelectElement).value === 'e500mc' ? 'e500mc' : 'e500v2';
+      return { 'bios-url': '', 'kernel-url': `linux/${family}/vmlinux`, 'initrd-url': 'linux/initramfs.cpio.gz', append: 'console=ttyS0' };
+    }
+    default:
+      return {};
+  }
 }
-if (params.has('kernel') && !params.has('bios')) ($('bios-url') as HTMLInputElement).value = '';
-term.focus();
-if (params.get('autostart') !== '0') ($('options') as HTMLFormElement).requestSubmit();
+
+function chooseGuest(guest: string): void {
+  ($('guest') as HTMLSelectElement).value = guest;
+  for (const [id, v] of Object.entries(guestFields(guest))) ($(id) as HTMLInputElement).value = v;
+}
+
+const IMAGE_FIELDS = ['bios-url', 'bios-file', 'kernel-url', 'kernel-file', 'initrd-url', 'initrd-file', 'append'];
+$('guest').onchange = () => chooseGuest(($('guest') as HTMLSelectElement).value);
+// Linux's kernel follows the CPU's family; a field edited by hand makes the guest "other".
+$('cpu').addEventListener('change', () => ($('guest') as HTMLSelectElement).value === 'linux' && chooseGuest('linux'));
+for (const id of IMAGE_FIELDS) $(id).addEventListener('input', () => (($('guest') as HTMLSelectElement).value = 'custom'));
+
+/** The server offers Linux only once `npm run linux:build` has built it. */
+async function linuxAvailable(): Promise<boolean> {
+  const r = await fetch('linux/available').catch(() => null);
+  return r?.ok === true;
+}
+
+async function init(): Promise<void> {
+  const linux = await linuxAvailable();
+  const option = document.querySelector<HTMLOptionElement>('#guest option[value="linux"]')!;
+  option.disabled = !linux;
+  option.textContent = linux ? 'Linux' : 'Linux (not built)';
+  // Options from the address (?cpu=e500mc&ram=512&smp=2, ?linux, ?bios=URL&kernel=URL&initrd=URL&append=…), then start.
+  for (const [param, id] of [['cpu', 'cpu'], ['ram', 'ram'], ['smp', 'smp']] as const) {
+    const v = params.get(param);
+    if (v !== null) ($(id) as HTMLInputElement).value = v;
+  }
+  if (params.has('linux')) {
+    if (!linux) {
+      page.state = 'error';
+      page.error = 'the Linux images are not built: run "npm run linux:build"';
+      term.write(`\x1b[31m${page.error}\x1b[0m\r\n`);
+      render();
+      return;
+    }
+    chooseGuest('linux');
+  }
+  const images = [['bios', 'bios-url'], ['kernel', 'kernel-url'], ['initrd', 'initrd-url'], ['append', 'append']] as const;
+  if (images.some(([param]) => params.has(param))) ($('guest') as HTMLSelectElement).value = 'custom';
+  for (const [param, id] of images) {
+    const v = params.get(param);
+    if (v !== null) ($(id) as HTMLInputElement).value = v;
+  }
+  if (params.has('kernel') && !params.has('bios')) ($('bios-url') as HTMLInputElement).value = '';
+  term.focus();
+  if (params.get('autostart') !== '0') ($('options') as HTMLFormElement).requestSubmit();
+}
+void init();

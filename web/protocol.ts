@@ -29,6 +29,9 @@ export interface MachineOptions {
   /** One of firmware (U-Boot) or a kernel run directly. */
   readonly bios?: { readonly name: string; readonly bytes: Uint8Array };
   readonly kernel?: { readonly name: string; readonly bytes: Uint8Array };
+  /** An initial ramdisk for the kernel, and its command line (QEMU's -initrd, -append). */
+  readonly initrd?: { readonly name: string; readonly bytes: Uint8Array };
+  readonly append?: string;
   /** A guest reset request ends the run instead of resetting (QEMU's -no-reboot; the benchmark). */
   readonly noReboot: boolean;
 }

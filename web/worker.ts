@@ -41,6 +41,8 @@ async function run(msg: StartMessage): Promise<void> {
     ramSize: options.ramSize,
     ...(options.bios !== undefined ? { bios: options.bios } : {}),
     ...(options.kernel !== undefined ? { kernel: options.kernel } : {}),
+    ...(options.initrd !== undefined ? { initrd: options.initrd } : {}),
+    ...(options.append !== undefined ? { append: options.append } : {}),
     serials: [serial],
     clock: timers,
     wallClock: wallClockFrom(Date.now(), timers),

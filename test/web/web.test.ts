@@ -3,12 +3,14 @@
  * chromium driven by playwright-core. U-Boot boots in the page's worker to its prompt; what
  * typing `version` prints and the TLB panel equal the CLI's console and monitor (`info tlb`)
  * for the same firmware; a long paste and Ctrl-C reach U-Boot; pause stops the instruction counter, resume restarts it, reset
- * boots again; the machine options reach the board.
+ * boots again; the machine options reach the board. With the Linux images built, the page
+ * boots Linux (kernel, initramfs, command line) to its shell, whose `uname` answers as on the CLI.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { consoleText, linuxImagesOrWhy, linuxOnNgkvm } from '../support/linux.js';
 import { enterMonitor, monitorCommand, ngkvmWithMonitor } from '../support/monitor.js';
 import { UBOOT_ELF, haveUboot, runUboot } from '../support/uboot.js';
 import { CHROMIUM, launchChromium, startWebServer } from '../support/web.js';
@@ -42,6 +44,7 @@ async function nextStatus(page: Page, than: number): Promise<PageStatus & { stat
 }
 
 const haveChromium = existsSync(CHROMIUM);
+const images = linuxImagesOrWhy();
 
 describe('web: the ppce500 machine in a browser page', { concurrency: 1, skip: !haveChromium ? `${CHROMIUM} is missing (apt-get install chromium; npm test installs it)` : !haveUboot() ? `${UBOOT_ELF} is missing` : false }, () => {
   let web: Awaited<ReturnType<typeof startWebServer>>;
@@ -132,6 +135,39 @@ describe('web: the ppce500 machine in a browser page', { concurrency: 1, skip: !
     assert.match(text, /^Core: +e500mc,/m);
     assert.match(text, /^DRAM: +512 MiB$/m);
     assert.equal(await page.inputValue('#cpu'), 'e500mc');
+    await page.close();
+  });
+
+  test('Linux (e500v2, 256 MiB) to its shell; uname as on the CLI', { timeout: 300_000, skip: typeof images === 'string' ? images : false }, async () => {
+    if (typeof images === 'string') return;
+    // The CLI's answer: the uname script prints `uname -a` first.
+    const cli = linuxOnNgkvm(images, { cpu: 'e500v2', smp: 1, append: 'ngkvm.script=uname' });
+
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${web.url}?linux&cpu=e500v2&ram=256`);
+    assert.equal(await page.inputValue('#guest'), 'linux');
+    assert.equal(await page.inputValue('#kernel-url'), 'linux/e500v2/vmlinux');
+    assert.equal(await page.inputValue('#append'), 'console=ttyS0');
+    await waitForScreen(page, /\nngkvm:\/# $/);
+    await page.click('#term');
+    await page.keyboard.type('uname -m');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /\nngkvm:\/# uname -m\nppc\nngkvm:\/# $/);
+    await page.keyboard.type('uname -a');
+    await page.keyboard.press('Enter');
+    const text = await waitForScreen(page, /\nngkvm:\/# uname -a\n.*\nngkvm:\/# $/);
+    const shown = /\nngkvm:\/# uname -a\n(.*)\nngkvm:\/# $/.exec(text)![1]!;
+
+    const ours = await cli;
+    assert.equal(ours.code, 0, ours.stderr);
+    const cliUname = consoleText(ours).split('\n').find((l) => l.startsWith('Linux ngkvm '));
+    assert.equal(shown, cliUname?.trimEnd(), 'the same `uname -a` as the CLI prints');
+    assert.match(shown, /^Linux ngkvm 6\.1\.\d+ .* ppc GNU\/Linux$/);
+    assert.match(text, /^Linux version 6\.1\./m);
+    assert.match(text, /^Kernel command line: console=ttyS0$/m);
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });
