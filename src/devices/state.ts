@@ -92,6 +92,28 @@ export class StateWriter {
     this.bytes(new TextEncoder().encode(v));
   }
 
+  /** Bytes as they are, without a length (for formats that frame their own records). */
+  raw(v: Uint8Array): void {
+    this.room(v.length);
+    this.buf.set(v, this.at);
+    this.at += v.length;
+  }
+
+  /** Bytes written since the start or the last `reset`. */
+  get length(): number {
+    return this.at;
+  }
+
+  /** The bytes written so far, as a view valid until the next write. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+
+  /** Starts over, keeping the buffer. */
+  reset(): void {
+    this.at = 0;
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.at);
   }

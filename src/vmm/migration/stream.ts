@@ -14,6 +14,7 @@
  * corrupt or cut stream never runs.
  */
 import { crc32 } from 'node:zlib';
+import { StateWriter } from '../../devices/state.js';
 
 export const STREAM_MAGIC = 'NGKVM-VM';
 export const STREAM_FORMAT = 1;
@@ -59,107 +60,66 @@ const magicBytes = new TextEncoder().encode(STREAM_MAGIC);
  * last call (the caller sends or writes it) and folds it into the running checksum.
  */
 export class StreamEncoder {
-  private buf: Uint8Array;
-  private view: DataView;
-  private at = 0;
+  private readonly w = new StateWriter();
   private crc = 0;
+  /** The checksum, once `end` computed it: it goes out after what it covers. */
+  private tail: Uint8Array | null = null;
   /** Bytes handed out so far. */
   total = 0;
 
-  constructor(initial = 1 << 20) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
-  }
-
   get pending(): number {
-    return this.at;
-  }
-
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  private u8(v: number): void {
-    this.room(1);
-    this.buf[this.at++] = v;
-  }
-
-  private u32(v: number): void {
-    this.room(4);
-    this.view.setUint32(this.at, v >>> 0, true);
-    this.at += 4;
-  }
-
-  private raw(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.at);
-    this.at += b.length;
+    return this.w.length;
   }
 
   header(h: StreamHeader): void {
     const json = new TextEncoder().encode(JSON.stringify(h));
-    this.raw(magicBytes);
-    this.u32(STREAM_FORMAT);
-    this.u32(json.length);
-    this.raw(json);
+    this.w.raw(magicBytes);
+    this.w.u32(STREAM_FORMAT);
+    this.w.u32(json.length);
+    this.w.raw(json);
   }
 
   /** One pages record; `page(i)` gives the bytes of page i, or null for a page of zeros. */
   pages(indices: readonly number[], page: (index: number) => Uint8Array | null): void {
-    this.u8(Tag.Pages);
-    this.u32(indices.length);
+    this.w.u8(Tag.Pages);
+    this.w.u32(indices.length);
     for (const i of indices) {
       const bytes = page(i);
-      this.u32(i);
+      this.w.u32(i);
       if (bytes === null) {
-        this.u8(PageKind.Zero);
+        this.w.u8(PageKind.Zero);
       } else {
-        this.u8(PageKind.Data);
-        this.raw(bytes);
+        this.w.u8(PageKind.Data);
+        this.w.raw(bytes);
       }
     }
   }
 
   state(sections: Uint8Array): void {
-    this.u8(Tag.State);
-    this.u32(sections.length);
-    this.raw(sections);
+    this.w.u8(Tag.State);
+    this.w.u32(sections.length);
+    this.w.raw(sections);
   }
 
   /** The end record: the checksum covers everything before it, so it is computed here. */
   end(): void {
-    this.u8(Tag.End);
-    const crc = crc32(this.buf.subarray(0, this.at), this.crc);
-    this.crc = crc;
-    const tail = new Uint8Array(4);
-    new DataView(tail.buffer).setUint32(0, crc >>> 0, true);
-    // The checksum itself is outside what it covers.
-    this.pendingTail = tail;
+    this.w.u8(Tag.End);
+    this.crc = crc32(this.w.written(), this.crc);
+    this.tail = new Uint8Array(4);
+    new DataView(this.tail.buffer).setUint32(0, this.crc >>> 0, true);
   }
-
-  private pendingTail: Uint8Array | null = null;
 
   /** What was encoded since the last take (a copy the caller may keep or transfer). */
   take(): Uint8Array {
-    if (this.pendingTail !== null) {
-      const out = new Uint8Array(this.at + 4);
-      out.set(this.buf.subarray(0, this.at));
-      out.set(this.pendingTail, this.at);
-      this.total += out.length;
-      this.pendingTail = null;
-      this.at = 0;
-      return out;
-    }
-    const out = this.buf.slice(0, this.at);
-    this.crc = crc32(out, this.crc);
+    const body = this.w.written();
+    const out = new Uint8Array(body.length + (this.tail?.length ?? 0));
+    out.set(body);
+    if (this.tail !== null) out.set(this.tail, body.length);
+    // After `end` the body is already in the checksum.
+    else this.crc = crc32(body, this.crc);
+    this.tail = null;
     this.total += out.length;
-    this.at = 0;
+    this.w.reset();
     return out;
   }
 }

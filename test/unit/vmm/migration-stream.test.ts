@@ -17,7 +17,7 @@ function page(fill: number): Uint8Array {
 
 /** A stream in several chunks, as a sender takes them. */
 function encode(): Uint8Array {
-  const e = new StreamEncoder(64);
+  const e = new StreamEncoder();
   const chunks: Uint8Array[] = [];
   e.header(header);
   chunks.push(e.take());
