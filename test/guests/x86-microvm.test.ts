@@ -12,7 +12,8 @@
  *
  * Guests with a tests/<name>.devices file (the virtio_* guests) get the -drive/-netdev/-device
  * options it lists on both machines, each with its own copy of the disk image and its own
- * port; the images must also be equal afterwards. x86-virtio.test.ts checks what those guests
+ * port (QEMU then as microvm,acpi=off: ngkvm's board is microvm without ACPI, whose devices
+ * are announced on the kernel command line); the images must also be equal afterwards. x86-virtio.test.ts checks what those guests
  * print on QEMU alone, where no /dev/kvm is needed.
  */
 import assert from 'node:assert/strict';

@@ -107,11 +107,21 @@ export async function runDevices(a: GuestArgs): Promise<RunDevices> {
  */
 const QEMU_MODERN_VIRTIO_MMIO = ['-global', 'virtio-mmio.force-legacy=false'];
 
-export function qemuX86(elf: string, a: GuestArgs, devices: readonly string[] = []): Promise<Outcome> {
+/**
+ * QEMU's machine for a run: ngkvm's x86-microvm is QEMU 7.2's microvm without ACPI, which is
+ * what matters once virtio devices are attached (8 transports on IOAPIC pins 5 + n, announced
+ * as virtio_mmio.device= on the kernel command line, which QEMU adds only without ACPI).
+ * `acpi` forces QEMU's default (ACPI on: 24 transports, the second IOAPIC, no command line).
+ */
+function qemuMachine(devices: readonly string[], acpi: boolean): string {
+  return devices.length > 0 && !acpi ? 'microvm,acpi=off' : 'microvm';
+}
+
+export function qemuX86(elf: string, a: GuestArgs, devices: readonly string[] = [], opts: { acpi?: boolean } = {}): Promise<Outcome> {
   return runProcess(
     'qemu-system-x86_64',
     [
-      '-M', 'microvm', '-m', X86_RAM, '-kernel', elf,
+      '-M', qemuMachine(devices, opts.acpi === true), '-m', X86_RAM, '-kernel', elf,
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
       '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-net', 'none', '-no-reboot',
       ...QEMU_MODERN_VIRTIO_MMIO,

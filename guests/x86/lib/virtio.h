@@ -1,10 +1,12 @@
 /*
  * A minimal virtio-mmio (version 2, "modern") driver for the x86 test
- * guests: find transports, negotiate VIRTIO_F_VERSION_1, set up split
+ * guests: find transports (kernel command line, else the fixed microvm
+ * addresses), negotiate VIRTIO_F_VERSION_1, set up split
  * virtqueues in guest RAM (identity-mapped: physical = virtual), post
  * descriptor chains, notify, poll the used ring.  Polled, one request in
- * flight per queue at a time; interrupts are acknowledged in
- * InterruptStatus/InterruptACK but not taken.
+ * flight per queue at a time; the used-buffer interrupt is acknowledged
+ * through InterruptStatus/InterruptACK but not taken (the IOAPIC pin stays
+ * masked).
  *
  * Header-only (static inline) so that guests which do not include it are
  * linked exactly as before.
@@ -94,11 +96,14 @@ struct virtq {
 	uint16_t size;
 };
 
+
 struct virtio_dev {
 	uint64_t base;
-	unsigned slot;
+	uint32_t irq;       /* from the command line; 0 when found by probing */
+	int from_cmdline;
 	uint32_t device_id;
-	uint64_t features; /* negotiated */
+	uint64_t features;  /* negotiated */
+	uint32_t last_isr;  /* InterruptStatus when the last used buffer was seen */
 };
 
 static inline void vbarrier(void) { __asm__ volatile("mfence" ::: "memory"); }
@@ -106,28 +111,97 @@ static inline void vbarrier(void) { __asm__ volatile("mfence" ::: "memory"); }
 static inline uint32_t vreg_read(const struct virtio_dev *d, unsigned reg) { return mmio_read32(d->base + reg); }
 static inline void vreg_write(const struct virtio_dev *d, unsigned reg, uint32_t v) { mmio_write32(d->base + reg, v); }
 
-/*
- * The n-th transport (counting from the lowest address) with a device of
- * type `id` behind it; 0 when there is none.  Unused transports read
- * DeviceID 0.
- */
-static inline int virtio_find(struct virtio_dev *d, uint32_t id, unsigned nth)
+
+static inline int vstarts(const char *s, const char *prefix)
 {
-	for (unsigned s = 0; s < VIRTIO_MMIO_SLOTS; s++) {
-		uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)s * VIRTIO_MMIO_STRIDE;
-		if (mmio_read32(base + VMMIO_MAGIC) != VIRTIO_MAGIC)
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+/* A number in C syntax (decimal or 0x hex) with an optional K/M/G suffix; *end after it. */
+static inline uint64_t vparse_num(const char *s, const char **end)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		v = v * base + d;
+	}
+	if (*s == 'K' || *s == 'k')
+		v <<= 10, s++;
+	else if (*s == 'M' || *s == 'm')
+		v <<= 20, s++;
+	else if (*s == 'G' || *s == 'g')
+		v <<= 30, s++;
+	*end = s;
+	return v;
+}
+
+/*
+ * The n-th device of type `id`, in the order Linux would register them:
+ * the kernel command line's virtio_mmio.device=SIZE@ADDR:IRQ entries (as
+ * ngkvm and QEMU's microvm without ACPI announce them), else, when the
+ * line names none (QEMU's microvm with ACPI describes them in the DSDT
+ * instead), the transports at their fixed microvm addresses from the
+ * lowest up.  Unused transports read DeviceID 0.  1 when found.
+ */
+static inline int virtio_find(struct virtio_dev *d, const char *cmdline, uint32_t id, unsigned nth)
+{
+	int listed = 0;
+	for (const char *p = cmdline; p && *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || !vstarts(p, "virtio_mmio.device="))
 			continue;
-		if (mmio_read32(base + VMMIO_DEVICE_ID) != id)
+		const char *q = p + 19;
+		uint64_t size = vparse_num(q, &q);
+		if (*q++ != '@')
+			continue;
+		uint64_t base = vparse_num(q, &q);
+		if (*q++ != ':')
+			continue;
+		uint64_t irq = vparse_num(q, &q);
+		listed = 1;
+		if (size < 0x100 || mmio_read32(base + VMMIO_MAGIC) != VIRTIO_MAGIC || mmio_read32(base + VMMIO_DEVICE_ID) != id)
 			continue;
 		if (nth-- > 0)
 			continue;
-		d->base = base;
-		d->slot = s;
-		d->device_id = id;
-		d->features = 0;
+		*d = (struct virtio_dev){ .base = base, .irq = (uint32_t)irq, .from_cmdline = 1, .device_id = id };
+		return 1;
+	}
+	if (listed)
+		return 0;
+	for (unsigned s = 0; s < VIRTIO_MMIO_SLOTS; s++) {
+		uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)s * VIRTIO_MMIO_STRIDE;
+		if (mmio_read32(base + VMMIO_MAGIC) != VIRTIO_MAGIC || mmio_read32(base + VMMIO_DEVICE_ID) != id)
+			continue;
+		if (nth-- > 0)
+			continue;
+		*d = (struct virtio_dev){ .base = base, .device_id = id };
 		return 1;
 	}
 	return 0;
+}
+
+/* Where a device was found, for the transcript. */
+static inline void virtio_print_where(const char *who, const struct virtio_dev *d)
+{
+	if (d->from_cmdline)
+		printf("%s: virtio_mmio.device at 0x%lx, IRQ %u (kernel command line)\n", who, d->base, d->irq);
+	else
+		printf("%s: virtio-mmio transport found by probing the microvm addresses\n", who);
 }
 
 /*
@@ -229,22 +303,25 @@ static inline void virtq_post(struct virtio_dev *d, struct virtq *q, uint16_t he
 }
 
 /*
- * Wait for the next used element (polling the used ring; each round also
+ * Wait for the next used element, polling the used ring.  Each round also
  * reads InterruptStatus, an MMIO access, so the VMM gets a chance to run
- * its device while the vCPU waits) and acknowledge the used-buffer
- * interrupt.  Returns 1 and the element, or 0 after `rounds` rounds.
+ * its device while the vCPU waits.  Once the element is there,
+ * InterruptStatus is read again (the device sets it with the used index,
+ * before the next access completes), kept in d->last_isr and
+ * acknowledged.  Returns 1 and the element, or 0 after `rounds` rounds.
  */
 static inline int virtq_wait(struct virtio_dev *d, struct virtq *q, struct vring_used_elem *out, unsigned long rounds)
 {
 	for (unsigned long r = 0; r < rounds; r++) {
-		uint32_t isr = vreg_read(d, VMMIO_INT_STATUS);
-		if (isr)
-			vreg_write(d, VMMIO_INT_ACK, isr);
+		(void)vreg_read(d, VMMIO_INT_STATUS);
 		vbarrier();
 		if (*(volatile uint16_t *)&q->used.idx != q->last_used) {
 			vbarrier();
 			*out = q->used.ring[q->last_used % q->size];
 			q->last_used++;
+			d->last_isr = vreg_read(d, VMMIO_INT_STATUS);
+			if (d->last_isr)
+				vreg_write(d, VMMIO_INT_ACK, d->last_isr);
 			return 1;
 		}
 		__asm__ volatile("pause");

@@ -1,7 +1,8 @@
 /*
  * virtio_blk: a virtio-blk disk on virtio-mmio (modern interface).
  *
- * The test gives a raw image of 8 sectors whose byte at offset o is
+ * The device is found from the kernel command line (virtio_mmio.device=,
+ * lib/virtio.h), or by probing.  The test gives a raw image of 8 sectors whose byte at offset o is
  * (o * 7 + (o >> 9) * 13 + 1) & 0xff (tests/virtio_blk.devices).  The
  * guest finds the device, negotiates VIRTIO_F_VERSION_1 (and FLUSH),
  * prints the capacity, reads sectors 0..3 in one request and prints the
@@ -59,10 +60,11 @@ static unsigned blk_request(uint32_t type, uint64_t sector, void *buf, uint32_t 
 int main(struct hvm_start_info *si);
 int main(struct hvm_start_info *si)
 {
-	if (!virtio_find(&dev, VIRTIO_ID_BLK, 0)) {
+	if (!virtio_find(&dev, (const char *)si->cmdline_paddr, VIRTIO_ID_BLK, 0)) {
 		printf("blk: no virtio-blk device found\n");
 		return 1;
 	}
+	virtio_print_where("blk", &dev);
 	printf("blk: virtio-mmio version %u, device id %u\n", vreg_read(&dev, VMMIO_VERSION), vreg_read(&dev, VMMIO_DEVICE_ID));
 	int r = virtio_init(&dev, 1ull << VIRTIO_BLK_F_FLUSH);
 	if (r) {
@@ -88,6 +90,8 @@ int main(struct hvm_start_info *si)
 	uint32_t len = 0;
 	unsigned st = blk_request(VIRTIO_BLK_T_IN, 0, data, sizeof(data), &len);
 	printf("blk: read sectors 0-3: status %u, %u bytes written by the device\n", st, len);
+	printf("blk: InterruptStatus %u when the buffer was used, acknowledged, now %u\n", dev.last_isr,
+	       vreg_read(&dev, VMMIO_INT_STATUS));
 	for (unsigned s = 0; s < 4; s++)
 		printf("  sector %u: fnv1a %08x, bytes %02x %02x %02x %02x\n", s, fnv1a(data + 512 * s, 512),
 		       data[512 * s], data[512 * s + 1], data[512 * s + 2], data[512 * s + 511]);

@@ -63,7 +63,7 @@ int main(struct hvm_start_info *si);
 int main(struct hvm_start_info *si)
 {
 	for (unsigned i = 0; i < 2; i++) {
-		if (!virtio_find(&nics[i].dev, VIRTIO_ID_NET, i)) {
+		if (!virtio_find(&nics[i].dev, (const char *)si->cmdline_paddr, VIRTIO_ID_NET, i)) {
 			printf("net: virtio-net device %u not found\n", i);
 			return 1;
 		}
@@ -84,6 +84,7 @@ int main(struct hvm_start_info *si)
 		       (unsigned)(n->dev.features >> VIRTIO_NET_F_MAC) & 1);
 		print_mac(n->mac);
 		printf("\n");
+		virtio_print_where(i ? "net: device 1" : "net: device 0", &n->dev);
 	}
 
 	for (unsigned i = 0; i < RX_BUFS; i++) {

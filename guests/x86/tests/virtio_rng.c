@@ -14,10 +14,11 @@ static struct virtio_dev dev;
 int main(struct hvm_start_info *si);
 int main(struct hvm_start_info *si)
 {
-	if (!virtio_find(&dev, VIRTIO_ID_RNG, 0)) {
+	if (!virtio_find(&dev, (const char *)si->cmdline_paddr, VIRTIO_ID_RNG, 0)) {
 		printf("rng: no virtio-rng device found\n");
 		return 1;
 	}
+	virtio_print_where("rng", &dev);
 	printf("rng: virtio-mmio version %u, device id %u\n", vreg_read(&dev, VMMIO_VERSION), vreg_read(&dev, VMMIO_DEVICE_ID));
 	int r = virtio_init(&dev, 0);
 	if (r) {
@@ -41,7 +42,7 @@ int main(struct hvm_start_info *si)
 			printf("rng: request %u: no answer\n", i);
 			return 4;
 		}
-		printf("rng: request %u: descriptor %u, %u bytes\n", i, e.id, e.len);
+		printf("rng: request %u: descriptor %u, %u bytes, InterruptStatus %u\n", i, e.id, e.len, dev.last_isr);
 		total += e.len;
 		for (unsigned k = 0; k < e.len && k < sizeof(buf[i]); k++)
 			nonzero += buf[i][k] != 0;
