@@ -9,17 +9,20 @@
  * Everything else — the entry state, CPL3 code, faults at CPL0 and CPL3, port I/O, MMIO,
  * and edge-triggered interrupts through the IOAPIC and the LAPIC taken at CPL3 — must match
  * there too.
+ *
+ * Guests with a tests/<name>.devices file (the virtio_* guests) get the -drive/-netdev/-device
+ * options it lists on both machines, each with its own copy of the disk image and its own
+ * port (QEMU then as microvm,acpi=off: ngkvm's board is microvm without ACPI, whose devices
+ * are announced on the kernel command line); the images must also be equal afterwards. x86-virtio.test.ts checks what those guests
+ * print on QEMU alone, where no /dev/kvm is needed.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { GUESTS, elfsIn } from '../support/paths.js';
-import { firstDifference, haveCommand, ngkvm, runProcess, type Outcome } from '../support/processes.js';
-
-const X86 = join(GUESTS, 'x86');
-const BUILD = join(X86, 'build');
-const RAM = '128M';
+import { elfsIn } from '../support/paths.js';
+import { firstDifference, haveCommand, type Outcome } from '../support/processes.js';
+import { X86, X86_BUILD as BUILD, guestArgs, ngkvmX86, qemuX86, runDevices } from '../support/x86-guests.js';
 
 const haveKvm = existsSync('/dev/kvm');
 /** PVM: a software nested hypervisor behind the standard /dev/kvm API. */
@@ -39,51 +42,6 @@ function safeRead(path: string): string {
   }
 }
 
-/**
- * Optional per-guest inputs: tests/<name>.append (command line), tests/<name>.initrd and
- * tests/<name>.input (bytes typed on the serial console, for guests that wait for a key).
- */
-interface GuestArgs {
-  append?: string;
-  initrd?: string;
-  input?: Buffer;
-}
-function guestArgs(name: string): GuestArgs {
-  const append = join(X86, 'tests', `${name}.append`);
-  const initrd = join(X86, 'tests', `${name}.initrd`);
-  const input = join(X86, 'tests', `${name}.input`);
-  return {
-    ...(existsSync(append) ? { append: readFileSync(append, 'utf8') } : {}),
-    ...(existsSync(initrd) ? { initrd } : {}),
-    ...(existsSync(input) ? { input: readFileSync(input) } : {}),
-  };
-}
-
-function qemuX86(elf: string, a: GuestArgs): Promise<Outcome> {
-  return runProcess(
-    'qemu-system-x86_64',
-    [
-      '-M', 'microvm', '-m', RAM, '-kernel', elf,
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-      '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-net', 'none', '-no-reboot',
-      ...(a.append !== undefined ? ['-append', a.append] : []),
-      ...(a.initrd !== undefined ? ['-initrd', a.initrd] : []),
-    ],
-    { timeoutMs: 60_000, stdoutToFile: true, ...(a.input !== undefined ? { input: a.input } : {}) },
-  );
-}
-
-function ngkvmX86(elf: string, a: GuestArgs): Promise<Outcome> {
-  return ngkvm(
-    [
-      'run', '--accel', 'kvm', '--machine', 'x86-microvm', '-m', RAM, '--kernel', elf, '--serial', 'stdio', '--no-reboot',
-      ...(a.append !== undefined ? ['--append', a.append] : []),
-      ...(a.initrd !== undefined ? ['--initrd', a.initrd] : []),
-    ],
-    { timeoutMs: 60_000, ...(a.input !== undefined ? { input: a.input } : {}) },
-  );
-}
-
 /** Guests with a source in tests/ (a build directory can hold stale ELFs of removed tests). */
 const elfs = elfsIn(BUILD).filter((e) => ['.c', '.S'].some((ext) => existsSync(join(X86, 'tests', basename(e, '.elf') + ext))));
 describe('x86-microvm: guests match QEMU microvm byte for byte', { concurrency: 2 }, () => {
@@ -96,7 +54,18 @@ describe('x86-microvm: guests match QEMU microvm byte for byte', { concurrency: 
     const skip = !haveKvm ? 'no /dev/kvm on this machine: the kvm accelerator cannot run' : isPvm ? PVM_LIMITS[name] : undefined;
     test(name, skip !== undefined ? { skip } : {}, async () => {
       const a = guestArgs(name);
-      const [qemu, ours] = await Promise.all([qemuX86(elf, a), ngkvmX86(elf, a)]);
+      // Each machine gets its own disk image and port (the guests write to the disk).
+      const [qd, od] = await Promise.all([runDevices(a), runDevices(a)]);
+      let qemu: Outcome, ours: Outcome;
+      try {
+        [qemu, ours] = await Promise.all([qemuX86(elf, a, qd.args), ngkvmX86(elf, a, od.args)]);
+        if (qd.image !== undefined && od.image !== undefined) {
+          assert.ok(readFileSync(od.image).equals(readFileSync(qd.image)), 'the disk image after the run differs from QEMU\'s');
+        }
+      } finally {
+        qd.dispose();
+        od.dispose();
+      }
       assert.equal(qemu.timedOut, false, 'QEMU timed out');
       assert.ok(qemu.stdout.length > 0, `QEMU printed nothing: ${qemu.stderr}`);
       // isa-debug-exit gives odd statuses; 0 is a reset with -no-reboot (triple_fault).
