@@ -516,7 +516,7 @@ function load(cpu: Cpu, c: CaseState): void {
   cpu.timers.orTsr(c.tsr);
   for (const t of c.tlb) if (t.e < cpu.tlb.totalEntries) cpu.tlb.write(t.e, t.mas1 >>> 0, t.mas2 >>> 0, t.mas3 >>> 0, t.mas7 >>> 0, t.mas8 >>> 0);
   cpu.flushSoftTlb();
-  cpu.lines = c.lines;
+  cpu.irq.lines = c.lines;
   cpu.pc = c.pc | 0;
   cpu.setMsr(c.msr);
 }
@@ -541,7 +541,7 @@ function snapshot(cpu: Cpu): Record<string, unknown> {
     pids: [cpu.pid0, cpu.pid1, cpu.pid2],
     resv: [cpu.resvValid, cpu.resvValid ? cpu.resvAddr : 0],
     halted: cpu.halted,
-    lines: cpu.lines,
+    lines: cpu.irq.lines,
   };
 }
 

@@ -19,15 +19,9 @@
  * while it is off.
  */
 import { hostLogLine } from '../../api/host-env.js';
-import { RouteInterrupted } from '../../api/routes.js';
-import type { RouteTable } from '../../api/route-table.js';
-import type { CoalescedMmio } from '../../api/coalesced.js';
-import type { E500Events } from './events.js';
-import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
 import { isPageDirty, markPages } from '../../api/dirty-log.js';
-import type { GuestPhysAddr } from '../../api/memory.js';
 import { FpuState } from './fpu/state.js';
-import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
+import { ESR, Ivor } from './interrupts.js';
 import { FAMILY_TRAITS, MSR, tlbCfg, type CpuModel, type FamilyTraits } from './models.js';
 import type { PhysMap, PhysRegion } from './phys-map.js';
 import { BookeTimers, type VirtualClock } from './timers.js';
@@ -35,7 +29,9 @@ import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray,
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
-import { STOP_EXIT, STOP_FAULT } from './stop.js';
+import { STOP_FAULT } from './stop.js';
+import { ExitProtocol } from './exit-protocol.js';
+import { CpuInterrupts } from './irq.js';
 import { settle, settleField } from './shapes.js';
 
 /** log2 of the software-TLB entries per translation mode. */
@@ -116,12 +112,6 @@ export const HID0 = {
   SLEEP: 0x00200000,
   EN_MAS7_UPDATE: 0x00000080,
 } as const;
-
-interface MmioLogEntry {
-  readonly pa: number;
-  readonly isWrite: boolean;
-  readonly data: Uint8Array;
-}
 
 /** Per-vCPU counters; plain fields so the hot paths can bump them cheaply. */
 export class CpuCounters {
@@ -222,21 +212,19 @@ export class Cpu {
 
   // ---- interrupts and timers -----------------------------------------------------------
   readonly timers: BookeTimers;
-  /** Level and edge conditions from outside the timer facility (Pending bits). */
-  lines = 0;
-  /** Deliverable now: recomputed whenever MSR, TSR/TCR or lines change. */
+  /** Lines, doorbells, delivery and interrupt entry (irq.ts). */
+  readonly irq: CpuInterrupts;
+  /** Deliverable now: recomputed (irq.update) whenever MSR, TSR/TCR or lines change. */
   irqReady = false;
   halted = false;
   /** Powered off / held by the board (KVM_MP_STATE_STOPPED): runs only when started. */
   stopped = false;
-  /** Vector for proxy-mode external interrupts is asked from the VMM (KVM_EXIT_EPR). */
-  eprExitEnabled = false;
 
   // ---- faults and exits in flight --------------------------------------------------------
   /**
    * Non-zero when the current instruction must not go on: a fault (STOP_FAULT, described by
-   * the fault* fields) or an exit to the VMM (STOP_EXIT, `pendingExit`). Set by `fault`,
-   * `systemCall`, `exitTo`; cleared by the engine once it has handled it.
+   * the fault* fields) or an exit to the VMM (STOP_EXIT, `exit.pending`). Set by `fault`,
+   * `systemCall`, `exit.to`; cleared by the engine once it has handled it.
    */
   stop = 0;
   /**
@@ -251,12 +239,6 @@ export class Cpu {
   faultSetsEsr = false;
   /** System call style: SRR0 points after the instruction. */
   faultAfter = false;
-  pendingExit: Exit | null = null;
-  /** The instruction that exited completes when run() is called again. */
-  exitResumesAfter = false;
-  readonly mmioLog: MmioLogEntry[] = [];
-  replaying = false;
-  replayIndex = 0;
   /** Instructions must run one at a time with debug checks (see debug.ts). */
   debugStepping = false;
   /** DAC compares are armed: data accesses take the slow path. */
@@ -276,24 +258,8 @@ export class Cpu {
   /** Instructions the engine may still run before it checks timers and kicks (regions use it). */
   left = 0;
 
-  readonly exits: {
-    readonly mmio: MmioExit;
-    readonly dcr: DcrExit;
-    readonly hypercall: HypercallExit;
-    readonly halt: HaltExit;
-    readonly interrupted: InterruptedExit;
-    readonly epr: EprExit;
-    readonly debug: DebugExit;
-    /** A kick while a routed device was being waited for: the instruction is replayed on resume. */
-    readonly routeWait: InterruptedExit;
-  };
-
-  /** The VM's device routes (api/route-table.ts), consulted before an MMIO access exits. */
-  routes: RouteTable | null = null;
-  /** The VM's ioEvents and irqEvents (events.ts): matched writes signal instead of exiting. */
-  events: E500Events | null = null;
-  /** The VM's coalesced MMIO zones: writes there are queued in a ring instead of exiting. */
-  coalesced: CoalescedMmio | null = null;
+  /** Exit records, the exit in flight and the MMIO replay log (exit-protocol.ts). */
+  readonly exit: ExitProtocol;
 
   readonly features: ReadonlySet<string>;
   /** SPR behaviour table of this core family. */
@@ -327,16 +293,8 @@ export class Cpu {
     this.tlb = new TlbArray({ tlb0Entries: t.tlb0.entries, tlb0Ways: t.tlb0.ways, tlb1Entries: t.tlb1Entries });
     this.tlb0Cfg = tlbCfg({ entries: t.tlb0.entries, ways: t.tlb0.ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
     this.tlb1Cfg = tlbCfg({ entries: t.tlb1Entries, ways: t.tlb1Entries, minTsize: 1, maxTsize: t.tlb1MaxTsize, iprot: true, avail: true });
-    this.exits = {
-      mmio: { kind: 'mmio', addr: 0 as GuestPhysAddr, size: 0, isWrite: false, data: new Uint8Array(8) },
-      dcr: { kind: 'dcr', dcrn: 0, isWrite: false, data: 0 },
-      hypercall: { kind: 'hypercall', nr: 0, args: new Uint32Array(8), ret: new Uint32Array(8) },
-      halt: { kind: 'halt' },
-      interrupted: { kind: 'interrupted' },
-      epr: { kind: 'epr', epr: 0 },
-      debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
-      routeWait: { kind: 'interrupted' },
-    };
+    this.exit = new ExitProtocol(this);
+    this.irq = new CpuInterrupts(this);
     this.setPhysMap(opts.phys);
     this.reset();
     // Final field kinds before any code runs (see shapes.ts).
@@ -344,12 +302,9 @@ export class Cpu {
     settle(this.counters, ['instructions']);
     settle(this.timers, ['tbOffset', 'decZeroAt', 'fitNext', 'wdtNext', 'decar', 'tsr', 'tcr']);
     settle(this.fpu, ['fpscr']);
-    settleField(this, 'pendingExit', [this.exits.mmio, this.exits.dcr]);
-    settleField(this, 'resumeAction', [() => {}]);
     settleField(this, 'hostBreakpoints', [[]]);
     settleField(this, 'hostWatchpoints', [[]]);
     settleField(this, 'tlbInvalidateSink', [() => {}]);
-    settleField(this, 'doorbellSink', [() => {}]);
     settleField(this, 'dirtyBitmapOf', [() => undefined]);
     settleField(this, 'log', [() => {}]);
   }
@@ -377,13 +332,12 @@ export class Cpu {
     this.spr[SPR.PIR] = this.vcpuId;
     this.spr[SPR.SVR] = 0;
     this.timers.reset();
-    this.lines = 0;
+    this.irq.reset();
     this.halted = false;
     this.stopped = false;
-    this.pendingExit = null;
+    this.exit.reset();
     this.stop = 0;
     this.resync = 0;
-    this.mmioLog.length = 0;
     this.faultIvor = -1;
     this.setMsr(0);
     this.flushSoftTlb();
@@ -438,101 +392,8 @@ export class Cpu {
     const pr = (this.msr & MSR.PR) !== 0 ? 2 * STLB_SIZE : 0;
     this.dmode = pr | ((this.msr & MSR.DS) !== 0 ? STLB_SIZE : 0);
     this.imode = pr | ((this.msr & MSR.IS) !== 0 ? STLB_SIZE : 0);
-    this.updateIrq();
+    this.irq.update();
   }
-
-  /** All pending interrupt conditions (lines plus timer status) as Pending bits. */
-  pendingConditions(): number {
-    let p = this.lines;
-    const t = this.timers.pendingMask();
-    if (t.dec) p |= Pending.Decrementer;
-    if (t.fit) p |= Pending.FixedInterval;
-    if (t.wdt) p |= Pending.Watchdog;
-    return p;
-  }
-
-  updateIrq(): void {
-    this.irqReady = deliverable(this.pendingConditions(), this.msr) !== 0;
-  }
-
-  setLine(bit: Pending, asserted: boolean): void {
-    this.lines = asserted ? this.lines | bit : this.lines & ~bit;
-    this.updateIrq();
-  }
-
-  /**
-   * Takes the highest-priority deliverable asynchronous interrupt, if any. Returns an exit
-   * when the VMM must supply the external-proxy vector first (KVM_EXIT_EPR); the interrupt
-   * is then taken when run() is called again.
-   */
-  deliverPending(): Exit | null {
-    const ready = deliverable(this.pendingConditions(), this.msr);
-    if (ready === 0) {
-      this.irqReady = false;
-      return null;
-    }
-    for (const [bit, ivor] of PENDING_ORDER) {
-      if ((ready & bit) === 0) continue;
-      // Doorbells are edge events consumed by taking them.
-      if (bit === Pending.Doorbell || bit === Pending.CriticalDoorbell) this.lines &= ~bit;
-      if (bit === Pending.External && this.eprExitEnabled) {
-        const e = this.exits.epr;
-        e.epr = 0;
-        // The VMM acknowledges the interrupt controller, which usually drops the line; the
-        // acknowledged interrupt is taken regardless.
-        this.resumeAction = (c) => {
-          c.spr[SPR.EPR] = e.epr >>> 0;
-          c.takeInterrupt(Ivor.External, c.pc);
-        };
-        this.pendingExit = e;
-        return e;
-      }
-      this.takeInterrupt(ivor, this.pc);
-      return null;
-    }
-    return null;
-  }
-
-  /**
-   * Interrupt entry: save PC/MSR in the class's save/restore pair, clear MSR bits as the
-   * ISA says for the class, and continue at IVPR | IVORn.
-   */
-  takeInterrupt(ivor: Ivor, srr0: number): void {
-    const cls = ivorClass(ivor);
-    const oldMsr = this.msr;
-    if (cls === IrqClass.MachineCheck && (oldMsr & MSR.ME) === 0) {
-      // Checkstop: the core stops; the run loop turns this into a shutdown exit.
-      this.checkstop = true;
-      return;
-    }
-    let s0: number = SPR.SRR0;
-    let s1: number = SPR.SRR1;
-    if (cls === IrqClass.Critical) {
-      s0 = SPR.CSRR0;
-      s1 = SPR.CSRR1;
-    } else if (cls === IrqClass.MachineCheck) {
-      s0 = SPR.MCSRR0;
-      s1 = SPR.MCSRR1;
-    } else if (cls === IrqClass.Debug) {
-      // e500v2 saves debug state in CSRR0/1; e500mc has DSRR0/1.
-      if (this.model.family === 'e500mc') {
-        s0 = SPR.DSRR0;
-        s1 = SPR.DSRR1;
-      } else {
-        s0 = SPR.CSRR0;
-        s1 = SPR.CSRR1;
-      }
-    }
-    this.spr[s0] = srr0 >>> 0;
-    this.spr[s1] = oldMsr;
-    this.halted = false;
-    this.resvValid = false;
-    this.counters.interrupts++;
-    this.pc = (this.spr[SPR.IVPR]! & 0xffff0000) | (this.spr[ivorSpr(ivor)]! & 0xfff0);
-    this.setMsr(oldMsr & msrKeptOnEntry(cls));
-  }
-
-  checkstop = false;
 
   // ==== faults and exits (recorded, never thrown) ===========================================
 
@@ -595,21 +456,13 @@ export class Cpu {
     return 0;
   }
 
-  /** Ends the instruction with an exit to the VMM. */
-  exitTo(exit: Exit, resumesAfter: boolean): 0 {
-    this.pendingExit = exit;
-    this.exitResumesAfter = resumesAfter;
-    this.stop = STOP_EXIT;
-    return 0;
-  }
-
   /** Delivers the fault recorded by `fault()` for the instruction at `cia`. */
   deliverFault(cia: number): void {
     const ivor = this.faultIvor as Ivor;
     this.faultIvor = -1;
     if (this.faultSetsEsr) this.spr[SPR.ESR] = this.faultEsr >>> 0;
     if (this.faultSetsDear) this.spr[SPR.DEAR] = this.faultDear >>> 0;
-    this.takeInterrupt(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
+    this.irq.take(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
   }
 
   // ==== software TLB =======================================================================
@@ -861,21 +714,8 @@ export class Cpu {
     return this.translateData(ea, false);
   }
 
-  /** Runs when run() is called again after an exit that completes the instruction. */
-  resumeAction: ((c: Cpu) => void) | null = null;
-
-  /** Delivery of msgsnd doorbells to the VM's vCPUs (set by the VM; default: this vCPU only). */
-  doorbellSink: (type: number, broadcast: boolean, pirTag: number) => void = (type, broadcast, pirTag) => {
-    if (broadcast || pirTag === this.spr[SPR.PIR]) this.raiseDoorbell(type);
-  };
-
   /** tlbivax/tlbilx are broadcast to every vCPU of the VM (set by the VM). */
   tlbInvalidateSink: ((op: (c: Cpu) => void) => void) | null = null;
-
-  raiseDoorbell(type: number): void {
-    if (type === 0) this.setLine(Pending.Doorbell, true);
-    else if (type === 1) this.setLine(Pending.CriticalDoorbell, true);
-  }
 
   /**
    * A load that missed the software TLB (or crosses a page, or needs debug checks). Returns
@@ -904,7 +744,7 @@ export class Cpu {
       const off = pa - r.start + r.offset;
       v = size === 1 ? r.view.getUint8(off) : size === 2 ? r.view.getUint16(off, le) : r.view.getInt32(off, le);
     } else {
-      v = this.mmioRead(pa, size, le);
+      v = this.exit.read(pa, size, le);
       if (size === 4) v |= 0;
     }
     return v;
@@ -927,7 +767,7 @@ export class Cpu {
     const le = this.lastLittleEndian;
     const r = this.phys.find(pa);
     if (r === undefined || r.readOnly) {
-      this.mmioWrite(pa, size, v, le);
+      this.exit.write(pa, size, v, le);
       return;
     }
     const off = pa - r.start + r.offset;
@@ -946,92 +786,6 @@ export class Cpu {
       this.resync = 1;
     }
     this.markDirty(r, hostOffset, size);
-  }
-
-  /** Reads `size` bytes at a physical address (RAM or MMIO) without translation. */
-  private mmioRead(pa: number, size: number, le: boolean): number {
-    const data = this.mmioAccess(pa, size, false);
-    let v = 0;
-    if (le) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
-    else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
-    return v >>> 0;
-  }
-
-  private mmioWrite(pa: number, size: number, v: number, le: boolean): void {
-    const data = new Uint8Array(size);
-    for (let k = 0; k < size; k++) {
-      const shift = 8 * (le ? k : size - 1 - k);
-      data[k] = (v >>> shift) & 0xff;
-    }
-    this.mmioAccess(pa, size, true, data);
-  }
-
-  /**
-   * One MMIO access of the current instruction. The first time it is reached the vCPU exits
-   * (`stop`; the data returned is then meaningless); the instruction is re-executed when
-   * run() is called again, and accesses that already exited are answered from the log
-   * (reads) or skipped (writes). This makes instructions with several accesses (lmw, stmw,
-   * page-crossing) behave without special cases.
-   */
-  mmioAccess(pa: number, size: number, isWrite: boolean, writeData?: Uint8Array): Uint8Array {
-    if (this.replaying) {
-      const k = this.replayIndex++;
-      const entry = this.mmioLog[k];
-      if (entry !== undefined) return entry.data;
-    }
-    const data = writeData ?? new Uint8Array(size);
-    const log = this.mmioLog;
-    if (log.length > 0) {
-      // Accesses that did not exit (routes, ioEvents, coalesced zones) stay in the log, for
-      // an instruction whose later access exits; but once that instruction is over they are
-      // stale and would answer the next exit's replay. The accesses of one instruction are
-      // consecutive in address and direction (lmw, stmw, lfd, evldd, dcbz, page crossings),
-      // so anything else starts a new log. (Two instructions that touch adjacent addresses
-      // the same way, the first routed and the second exiting, are not told apart.)
-      const last = log[log.length - 1]!;
-      if (last.pa + last.data.length !== pa || last.isWrite !== isWrite) log.length = 0;
-    }
-    if (isWrite && this.events !== null && this.events.hasIoEvents) {
-      let v = 0;
-      if (this.lastLittleEndian) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
-      else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
-      if (this.events.ioWrite(pa, size, v)) {
-        this.mmioLog.push({ pa, isWrite, data });
-        return data;
-      }
-    }
-    const routes = this.routes;
-    if (routes !== null && routes.has('mmio')) {
-      let routed: boolean;
-      try {
-        routed = routes.access('mmio', pa, isWrite, data);
-      } catch (e) {
-        if (!(e instanceof RouteInterrupted)) throw e;
-        // Not logged: the instruction runs again on the next run() and asks the endpoint
-        // again, which picks up the reply it was waiting for.
-        this.exitTo(this.exits.routeWait, false);
-        return data;
-      }
-      if (routed) {
-        // Logged like an exit, so a later access of the same instruction that does exit
-        // replays this one from the log instead of reaching the device twice.
-        this.mmioLog.push({ pa, isWrite, data });
-        return data;
-      }
-    }
-    if (this.coalesced !== null && isWrite && this.coalesced.absorb('mmio', pa, data)) {
-      this.mmioLog.push({ pa, isWrite, data });
-      return data;
-    }
-    this.mmioLog.push({ pa, isWrite, data });
-    const e = this.exits.mmio;
-    e.addr = pa as GuestPhysAddr;
-    e.size = size;
-    e.isWrite = isWrite;
-    e.data = data;
-    this.counters.mmio++;
-    this.exitTo(e, false);
-    return data;
   }
 
   // ==== code pages ==========================================================================

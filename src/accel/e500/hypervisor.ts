@@ -288,9 +288,9 @@ export class E500Vm implements AcceleratorVm {
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
     cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
-    cpu.routes = this.routeTable;
-    cpu.coalesced = this.coalesced;
-    cpu.events = this.events;
+    cpu.exit.routes = this.routeTable;
+    cpu.exit.coalesced = this.coalesced;
+    cpu.exit.events = this.events;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -302,8 +302,8 @@ export class E500Vm implements AcceleratorVm {
   private wireBroadcasts(): void {
     const all = this.vcpuList;
     for (const v of all) {
-      v.cpu.doorbellSink = (type, broadcast, pirTag) => {
-        for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.raiseDoorbell(type);
+      v.cpu.irq.doorbellSink = (type, broadcast, pirTag) => {
+        for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.irq.raiseDoorbell(type);
       };
       v.cpu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
     }
@@ -349,7 +349,7 @@ export class E500Vm implements AcceleratorVm {
       this.flushRoutes();
       this.events.poll();
       if (vs.some((v) => v.engineRunnable())) continue;
-      if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exit.exits.interrupted };
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
       waitForKick(this.controlWords, ms);
@@ -531,10 +531,10 @@ class E500Vcpu implements AcceleratorVcpu {
     this.live('setInterruptLine');
     switch (line) {
       case 'external':
-        this.cpu.setLine(Pending.External, asserted);
+        this.cpu.irq.setLine(Pending.External, asserted);
         return;
       case 'critical':
-        this.cpu.setLine(Pending.CriticalInput, asserted);
+        this.cpu.irq.setLine(Pending.CriticalInput, asserted);
         return;
       case 'machine-check':
         throw new UnsupportedError('the e500 accelerator has no machine-check input line');
@@ -550,7 +550,7 @@ class E500Vcpu implements AcceleratorVcpu {
     }
     const on = args[0];
     if (args.length !== 1 || (on !== 0 && on !== 1)) throw new InvalidArgumentError('ppc-epr takes one argument: 1 to enable, 0 to disable');
-    this.cpu.eprExitEnabled = on === 1;
+    this.cpu.irq.eprExitEnabled = on === 1;
   }
 
   reset(): void {

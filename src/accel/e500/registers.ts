@@ -194,14 +194,14 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(
     acc(k.TCR, 'tcr', 4, 'read-write', (c) => BigInt(c.timers.tcr), (c, v) => {
       c.timers.writeTcr(u32(v));
-      c.updateIrq();
+      c.irq.update();
     }),
   );
   add(
     acc(k.TSR, 'tsr', 4, 'read-write', (c) => (c.timers.update(), BigInt(c.timers.tsr)), (c, v) => {
       c.timers.writeTsr(0xffffffff);
       c.timers.orTsr(u32(v));
-      c.updateIrq();
+      c.irq.update();
     }),
   );
   add(spr32(k.EPR, 'epr', SPR.EPR, 'guest-read-only'));
@@ -246,9 +246,9 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(spr32(k.VRSAVE, 'usprg0', SPR.USPRG0));
   // The guest cannot read DECAR; the host must, to carry it in a snapshot.
   add(acc(sprId(SPR.DECAR), 'decar', 4, 'read-write', (c) => BigInt(c.timers.decar), (c, v) => c.timers.writeDecar(u32(v))));
-  add(acc(STATE.PENDING, 'pending', 4, 'read-write', (c) => BigInt(c.lines & PENDING_LINES), (c, v) => {
-    c.lines = (c.lines & ~PENDING_LINES) | (u32(v) & PENDING_LINES);
-    c.updateIrq();
+  add(acc(STATE.PENDING, 'pending', 4, 'read-write', (c) => BigInt(c.irq.lines & PENDING_LINES), (c, v) => {
+    c.irq.lines = (c.irq.lines & ~PENDING_LINES) | (u32(v) & PENDING_LINES);
+    c.irq.update();
   }));
   add(
     acc(

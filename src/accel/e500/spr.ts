@@ -47,7 +47,7 @@ function timerWrite(name: string, read: ((c: Cpu) => number) | undefined, write:
     ...(read !== undefined ? { read } : {}),
     write: (c, v) => {
       write(c, v);
-      c.updateIrq();
+      c.irq.update();
     },
     sideEffects: true,
   };
