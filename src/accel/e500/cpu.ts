@@ -1,8 +1,21 @@
 /**
- * Architected state of one e500 vCPU and its memory system: GPRs/SPRs, the software TLB
- * that caches translations in front of the architected TLB, the load/store fast paths, and
- * the slow paths that translate, fault, exit for MMIO, keep decoded code coherent and log
- * dirty pages.
+ * The e500 vCPU's hot state: what the interpreter and the region translator's generated code
+ * read and write per instruction — GPRs, CR fields, XER bits, LR/CTR/PC, MSR, SPRs, SPE
+ * halves and ACC, the software-TLB arrays and the RAM view the inlined loads and stores go
+ * through, and the stop/fault record an instruction leaves — plus the load/store helpers and
+ * their slow paths.
+ *
+ * Why it is split: V8 turns `c.field` into one load only while `c` has one stable shape, so
+ * every field touched per instruction must be a direct property of this one object (generated
+ * code names them; see translator.ts and shapes.ts). Behaviour and state that are not on that
+ * path live in collaborators the Cpu owns, one per concern, each testable alone:
+ *   - `mmu` (mmu.ts): architected TLB, PIDs, misses, and everything that fills or flushes the
+ *     software-TLB arrays kept here;
+ *   - `irq` (irq.ts): input lines, doorbells, delivery and interrupt entry; it maintains
+ *     `irqReady`, the one flag the run loop checks per block;
+ *   - `exit` (exit-protocol.ts): the exit records, the exit in flight, and the MMIO log that
+ *     replays an instruction which exited; it sets `stop`;
+ *   - `timers` (timers.ts): TB, DEC, FIT and watchdog.
  *
  * Nothing here throws: a fault, an exit to the VMM or a change of decoded code is recorded in
  * the Cpu (`stop`, `resync`) and the caller checks after the call that may have caused it
@@ -19,18 +32,17 @@
  * while it is off.
  */
 import { hostLogLine } from '../../api/host-env.js';
-import { isPageDirty, markPages } from '../../api/dirty-log.js';
 import { FpuState } from './fpu/state.js';
 import { ESR, Ivor } from './interrupts.js';
-import { FAMILY_TRAITS, MSR, tlbCfg, type CpuModel, type FamilyTraits } from './models.js';
-import type { PhysMap, PhysRegion } from './phys-map.js';
+import { FAMILY_TRAITS, MSR, type CpuModel, type FamilyTraits } from './models.js';
+import type { PhysMap } from './phys-map.js';
 import { BookeTimers, type VirtualClock } from './timers.js';
-import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
 import { STOP_FAULT } from './stop.js';
 import { ExitProtocol } from './exit-protocol.js';
+import { Mmu } from './mmu.js';
 import { CpuInterrupts } from './irq.js';
 import { settle, settleField } from './shapes.js';
 
@@ -39,7 +51,7 @@ export const STLB_BITS = 10;
 export const STLB_SIZE = 1 << STLB_BITS;
 export const STLB_MASK = STLB_SIZE - 1;
 /** Four translation modes (MSR[PR] × address space), each with its own software TLB slice. */
-const STLB_TOTAL = STLB_SIZE * 4;
+export const STLB_TOTAL = STLB_SIZE * 4;
 
 export const SPR = {
   XER: 1,
@@ -169,15 +181,8 @@ export class Cpu {
   readonly scratch = new Int32Array(32);
 
   // ---- MMU ---------------------------------------------------------------------------
-  tlb: TlbArray;
-  /** PIDs for matching; unimplemented PIDs are -1 so they never match a TID. */
-  pid0 = 0;
-  pid1 = -1;
-  pid2 = -1;
-  /** Round-robin next victim for TLB0 misses. */
-  tlb0Nv = 0;
-  tlb0Cfg: number;
-  tlb1Cfg: number;
+  /** The architected TLB, PIDs, misses and everything that fills or flushes the arrays below (mmu.ts). */
+  readonly mmu: Mmu;
 
   // ---- software TLB (translation cache) ------------------------------------------------
   /** Offset of the current data / instruction translation mode's slice in the arrays below. */
@@ -203,10 +208,8 @@ export class Cpu {
   readonly xSrc = new Int32Array(STLB_TOTAL);
 
   // ---- physical memory ----------------------------------------------------------------
-  phys: PhysMap;
-  /** The backing of the largest RAM region: the one the load/store fast paths address. */
+  /** The backing of the largest RAM region: the one the load/store fast paths address (set by mmu.setPhysMap). */
   ram: DataView = new DataView(new ArrayBuffer(8));
-  private ramBacking: unknown = null;
   /** Decoded code, shared by every vCPU of the VM so that stores invalidate it for all. */
   readonly code: CodeCache;
 
@@ -282,20 +285,16 @@ export class Cpu {
     this.model = opts.model;
     this.traits = FAMILY_TRAITS[opts.model.family];
     this.vcpuId = opts.vcpuId;
-    this.phys = opts.phys;
     this.features = opts.features;
     this.code = opts.code ?? new CodeCache();
     this.code.attach(this);
     this.sprs = sprTable(opts.model.family);
     this.fpu = new FpuState();
     this.timers = new BookeTimers(opts.clock, opts.timebaseHz);
-    const t = this.traits;
-    this.tlb = new TlbArray({ tlb0Entries: t.tlb0.entries, tlb0Ways: t.tlb0.ways, tlb1Entries: t.tlb1Entries });
-    this.tlb0Cfg = tlbCfg({ entries: t.tlb0.entries, ways: t.tlb0.ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
-    this.tlb1Cfg = tlbCfg({ entries: t.tlb1Entries, ways: t.tlb1Entries, minTsize: 1, maxTsize: t.tlb1MaxTsize, iprot: true, avail: true });
+    this.mmu = new Mmu(this, opts.phys);
     this.exit = new ExitProtocol(this);
     this.irq = new CpuInterrupts(this);
-    this.setPhysMap(opts.phys);
+    this.mmu.setPhysMap(opts.phys);
     this.reset();
     // Final field kinds before any code runs (see shapes.ts).
     settle(this, ['faultDear', 'resvAddr', 'lastFailureLogMs']);
@@ -304,8 +303,7 @@ export class Cpu {
     settle(this.fpu, ['fpscr']);
     settleField(this, 'hostBreakpoints', [[]]);
     settleField(this, 'hostWatchpoints', [[]]);
-    settleField(this, 'tlbInvalidateSink', [() => {}]);
-    settleField(this, 'dirtyBitmapOf', [() => undefined]);
+    this.mmu.settle();
     settleField(this, 'log', [() => {}]);
   }
 
@@ -323,11 +321,7 @@ export class Cpu {
     this.resvValid = false;
     this.fpu.fpr.fill(0);
     this.fpu.fpscr = 0;
-    // The TLB is the VMM's shared array (KVM_CAP_SW_TLB): a reset leaves it to the VMM.
-    this.pid0 = 0;
-    this.pid1 = this.traits.pidCount >= 2 ? 0 : -1;
-    this.pid2 = this.traits.pidCount >= 3 ? 0 : -1;
-    this.tlb0Nv = 0;
+    this.mmu.reset();
     this.spr[SPR.PVR] = this.model.pvr;
     this.spr[SPR.PIR] = this.vcpuId;
     this.spr[SPR.SVR] = 0;
@@ -340,25 +334,6 @@ export class Cpu {
     this.resync = 0;
     this.faultIvor = -1;
     this.setMsr(0);
-    this.flushSoftTlb();
-  }
-
-  /** Installs a (VMM-shared) TLB array of a new geometry; the TLB starts empty. */
-  installTlb(tlb: TlbArray): void {
-    const g = tlb.geometry;
-    this.tlb = tlb;
-    tlb.clear();
-    this.tlb0Nv = 0;
-    this.tlb0Cfg = tlbCfg({ entries: g.tlb0Entries, ways: g.tlb0Ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
-    this.tlb1Cfg = tlbCfg({
-      entries: g.tlb1Entries,
-      ways: g.tlb1Entries,
-      minTsize: 1,
-      maxTsize: this.traits.tlb1MaxTsize,
-      iprot: true,
-      avail: true,
-    });
-    this.flushSoftTlb();
   }
 
   // ==== CR and XER as architected words ==================================================
@@ -465,190 +440,6 @@ export class Cpu {
     this.irq.take(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
   }
 
-  // ==== software TLB =======================================================================
-
-  flushSoftTlb(): void {
-    this.rTag.fill(-1);
-    this.wTag.fill(-1);
-    this.xTag.fill(-1);
-    this.xPage.fill(undefined);
-  }
-
-  /** Drops cached translations of effective pages [ea, ea+size) in every mode. */
-  flushSoftTlbRange(ea: number, size: number): void {
-    if (size > 16 * 4096) {
-      this.flushSoftTlb();
-      return;
-    }
-    for (let off = 0; off < size; off += 4096) {
-      const pn = ((ea + off) >>> 12) & 0xfffff;
-      const base = pn & STLB_MASK;
-      for (let m = 0; m < STLB_TOTAL; m += STLB_SIZE) {
-        const i = base | m;
-        if (this.rTag[i] === pn) this.rTag[i] = -1;
-        if (this.wTag[i] === pn) this.wTag[i] = -1;
-        if (this.xTag[i] === pn) {
-          this.xTag[i] = -1;
-          this.xPage[i] = undefined;
-        }
-      }
-    }
-  }
-
-  /**
-   * After the VMM changed the TLB entries set in `bitmap` (bit n of byte n/8 = entry n) in the
-   * shared array: drops the cached translations that came from their old contents, and those
-   * of the pages their new contents cover (which they may now take over from another entry).
-   */
-  flushSoftTlbEntries(bitmap: Uint8Array): void {
-    const dirty = (e: number): boolean => ((bitmap[e >>> 3] ?? 0) & (1 << (e & 7))) !== 0;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.rTag[i] !== -1 && dirty(this.rSrc[i]!)) this.rTag[i] = -1;
-      if (this.wTag[i] !== -1 && dirty(this.wSrc[i]!)) this.wTag[i] = -1;
-      if (this.xTag[i] !== -1 && dirty(this.xSrc[i]!)) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-    const t = this.tlb;
-    for (let byte = 0; byte < bitmap.length; byte++) {
-      if (bitmap[byte] === 0) continue;
-      for (let e = byte * 8; e < byte * 8 + 8 && e < t.totalEntries; e++) {
-        if (dirty(e) && (t.mas1(e) & MAS1_V) !== 0) this.flushSoftTlbRange(t.pageEffective(e), t.pageBytes(e));
-      }
-    }
-  }
-
-  flushWriteTlb(): void {
-    this.wTag.fill(-1);
-  }
-
-  setPid(which: 0 | 1 | 2, value: number): void {
-    const v = value & ((1 << this.traits.pidBits) - 1);
-    if (which === 0) {
-      this.spr[SPR.PID0] = v;
-      this.pid0 = v;
-    } else if (which === 1) {
-      this.spr[SPR.PID1] = v;
-      this.pid1 = v;
-    } else {
-      this.spr[SPR.PID2] = v;
-      this.pid2 = v;
-    }
-    this.flushPidTranslations();
-  }
-
-  /**
-   * After a PID change: drops the cached translations that came from entries with a TID, and
-   * keeps those of global entries (TID 0), which match whatever the PIDs are — the kernel's
-   * pages stay cached across a context switch. (A global entry and a TID entry matching the
-   * same address at once is a multi-hit, which the e500 manuals leave undefined.)
-   */
-  private flushPidTranslations(): void {
-    const t = this.tlb;
-    const global = (e: number): boolean => tlbTid(t.mas1(e)) === 0;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.rTag[i] !== -1 && !global(this.rSrc[i]!)) this.rTag[i] = -1;
-      if (this.wTag[i] !== -1 && !global(this.wSrc[i]!)) this.wTag[i] = -1;
-      if (this.xTag[i] !== -1 && !global(this.xSrc[i]!)) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-  }
-
-  /**
-   * Translates a data access at `ea` (any 32-bit number); on success returns the physical
-   * address and fills the software TLB for RAM pages. Faults (TLB miss, permission) are
-   * recorded (`stop`) and return -1.
-   */
-  translateData(ea: number, isWrite: boolean): number {
-    const uea = ea >>> 0;
-    const as = (this.msr & MSR.DS) !== 0 ? 1 : 0;
-    const e = this.tlb.find(uea, as, this.pid0, this.pid1, this.pid2);
-    if (e < 0) {
-      this.tlbMiss(uea, as, false, isWrite);
-      return -1;
-    }
-    const mas3 = this.tlb.mas3(e);
-    const user = (this.msr & MSR.PR) !== 0;
-    const canRead = (mas3 & (user ? MAS3_UR : MAS3_SR)) !== 0;
-    const canWrite = (mas3 & (user ? MAS3_UW : MAS3_SW)) !== 0;
-    if (isWrite ? !canWrite : !canRead) {
-      this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, uea);
-      return -1;
-    }
-    const pa = this.tlb.pagePhys(e) + (uea - this.tlb.pageEffective(e));
-    const wimge = this.tlb.mas2(e) & 0x1f;
-    const littleEndian = (wimge & 1) !== 0;
-    if (!littleEndian) this.fillDataTlb(uea, pa, canRead, canWrite, e);
-    this.lastLittleEndian = littleEndian;
-    this.lastWimge = wimge;
-    return pa;
-  }
-
-  /** Byte order of the page of the last `translateData` (MAS2[E]). */
-  lastLittleEndian = false;
-  /** WIMGE attributes of the page of the last `translateData`. */
-  lastWimge = 0;
-
-  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean, entry: number): void {
-    const paPage = pa - (pa % 4096);
-    const r = this.phys.find(paPage);
-    if (r === undefined || r.backing !== this.ramBacking || this.dacActive) return;
-    const hostOffset = paPage - r.start + r.offset;
-    if (hostOffset > 0x7fffefff) return;
-    const pn = ea >>> 12;
-    const i = (pn & STLB_MASK) | this.dmode;
-    const add = (hostOffset - (ea & 0xfffff000)) | 0;
-    if (canRead) {
-      this.rTag[i] = pn;
-      this.rSrc[i] = entry;
-      this.rAdd[i] = add;
-    }
-    if (canWrite && !r.readOnly && !this.code.has(r, hostOffset) && !this.needsDirtyMark(r, hostOffset)) {
-      this.wTag[i] = pn;
-      this.wSrc[i] = entry;
-      this.wAdd[i] = add;
-    }
-  }
-
-  /** Dirty bitmap per backing, supplied by the VM when logging is enabled for a region. */
-  dirtyBitmapOf: (region: PhysRegion) => Uint32Array | undefined = () => undefined;
-
-  private needsDirtyMark(r: PhysRegion, hostOffset: number): boolean {
-    if (!r.logDirty) return false;
-    const bm = this.dirtyBitmapOf(r);
-    if (bm === undefined) return false;
-    return !isPageDirty(bm, Math.floor(hostOffset / 4096));
-  }
-
-  private markDirty(r: PhysRegion, hostOffset: number, length: number): void {
-    if (!r.logDirty) return;
-    const bm = this.dirtyBitmapOf(r);
-    if (bm === undefined) return;
-    markPages(bm, Math.floor(hostOffset / 4096), Math.floor((hostOffset + length - 1) / 4096));
-  }
-
-  /** Data/instruction TLB miss (unsigned `ea`): preload MAS registers as the e500 does and record the interrupt. */
-  tlbMiss(ea: number, as: number, isFetch: boolean, isWrite: boolean): 0 {
-    this.counters.tlbMisses++;
-    const mas4 = this.spr[SPR.MAS4]!;
-    const tlbsel = (mas4 >>> 28) & 3;
-    const tidsel = (mas4 >>> 16) & 3;
-    const tid = tidsel === 0 ? this.pid0 : tidsel === 1 ? Math.max(this.pid1, 0) : tidsel === 2 ? Math.max(this.pid2, 0) : 0;
-    const victim = this.tlb0Nv;
-    this.tlb0Nv = (victim + 1) % this.tlb.geometry.tlb0Ways;
-    this.spr[SPR.MAS0] = ((tlbsel << 28) | (tlbsel === 0 ? (victim << 16) | this.tlb0Nv : 0)) >>> 0;
-    this.spr[SPR.MAS1] = (MAS1_V | (tid << 16) | (as << 12) | (mas4 & 0x0f00)) >>> 0;
-    this.spr[SPR.MAS2] = ((ea & 0xfffff000) | (mas4 & 0x1f)) >>> 0;
-    this.spr[SPR.MAS3] = 0;
-    this.spr[SPR.MAS7] = 0;
-    this.spr[SPR.MAS6] = ((this.pid0 << 16) | as) >>> 0;
-    if (isFetch) return this.fault(Ivor.InstructionTlb, undefined);
-    return this.fault(Ivor.DataTlb, isWrite ? ESR.ST : 0, ea);
-  }
-
   // ==== loads and stores (for helpers; generated code inlines the fast path) ===============
   // `ea` is any 32-bit number. On a fault or exit the result is meaningless and `stop` is set.
 
@@ -706,16 +497,13 @@ export class Cpu {
 
   /** Probes write access without storing (dcbz, stwcx. on a failed reservation); -1 on a fault. */
   probeWrite(ea: number): number {
-    return this.translateData(ea, true);
+    return this.mmu.translateData(ea, true);
   }
 
   /** Physical address of a word just loaded by lwarx (the reservation granule); -1 on a fault. */
   probeReservation(ea: number): number {
-    return this.translateData(ea, false);
+    return this.mmu.translateData(ea, false);
   }
-
-  /** tlbivax/tlbilx are broadcast to every vCPU of the VM (set by the VM). */
-  tlbInvalidateSink: ((op: (c: Cpu) => void) => void) | null = null;
 
   /**
    * A load that missed the software TLB (or crosses a page, or needs debug checks). Returns
@@ -731,14 +519,14 @@ export class Cpu {
       }
       return size === 4 ? v | 0 : v;
     }
-    const pa = this.translateData(ea, false);
+    const pa = this.mmu.translateData(ea, false);
     if (pa < 0) return 0;
     if (this.dacActive) {
       checkDac(this, ea >>> 0, size, false);
       if (this.stop !== 0) return 0;
     }
-    const le = this.lastLittleEndian;
-    const r = this.phys.find(pa);
+    const le = this.mmu.lastLittleEndian;
+    const r = this.mmu.phys.find(pa);
     let v: number;
     if (r !== undefined) {
       const off = pa - r.start + r.offset;
@@ -758,81 +546,23 @@ export class Cpu {
       }
       return;
     }
-    const pa = this.translateData(ea, true);
+    const pa = this.mmu.translateData(ea, true);
     if (pa < 0) return;
     if (this.dacActive) {
       checkDac(this, ea >>> 0, size, true);
       if (this.stop !== 0) return;
     }
-    const le = this.lastLittleEndian;
-    const r = this.phys.find(pa);
+    const le = this.mmu.lastLittleEndian;
+    const r = this.mmu.phys.find(pa);
     if (r === undefined || r.readOnly) {
       this.exit.write(pa, size, v, le);
       return;
     }
     const off = pa - r.start + r.offset;
-    this.noteGuestWrite(r, off, size);
+    this.mmu.noteGuestWrite(r, off, size);
     if (size === 1) r.view.setUint8(off, v);
     else if (size === 2) r.view.setUint16(off, v, le);
     else r.view.setUint32(off, v >>> 0, le);
   }
 
-  /** Invalidates decoded code and marks dirty before a guest store lands in RAM. */
-  private noteGuestWrite(r: PhysRegion, hostOffset: number, size: number): void {
-    const pageOff = hostOffset - (hostOffset % 4096);
-    const cp = this.code.get(r, pageOff);
-    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) {
-      this.code.drop(cp);
-      this.resync = 1;
-    }
-    this.markDirty(r, hostOffset, size);
-  }
-
-  // ==== code pages ==========================================================================
-
-  /** Finds or creates the decoded-code record for the RAM page at physical `paPage`. */
-  codePageFor(paPage: number): CodePage | undefined {
-    const r = this.phys.find(paPage);
-    if (r === undefined) return undefined;
-    return this.code.pageFor(r, paPage - r.start + r.offset, paPage);
-  }
-
-  /** A page of `backing` now holds decoded code: stores to it must take the slow path. */
-  dropWriteEntriesFor(backing: unknown, hostOffset: number): void {
-    if (backing !== this.ramBacking) return;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      const pn = this.wTag[i]!;
-      if (pn !== -1 && ((this.wAdd[i]! + (pn << 12)) | 0) === hostOffset) this.wTag[i] = -1;
-    }
-  }
-
-  /** A decoded page was dropped: forget instruction-side translations that point at it. */
-  forgetCodePage(cp: CodePage): void {
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.xPage[i] === cp) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-  }
-
-  /** Installs a new physical map (from setMemoryMap). */
-  setPhysMap(map: PhysMap): void {
-    this.phys = map;
-    let largest: PhysRegion | undefined;
-    for (const r of map.regions) if (largest === undefined || r.end - r.start > largest.end - largest.start) largest = r;
-    this.ram = largest?.view ?? new DataView(new ArrayBuffer(8));
-    this.ramBacking = largest?.backing ?? null;
-    this.code.dropAll();
-    this.flushSoftTlb();
-  }
-
-  /** Permission helpers for instruction fetch. */
-  canExecute(mas3: number): boolean {
-    return (mas3 & ((this.msr & MSR.PR) !== 0 ? MAS3_UX : MAS3_SX)) !== 0;
-  }
-
-  tlbEntryTid(e: number): number {
-    return tlbTid(this.tlb.mas1(e));
-  }
 }

@@ -69,7 +69,7 @@ export function updateDebugState(c: Cpu): void {
     c.hostWatchpoints.length > 0 ||
     (idm && ((de && (dbcr0 & (DBCR0.ICMP | DBCR0.BRT)) !== 0) || (dbcr0 & (DBCR0.IAC1 | DBCR0.IAC2)) !== 0));
   // Data-address compares need every access on the slow path.
-  if (c.dacActive && !wasDac) c.flushSoftTlb();
+  if (c.dacActive && !wasDac) c.mmu.flushSoftTlb();
   c.irq.setLine(Pending.Debug, (c.spr[SPR.DBSR]! & DBSR.IDE) !== 0 && (c.spr[SPR.DBSR]! & ~DBSR.IDE) !== 0);
 }
 

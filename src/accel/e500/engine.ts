@@ -246,17 +246,19 @@ export class Engine {
     const c = this.cpu;
     const as = (c.msr & MSR.IS) !== 0 ? 1 : 0;
     const upc = pc >>> 0;
-    const e = c.tlb.find(upc, as, c.pid0, c.pid1, c.pid2);
+    const m = c.mmu;
+    const t = m.tlb;
+    const e = t.find(upc, as, m.pid0, m.pid1, m.pid2);
     if (e < 0) {
-      c.tlbMiss(upc, as, true, false);
+      m.tlbMiss(upc, as, true, false);
       return null;
     }
-    if (!c.canExecute(c.tlb.mas3(e))) {
+    if (!m.canExecute(t.mas3(e))) {
       c.fault(Ivor.InstructionStorage, 0);
       return null;
     }
-    const pa = c.tlb.pagePhys(e) + (upc - c.tlb.pageEffective(e));
-    const page = c.codePageFor(pa - (pa % 4096));
+    const pa = t.pagePhys(e) + (upc - t.pageEffective(e));
+    const page = m.codePageFor(pa - (pa % 4096));
     if (page === undefined) {
       // Nothing but RAM holds code here; fetching elsewhere reads zeros, an illegal instruction.
       c.fault(Ivor.Program, ESR.PIL);

@@ -238,7 +238,7 @@ export class E500Vm implements AcceleratorVm {
     this.regions = sorted.map((r) => ({ ...r }));
     this.phys = new PhysMap(this.regions, this.phys.generation + 1);
     this.guestMemory.setRegions(this.regions);
-    for (const v of this.vcpuList) v.cpu.setPhysMap(this.phys);
+    for (const v of this.vcpuList) v.cpu.mmu.setPhysMap(this.phys);
   }
 
   memoryMap(): readonly MemoryRegion[] {
@@ -258,7 +258,7 @@ export class E500Vm implements AcceleratorVm {
     this.live();
     // The vCPUs mark their stores in the log's own bitmaps: nothing to harvest. Cleared pages
     // must be write-protected again in the software TLBs so the next guest store is logged.
-    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.flushWriteTlb()) });
+    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.mmu.flushWriteTlb()) });
   }
 
   createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
@@ -287,7 +287,7 @@ export class E500Vm implements AcceleratorVm {
     const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
-    cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
+    cpu.mmu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
     cpu.exit.routes = this.routeTable;
     cpu.exit.coalesced = this.coalesced;
     cpu.exit.events = this.events;
@@ -305,7 +305,7 @@ export class E500Vm implements AcceleratorVm {
       v.cpu.irq.doorbellSink = (type, broadcast, pirTag) => {
         for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.irq.raiseDoorbell(type);
       };
-      v.cpu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
+      v.cpu.mmu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
     }
   }
 
@@ -572,7 +572,7 @@ class E500Vcpu implements AcceleratorVcpu {
       );
     }
     const geometry = validateTlbParams(config);
-    this.cpu.installTlb(new TlbArray(geometry, config.array));
+    this.cpu.mmu.installTlb(new TlbArray(geometry, config.array));
   }
 
   /**
@@ -587,15 +587,15 @@ class E500Vcpu implements AcceleratorVcpu {
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
     this.live('dirtyTlb');
     if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
-    const entries = this.cpu.tlb.totalEntries;
+    const entries = this.cpu.mmu.tlb.totalEntries;
     if (bitmap !== null && bitmap.length * 8 < entries) {
       throw new InvalidArgumentError(`dirty bitmap has ${bitmap.length * 8} bits for ${entries} TLB entries`);
     }
     if (!Number.isInteger(numDirty) || numDirty < 0) throw new InvalidArgumentError(`numDirty ${String(numDirty)} must be a non-negative integer`);
     // A few changed entries: drop just what was cached from them. Many: drop everything (as
     // cheap, and the bitmap need not be read).
-    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.flushSoftTlb();
-    else this.cpu.flushSoftTlbEntries(bitmap);
+    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.mmu.flushSoftTlb();
+    else this.cpu.mmu.flushSoftTlbEntries(bitmap);
   }
 
   setGuestDebug(debug: GuestDebug | null): void {
@@ -639,8 +639,8 @@ class E500Vcpu implements AcceleratorVcpu {
     if (pid !== undefined && (!Number.isInteger(pid) || pid < 0 || pid >= 1 << c.traits.pidBits)) {
       throw new InvalidArgumentError(`PID ${String(pid)} is out of range for ${c.model.name} (${c.traits.pidBits} bits)`);
     }
-    const t = c.tlb;
-    const e = pid === undefined ? t.find(ea, as, c.pid0, c.pid1, c.pid2) : t.find(ea, as, pid, -1, -1);
+    const t = c.mmu.tlb;
+    const e = pid === undefined ? t.find(ea, as, c.mmu.pid0, c.mmu.pid1, c.mmu.pid2) : t.find(ea, as, pid, -1, -1);
     if (e < 0) return UNMAPPED;
     const size = t.pageBytes(e);
     const mas3 = t.mas3(e);

@@ -224,8 +224,8 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(spr32(k.MAS4, 'mas4', SPR.MAS4));
   add(spr32(k.MAS6, 'mas6', SPR.MAS6));
   add(acc(k.MMUCFG, 'mmucfg', 4, 'read-only', (c) => BigInt(c.traits.mmucfg), () => {}));
-  add(acc(k.TLB0CFG, 'tlb0cfg', 4, 'read-only', (c) => BigInt(c.tlb0Cfg), () => {}));
-  add(acc(k.TLB1CFG, 'tlb1cfg', 4, 'read-only', (c) => BigInt(c.tlb1Cfg), () => {}));
+  add(acc(k.TLB0CFG, 'tlb0cfg', 4, 'read-only', (c) => BigInt(c.mmu.tlb0Cfg), () => {}));
+  add(acc(k.TLB1CFG, 'tlb1cfg', 4, 'read-only', (c) => BigInt(c.mmu.tlb1Cfg), () => {}));
   add(acc(k.TLB2CFG, 'tlb2cfg', 4, 'read-only', () => 0n, () => {}));
   add(acc(k.TLB3CFG, 'tlb3cfg', 4, 'read-only', () => 0n, () => {}));
   add(
@@ -264,7 +264,7 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
     ),
   );
   add(acc(STATE.HALTED, 'halted', 4, 'read-write', (c) => (c.halted ? 1n : 0n), (c, v) => void (c.halted = (v & 1n) !== 0n)));
-  add(acc(STATE.TLB0_NV, 'tlb0_nv', 4, 'read-write', (c) => BigInt(c.tlb0Nv), (c, v) => void (c.tlb0Nv = Number(v % BigInt(c.tlb.geometry.tlb0Ways)))));
+  add(acc(STATE.TLB0_NV, 'tlb0_nv', 4, 'read-write', (c) => BigInt(c.mmu.tlb0Nv), (c, v) => void (c.mmu.tlb0Nv = Number(v % BigInt(c.mmu.tlb.geometry.tlb0Ways)))));
   add(acc(STATE.TB, 'tb', 8, 'read-write', (c) => BigInt.asUintN(64, BigInt(c.timers.tb())), (c, v) => c.timers.setTb(Number(v))));
   if (family === 'e500v2') {
     for (let n = 0; n < 32; n++) {

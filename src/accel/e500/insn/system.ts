@@ -141,7 +141,7 @@ function dcbz(c: Cpu, ea: number): void {
   const base = ea & ~(size - 1);
   // Probe first so a fault leaves memory untouched.
   if (c.probeWrite(base) < 0) return;
-  if ((c.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
+  if ((c.mmu.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
     c.fault(Ivor.Alignment, ESR.ST, ea >>> 0);
     return;
   }
