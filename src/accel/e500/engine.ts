@@ -124,7 +124,7 @@ export class Engine {
     if (resumed !== null) return resumed;
     if (c.stopped) return null;
     if (c.halted && !c.irqReady) {
-      if (c.timers.poll()) c.irq.update();
+      c.irq.pollTimers();
       if (c.timers.resetRequested) return this.watchdogReset();
       if (!c.irqReady) return null;
     }
@@ -137,7 +137,7 @@ export class Engine {
     if (c.exit.pending !== null) return true;
     if (c.stopped) return false;
     if (!c.halted) return true;
-    if (c.timers.poll()) c.irq.update();
+    c.irq.pollTimers();
     return c.irqReady || c.timers.resetRequested;
   }
 
@@ -226,7 +226,7 @@ export class Engine {
     waitForKick(this.control, ms);
     // An irqEvent signalled from another thread rings the same word.
     c.exit.events?.poll();
-    if (c.timers.poll()) c.irq.update();
+    c.irq.pollTimers();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }
@@ -543,7 +543,7 @@ export class Engine {
     // Posted writes never wait longer than a check interval, even if the guest only computes.
     if (c.exit.routes !== null && c.exit.routes.hasQueued) c.exit.routes.flushAll(true);
     c.exit.events?.poll();
-    if (c.timers.poll()) c.irq.update();
+    c.irq.pollTimers();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }

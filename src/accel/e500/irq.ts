@@ -28,7 +28,7 @@ export interface IrqHost {
   readonly spr: Uint32Array;
   readonly model: { readonly family: CoreFamily };
   readonly counters: { interrupts: number };
-  readonly timers: { pendingMask(): { dec: boolean; fit: boolean; wdt: boolean } };
+  readonly timers: { pendingMask(): { dec: boolean; fit: boolean; wdt: boolean }; poll(): boolean };
   readonly exit: Pick<ExitProtocol, 'exits' | 'pending' | 'resumeAction'>;
   /** Sets MSR and everything that follows from it (modes, then `update()` here). */
   setMsr(value: number): void;
@@ -68,6 +68,11 @@ export class CpuInterrupts {
   /** Recomputes `irqReady` (after MSR, TSR/TCR or lines changed). */
   update(): void {
     this.host.irqReady = deliverable(this.pendingConditions(), this.host.msr) !== 0;
+  }
+
+  /** Brings the timer facility up to now (run loop, halted waits); `irqReady` follows a TSR change. */
+  pollTimers(): void {
+    if (this.host.timers.poll()) this.update();
   }
 
   setLine(bit: Pending, asserted: boolean): void {

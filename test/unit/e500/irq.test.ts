@@ -14,6 +14,8 @@ import { SPR } from '../../../src/accel/e500/cpu.js';
 interface FakeHost extends IrqHost {
   msr: number;
   timerBits: { dec: boolean; fit: boolean; wdt: boolean };
+  /** What the next timers.poll() reports (TSR changed). */
+  tsrChanged: boolean;
 }
 
 function setup(family: 'e500v2' | 'e500mc' = 'e500v2'): { irq: CpuInterrupts; h: FakeHost } {
@@ -31,7 +33,15 @@ function setup(family: 'e500v2' | 'e500mc' = 'e500v2'): { irq: CpuInterrupts; h:
     model: { family },
     counters: { interrupts: 0 },
     timerBits,
-    timers: { pendingMask: () => timerBits },
+    tsrChanged: false,
+    timers: {
+      pendingMask: () => timerBits,
+      poll: () => {
+        const c = h.tsrChanged;
+        h.tsrChanged = false;
+        return c;
+      },
+    },
     exit: new ExitProtocol({ stop: 0, counters: { mmio: 0 } }),
     setMsr(v: number) {
       h.msr = v;
@@ -71,6 +81,17 @@ test('timer conditions come from the timer facility and are gated like the other
   h.timerBits.wdt = true;
   irq.update();
   assert.equal(h.irqReady, false, 'the watchdog is a critical-class interrupt');
+});
+
+test('polling the timers recomputes irqReady only when TSR changed', () => {
+  const { irq, h } = setup();
+  h.setMsr(MSR.EE);
+  h.timerBits.fit = true;
+  irq.pollTimers();
+  assert.equal(h.irqReady, false, 'no TSR change reported: irqReady is not recomputed');
+  h.tsrChanged = true;
+  irq.pollTimers();
+  assert.equal(h.irqReady, true);
 });
 
 test('the highest-priority deliverable condition is taken first, with the class save/restore pair', () => {
