@@ -505,18 +505,18 @@ function load(cpu: Cpu, c: CaseState): void {
   for (const [n, v] of c.sprs) cpu.spr[n] = v >>> 0;
   cpu.spr[63] = 0; // IVPR
   for (const v of vectors(c.family)) cpu.spr[ivorSpr(v.n)] = VECTORS + v.n * 0x40;
-  cpu.setPid(0, c.pids[0]);
-  if (cpu.traits.pidCount >= 2) cpu.setPid(1, c.pids[1]);
-  if (cpu.traits.pidCount >= 3) cpu.setPid(2, c.pids[2]);
+  cpu.mmu.setPid(0, c.pids[0]);
+  if (cpu.traits.pidCount >= 2) cpu.mmu.setPid(1, c.pids[1]);
+  if (cpu.traits.pidCount >= 3) cpu.mmu.setPid(2, c.pids[2]);
   c.fpr.forEach((w, k) => (cpu.fpu.words[k] = w >>> 0));
   cpu.fpu.fpscr = c.fpscr >>> 0;
   cpu.accHi = c.acc[0] | 0;
   cpu.accLo = c.acc[1] | 0;
   cpu.timers.writeTcr(c.tcr);
   cpu.timers.orTsr(c.tsr);
-  for (const t of c.tlb) if (t.e < cpu.tlb.totalEntries) cpu.tlb.write(t.e, t.mas1 >>> 0, t.mas2 >>> 0, t.mas3 >>> 0, t.mas7 >>> 0, t.mas8 >>> 0);
-  cpu.flushSoftTlb();
-  cpu.lines = c.lines;
+  for (const t of c.tlb) if (t.e < cpu.mmu.tlb.totalEntries) cpu.mmu.tlb.write(t.e, t.mas1 >>> 0, t.mas2 >>> 0, t.mas3 >>> 0, t.mas7 >>> 0, t.mas8 >>> 0);
+  cpu.mmu.flushSoftTlb();
+  cpu.irq.lines = c.lines;
   cpu.pc = c.pc | 0;
   cpu.setMsr(c.msr);
 }
@@ -537,11 +537,11 @@ function snapshot(cpu: Cpu): Record<string, unknown> {
     fpscr: cpu.fpu.fpscr >>> 0,
     acc: [cpu.accHi | 0, cpu.accLo | 0],
     timers: [cpu.timers.tsr >>> 0, cpu.timers.tcr >>> 0, cpu.timers.decar >>> 0],
-    tlb: [...cpu.tlb.words],
-    pids: [cpu.pid0, cpu.pid1, cpu.pid2],
+    tlb: [...cpu.mmu.tlb.words],
+    pids: [cpu.mmu.pid0, cpu.mmu.pid1, cpu.mmu.pid2],
     resv: [cpu.resvValid, cpu.resvValid ? cpu.resvAddr : 0],
     halted: cpu.halted,
-    lines: cpu.lines,
+    lines: cpu.irq.lines,
   };
 }
 

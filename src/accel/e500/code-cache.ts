@@ -71,7 +71,7 @@ export class CodeCache {
     if (cp === undefined) {
       cp = new CodePage(key, region, hostOffset, pa);
       this.pages.set(key, cp);
-      for (const c of this.cpus) c.dropWriteEntriesFor(region.backing, hostOffset);
+      for (const c of this.cpus) c.mmu.dropWriteEntriesFor(region.backing, hostOffset);
     }
     return cp;
   }
@@ -81,7 +81,7 @@ export class CodeCache {
     cp.valid = false;
     this.pages.delete(cp.key);
     this.invalidations++;
-    for (const c of this.cpus) c.forgetCodePage(cp);
+    for (const c of this.cpus) c.mmu.forgetCodePage(cp);
   }
 
   /** A write by the VMM (loader, debugger, device DMA) into a backing. */

@@ -1,8 +1,21 @@
 /**
- * Architected state of one e500 vCPU and its memory system: GPRs/SPRs, the software TLB
- * that caches translations in front of the architected TLB, the load/store fast paths, and
- * the slow paths that translate, fault, exit for MMIO, keep decoded code coherent and log
- * dirty pages.
+ * The e500 vCPU's hot state: what the interpreter and the region translator's generated code
+ * read and write per instruction — GPRs, CR fields, XER bits, LR/CTR/PC, MSR, SPRs, SPE
+ * halves and ACC, the software-TLB arrays and the RAM view the inlined loads and stores go
+ * through, and the stop/fault record an instruction leaves — plus the load/store helpers and
+ * their slow paths.
+ *
+ * Why it is split: V8 turns `c.field` into one load only while `c` has one stable shape, so
+ * every field touched per instruction must be a direct property of this one object (generated
+ * code names them; see translator.ts and shapes.ts). Behaviour and state that are not on that
+ * path live in collaborators the Cpu owns, one per concern, each testable alone:
+ *   - `mmu` (mmu.ts): architected TLB, PIDs, misses, and everything that fills or flushes the
+ *     software-TLB arrays kept here;
+ *   - `irq` (irq.ts): input lines, doorbells, delivery and interrupt entry; it maintains
+ *     `irqReady`, the one flag the run loop checks per block;
+ *   - `exit` (exit-protocol.ts): the exit records, the exit in flight, and the MMIO log that
+ *     replays an instruction which exited; it sets `stop`;
+ *   - `timers` (timers.ts): TB, DEC, FIT and watchdog.
  *
  * Nothing here throws: a fault, an exit to the VMM or a change of decoded code is recorded in
  * the Cpu (`stop`, `resync`) and the caller checks after the call that may have caused it
@@ -19,23 +32,18 @@
  * while it is off.
  */
 import { hostLogLine } from '../../api/host-env.js';
-import { RouteInterrupted } from '../../api/routes.js';
-import type { RouteTable } from '../../api/route-table.js';
-import type { CoalescedMmio } from '../../api/coalesced.js';
-import type { E500Events } from './events.js';
-import type { DebugExit, DcrExit, EprExit, Exit, HaltExit, HypercallExit, InterruptedExit, MmioExit } from '../../api/exit.js';
-import { isPageDirty, markPages } from '../../api/dirty-log.js';
-import type { GuestPhysAddr } from '../../api/memory.js';
 import { FpuState } from './fpu/state.js';
-import { ESR, Ivor, IrqClass, Pending, deliverable, ivorClass, ivorSpr, msrKeptOnEntry, PENDING_ORDER } from './interrupts.js';
-import { FAMILY_TRAITS, MSR, tlbCfg, type CpuModel, type FamilyTraits } from './models.js';
-import type { PhysMap, PhysRegion } from './phys-map.js';
+import { ESR, Ivor } from './interrupts.js';
+import { FAMILY_TRAITS, MSR, type CpuModel, type FamilyTraits } from './models.js';
+import type { PhysMap } from './phys-map.js';
 import { BookeTimers, type VirtualClock } from './timers.js';
-import { MAS1_V, MAS3_SR, MAS3_SW, MAS3_SX, MAS3_UR, MAS3_UW, MAS3_UX, TlbArray, tlbTid } from './tlb.js';
 import { sprTable, type SprDef } from './spr.js';
 import { CodeCache, type CodePage } from './code-cache.js';
 import { checkDac, updateDebugState, type HostWatchpoint } from './debug.js';
-import { STOP_EXIT, STOP_FAULT } from './stop.js';
+import { STOP_FAULT } from './stop.js';
+import { ExitProtocol } from './exit-protocol.js';
+import { Mmu } from './mmu.js';
+import { CpuInterrupts } from './irq.js';
 import { settle, settleField } from './shapes.js';
 
 /** log2 of the software-TLB entries per translation mode. */
@@ -43,7 +51,7 @@ export const STLB_BITS = 10;
 export const STLB_SIZE = 1 << STLB_BITS;
 export const STLB_MASK = STLB_SIZE - 1;
 /** Four translation modes (MSR[PR] × address space), each with its own software TLB slice. */
-const STLB_TOTAL = STLB_SIZE * 4;
+export const STLB_TOTAL = STLB_SIZE * 4;
 
 export const SPR = {
   XER: 1,
@@ -117,12 +125,6 @@ export const HID0 = {
   EN_MAS7_UPDATE: 0x00000080,
 } as const;
 
-interface MmioLogEntry {
-  readonly pa: number;
-  readonly isWrite: boolean;
-  readonly data: Uint8Array;
-}
-
 /** Per-vCPU counters; plain fields so the hot paths can bump them cheaply. */
 export class CpuCounters {
   instructions = 0;
@@ -179,15 +181,8 @@ export class Cpu {
   readonly scratch = new Int32Array(32);
 
   // ---- MMU ---------------------------------------------------------------------------
-  tlb: TlbArray;
-  /** PIDs for matching; unimplemented PIDs are -1 so they never match a TID. */
-  pid0 = 0;
-  pid1 = -1;
-  pid2 = -1;
-  /** Round-robin next victim for TLB0 misses. */
-  tlb0Nv = 0;
-  tlb0Cfg: number;
-  tlb1Cfg: number;
+  /** The architected TLB, PIDs, misses and everything that fills or flushes the arrays below (mmu.ts). */
+  readonly mmu: Mmu;
 
   // ---- software TLB (translation cache) ------------------------------------------------
   /** Offset of the current data / instruction translation mode's slice in the arrays below. */
@@ -213,30 +208,26 @@ export class Cpu {
   readonly xSrc = new Int32Array(STLB_TOTAL);
 
   // ---- physical memory ----------------------------------------------------------------
-  phys: PhysMap;
-  /** The backing of the largest RAM region: the one the load/store fast paths address. */
+  /** The backing of the largest RAM region: the one the load/store fast paths address (set by mmu.setPhysMap). */
   ram: DataView = new DataView(new ArrayBuffer(8));
-  private ramBacking: unknown = null;
   /** Decoded code, shared by every vCPU of the VM so that stores invalidate it for all. */
   readonly code: CodeCache;
 
   // ---- interrupts and timers -----------------------------------------------------------
   readonly timers: BookeTimers;
-  /** Level and edge conditions from outside the timer facility (Pending bits). */
-  lines = 0;
-  /** Deliverable now: recomputed whenever MSR, TSR/TCR or lines change. */
+  /** Lines, doorbells, delivery and interrupt entry (irq.ts). */
+  readonly irq: CpuInterrupts;
+  /** Deliverable now: recomputed (irq.update) whenever MSR, TSR/TCR or lines change. */
   irqReady = false;
   halted = false;
   /** Powered off / held by the board (KVM_MP_STATE_STOPPED): runs only when started. */
   stopped = false;
-  /** Vector for proxy-mode external interrupts is asked from the VMM (KVM_EXIT_EPR). */
-  eprExitEnabled = false;
 
   // ---- faults and exits in flight --------------------------------------------------------
   /**
    * Non-zero when the current instruction must not go on: a fault (STOP_FAULT, described by
-   * the fault* fields) or an exit to the VMM (STOP_EXIT, `pendingExit`). Set by `fault`,
-   * `systemCall`, `exitTo`; cleared by the engine once it has handled it.
+   * the fault* fields) or an exit to the VMM (STOP_EXIT, `exit.pending`). Set by `fault`,
+   * `systemCall`, `exit.to`; cleared by the engine once it has handled it.
    */
   stop = 0;
   /**
@@ -251,12 +242,6 @@ export class Cpu {
   faultSetsEsr = false;
   /** System call style: SRR0 points after the instruction. */
   faultAfter = false;
-  pendingExit: Exit | null = null;
-  /** The instruction that exited completes when run() is called again. */
-  exitResumesAfter = false;
-  readonly mmioLog: MmioLogEntry[] = [];
-  replaying = false;
-  replayIndex = 0;
   /** Instructions must run one at a time with debug checks (see debug.ts). */
   debugStepping = false;
   /** DAC compares are armed: data accesses take the slow path. */
@@ -276,24 +261,8 @@ export class Cpu {
   /** Instructions the engine may still run before it checks timers and kicks (regions use it). */
   left = 0;
 
-  readonly exits: {
-    readonly mmio: MmioExit;
-    readonly dcr: DcrExit;
-    readonly hypercall: HypercallExit;
-    readonly halt: HaltExit;
-    readonly interrupted: InterruptedExit;
-    readonly epr: EprExit;
-    readonly debug: DebugExit;
-    /** A kick while a routed device was being waited for: the instruction is replayed on resume. */
-    readonly routeWait: InterruptedExit;
-  };
-
-  /** The VM's device routes (api/route-table.ts), consulted before an MMIO access exits. */
-  routes: RouteTable | null = null;
-  /** The VM's ioEvents and irqEvents (events.ts): matched writes signal instead of exiting. */
-  events: E500Events | null = null;
-  /** The VM's coalesced MMIO zones: writes there are queued in a ring instead of exiting. */
-  coalesced: CoalescedMmio | null = null;
+  /** Exit records, the exit in flight and the MMIO replay log (exit-protocol.ts). */
+  readonly exit: ExitProtocol;
 
   readonly features: ReadonlySet<string>;
   /** SPR behaviour table of this core family. */
@@ -316,41 +285,25 @@ export class Cpu {
     this.model = opts.model;
     this.traits = FAMILY_TRAITS[opts.model.family];
     this.vcpuId = opts.vcpuId;
-    this.phys = opts.phys;
     this.features = opts.features;
     this.code = opts.code ?? new CodeCache();
     this.code.attach(this);
     this.sprs = sprTable(opts.model.family);
     this.fpu = new FpuState();
     this.timers = new BookeTimers(opts.clock, opts.timebaseHz);
-    const t = this.traits;
-    this.tlb = new TlbArray({ tlb0Entries: t.tlb0.entries, tlb0Ways: t.tlb0.ways, tlb1Entries: t.tlb1Entries });
-    this.tlb0Cfg = tlbCfg({ entries: t.tlb0.entries, ways: t.tlb0.ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
-    this.tlb1Cfg = tlbCfg({ entries: t.tlb1Entries, ways: t.tlb1Entries, minTsize: 1, maxTsize: t.tlb1MaxTsize, iprot: true, avail: true });
-    this.exits = {
-      mmio: { kind: 'mmio', addr: 0 as GuestPhysAddr, size: 0, isWrite: false, data: new Uint8Array(8) },
-      dcr: { kind: 'dcr', dcrn: 0, isWrite: false, data: 0 },
-      hypercall: { kind: 'hypercall', nr: 0, args: new Uint32Array(8), ret: new Uint32Array(8) },
-      halt: { kind: 'halt' },
-      interrupted: { kind: 'interrupted' },
-      epr: { kind: 'epr', epr: 0 },
-      debug: { kind: 'debug', reason: 'single-step', pc: 0, address: 0 },
-      routeWait: { kind: 'interrupted' },
-    };
-    this.setPhysMap(opts.phys);
+    this.mmu = new Mmu(this, opts.phys);
+    this.exit = new ExitProtocol(this);
+    this.irq = new CpuInterrupts(this);
+    this.mmu.setPhysMap(opts.phys);
     this.reset();
     // Final field kinds before any code runs (see shapes.ts).
     settle(this, ['faultDear', 'resvAddr', 'lastFailureLogMs']);
     settle(this.counters, ['instructions']);
     settle(this.timers, ['tbOffset', 'decZeroAt', 'fitNext', 'wdtNext', 'decar', 'tsr', 'tcr']);
     settle(this.fpu, ['fpscr']);
-    settleField(this, 'pendingExit', [this.exits.mmio, this.exits.dcr]);
-    settleField(this, 'resumeAction', [() => {}]);
     settleField(this, 'hostBreakpoints', [[]]);
     settleField(this, 'hostWatchpoints', [[]]);
-    settleField(this, 'tlbInvalidateSink', [() => {}]);
-    settleField(this, 'doorbellSink', [() => {}]);
-    settleField(this, 'dirtyBitmapOf', [() => undefined]);
+    this.mmu.settle();
     settleField(this, 'log', [() => {}]);
   }
 
@@ -368,43 +321,19 @@ export class Cpu {
     this.resvValid = false;
     this.fpu.fpr.fill(0);
     this.fpu.fpscr = 0;
-    // The TLB is the VMM's shared array (KVM_CAP_SW_TLB): a reset leaves it to the VMM.
-    this.pid0 = 0;
-    this.pid1 = this.traits.pidCount >= 2 ? 0 : -1;
-    this.pid2 = this.traits.pidCount >= 3 ? 0 : -1;
-    this.tlb0Nv = 0;
+    this.mmu.reset();
     this.spr[SPR.PVR] = this.model.pvr;
     this.spr[SPR.PIR] = this.vcpuId;
     this.spr[SPR.SVR] = 0;
     this.timers.reset();
-    this.lines = 0;
+    this.irq.reset();
     this.halted = false;
     this.stopped = false;
-    this.pendingExit = null;
+    this.exit.reset();
     this.stop = 0;
     this.resync = 0;
-    this.mmioLog.length = 0;
     this.faultIvor = -1;
     this.setMsr(0);
-    this.flushSoftTlb();
-  }
-
-  /** Installs a (VMM-shared) TLB array of a new geometry; the TLB starts empty. */
-  installTlb(tlb: TlbArray): void {
-    const g = tlb.geometry;
-    this.tlb = tlb;
-    tlb.clear();
-    this.tlb0Nv = 0;
-    this.tlb0Cfg = tlbCfg({ entries: g.tlb0Entries, ways: g.tlb0Ways, minTsize: 1, maxTsize: 1, iprot: false, avail: false });
-    this.tlb1Cfg = tlbCfg({
-      entries: g.tlb1Entries,
-      ways: g.tlb1Entries,
-      minTsize: 1,
-      maxTsize: this.traits.tlb1MaxTsize,
-      iprot: true,
-      avail: true,
-    });
-    this.flushSoftTlb();
   }
 
   // ==== CR and XER as architected words ==================================================
@@ -438,101 +367,8 @@ export class Cpu {
     const pr = (this.msr & MSR.PR) !== 0 ? 2 * STLB_SIZE : 0;
     this.dmode = pr | ((this.msr & MSR.DS) !== 0 ? STLB_SIZE : 0);
     this.imode = pr | ((this.msr & MSR.IS) !== 0 ? STLB_SIZE : 0);
-    this.updateIrq();
+    this.irq.update();
   }
-
-  /** All pending interrupt conditions (lines plus timer status) as Pending bits. */
-  pendingConditions(): number {
-    let p = this.lines;
-    const t = this.timers.pendingMask();
-    if (t.dec) p |= Pending.Decrementer;
-    if (t.fit) p |= Pending.FixedInterval;
-    if (t.wdt) p |= Pending.Watchdog;
-    return p;
-  }
-
-  updateIrq(): void {
-    this.irqReady = deliverable(this.pendingConditions(), this.msr) !== 0;
-  }
-
-  setLine(bit: Pending, asserted: boolean): void {
-    this.lines = asserted ? this.lines | bit : this.lines & ~bit;
-    this.updateIrq();
-  }
-
-  /**
-   * Takes the highest-priority deliverable asynchronous interrupt, if any. Returns an exit
-   * when the VMM must supply the external-proxy vector first (KVM_EXIT_EPR); the interrupt
-   * is then taken when run() is called again.
-   */
-  deliverPending(): Exit | null {
-    const ready = deliverable(this.pendingConditions(), this.msr);
-    if (ready === 0) {
-      this.irqReady = false;
-      return null;
-    }
-    for (const [bit, ivor] of PENDING_ORDER) {
-      if ((ready & bit) === 0) continue;
-      // Doorbells are edge events consumed by taking them.
-      if (bit === Pending.Doorbell || bit === Pending.CriticalDoorbell) this.lines &= ~bit;
-      if (bit === Pending.External && this.eprExitEnabled) {
-        const e = this.exits.epr;
-        e.epr = 0;
-        // The VMM acknowledges the interrupt controller, which usually drops the line; the
-        // acknowledged interrupt is taken regardless.
-        this.resumeAction = (c) => {
-          c.spr[SPR.EPR] = e.epr >>> 0;
-          c.takeInterrupt(Ivor.External, c.pc);
-        };
-        this.pendingExit = e;
-        return e;
-      }
-      this.takeInterrupt(ivor, this.pc);
-      return null;
-    }
-    return null;
-  }
-
-  /**
-   * Interrupt entry: save PC/MSR in the class's save/restore pair, clear MSR bits as the
-   * ISA says for the class, and continue at IVPR | IVORn.
-   */
-  takeInterrupt(ivor: Ivor, srr0: number): void {
-    const cls = ivorClass(ivor);
-    const oldMsr = this.msr;
-    if (cls === IrqClass.MachineCheck && (oldMsr & MSR.ME) === 0) {
-      // Checkstop: the core stops; the run loop turns this into a shutdown exit.
-      this.checkstop = true;
-      return;
-    }
-    let s0: number = SPR.SRR0;
-    let s1: number = SPR.SRR1;
-    if (cls === IrqClass.Critical) {
-      s0 = SPR.CSRR0;
-      s1 = SPR.CSRR1;
-    } else if (cls === IrqClass.MachineCheck) {
-      s0 = SPR.MCSRR0;
-      s1 = SPR.MCSRR1;
-    } else if (cls === IrqClass.Debug) {
-      // e500v2 saves debug state in CSRR0/1; e500mc has DSRR0/1.
-      if (this.model.family === 'e500mc') {
-        s0 = SPR.DSRR0;
-        s1 = SPR.DSRR1;
-      } else {
-        s0 = SPR.CSRR0;
-        s1 = SPR.CSRR1;
-      }
-    }
-    this.spr[s0] = srr0 >>> 0;
-    this.spr[s1] = oldMsr;
-    this.halted = false;
-    this.resvValid = false;
-    this.counters.interrupts++;
-    this.pc = (this.spr[SPR.IVPR]! & 0xffff0000) | (this.spr[ivorSpr(ivor)]! & 0xfff0);
-    this.setMsr(oldMsr & msrKeptOnEntry(cls));
-  }
-
-  checkstop = false;
 
   // ==== faults and exits (recorded, never thrown) ===========================================
 
@@ -595,205 +431,13 @@ export class Cpu {
     return 0;
   }
 
-  /** Ends the instruction with an exit to the VMM. */
-  exitTo(exit: Exit, resumesAfter: boolean): 0 {
-    this.pendingExit = exit;
-    this.exitResumesAfter = resumesAfter;
-    this.stop = STOP_EXIT;
-    return 0;
-  }
-
   /** Delivers the fault recorded by `fault()` for the instruction at `cia`. */
   deliverFault(cia: number): void {
     const ivor = this.faultIvor as Ivor;
     this.faultIvor = -1;
     if (this.faultSetsEsr) this.spr[SPR.ESR] = this.faultEsr >>> 0;
     if (this.faultSetsDear) this.spr[SPR.DEAR] = this.faultDear >>> 0;
-    this.takeInterrupt(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
-  }
-
-  // ==== software TLB =======================================================================
-
-  flushSoftTlb(): void {
-    this.rTag.fill(-1);
-    this.wTag.fill(-1);
-    this.xTag.fill(-1);
-    this.xPage.fill(undefined);
-  }
-
-  /** Drops cached translations of effective pages [ea, ea+size) in every mode. */
-  flushSoftTlbRange(ea: number, size: number): void {
-    if (size > 16 * 4096) {
-      this.flushSoftTlb();
-      return;
-    }
-    for (let off = 0; off < size; off += 4096) {
-      const pn = ((ea + off) >>> 12) & 0xfffff;
-      const base = pn & STLB_MASK;
-      for (let m = 0; m < STLB_TOTAL; m += STLB_SIZE) {
-        const i = base | m;
-        if (this.rTag[i] === pn) this.rTag[i] = -1;
-        if (this.wTag[i] === pn) this.wTag[i] = -1;
-        if (this.xTag[i] === pn) {
-          this.xTag[i] = -1;
-          this.xPage[i] = undefined;
-        }
-      }
-    }
-  }
-
-  /**
-   * After the VMM changed the TLB entries set in `bitmap` (bit n of byte n/8 = entry n) in the
-   * shared array: drops the cached translations that came from their old contents, and those
-   * of the pages their new contents cover (which they may now take over from another entry).
-   */
-  flushSoftTlbEntries(bitmap: Uint8Array): void {
-    const dirty = (e: number): boolean => ((bitmap[e >>> 3] ?? 0) & (1 << (e & 7))) !== 0;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.rTag[i] !== -1 && dirty(this.rSrc[i]!)) this.rTag[i] = -1;
-      if (this.wTag[i] !== -1 && dirty(this.wSrc[i]!)) this.wTag[i] = -1;
-      if (this.xTag[i] !== -1 && dirty(this.xSrc[i]!)) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-    const t = this.tlb;
-    for (let byte = 0; byte < bitmap.length; byte++) {
-      if (bitmap[byte] === 0) continue;
-      for (let e = byte * 8; e < byte * 8 + 8 && e < t.totalEntries; e++) {
-        if (dirty(e) && (t.mas1(e) & MAS1_V) !== 0) this.flushSoftTlbRange(t.pageEffective(e), t.pageBytes(e));
-      }
-    }
-  }
-
-  flushWriteTlb(): void {
-    this.wTag.fill(-1);
-  }
-
-  setPid(which: 0 | 1 | 2, value: number): void {
-    const v = value & ((1 << this.traits.pidBits) - 1);
-    if (which === 0) {
-      this.spr[SPR.PID0] = v;
-      this.pid0 = v;
-    } else if (which === 1) {
-      this.spr[SPR.PID1] = v;
-      this.pid1 = v;
-    } else {
-      this.spr[SPR.PID2] = v;
-      this.pid2 = v;
-    }
-    this.flushPidTranslations();
-  }
-
-  /**
-   * After a PID change: drops the cached translations that came from entries with a TID, and
-   * keeps those of global entries (TID 0), which match whatever the PIDs are — the kernel's
-   * pages stay cached across a context switch. (A global entry and a TID entry matching the
-   * same address at once is a multi-hit, which the e500 manuals leave undefined.)
-   */
-  private flushPidTranslations(): void {
-    const t = this.tlb;
-    const global = (e: number): boolean => tlbTid(t.mas1(e)) === 0;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.rTag[i] !== -1 && !global(this.rSrc[i]!)) this.rTag[i] = -1;
-      if (this.wTag[i] !== -1 && !global(this.wSrc[i]!)) this.wTag[i] = -1;
-      if (this.xTag[i] !== -1 && !global(this.xSrc[i]!)) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-  }
-
-  /**
-   * Translates a data access at `ea` (any 32-bit number); on success returns the physical
-   * address and fills the software TLB for RAM pages. Faults (TLB miss, permission) are
-   * recorded (`stop`) and return -1.
-   */
-  translateData(ea: number, isWrite: boolean): number {
-    const uea = ea >>> 0;
-    const as = (this.msr & MSR.DS) !== 0 ? 1 : 0;
-    const e = this.tlb.find(uea, as, this.pid0, this.pid1, this.pid2);
-    if (e < 0) {
-      this.tlbMiss(uea, as, false, isWrite);
-      return -1;
-    }
-    const mas3 = this.tlb.mas3(e);
-    const user = (this.msr & MSR.PR) !== 0;
-    const canRead = (mas3 & (user ? MAS3_UR : MAS3_SR)) !== 0;
-    const canWrite = (mas3 & (user ? MAS3_UW : MAS3_SW)) !== 0;
-    if (isWrite ? !canWrite : !canRead) {
-      this.fault(Ivor.DataStorage, isWrite ? ESR.ST : 0, uea);
-      return -1;
-    }
-    const pa = this.tlb.pagePhys(e) + (uea - this.tlb.pageEffective(e));
-    const wimge = this.tlb.mas2(e) & 0x1f;
-    const littleEndian = (wimge & 1) !== 0;
-    if (!littleEndian) this.fillDataTlb(uea, pa, canRead, canWrite, e);
-    this.lastLittleEndian = littleEndian;
-    this.lastWimge = wimge;
-    return pa;
-  }
-
-  /** Byte order of the page of the last `translateData` (MAS2[E]). */
-  lastLittleEndian = false;
-  /** WIMGE attributes of the page of the last `translateData`. */
-  lastWimge = 0;
-
-  private fillDataTlb(ea: number, pa: number, canRead: boolean, canWrite: boolean, entry: number): void {
-    const paPage = pa - (pa % 4096);
-    const r = this.phys.find(paPage);
-    if (r === undefined || r.backing !== this.ramBacking || this.dacActive) return;
-    const hostOffset = paPage - r.start + r.offset;
-    if (hostOffset > 0x7fffefff) return;
-    const pn = ea >>> 12;
-    const i = (pn & STLB_MASK) | this.dmode;
-    const add = (hostOffset - (ea & 0xfffff000)) | 0;
-    if (canRead) {
-      this.rTag[i] = pn;
-      this.rSrc[i] = entry;
-      this.rAdd[i] = add;
-    }
-    if (canWrite && !r.readOnly && !this.code.has(r, hostOffset) && !this.needsDirtyMark(r, hostOffset)) {
-      this.wTag[i] = pn;
-      this.wSrc[i] = entry;
-      this.wAdd[i] = add;
-    }
-  }
-
-  /** Dirty bitmap per backing, supplied by the VM when logging is enabled for a region. */
-  dirtyBitmapOf: (region: PhysRegion) => Uint32Array | undefined = () => undefined;
-
-  private needsDirtyMark(r: PhysRegion, hostOffset: number): boolean {
-    if (!r.logDirty) return false;
-    const bm = this.dirtyBitmapOf(r);
-    if (bm === undefined) return false;
-    return !isPageDirty(bm, Math.floor(hostOffset / 4096));
-  }
-
-  private markDirty(r: PhysRegion, hostOffset: number, length: number): void {
-    if (!r.logDirty) return;
-    const bm = this.dirtyBitmapOf(r);
-    if (bm === undefined) return;
-    markPages(bm, Math.floor(hostOffset / 4096), Math.floor((hostOffset + length - 1) / 4096));
-  }
-
-  /** Data/instruction TLB miss (unsigned `ea`): preload MAS registers as the e500 does and record the interrupt. */
-  tlbMiss(ea: number, as: number, isFetch: boolean, isWrite: boolean): 0 {
-    this.counters.tlbMisses++;
-    const mas4 = this.spr[SPR.MAS4]!;
-    const tlbsel = (mas4 >>> 28) & 3;
-    const tidsel = (mas4 >>> 16) & 3;
-    const tid = tidsel === 0 ? this.pid0 : tidsel === 1 ? Math.max(this.pid1, 0) : tidsel === 2 ? Math.max(this.pid2, 0) : 0;
-    const victim = this.tlb0Nv;
-    this.tlb0Nv = (victim + 1) % this.tlb.geometry.tlb0Ways;
-    this.spr[SPR.MAS0] = ((tlbsel << 28) | (tlbsel === 0 ? (victim << 16) | this.tlb0Nv : 0)) >>> 0;
-    this.spr[SPR.MAS1] = (MAS1_V | (tid << 16) | (as << 12) | (mas4 & 0x0f00)) >>> 0;
-    this.spr[SPR.MAS2] = ((ea & 0xfffff000) | (mas4 & 0x1f)) >>> 0;
-    this.spr[SPR.MAS3] = 0;
-    this.spr[SPR.MAS7] = 0;
-    this.spr[SPR.MAS6] = ((this.pid0 << 16) | as) >>> 0;
-    if (isFetch) return this.fault(Ivor.InstructionTlb, undefined);
-    return this.fault(Ivor.DataTlb, isWrite ? ESR.ST : 0, ea);
+    this.irq.take(ivor, this.faultAfter ? (cia + 4) | 0 : cia);
   }
 
   // ==== loads and stores (for helpers; generated code inlines the fast path) ===============
@@ -853,28 +497,12 @@ export class Cpu {
 
   /** Probes write access without storing (dcbz, stwcx. on a failed reservation); -1 on a fault. */
   probeWrite(ea: number): number {
-    return this.translateData(ea, true);
+    return this.mmu.translateData(ea, true);
   }
 
   /** Physical address of a word just loaded by lwarx (the reservation granule); -1 on a fault. */
   probeReservation(ea: number): number {
-    return this.translateData(ea, false);
-  }
-
-  /** Runs when run() is called again after an exit that completes the instruction. */
-  resumeAction: ((c: Cpu) => void) | null = null;
-
-  /** Delivery of msgsnd doorbells to the VM's vCPUs (set by the VM; default: this vCPU only). */
-  doorbellSink: (type: number, broadcast: boolean, pirTag: number) => void = (type, broadcast, pirTag) => {
-    if (broadcast || pirTag === this.spr[SPR.PIR]) this.raiseDoorbell(type);
-  };
-
-  /** tlbivax/tlbilx are broadcast to every vCPU of the VM (set by the VM). */
-  tlbInvalidateSink: ((op: (c: Cpu) => void) => void) | null = null;
-
-  raiseDoorbell(type: number): void {
-    if (type === 0) this.setLine(Pending.Doorbell, true);
-    else if (type === 1) this.setLine(Pending.CriticalDoorbell, true);
+    return this.mmu.translateData(ea, false);
   }
 
   /**
@@ -891,20 +519,20 @@ export class Cpu {
       }
       return size === 4 ? v | 0 : v;
     }
-    const pa = this.translateData(ea, false);
+    const pa = this.mmu.translateData(ea, false);
     if (pa < 0) return 0;
     if (this.dacActive) {
       checkDac(this, ea >>> 0, size, false);
       if (this.stop !== 0) return 0;
     }
-    const le = this.lastLittleEndian;
-    const r = this.phys.find(pa);
+    const le = this.mmu.lastLittleEndian;
+    const r = this.mmu.phys.find(pa);
     let v: number;
     if (r !== undefined) {
       const off = pa - r.start + r.offset;
       v = size === 1 ? r.view.getUint8(off) : size === 2 ? r.view.getUint16(off, le) : r.view.getInt32(off, le);
     } else {
-      v = this.mmioRead(pa, size, le);
+      v = this.exit.read(pa, size, le);
       if (size === 4) v |= 0;
     }
     return v;
@@ -918,167 +546,23 @@ export class Cpu {
       }
       return;
     }
-    const pa = this.translateData(ea, true);
+    const pa = this.mmu.translateData(ea, true);
     if (pa < 0) return;
     if (this.dacActive) {
       checkDac(this, ea >>> 0, size, true);
       if (this.stop !== 0) return;
     }
-    const le = this.lastLittleEndian;
-    const r = this.phys.find(pa);
+    const le = this.mmu.lastLittleEndian;
+    const r = this.mmu.phys.find(pa);
     if (r === undefined || r.readOnly) {
-      this.mmioWrite(pa, size, v, le);
+      this.exit.write(pa, size, v, le);
       return;
     }
     const off = pa - r.start + r.offset;
-    this.noteGuestWrite(r, off, size);
+    this.mmu.noteGuestWrite(r, off, size);
     if (size === 1) r.view.setUint8(off, v);
     else if (size === 2) r.view.setUint16(off, v, le);
     else r.view.setUint32(off, v >>> 0, le);
   }
 
-  /** Invalidates decoded code and marks dirty before a guest store lands in RAM. */
-  private noteGuestWrite(r: PhysRegion, hostOffset: number, size: number): void {
-    const pageOff = hostOffset - (hostOffset % 4096);
-    const cp = this.code.get(r, pageOff);
-    if (cp !== undefined && cp.overlaps(hostOffset - pageOff, size)) {
-      this.code.drop(cp);
-      this.resync = 1;
-    }
-    this.markDirty(r, hostOffset, size);
-  }
-
-  /** Reads `size` bytes at a physical address (RAM or MMIO) without translation. */
-  private mmioRead(pa: number, size: number, le: boolean): number {
-    const data = this.mmioAccess(pa, size, false);
-    let v = 0;
-    if (le) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
-    else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
-    return v >>> 0;
-  }
-
-  private mmioWrite(pa: number, size: number, v: number, le: boolean): void {
-    const data = new Uint8Array(size);
-    for (let k = 0; k < size; k++) {
-      const shift = 8 * (le ? k : size - 1 - k);
-      data[k] = (v >>> shift) & 0xff;
-    }
-    this.mmioAccess(pa, size, true, data);
-  }
-
-  /**
-   * One MMIO access of the current instruction. The first time it is reached the vCPU exits
-   * (`stop`; the data returned is then meaningless); the instruction is re-executed when
-   * run() is called again, and accesses that already exited are answered from the log
-   * (reads) or skipped (writes). This makes instructions with several accesses (lmw, stmw,
-   * page-crossing) behave without special cases.
-   */
-  mmioAccess(pa: number, size: number, isWrite: boolean, writeData?: Uint8Array): Uint8Array {
-    if (this.replaying) {
-      const k = this.replayIndex++;
-      const entry = this.mmioLog[k];
-      if (entry !== undefined) return entry.data;
-    }
-    const data = writeData ?? new Uint8Array(size);
-    const log = this.mmioLog;
-    if (log.length > 0) {
-      // Accesses that did not exit (routes, ioEvents, coalesced zones) stay in the log, for
-      // an instruction whose later access exits; but once that instruction is over they are
-      // stale and would answer the next exit's replay. The accesses of one instruction are
-      // consecutive in address and direction (lmw, stmw, lfd, evldd, dcbz, page crossings),
-      // so anything else starts a new log. (Two instructions that touch adjacent addresses
-      // the same way, the first routed and the second exiting, are not told apart.)
-      const last = log[log.length - 1]!;
-      if (last.pa + last.data.length !== pa || last.isWrite !== isWrite) log.length = 0;
-    }
-    if (isWrite && this.events !== null && this.events.hasIoEvents) {
-      let v = 0;
-      if (this.lastLittleEndian) for (let k = size - 1; k >= 0; k--) v = v * 256 + data[k]!;
-      else for (let k = 0; k < size; k++) v = v * 256 + data[k]!;
-      if (this.events.ioWrite(pa, size, v)) {
-        this.mmioLog.push({ pa, isWrite, data });
-        return data;
-      }
-    }
-    const routes = this.routes;
-    if (routes !== null && routes.has('mmio')) {
-      let routed: boolean;
-      try {
-        routed = routes.access('mmio', pa, isWrite, data);
-      } catch (e) {
-        if (!(e instanceof RouteInterrupted)) throw e;
-        // Not logged: the instruction runs again on the next run() and asks the endpoint
-        // again, which picks up the reply it was waiting for.
-        this.exitTo(this.exits.routeWait, false);
-        return data;
-      }
-      if (routed) {
-        // Logged like an exit, so a later access of the same instruction that does exit
-        // replays this one from the log instead of reaching the device twice.
-        this.mmioLog.push({ pa, isWrite, data });
-        return data;
-      }
-    }
-    if (this.coalesced !== null && isWrite && this.coalesced.absorb('mmio', pa, data)) {
-      this.mmioLog.push({ pa, isWrite, data });
-      return data;
-    }
-    this.mmioLog.push({ pa, isWrite, data });
-    const e = this.exits.mmio;
-    e.addr = pa as GuestPhysAddr;
-    e.size = size;
-    e.isWrite = isWrite;
-    e.data = data;
-    this.counters.mmio++;
-    this.exitTo(e, false);
-    return data;
-  }
-
-  // ==== code pages ==========================================================================
-
-  /** Finds or creates the decoded-code record for the RAM page at physical `paPage`. */
-  codePageFor(paPage: number): CodePage | undefined {
-    const r = this.phys.find(paPage);
-    if (r === undefined) return undefined;
-    return this.code.pageFor(r, paPage - r.start + r.offset, paPage);
-  }
-
-  /** A page of `backing` now holds decoded code: stores to it must take the slow path. */
-  dropWriteEntriesFor(backing: unknown, hostOffset: number): void {
-    if (backing !== this.ramBacking) return;
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      const pn = this.wTag[i]!;
-      if (pn !== -1 && ((this.wAdd[i]! + (pn << 12)) | 0) === hostOffset) this.wTag[i] = -1;
-    }
-  }
-
-  /** A decoded page was dropped: forget instruction-side translations that point at it. */
-  forgetCodePage(cp: CodePage): void {
-    for (let i = 0; i < STLB_TOTAL; i++) {
-      if (this.xPage[i] === cp) {
-        this.xTag[i] = -1;
-        this.xPage[i] = undefined;
-      }
-    }
-  }
-
-  /** Installs a new physical map (from setMemoryMap). */
-  setPhysMap(map: PhysMap): void {
-    this.phys = map;
-    let largest: PhysRegion | undefined;
-    for (const r of map.regions) if (largest === undefined || r.end - r.start > largest.end - largest.start) largest = r;
-    this.ram = largest?.view ?? new DataView(new ArrayBuffer(8));
-    this.ramBacking = largest?.backing ?? null;
-    this.code.dropAll();
-    this.flushSoftTlb();
-  }
-
-  /** Permission helpers for instruction fetch. */
-  canExecute(mas3: number): boolean {
-    return (mas3 & ((this.msr & MSR.PR) !== 0 ? MAS3_UX : MAS3_SX)) !== 0;
-  }
-
-  tlbEntryTid(e: number): number {
-    return tlbTid(this.tlb.mas1(e));
-  }
 }

@@ -69,8 +69,8 @@ export function updateDebugState(c: Cpu): void {
     c.hostWatchpoints.length > 0 ||
     (idm && ((de && (dbcr0 & (DBCR0.ICMP | DBCR0.BRT)) !== 0) || (dbcr0 & (DBCR0.IAC1 | DBCR0.IAC2)) !== 0));
   // Data-address compares need every access on the slow path.
-  if (c.dacActive && !wasDac) c.flushSoftTlb();
-  c.setLine(Pending.Debug, (c.spr[SPR.DBSR]! & DBSR.IDE) !== 0 && (c.spr[SPR.DBSR]! & ~DBSR.IDE) !== 0);
+  if (c.dacActive && !wasDac) c.mmu.flushSoftTlb();
+  c.irq.setLine(Pending.Debug, (c.spr[SPR.DBSR]! & DBSR.IDE) !== 0 && (c.spr[SPR.DBSR]! & ~DBSR.IDE) !== 0);
 }
 
 /**
@@ -81,7 +81,7 @@ export function debugEvent(c: Cpu, bits: number): boolean {
   c.spr[SPR.DBSR] = (c.spr[SPR.DBSR]! | bits) >>> 0;
   if ((c.msr & MSR.DE) !== 0) return true;
   c.spr[SPR.DBSR] = (c.spr[SPR.DBSR]! | DBSR.IDE) >>> 0;
-  c.setLine(Pending.Debug, true);
+  c.irq.setLine(Pending.Debug, true);
   return false;
 }
 

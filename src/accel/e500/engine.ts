@@ -85,13 +85,13 @@ export class Engine {
 
   run(): Exit {
     const c = this.cpu;
-    c.events?.poll();
+    c.exit.events?.poll();
     const resumed = this.resume();
     if (resumed !== null) return resumed;
     for (;;) {
       if (c.stopped) {
         // A stopped vCPU runs only when the VMM starts it; until then only a kick ends run().
-        this.cpu.events?.poll();
+        this.cpu.exit.events?.poll();
         waitForKick(this.control);
         const kicked = this.takeKick();
         if (kicked !== null) return kicked;
@@ -101,7 +101,7 @@ export class Engine {
         if (!this.haltReported) {
           this.haltReported = true;
           c.counters.halts++;
-          return c.exits.halt;
+          return c.exit.exits.halt;
         }
         const woke = this.sleep();
         if (woke !== null) return woke;
@@ -124,7 +124,7 @@ export class Engine {
     if (resumed !== null) return resumed;
     if (c.stopped) return null;
     if (c.halted && !c.irqReady) {
-      if (c.timers.poll()) c.updateIrq();
+      c.irq.pollTimers();
       if (c.timers.resetRequested) return this.watchdogReset();
       if (!c.irqReady) return null;
     }
@@ -134,10 +134,10 @@ export class Engine {
   /** Whether runSlice would do work now (used by the scheduler to decide to sleep). */
   runnable(): boolean {
     const c = this.cpu;
-    if (c.pendingExit !== null) return true;
+    if (c.exit.pending !== null) return true;
     if (c.stopped) return false;
     if (!c.halted) return true;
-    if (c.timers.poll()) c.updateIrq();
+    c.irq.pollTimers();
     return c.irqReady || c.timers.resetRequested;
   }
 
@@ -149,15 +149,15 @@ export class Engine {
   /** Completes the instruction that exited last time, if any. */
   private resume(): Exit | null {
     const c = this.cpu;
-    const pending = c.pendingExit;
+    const pending = c.exit.pending;
     if (pending === null) return this.takeKick();
-    c.pendingExit = null;
-    if (c.resumeAction !== null) {
-      const act = c.resumeAction;
-      c.resumeAction = null;
-      act(c);
+    c.exit.pending = null;
+    if (c.exit.resumeAction !== null) {
+      const act = c.exit.resumeAction;
+      c.exit.resumeAction = null;
+      act();
     }
-    if (pending.kind === 'mmio' || pending === c.exits.routeWait) {
+    if (pending.kind === 'mmio' || pending === c.exit.exits.routeWait) {
       const again = this.replay();
       if (again !== null) return again;
     } else if (pending.kind === 'debug') {
@@ -170,7 +170,7 @@ export class Engine {
   }
 
   private takeKick(): InterruptedExit | null {
-    return takeKick(this.control) ? this.cpu.exits.interrupted : null;
+    return takeKick(this.control) ? this.cpu.exit.exits.interrupted : null;
   }
 
   /**
@@ -180,21 +180,20 @@ export class Engine {
   private replay(): Exit | null {
     const c = this.cpu;
     const pc = c.pc;
-    c.replaying = true;
-    c.replayIndex = 0;
+    c.exit.beginReplay();
     try {
       const insn = this.decodeAt(pc);
       if (insn === null) return this.stopped(pc);
       const r = this.step(insn, pc);
       if (r === RET_OK || r === RET_RESYNC) {
         c.pc = c.npc;
-        c.mmioLog.length = 0;
+        c.exit.clearLog();
         c.counters.instructions++;
         return null;
       }
       return this.stopped(pc);
     } finally {
-      c.replaying = false;
+      c.exit.endReplay();
     }
   }
 
@@ -220,14 +219,14 @@ export class Engine {
   private sleep(): Exit | null {
     const c = this.cpu;
     // A guest waiting for an interrupt may be waiting for what its posted writes started.
-    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
-    c.events?.poll();
+    if (c.exit.routes !== null && c.exit.routes.hasQueued) c.exit.routes.flushAll(true);
+    c.exit.events?.poll();
     if (c.irqReady) return null;
     const ms = c.timers.msUntilNextEvent();
     waitForKick(this.control, ms);
     // An irqEvent signalled from another thread rings the same word.
-    c.events?.poll();
-    if (c.timers.poll()) c.updateIrq();
+    c.exit.events?.poll();
+    c.irq.pollTimers();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }
@@ -247,17 +246,19 @@ export class Engine {
     const c = this.cpu;
     const as = (c.msr & MSR.IS) !== 0 ? 1 : 0;
     const upc = pc >>> 0;
-    const e = c.tlb.find(upc, as, c.pid0, c.pid1, c.pid2);
+    const m = c.mmu;
+    const t = m.tlb;
+    const e = t.find(upc, as, m.pid0, m.pid1, m.pid2);
     if (e < 0) {
-      c.tlbMiss(upc, as, true, false);
+      m.tlbMiss(upc, as, true, false);
       return null;
     }
-    if (!c.canExecute(c.tlb.mas3(e))) {
+    if (!m.canExecute(t.mas3(e))) {
       c.fault(Ivor.InstructionStorage, 0);
       return null;
     }
-    const pa = c.tlb.pagePhys(e) + (upc - c.tlb.pageEffective(e));
-    const page = c.codePageFor(pa - (pa % 4096));
+    const pa = t.pagePhys(e) + (upc - t.pageEffective(e));
+    const page = m.codePageFor(pa - (pa % 4096));
     if (page === undefined) {
       // Nothing but RAM holds code here; fetching elsewhere reads zeros, an illegal instruction.
       c.fault(Ivor.Program, ESR.PIL);
@@ -322,9 +323,9 @@ export class Engine {
     let remaining = limit;
     for (;;) {
       if (c.irqReady) {
-        const proxy = c.deliverPending();
+        const proxy = c.irq.deliverPending();
         if (proxy !== null) return proxy;
-        if (c.checkstop) return this.checkstop();
+        if (c.irq.checkstop) return this.checkstop();
       }
       const budget = Math.min(CHECK_INTERVAL, remaining);
       const done = c.debugStepping ? this.stepWithDebug(budget) : this.runBlocks(budget);
@@ -471,7 +472,7 @@ export class Engine {
     c.hostResumeAt = -1;
     const iac = checkIac(c, pc >>> 0);
     if (iac !== 0) {
-      if (debugEvent(c, iac)) c.takeInterrupt(Ivor.Debug, pc);
+      if (debugEvent(c, iac)) c.irq.take(Ivor.Debug, pc);
       return null;
     }
     const insn = this.decodeAt(pc);
@@ -496,14 +497,14 @@ export class Engine {
       let bits = 0;
       if ((dbcr0 & DBCR0.ICMP) !== 0) bits |= DBSR.ICMP;
       if ((dbcr0 & DBCR0.BRT) !== 0 && c.pc !== ((pc + 4) | 0) && insn.name.startsWith('b')) bits |= DBSR.BRT;
-      if (bits !== 0 && debugEvent(c, bits)) c.takeInterrupt(Ivor.Debug, c.pc);
+      if (bits !== 0 && debugEvent(c, bits)) c.irq.take(Ivor.Debug, c.pc);
     }
     if (c.hostSingleStep) return this.debugExit('single-step', c.pc, c.pc);
     return null;
   }
 
   private debugExit(reason: DebugReason, pc: number, address: number): Exit {
-    const d = this.cpu.exits.debug;
+    const d = this.cpu.exit.exits.debug;
     d.reason = reason;
     d.pc = pc >>> 0;
     d.address = address >>> 0;
@@ -519,16 +520,16 @@ export class Engine {
     c.stop = 0;
     c.resync = 0;
     if (c.faultIvor >= 0) {
-      c.mmioLog.length = 0;
+      c.exit.clearLog();
       c.deliverFault(cia);
-      if (c.checkstop) return this.checkstop();
+      if (c.irq.checkstop) return this.checkstop();
       return null;
     }
-    const exit = c.pendingExit;
+    const exit = c.exit.pending;
     if (exit === null) return null;
-    c.pc = c.exitResumesAfter ? (cia + 4) | 0 : cia;
+    c.pc = c.exit.resumesAfter ? (cia + 4) | 0 : cia;
     // The kick that stopped a routed access's wait is the one this exit reports.
-    if (exit === c.exits.routeWait) takeKick(this.control);
+    if (exit === c.exit.exits.routeWait) takeKick(this.control);
     return exit;
   }
 
@@ -540,9 +541,9 @@ export class Engine {
   private periodic(): Exit | null {
     const c = this.cpu;
     // Posted writes never wait longer than a check interval, even if the guest only computes.
-    if (c.routes !== null && c.routes.hasQueued) c.routes.flushAll(true);
-    c.events?.poll();
-    if (c.timers.poll()) c.updateIrq();
+    if (c.exit.routes !== null && c.exit.routes.hasQueued) c.exit.routes.flushAll(true);
+    c.exit.events?.poll();
+    c.irq.pollTimers();
     if (c.timers.resetRequested) return this.watchdogReset();
     return this.takeKick();
   }

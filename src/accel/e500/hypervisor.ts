@@ -238,7 +238,7 @@ export class E500Vm implements AcceleratorVm {
     this.regions = sorted.map((r) => ({ ...r }));
     this.phys = new PhysMap(this.regions, this.phys.generation + 1);
     this.guestMemory.setRegions(this.regions);
-    for (const v of this.vcpuList) v.cpu.setPhysMap(this.phys);
+    for (const v of this.vcpuList) v.cpu.mmu.setPhysMap(this.phys);
   }
 
   memoryMap(): readonly MemoryRegion[] {
@@ -258,7 +258,7 @@ export class E500Vm implements AcceleratorVm {
     this.live();
     // The vCPUs mark their stores in the log's own bitmaps: nothing to harvest. Cleared pages
     // must be write-protected again in the software TLBs so the next guest store is logged.
-    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.flushWriteTlb()) });
+    return this.dirty.query(this.regions, range, options, { cleared: () => this.vcpuList.forEach((v) => v.cpu.mmu.flushWriteTlb()) });
   }
 
   createVcpu(id: number, init: VcpuInit): AcceleratorVcpu {
@@ -287,10 +287,10 @@ export class E500Vm implements AcceleratorVm {
     const tb = init.timebaseHz ?? DEFAULT_TIMEBASE_HZ;
     this.family = model.family;
     const cpu = new Cpu({ model, vcpuId: id, phys: this.phys, clock: this.clock, timebaseHz: tb, features, code: this.code });
-    cpu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
-    cpu.routes = this.routeTable;
-    cpu.coalesced = this.coalesced;
-    cpu.events = this.events;
+    cpu.mmu.dirtyBitmapOf = (r) => this.dirtyBitmapOf(r);
+    cpu.exit.routes = this.routeTable;
+    cpu.exit.coalesced = this.coalesced;
+    cpu.exit.events = this.events;
     const vcpu = new E500Vcpu(this, id, cpu, new Decoder(model.family, FAMILY_TRAITS[model.family], features), this.control);
     this.vcpuList.push(vcpu);
     this.vcpuList.sort((a, b) => a.id - b.id);
@@ -302,10 +302,10 @@ export class E500Vm implements AcceleratorVm {
   private wireBroadcasts(): void {
     const all = this.vcpuList;
     for (const v of all) {
-      v.cpu.doorbellSink = (type, broadcast, pirTag) => {
-        for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.raiseDoorbell(type);
+      v.cpu.irq.doorbellSink = (type, broadcast, pirTag) => {
+        for (const t of all) if (broadcast || t.cpu.spr[286] === pirTag) t.cpu.irq.raiseDoorbell(type);
       };
-      v.cpu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
+      v.cpu.mmu.tlbInvalidateSink = all.length > 1 ? (op) => all.forEach((t) => op(t.cpu)) : null;
     }
   }
 
@@ -349,7 +349,7 @@ export class E500Vm implements AcceleratorVm {
       this.flushRoutes();
       this.events.poll();
       if (vs.some((v) => v.engineRunnable())) continue;
-      if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exits.interrupted };
+      if (takeKick(this.controlWords)) return { vcpu: vs[0]!, exit: vs[0]!.cpu.exit.exits.interrupted };
       let ms = Infinity;
       for (const v of vs) ms = Math.min(ms, v.msUntilNextEvent());
       waitForKick(this.controlWords, ms);
@@ -531,10 +531,10 @@ class E500Vcpu implements AcceleratorVcpu {
     this.live('setInterruptLine');
     switch (line) {
       case 'external':
-        this.cpu.setLine(Pending.External, asserted);
+        this.cpu.irq.setLine(Pending.External, asserted);
         return;
       case 'critical':
-        this.cpu.setLine(Pending.CriticalInput, asserted);
+        this.cpu.irq.setLine(Pending.CriticalInput, asserted);
         return;
       case 'machine-check':
         throw new UnsupportedError('the e500 accelerator has no machine-check input line');
@@ -550,7 +550,7 @@ class E500Vcpu implements AcceleratorVcpu {
     }
     const on = args[0];
     if (args.length !== 1 || (on !== 0 && on !== 1)) throw new InvalidArgumentError('ppc-epr takes one argument: 1 to enable, 0 to disable');
-    this.cpu.eprExitEnabled = on === 1;
+    this.cpu.irq.eprExitEnabled = on === 1;
   }
 
   reset(): void {
@@ -572,7 +572,7 @@ class E500Vcpu implements AcceleratorVcpu {
       );
     }
     const geometry = validateTlbParams(config);
-    this.cpu.installTlb(new TlbArray(geometry, config.array));
+    this.cpu.mmu.installTlb(new TlbArray(geometry, config.array));
   }
 
   /**
@@ -587,15 +587,15 @@ class E500Vcpu implements AcceleratorVcpu {
   dirtyTlb(bitmap: Uint8Array | null, numDirty: number): void {
     this.live('dirtyTlb');
     if (this.running) throw new BusyError(`vCPU ${this.id} is running; the TLB array belongs to it until run() returns`);
-    const entries = this.cpu.tlb.totalEntries;
+    const entries = this.cpu.mmu.tlb.totalEntries;
     if (bitmap !== null && bitmap.length * 8 < entries) {
       throw new InvalidArgumentError(`dirty bitmap has ${bitmap.length * 8} bits for ${entries} TLB entries`);
     }
     if (!Number.isInteger(numDirty) || numDirty < 0) throw new InvalidArgumentError(`numDirty ${String(numDirty)} must be a non-negative integer`);
     // A few changed entries: drop just what was cached from them. Many: drop everything (as
     // cheap, and the bitmap need not be read).
-    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.flushSoftTlb();
-    else this.cpu.flushSoftTlbEntries(bitmap);
+    if (bitmap === null || numDirty > DIRTY_TLB_SCAN_LIMIT) this.cpu.mmu.flushSoftTlb();
+    else this.cpu.mmu.flushSoftTlbEntries(bitmap);
   }
 
   setGuestDebug(debug: GuestDebug | null): void {
@@ -639,8 +639,8 @@ class E500Vcpu implements AcceleratorVcpu {
     if (pid !== undefined && (!Number.isInteger(pid) || pid < 0 || pid >= 1 << c.traits.pidBits)) {
       throw new InvalidArgumentError(`PID ${String(pid)} is out of range for ${c.model.name} (${c.traits.pidBits} bits)`);
     }
-    const t = c.tlb;
-    const e = pid === undefined ? t.find(ea, as, c.pid0, c.pid1, c.pid2) : t.find(ea, as, pid, -1, -1);
+    const t = c.mmu.tlb;
+    const e = pid === undefined ? t.find(ea, as, c.mmu.pid0, c.mmu.pid1, c.mmu.pid2) : t.find(ea, as, pid, -1, -1);
     if (e < 0) return UNMAPPED;
     const size = t.pageBytes(e);
     const mas3 = t.mas3(e);

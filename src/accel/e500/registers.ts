@@ -194,14 +194,14 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(
     acc(k.TCR, 'tcr', 4, 'read-write', (c) => BigInt(c.timers.tcr), (c, v) => {
       c.timers.writeTcr(u32(v));
-      c.updateIrq();
+      c.irq.update();
     }),
   );
   add(
     acc(k.TSR, 'tsr', 4, 'read-write', (c) => (c.timers.update(), BigInt(c.timers.tsr)), (c, v) => {
       c.timers.writeTsr(0xffffffff);
       c.timers.orTsr(u32(v));
-      c.updateIrq();
+      c.irq.update();
     }),
   );
   add(spr32(k.EPR, 'epr', SPR.EPR, 'guest-read-only'));
@@ -224,8 +224,8 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(spr32(k.MAS4, 'mas4', SPR.MAS4));
   add(spr32(k.MAS6, 'mas6', SPR.MAS6));
   add(acc(k.MMUCFG, 'mmucfg', 4, 'read-only', (c) => BigInt(c.traits.mmucfg), () => {}));
-  add(acc(k.TLB0CFG, 'tlb0cfg', 4, 'read-only', (c) => BigInt(c.tlb0Cfg), () => {}));
-  add(acc(k.TLB1CFG, 'tlb1cfg', 4, 'read-only', (c) => BigInt(c.tlb1Cfg), () => {}));
+  add(acc(k.TLB0CFG, 'tlb0cfg', 4, 'read-only', (c) => BigInt(c.mmu.tlb0Cfg), () => {}));
+  add(acc(k.TLB1CFG, 'tlb1cfg', 4, 'read-only', (c) => BigInt(c.mmu.tlb1Cfg), () => {}));
   add(acc(k.TLB2CFG, 'tlb2cfg', 4, 'read-only', () => 0n, () => {}));
   add(acc(k.TLB3CFG, 'tlb3cfg', 4, 'read-only', () => 0n, () => {}));
   add(
@@ -246,9 +246,9 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
   add(spr32(k.VRSAVE, 'usprg0', SPR.USPRG0));
   // The guest cannot read DECAR; the host must, to carry it in a snapshot.
   add(acc(sprId(SPR.DECAR), 'decar', 4, 'read-write', (c) => BigInt(c.timers.decar), (c, v) => c.timers.writeDecar(u32(v))));
-  add(acc(STATE.PENDING, 'pending', 4, 'read-write', (c) => BigInt(c.lines & PENDING_LINES), (c, v) => {
-    c.lines = (c.lines & ~PENDING_LINES) | (u32(v) & PENDING_LINES);
-    c.updateIrq();
+  add(acc(STATE.PENDING, 'pending', 4, 'read-write', (c) => BigInt(c.irq.lines & PENDING_LINES), (c, v) => {
+    c.irq.lines = (c.irq.lines & ~PENDING_LINES) | (u32(v) & PENDING_LINES);
+    c.irq.update();
   }));
   add(
     acc(
@@ -264,7 +264,7 @@ function buildAccessors(family: CoreFamily): Map<RegisterId, Accessor> {
     ),
   );
   add(acc(STATE.HALTED, 'halted', 4, 'read-write', (c) => (c.halted ? 1n : 0n), (c, v) => void (c.halted = (v & 1n) !== 0n)));
-  add(acc(STATE.TLB0_NV, 'tlb0_nv', 4, 'read-write', (c) => BigInt(c.tlb0Nv), (c, v) => void (c.tlb0Nv = Number(v % BigInt(c.tlb.geometry.tlb0Ways)))));
+  add(acc(STATE.TLB0_NV, 'tlb0_nv', 4, 'read-write', (c) => BigInt(c.mmu.tlb0Nv), (c, v) => void (c.mmu.tlb0Nv = Number(v % BigInt(c.mmu.tlb.geometry.tlb0Ways)))));
   add(acc(STATE.TB, 'tb', 8, 'read-write', (c) => BigInt.asUintN(64, BigInt(c.timers.tb())), (c, v) => c.timers.setTb(Number(v))));
   if (family === 'e500v2') {
     for (let n = 0; n < 32; n++) {

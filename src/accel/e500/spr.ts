@@ -47,7 +47,7 @@ function timerWrite(name: string, read: ((c: Cpu) => number) | undefined, write:
     ...(read !== undefined ? { read } : {}),
     write: (c, v) => {
       write(c, v);
-      c.updateIrq();
+      c.irq.update();
     },
     sideEffects: true,
   };
@@ -153,11 +153,11 @@ function commonSprs(): Map<number, SprDef> {
     sideEffects: true,
   });
   m.set(SPR.MCSR, w1c('mcsr', SPR.MCSR));
-  m.set(SPR.PID0, { name: 'pid', read: (c) => c.pid0, write: (c, v) => c.setPid(0, v), sideEffects: true });
+  m.set(SPR.PID0, { name: 'pid', read: (c) => c.mmu.pid0, write: (c, v) => c.mmu.setPid(0, v), sideEffects: true });
   m.set(SPR.L1CFG0, readOnly('l1cfg0', (c) => c.traits.l1cfg0));
   m.set(SPR.L1CFG1, readOnly('l1cfg1', (c) => c.traits.l1cfg1));
-  m.set(SPR.TLB0CFG, readOnly('tlb0cfg', (c) => c.tlb0Cfg));
-  m.set(SPR.TLB1CFG, readOnly('tlb1cfg', (c) => c.tlb1Cfg));
+  m.set(SPR.TLB0CFG, readOnly('tlb0cfg', (c) => c.mmu.tlb0Cfg));
+  m.set(SPR.TLB1CFG, readOnly('tlb1cfg', (c) => c.mmu.tlb1Cfg));
   m.set(SPR.MMUCFG, readOnly('mmucfg', (c) => c.traits.mmucfg));
   m.set(SPR.EPR, readOnly('epr', (c) => c.spr[SPR.EPR]!));
   // Only the enable and parity-enable bits are kept; invalidate/clear requests complete at once.
@@ -177,9 +177,9 @@ function commonSprs(): Map<number, SprDef> {
     name: 'mmucsr0',
     read: () => 0,
     write: (c, v) => {
-      if ((v & 0x4) !== 0) c.tlb.invalidateAll(0);
-      if ((v & 0x2) !== 0) c.tlb.invalidateAll(1);
-      c.flushSoftTlb();
+      if ((v & 0x4) !== 0) c.mmu.tlb.invalidateAll(0);
+      if ((v & 0x2) !== 0) c.mmu.tlb.invalidateAll(1);
+      c.mmu.flushSoftTlb();
     },
     sideEffects: true,
   });
@@ -187,8 +187,8 @@ function commonSprs(): Map<number, SprDef> {
 }
 
 function e500v2Sprs(m: Map<number, SprDef>): void {
-  m.set(SPR.PID1, { name: 'pid1', read: (c) => c.pid1, write: (c, v) => c.setPid(1, v), sideEffects: true });
-  m.set(SPR.PID2, { name: 'pid2', read: (c) => c.pid2, write: (c, v) => c.setPid(2, v), sideEffects: true });
+  m.set(SPR.PID1, { name: 'pid1', read: (c) => c.mmu.pid1, write: (c, v) => c.mmu.setPid(1, v), sideEffects: true });
+  m.set(SPR.PID2, { name: 'pid2', read: (c) => c.mmu.pid2, write: (c, v) => c.mmu.setPid(2, v), sideEffects: true });
   m.set(SPR.SPEFSCR, plain('spefscr', SPR.SPEFSCR));
   for (let k = 0; k < 4; k++) m.set(528 + k, plain(`ivor${32 + k}`, 528 + k));
 }

@@ -7,5 +7,5 @@
 export const STOP_NONE = 0;
 /** A synchronous interrupt was recorded (Cpu.faultIvor and friends). */
 export const STOP_FAULT = 1;
-/** An exit to the VMM was recorded (Cpu.pendingExit). */
+/** An exit to the VMM was recorded (Cpu.exit.pending). */
 export const STOP_EXIT = 2;

@@ -37,7 +37,7 @@ export class Harness {
     this.cpu = new Cpu({ model, vcpuId: 0, phys, clock: new HostClock(), timebaseHz: 100_000_000, features: new Set() });
     this.decoder = new Decoder('e500v2', FAMILY_TRAITS.e500v2, new Set());
     // TLB1 entry 0: EA 0 → PA 0, 64 KiB (TSIZE 3), supervisor read/write/execute.
-    this.cpu.tlb.write(this.cpu.tlb.tlb1Index(0), (MAS1_V | (3 << 8)) >>> 0, 0, MAS3_SR | MAS3_SW | MAS3_SX, 0, 0);
+    this.cpu.mmu.tlb.write(this.cpu.mmu.tlb.tlb1Index(0), (MAS1_V | (3 << 8)) >>> 0, 0, MAS3_SR | MAS3_SW | MAS3_SX, 0, 0);
     this.cpu.setMsr(MSR.SPE);
   }
 

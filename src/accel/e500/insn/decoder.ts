@@ -45,11 +45,11 @@ function swBreakpoint(c: Cpu, cia: number): void {
     c.illegal();
     return;
   }
-  const d = c.exits.debug;
+  const d = c.exit.exits.debug;
   d.reason = 'breakpoint';
   d.pc = cia >>> 0;
   d.address = cia >>> 0;
-  c.exitTo(d, false);
+  c.exit.to(d, false);
 }
 
 registerHelpers({ unimplemented, swBreakpoint });

@@ -16,14 +16,14 @@ function selectedEntry(c: Cpu): number {
   const mas0 = c.spr[SPR.MAS0]!;
   const tlbsel = (mas0 >>> 28) & 3;
   const esel = (mas0 >>> 16) & 0xfff;
-  const g = c.tlb.geometry;
-  if (tlbsel === 0) return c.tlb.tlb0Index(c.spr[SPR.MAS2]!, esel & (g.tlb0Ways - 1));
-  if (tlbsel === 1) return esel < g.tlb1Entries ? c.tlb.tlb1Index(esel) : -1;
+  const g = c.mmu.tlb.geometry;
+  if (tlbsel === 0) return c.mmu.tlb.tlb0Index(c.spr[SPR.MAS2]!, esel & (g.tlb0Ways - 1));
+  if (tlbsel === 1) return esel < g.tlb1Entries ? c.mmu.tlb.tlb1Index(esel) : -1;
   return -1;
 }
 
 function flushEntryRange(c: Cpu, e: number): void {
-  if ((c.tlb.mas1(e) & MAS1_V) !== 0) c.flushSoftTlbRange(c.tlb.pageEffective(e), c.tlb.pageBytes(e));
+  if ((c.mmu.tlb.mas1(e) & MAS1_V) !== 0) c.mmu.flushSoftTlbRange(c.mmu.tlb.pageEffective(e), c.mmu.tlb.pageBytes(e));
 }
 
 function tlbwe(c: Cpu): void {
@@ -35,7 +35,7 @@ function tlbwe(c: Cpu): void {
     c.illegal();
     return;
   }
-  const isTlb1 = c.tlb.isTlb1(e);
+  const isTlb1 = c.mmu.tlb.isTlb1(e);
   const t = c.traits;
   let mas1 = c.spr[SPR.MAS1]!;
   const tidMask = ((1 << t.pidBits) - 1) << 16;
@@ -49,7 +49,7 @@ function tlbwe(c: Cpu): void {
   } else {
     // TLB0 holds 4 KiB pages only and cannot protect entries.
     mas1 = (mas1 & ~(MAS1_IPROT | 0x0f00)) | 0x0100;
-    c.tlb0Nv = mas0 & (c.tlb.geometry.tlb0Ways - 1);
+    c.mmu.tlb0Nv = mas0 & (c.mmu.tlb.geometry.tlb0Ways - 1);
   }
   const size = isTlb1 ? tsizeBytes(tlbTsize(mas1)) : 4096;
   let mas2 = c.spr[SPR.MAS2]!;
@@ -57,19 +57,19 @@ function tlbwe(c: Cpu): void {
   const epn = size >= 0x100000000 ? 0 : (mas2 & 0xfffff000 & ~(size - 1)) >>> 0;
   mas2 = (epn | (mas2 & 0x1f)) >>> 0;
   flushEntryRange(c, e);
-  c.tlb.write(e, mas1 >>> 0, mas2, c.spr[SPR.MAS3]!, c.spr[SPR.MAS7]! & 0xf, t.hasMas8 ? c.spr[SPR.MAS8]! : 0);
+  c.mmu.tlb.write(e, mas1 >>> 0, mas2, c.spr[SPR.MAS3]!, c.spr[SPR.MAS7]! & 0xf, t.hasMas8 ? c.spr[SPR.MAS8]! : 0);
   flushEntryRange(c, e);
 }
 
 /** Copies entry `e` into MAS1–3/7 (MAS7 on e500v2 only with HID0[EN_MAS7_UPDATE]). */
 function entryToMas(c: Cpu, e: number): void {
-  c.spr[SPR.MAS1] = c.tlb.mas1(e);
-  c.spr[SPR.MAS2] = c.tlb.mas2(e);
-  c.spr[SPR.MAS3] = c.tlb.mas3(e);
+  c.spr[SPR.MAS1] = c.mmu.tlb.mas1(e);
+  c.spr[SPR.MAS2] = c.mmu.tlb.mas2(e);
+  c.spr[SPR.MAS3] = c.mmu.tlb.mas3(e);
   if (!c.traits.mas7UpdateNeedsHid0 || (c.spr[SPR.HID0]! & HID0.EN_MAS7_UPDATE) !== 0) {
-    c.spr[SPR.MAS7] = c.tlb.mas7(e);
+    c.spr[SPR.MAS7] = c.mmu.tlb.mas7(e);
   }
-  if (c.traits.hasMas8) c.spr[SPR.MAS8] = c.tlb.mas8(e);
+  if (c.traits.hasMas8) c.spr[SPR.MAS8] = c.mmu.tlb.mas8(e);
 }
 
 function tlbre(c: Cpu): void {
@@ -79,9 +79,9 @@ function tlbre(c: Cpu): void {
     return;
   }
   entryToMas(c, e);
-  if (!c.tlb.isTlb1(e)) {
+  if (!c.mmu.tlb.isTlb1(e)) {
     const mas0 = c.spr[SPR.MAS0]!;
-    c.spr[SPR.MAS0] = ((mas0 & ~0xfff) | c.tlb0Nv) >>> 0;
+    c.spr[SPR.MAS0] = ((mas0 & ~0xfff) | c.mmu.tlb0Nv) >>> 0;
   }
 }
 
@@ -90,18 +90,18 @@ function tlbsx(c: Cpu, eaSigned: number): void {
   const mas6 = c.spr[SPR.MAS6]!;
   const spid = (mas6 >>> 16) & 0x3fff;
   const sas = mas6 & 1;
-  const e = c.tlb.find(ea, sas, spid, -1, -1);
-  const g = c.tlb.geometry;
+  const e = c.mmu.tlb.find(ea, sas, spid, -1, -1);
+  const g = c.mmu.tlb.geometry;
   if (e >= 0) {
-    const tlb1 = c.tlb.isTlb1(e);
+    const tlb1 = c.mmu.tlb.isTlb1(e);
     const esel = tlb1 ? e - g.tlb0Entries : e % g.tlb0Ways;
-    c.spr[SPR.MAS0] = (((tlb1 ? 1 : 0) << 28) | (esel << 16) | (tlb1 ? 0 : c.tlb0Nv)) >>> 0;
+    c.spr[SPR.MAS0] = (((tlb1 ? 1 : 0) << 28) | (esel << 16) | (tlb1 ? 0 : c.mmu.tlb0Nv)) >>> 0;
     entryToMas(c, e);
     return;
   }
   const mas4 = c.spr[SPR.MAS4]!;
   const tlbsel = (mas4 >>> 28) & 3;
-  const nv = c.tlb0Nv;
+  const nv = c.mmu.tlb0Nv;
   c.spr[SPR.MAS0] = ((tlbsel << 28) | (tlbsel === 0 ? (nv << 16) | ((nv + 1) % g.tlb0Ways) : 0)) >>> 0;
   c.spr[SPR.MAS1] = ((spid << 16) | (sas << 12) | (mas4 & 0x0f00)) >>> 0;
   c.spr[SPR.MAS2] = ((ea & 0xfffff000) | (mas4 & 0x1f)) >>> 0;
@@ -111,15 +111,15 @@ function tlbsx(c: Cpu, eaSigned: number): void {
 
 /** Invalidates entries of `tlb` (0/1) that contain `ea`, whatever their TID and TS. */
 function invalidateEa(c: Cpu, tlb: 0 | 1, ea: number, keep: (e: number) => boolean): void {
-  const g = c.tlb.geometry;
-  const from = tlb === 0 ? c.tlb.tlb0Index(ea, 0) : g.tlb0Entries;
+  const g = c.mmu.tlb.geometry;
+  const from = tlb === 0 ? c.mmu.tlb.tlb0Index(ea, 0) : g.tlb0Entries;
   const to = tlb === 0 ? from + g.tlb0Ways : g.tlb0Entries + g.tlb1Entries;
   for (let e = from; e < to; e++) {
-    const m = c.tlb.mas1(e);
+    const m = c.mmu.tlb.mas1(e);
     if ((m & MAS1_V) === 0 || (m & MAS1_IPROT) !== 0 || keep(e)) continue;
-    if (c.tlb.containsEa(e, ea)) {
+    if (c.mmu.tlb.containsEa(e, ea)) {
       flushEntryRange(c, e);
-      c.tlb.setMas1(e, m & ~MAS1_V);
+      c.mmu.tlb.setMas1(e, m & ~MAS1_V);
     }
   }
 }
@@ -130,11 +130,11 @@ function tlbivax(c: Cpu, eaSigned: number): void {
   const op =
     (ea & 0x4) !== 0
       ? (cpu: Cpu) => {
-          cpu.tlb.invalidateAll(tlb);
-          cpu.flushSoftTlb();
+          cpu.mmu.tlb.invalidateAll(tlb);
+          cpu.mmu.flushSoftTlb();
         }
       : (cpu: Cpu) => invalidateEa(cpu, tlb, (ea & 0xfffff000) >>> 0, () => false);
-  if (c.tlbInvalidateSink !== null) c.tlbInvalidateSink(op);
+  if (c.mmu.tlbInvalidateSink !== null) c.mmu.tlbInvalidateSink(op);
   else op(c);
 }
 
@@ -144,20 +144,20 @@ function tlbilx(c: Cpu, word: number, eaSigned: number): void {
   const mas6 = c.spr[SPR.MAS6]!;
   const spid = (mas6 >>> 16) & 0x3fff;
   const sas = mas6 & 1;
-  const g = c.tlb.geometry;
+  const g = c.mmu.tlb.geometry;
   const total = g.tlb0Entries + g.tlb1Entries;
   if (t === 0 || t === 1) {
     for (let e = 0; e < total; e++) {
-      const m = c.tlb.mas1(e);
+      const m = c.mmu.tlb.mas1(e);
       if ((m & MAS1_V) === 0 || (m & MAS1_IPROT) !== 0) continue;
       if (t === 1 && ((m >>> 16) & 0x3fff) !== spid) continue;
-      c.tlb.setMas1(e, m & ~MAS1_V);
+      c.mmu.tlb.setMas1(e, m & ~MAS1_V);
     }
-    c.flushSoftTlb();
+    c.mmu.flushSoftTlb();
   } else if (t === 3) {
     const ea = eaSigned >>> 0;
     const other = (e: number): boolean => {
-      const m = c.tlb.mas1(e);
+      const m = c.mmu.tlb.mas1(e);
       return ((m >>> 16) & 0x3fff) !== spid || ((m >>> 12) & 1) !== sas;
     };
     invalidateEa(c, 0, ea, other);

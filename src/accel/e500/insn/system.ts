@@ -55,16 +55,16 @@ function sc(c: Cpu, word: number): void {
 }
 
 function hypercall(c: Cpu): void {
-  const e = c.exits.hypercall;
+  const e = c.exit.exits.hypercall;
   e.nr = c.gpr[11]! >>> 0;
   for (let k = 0; k < 8; k++) e.args[k] = c.gpr[3 + k]!;
   e.ret.fill(0);
   e.ret[0] = EV_UNIMPLEMENTED;
   c.counters.hypercalls++;
-  c.resumeAction = (cpu) => {
-    for (let k = 0; k < 8; k++) cpu.gpr[3 + k] = e.ret[k]!;
+  c.exit.resumeAction = () => {
+    for (let k = 0; k < 8; k++) c.gpr[3 + k] = e.ret[k]!;
   };
-  c.exitTo(e, true);
+  c.exit.to(e, true);
 }
 
 /** A trap whose condition held: a debug event with DBCR0[TRAP], else a program interrupt. */
@@ -93,37 +93,37 @@ const readTbu = (c: Cpu): number => c.timers.readTbu() | 0;
 
 /** mfdcr/mtdcr with the `dcr` feature: each access is a DCR exit to the VMM. */
 function mfdcr(c: Cpu, dcrn: number, rt: number): void {
-  const e = c.exits.dcr;
+  const e = c.exit.exits.dcr;
   e.dcrn = dcrn;
   e.isWrite = false;
   e.data = 0;
   c.counters.dcr++;
-  c.resumeAction = (cpu) => {
-    cpu.gpr[rt] = e.data | 0;
+  c.exit.resumeAction = () => {
+    c.gpr[rt] = e.data | 0;
   };
-  c.exitTo(e, true);
+  c.exit.to(e, true);
 }
 
 function mtdcr(c: Cpu, dcrn: number, v: number): void {
-  const e = c.exits.dcr;
+  const e = c.exit.exits.dcr;
   e.dcrn = dcrn;
   e.isWrite = true;
   e.data = v >>> 0;
   c.counters.dcr++;
-  c.exitTo(e, true);
+  c.exit.to(e, true);
 }
 
 /** msgsnd rB (e500mc): TYPE = rB[32:36], BRDCAST = rB[37], PIRTAG = rB[50:63]. */
 function msgsnd(c: Cpu, rb: number): void {
   const type = rb >>> 27;
   if (type > 1) return;
-  c.doorbellSink(type, (rb & 0x04000000) !== 0, rb & 0x3fff);
+  c.irq.doorbellSink(type, (rb & 0x04000000) !== 0, rb & 0x3fff);
 }
 
 function msgclr(c: Cpu, rb: number): void {
   const type = rb >>> 27;
-  if (type === 0) c.setLine(Pending.Doorbell, false);
-  else if (type === 1) c.setLine(Pending.CriticalDoorbell, false);
+  if (type === 0) c.irq.setLine(Pending.Doorbell, false);
+  else if (type === 1) c.irq.setLine(Pending.CriticalDoorbell, false);
 }
 
 // ---- cache management ------------------------------------------------------------------------
@@ -141,7 +141,7 @@ function dcbz(c: Cpu, ea: number): void {
   const base = ea & ~(size - 1);
   // Probe first so a fault leaves memory untouched.
   if (c.probeWrite(base) < 0) return;
-  if ((c.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
+  if ((c.mmu.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
     c.fault(Ivor.Alignment, ESR.ST, ea >>> 0);
     return;
   }
