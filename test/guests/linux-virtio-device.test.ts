@@ -1,0 +1,115 @@
+/**
+ * Linux on ppce500 with its root file system on a virtio-blk-pci disk served by a device
+ * process: `ngkvm run -device virtio-blk-pci,socket=PATH,wait=on` with `ngkvm device
+ * virtio-blk --socket PATH --drive file=IMG` in another process (docs/device-routes.md,
+ * "Virtio devices in a device process"). The guest's configuration space, BAR accesses,
+ * DMA and MSI-X all cross the route. What the guest wrote survives a guest reboot (a board
+ * reset, sent to the device process as Reset) and a SIGKILL of the VMM after its sync (the
+ * device process fdatasyncs on FLUSH); e2fsck -fn finds the file system clean.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { linuxImagesOrWhy, type LinuxImages } from '../support/linux.js';
+import { CLI } from '../support/paths.js';
+import { haveCommand } from '../support/processes.js';
+
+const images = linuxImagesOrWhy();
+const dir = mkdtempSync(join(tmpdir(), 'ngkvm-virtio-device-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Ended {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly out: string;
+  readonly err: string;
+  readonly killedOnCue: boolean;
+}
+
+/** The VMM (console on a pipe; SIGKILL once `killWhen` matches) and its device process. */
+async function runWithDevice(imgs: LinuxImages, disk: string, sock: string, opts: { reboot: boolean; killWhen?: RegExp }): Promise<{ vm: Ended; device: Ended }> {
+  rmSync(sock, { force: true });
+  const args = [
+    CLI, 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '--smp', '1', '-m', '256M', '--serial', 'stdio', ...(opts.reboot ? [] : ['--no-reboot']),
+    '--kernel', imgs.kernels.e500v2.vmlinux, '--append', 'console=ttyS0 root=/dev/vda rw ngkvm.script=disk',
+    '-device', `virtio-blk-pci,socket=${sock},wait=on`,
+  ];
+  const watch = (child: ChildProcess, killWhen?: RegExp): Promise<Ended> =>
+    new Promise((resolve) => {
+      let out = '';
+      let err = '';
+      let killedOnCue = false;
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString('latin1').replace(/\r/g, '');
+        if (killWhen !== undefined && !killedOnCue && killWhen.test(out)) {
+          killedOnCue = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('close', (code, signal) => resolve({ code, signal, out, err, killedOnCue }));
+    });
+  const vmChild = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const vm = watch(vmChild, opts.killWhen);
+  for (let i = 0; i < 600 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(sock), 'the VMM made its device socket');
+  const deviceChild = spawn(process.execPath, [CLI, 'device', 'virtio-blk', '--socket', sock, '--drive', `file=${disk}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const device = watch(deviceChild);
+  const timer = setTimeout(() => {
+    vmChild.kill('SIGKILL');
+    deviceChild.kill('SIGKILL');
+  }, 1_500_000);
+  const result = { vm: await vm, device: await device };
+  clearTimeout(timer);
+  return result;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const why = (e: Ended): string => `ended with ${e.code} (${e.signal ?? ''}): ${e.err}\n${e.out.slice(-3000)}`;
+
+test(
+  'root on virtio-blk in a device process: a file survives a guest reboot and a SIGKILL of the VMM after sync; e2fsck -fn is clean',
+  { skip: typeof images === 'string' ? images : !haveCommand('e2fsck') || !haveCommand('debugfs') ? 'e2fsprogs (e2fsck, debugfs) is not installed' : false, timeout: 3_000_000 },
+  async () => {
+    if (typeof images === 'string') return;
+    const disk = join(dir, 'root.ext4');
+    const sock = join(dir, 'blk.sock');
+    copyFileSync(images.rootfs, disk);
+    // Boots 1 and 2 in one VMM (the guest's reboot -f is a board reset), killed after boot 2's sync.
+    const first = await runWithDevice(images, disk, sock, { reboot: true, killWhen: /disk: synced [0-9a-f]{64}\n/ });
+    const t1 = first.vm.out;
+    assert.ok(first.vm.killedOnCue, `the guest never reported its sync: ${why(first.vm)}\ndevice: ${first.device.err}`);
+    assert.match(first.vm.err, /device virtio-blk-pci: "virtio-blk-pci" connected/);
+    assert.match(t1, /virtio_blk virtio0: \[vda\] \d+ 512-byte logical blocks/);
+    assert.match(t1, /disk: boot 1, root ext4 rw\n/);
+    const wrote = /disk: wrote ([0-9a-f]{64})\n/.exec(t1)?.[1];
+    assert.ok(wrote !== undefined, 'boot 1 wrote its file');
+    assert.match(t1, /disk: rebooting\n[^]*disk: boot 2, root ext4 rw\n/);
+    assert.match(t1, /disk: the file survived the reboot\n/);
+    const synced = /disk: synced ([0-9a-f]{64})\n/.exec(t1)![1]!;
+    // The VMM's death ends the device process cleanly (its connection closed).
+    assert.equal(first.device.code, 0, first.device.err);
+    assert.match(first.device.err, /the VMM closed/);
+
+    const two = spawnSync('debugfs', ['-R', 'cat /root/ngkvm-disk/two', disk], { maxBuffer: 64 << 20 });
+    assert.equal(two.status, 0, two.stderr.toString());
+    assert.equal(sha256(two.stdout), synced, 'the file the guest synced is in the image after the SIGKILL');
+
+    const second = await runWithDevice(images, disk, sock, { reboot: false });
+    const t2 = second.vm.out;
+    assert.equal(second.vm.code, 0, why(second.vm));
+    assert.match(t2, /disk: boot 3, root ext4 rw\n/);
+    assert.match(t2, /disk: both files survived the VMM kill\n/);
+    assert.match(t2, /ngkvm: script disk finished with status 0\n/);
+    assert.equal(second.device.code, 0, second.device.err);
+
+    const fsck = spawnSync('e2fsck', ['-fn', disk]);
+    assert.equal(fsck.status, 0, `e2fsck -fn: ${fsck.stdout.toString()}${fsck.stderr.toString()}`);
+    const one = spawnSync('debugfs', ['-R', 'cat /root/ngkvm-disk/one', disk], { maxBuffer: 64 << 20 });
+    assert.equal(sha256(one.stdout), wrote);
+  },
+);
