@@ -207,6 +207,7 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
         if (transport !== 'pci') throw new UsageError(`${what}: devices in device processes are virtio-pci devices (ppce500)`);
         if (kind !== 'blk' && kind !== 'rng') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci and virtio-rng-pci; ${head} runs in the VMM only`);
         onlyKeys(what, props, [...common, 'socket', 'wait']);
+        if (devices.some((d) => d.kind === 'remote' && d.socket === socket)) throw new UsageError(`${what}: socket ${socket} is already used by another device`);
         devices.push({ kind: 'remote', transport: 'pci', virtio: kind, socket, wait: onOff(what, 'wait', props.get('wait'), false) });
         continue;
       }
