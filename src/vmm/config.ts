@@ -128,6 +128,17 @@ export type DeviceMessage =
   | { readonly kind: 'intx'; readonly device: number; readonly level: boolean }
   | { readonly kind: 'msi'; readonly address: number; readonly data: number };
 
+/**
+ * Main → machine thread, on the device DMA port: a device process's DMA write, done by the
+ * machine thread (the in-process path: inbound translation, dirty log, the accelerator's code
+ * cache) and answered with a `dma-done` MachineMessage.
+ */
+export interface DmaWriteRequest {
+  readonly id: number;
+  readonly addr: number;
+  readonly data: Uint8Array;
+}
+
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
   /** The board is built; `accel` is the accelerator that runs it (after any fallback). */
@@ -147,6 +158,8 @@ export type MachineMessage =
   | { readonly type: 'timer'; readonly deadlineNs: number }
   /** A diagnostic line (device warnings); worker stderr would only flush when the machine stops. */
   | { readonly type: 'log'; readonly line: string }
+  /** A DmaWriteRequest is done; `error`: why it was refused. */
+  | { readonly type: 'dma-done'; readonly id: number; readonly error?: string }
   | { readonly type: 'exit'; readonly code: number; readonly reason: string }
   | { readonly type: 'error'; readonly message: string; readonly userError: boolean };
 

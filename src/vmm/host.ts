@@ -9,7 +9,7 @@ import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
 import { GdbTcpServer } from './gdb/server.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type DmaWriteRequest, type MachineConfig, type MachineMessage } from './config.js';
 import { LevelIrqForwarder } from './remote/level-irq.js';
 import { RouteServer } from './remote/route-server.js';
 import { PciDmaServer } from './remote/pci-dma.js';
@@ -131,6 +131,19 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
   // memory) through the host bridge's inbound windows; INTx and MSIs go to the machine
   // thread, which owns the PCI bus and the bus-master path to the MPIC.
   const pciDma = new PciDmaServer();
+  // DMA writes go to the machine thread (its own DMA path tells the accelerator's code cache
+  // and the dirty log), answered with 'dma-done'.
+  const dmaPorts = remoteVirtio.length > 0 ? new MessageChannel() : undefined;
+  const dmaWrites = new Map<number, (error: string | undefined) => void>();
+  let dmaId = 0;
+  const dmaWrite = (addr: number, bytes: Uint8Array): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      const id = dmaId++;
+      dmaWrites.set(id, resolve);
+      const req: DmaWriteRequest = { id, addr, data: bytes.slice() };
+      dmaPorts!.port1.postMessage(req);
+      request(REQ_DEVICE);
+    });
   for (const { d, index } of remoteVirtio) {
     let connected = (): void => {};
     if (d.wait) deviceWaits.push(new Promise<void>((resolve) => (connected = resolve)));
@@ -152,7 +165,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
         onIrq: (_line, level) => sendDevice({ kind: 'intx', device: index, level }),
         onMsi: (address, data) => sendDevice({ kind: 'msi', address: Number(address), data }),
         dmaRead: async (addr, length) => pciDma.read(addr, length),
-        dmaWrite: async (addr, bytes) => pciDma.write(addr, bytes),
+        dmaWrite: (addr, bytes) => dmaWrite(addr, bytes),
       }),
     );
   }
@@ -208,7 +221,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
-    ...(devicePorts !== undefined ? { device: { port: devicePorts.port2 } } : {}),
+    ...(devicePorts !== undefined ? { device: { port: devicePorts.port2, ...(dmaPorts !== undefined ? { dma: dmaPorts.port2 } : {}) } } : {}),
     migration: { port: migrationPorts.port2, shared: migrationShared },
   };
   const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
@@ -217,6 +230,7 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
       ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
       ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
       ...(devicePorts !== undefined ? [devicePorts.port2] : []),
+      ...(dmaPorts !== undefined ? [dmaPorts.port2] : []),
       migrationPorts.port2,
     ],
   });
@@ -251,6 +265,12 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
         case 'log':
           io.stderr.write(msg.line + '\n');
           break;
+        case 'dma-done': {
+          const done = dmaWrites.get(msg.id);
+          dmaWrites.delete(msg.id);
+          done?.(msg.error);
+          break;
+        }
         case 'timer':
           armTimer(msg.deadlineNs);
           break;

@@ -28,7 +28,7 @@ import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from './gdb/channel.js';
 import { vmTarget } from './gdb/target.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type DmaWriteRequest, type MachineConfig, type MachineMessage } from './config.js';
 import { FdChannel, SocketRouteEndpoint } from './remote/socket-endpoint.js';
 import type { RouteEndpoint } from '../api/routes.js';
 import { kickPending } from '../api/threads.js';
@@ -60,7 +60,7 @@ export interface MachineWorkerData {
   /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
   readonly gdb?: { readonly port: MessagePort };
   /** Device routes' connections and interrupts (DeviceMessage) arrive on `port`; absent without --device. */
-  readonly device?: { readonly port: MessagePort };
+  readonly device?: { readonly port: MessagePort; readonly dma?: MessagePort };
   /** Rings of config.chardevs, in order; null = discards output (`null`). */
   readonly chardevs?: readonly (SerialRings | null)[];
   /** Rings of config.netdevs, in order. */
@@ -138,9 +138,14 @@ async function main(data: MachineWorkerData): Promise<void> {
   // Virtio-pci devices in device processes: their BARs and configuration space go over these
   // endpoints from inside exits (the PCI bus decodes the proxies' BARs), so a kick does not
   // abandon a wait (an exit cannot be replayed); a device that dies ends any wait.
+  // While such a wait lasts, the device's DMA writes are still done (it may be waiting for
+  // one before it answers).
+  let serveDma = (): void => {};
   const remoteVirtio = new Map<number, SocketRouteEndpoint>();
   (config.devices ?? []).forEach((d, i) => {
-    if (d.kind === 'remote') remoteVirtio.set(i, new SocketRouteEndpoint(`virtio-${d.virtio}-pci (${d.socket})`, { log: (line) => post({ type: 'log', line }), shouldAbort: () => false }));
+    if (d.kind === 'remote') {
+      remoteVirtio.set(i, new SocketRouteEndpoint(`virtio-${d.virtio}-pci (${d.socket})`, { log: (line) => post({ type: 'log', line }), shouldAbort: () => false, whileWaiting: () => serveDma() }));
+    }
   });
   const board = createBoard(hv, config, serials, timers, virtioAttachments(config, data, remoteVirtio), remoteUart1);
   kickWord = new Int32Array(board.vcpus[0]!.handle().control);
@@ -149,7 +154,18 @@ async function main(data: MachineWorkerData): Promise<void> {
   }
   const proxies = new Map<number, PciProxyFunction>();
   if (board instanceof Ppce500Board) [...remoteVirtio.keys()].forEach((index, n) => proxies.set(index, board.remoteVirtio[n]!));
+  const dmaPort = data.device?.dma;
+  if (board instanceof Ppce500Board && dmaPort !== undefined) {
+    serveDma = () => {
+      for (let m = receiveMessageOnPort(dmaPort); m !== undefined; m = receiveMessageOnPort(dmaPort)) {
+        const req = m.message as DmaWriteRequest;
+        const error = board.remoteDmaWrite(req.addr, req.data);
+        post({ type: 'dma-done', id: req.id, ...(error !== undefined ? { error } : {}) });
+      }
+    };
+  }
   const serveDevices = (): void => {
+    serveDma();
     if (data.device === undefined) return;
     for (let m = receiveMessageOnPort(data.device.port); m !== undefined; m = receiveMessageOnPort(data.device.port)) {
       const msg = m.message as DeviceMessage;

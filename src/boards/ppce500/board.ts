@@ -25,7 +25,7 @@ import { Mpc8xxxGpio } from '../../devices/mpc8xxx-gpio.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
-import { guestMemoryDma } from '../../devices/virtio/dma.js';
+import { DmaError, guestMemoryDma, type GuestDma } from '../../devices/virtio/dma.js';
 import { MODERN_BAR, NOTIFY_OFFSET, VirtioPciTransport, virtioMsixVectors, virtioPciFunctionSpec } from '../../devices/virtio/pci-transport.js';
 import { DmaWindowTable, PciProxyFunction } from '../../devices/remote/pci-proxy.js';
 import type { Board, BoardEvent, BootImage, MigratableBoard, VirtioAttachment } from '../board.js';
@@ -145,6 +145,8 @@ export class Ppce500Board implements Board {
    * device processes' DMA (absent without remote virtio devices).
    */
   readonly dmaWindows: DmaWindowTable | undefined;
+  /** Bus masters' DMA: through the host bridge's inbound windows to RAM. */
+  private readonly pciDma: GuestDma;
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -205,6 +207,8 @@ export class Ppce500Board implements Board {
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
     this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, memory: this.vm.memory, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
+    const host = this.pciHost;
+    this.pciDma = guestMemoryDma(this.vm.memory, (addr, length) => host.dmaTranslate(addr, length));
     const attached = this.attachVirtio(config.virtio ?? [], log);
     this.virtio = attached.local;
     this.remoteVirtio = attached.remote;
@@ -376,7 +380,7 @@ export class Ppce500Board implements Board {
    */
   private attachVirtio(devices: readonly (VirtioAttachment | RemoteVirtioAttachment)[], log: Logger): { local: VirtioPciTransport[]; remote: PciProxyFunction[] } {
     const host = this.pciHost;
-    const dma = guestMemoryDma(this.vm.memory, (addr, length) => host.dmaTranslate(addr, length));
+    const dma = this.pciDma;
     const lines = new Map<number, Set<string>>();
     host.pci.onIntx = (slot, pin, level) => {
       const irq = PCI_INTX_FIRST_IRQ + ((slot + pin - 1) % 4);
@@ -413,6 +417,21 @@ export class Ppce500Board implements Board {
       local.push(t);
     });
     return { local, remote };
+  }
+
+  /**
+   * A DMA write of a PCI function in a device process: the in-process path (the host
+   * bridge's inbound translation, RAM only, dirty-logged, the accelerator's code cache told).
+   * Returns why it was refused, if it was.
+   */
+  remoteDmaWrite(addr: number, data: Uint8Array): string | undefined {
+    try {
+      this.pciDma.write(addr, data);
+      return undefined;
+    } catch (e) {
+      if (e instanceof DmaError) return e.message;
+      throw e;
+    }
   }
 
   /** A PCI function's MSI: its bus-master write through the host bridge (to the MPIC's MSIIR). */

@@ -1,14 +1,18 @@
 /**
- * DMA of PCI devices in device processes, served on the VMM's main thread (which reads their
- * event channels): a bus address goes through the host bridge's inbound windows, published
+ * DMA reads of PCI devices in device processes, served on the VMM's main thread (which reads
+ * their event channels): a bus address goes through the host bridge's inbound windows, published
  * by the machine thread (DmaWindowTable), to a CPU physical address that must lie entirely in
  * guest RAM (at guest-physical 0, shared memory). Anything else is refused: only RAM is ever
  * reachable, never a device register.
  *
  * What differs from the in-process path (FslPciHost.dmaTranslate): a bus address that a BAR
  * claims is not told apart (it is translated like any other; the in-process bridge treats it
- * as peer-to-peer and refuses it); the result is RAM either way. Writes here are not in the
- * dirty log, which is why a machine with such devices refuses migration and snapshots.
+ * as peer-to-peer and refuses it); the result is RAM either way.
+ *
+ * DMA *writes* are not done here but on the machine thread (Ppce500Board.remoteDmaWrite): a
+ * write must reach the accelerator's code cache (the e500's decoded code for the page is
+ * dropped) and the dirty log, which only the thread that owns the VM can tell. Written here
+ * behind the vCPU's back, a page cache page that once held decoded code would run stale.
  */
 import { DmaWindowTable } from '../../devices/remote/pci-proxy.js';
 
@@ -35,13 +39,6 @@ export class PciDmaServer {
     const out = new Uint8Array(length);
     this.copy(cpu, length, (chunk, at, done, n) => out.set(chunk.subarray(at, at + n), done));
     return out;
-  }
-
-  write(addr: number, data: Uint8Array): string | undefined {
-    const cpu = this.resolve(addr, data.length);
-    if (typeof cpu === 'string') return cpu;
-    this.copy(cpu, data.length, (chunk, at, done, n) => chunk.set(data.subarray(done, done + n), at));
-    return undefined;
   }
 
   private resolve(addr: number, length: number): number | string {

@@ -78,7 +78,11 @@ class LoopbackEvents implements SyncEventChannel {
   readonly msis: { address: number; data: number }[] = [];
   readonly dmaCount = { read: 0, write: 0 };
   onIntx: (level: boolean) => void = () => {};
-  constructor(private readonly dma: PciDmaServer) {}
+  constructor(
+    private readonly dma: PciDmaServer,
+    /** What the machine thread does with a DMA write (there: Ppce500Board.remoteDmaWrite). */
+    private readonly dmaWrite: (addr: number, data: Uint8Array) => string | undefined,
+  ) {}
 
   write(bytes: Uint8Array): void {
     this.frames.push(bytes);
@@ -92,7 +96,7 @@ class LoopbackEvents implements SyncEventChannel {
         }
         case MsgType.DmaWrite: {
           this.dmaCount.write++;
-          const r = this.dma.write(m.addr, m.data);
+          const r = this.dmaWrite(m.addr, m.data);
           this.out.push(r !== undefined ? encode({ type: MsgType.Error, seq: m.seq, code: 3, message: r }) : encode({ type: MsgType.DmaAck, seq: m.seq }));
           break;
         }
@@ -128,7 +132,12 @@ function rig(device: VirtioDevice, opts: { windows?: { bus: number; size: number
   const windows = new DmaWindowTable();
   windows.publish(opts.windows ?? [{ bus: 0, size: 4 * MiB, cpu: 0 }]);
   dmaServer.connect({ ram: [ram.bytes], chunkBytes: ram.bytes.length, ramSize: ram.bytes.length, windows: windows.buffer });
-  const events = new LoopbackEvents(dmaServer);
+  const events = new LoopbackEvents(dmaServer, (addr, data) => {
+    const cpu = windows.translate(addr, data.length);
+    if (cpu === undefined) return 'no inbound window';
+    ram.bytes.set(data, cpu);
+    return undefined;
+  });
   const endpoint = new LoopbackEndpoint();
   const logs: string[] = [];
   let session!: DeviceSession;
