@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -111,5 +111,68 @@ test(
     assert.equal(fsck.status, 0, `e2fsck -fn: ${fsck.stdout.toString()}${fsck.stderr.toString()}`);
     const one = spawnSync('debugfs', ['-R', 'cat /root/ngkvm-disk/one', disk], { maxBuffer: 64 << 20 });
     assert.equal(sha256(one.stdout), wrote);
+  },
+);
+
+/** Runs ngkvm with `ngkvm.script=virtio` (initramfs) and the device processes given; resolves with its console text. */
+async function listingRun(imgs: LinuxImages, devices: readonly string[], serve: readonly { sock: string; args: readonly string[] }[]): Promise<{ vm: Ended; devices: Ended[] }> {
+  for (const s of serve) rmSync(s.sock, { force: true });
+  const args = [
+    CLI, 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '--smp', '1', '-m', '256M', '--serial', 'stdio', '--no-reboot',
+    '--kernel', imgs.kernels.e500v2.vmlinux, '--initrd', imgs.initramfs, '--append', 'console=ttyS0 ngkvm.script=virtio', ...devices,
+  ];
+  const collect = (child: ChildProcess): Promise<Ended> =>
+    new Promise((resolve) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1').replace(/\r/g, '')));
+      child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('close', (code, signal) => resolve({ code, signal, out, err, killedOnCue: false }));
+    });
+  const vmChild = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const vm = collect(vmChild);
+  const children: ChildProcess[] = [];
+  for (const s of serve) {
+    for (let i = 0; i < 600 && !existsSync(s.sock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(s.sock), `the VMM made ${s.sock}`);
+    children.push(spawn(process.execPath, [CLI, 'device', ...s.args, '--socket', s.sock], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+  const ended = children.map(collect);
+  const timer = setTimeout(() => [vmChild, ...children].forEach((c) => c.kill('SIGKILL')), 900_000);
+  const result = { vm: await vm, devices: await Promise.all(ended) };
+  clearTimeout(timer);
+  return result;
+}
+
+test(
+  'what Linux sees of virtio-blk and virtio-rng in device processes (lspci, virtio bus, features, queues, interrupts, dmesg) equals the in-process devices',
+  { skip: typeof images === 'string' ? images : false, timeout: 2_000_000 },
+  async () => {
+    if (typeof images === 'string') return;
+    const scratch = join(dir, 'scratch.img');
+    const content = new Uint8Array(8 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    writeFileSync(scratch, content);
+    const blkSock = join(dir, 'l-blk.sock');
+    const rngSock = join(dir, 'l-rng.sock');
+    const inProcess = await listingRun(images, ['-drive', `file=${scratch},if=none,id=d0,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=d0,serial=ngkvm-disk0', '-device', 'virtio-rng-pci'], []);
+    const remote = await listingRun(images, ['-device', `virtio-blk-pci,socket=${blkSock},wait=on`, '-device', `virtio-rng-pci,socket=${rngSock},wait=on`], [
+      { sock: blkSock, args: ['virtio-blk', '--drive', `file=${scratch},readonly=on`, '--serial', 'ngkvm-disk0'] },
+      { sock: rngSock, args: ['virtio-rng'] },
+    ]);
+    assert.equal(inProcess.vm.code, 0, why(inProcess.vm));
+    assert.equal(remote.vm.code, 0, why(remote.vm));
+    const listing = (t: string): string => {
+      const m = /== lspci\n[^]*== done\n/.exec(t);
+      assert.ok(m !== null, `no listing in:\n${t.slice(-2000)}`);
+      return m[0].split('\n').filter((l) => !/^\[c[0-9a-f]{7}\] /.test(l)).join('\n');
+    };
+    const a = listing(inProcess.vm.out);
+    const b = listing(remote.vm.out);
+    assert.equal(b, a, 'the device processes\' functions look the same to Linux');
+    assert.match(b, /00:01\.0 Class 0100: 1af4:1042/);
+    assert.match(b, /virtio0 device 0x0002 vendor 0x1af4 status 0x0000000f driver virtio_blk on 0000:00:01\.0/);
+    assert.match(b, new RegExp(`\n${sha256(content)}  -\n`), 'the disk\'s contents read through DMA over the route');
+    assert.match(b, /read 64 bytes/);
+    for (const d of remote.devices) assert.equal(d.code, 0, d.err);
   },
 );
