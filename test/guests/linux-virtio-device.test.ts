@@ -176,3 +176,36 @@ test(
     for (const d of remote.devices) assert.equal(d.code, 0, d.err);
   },
 );
+
+test(
+  'a device process killed while the machine runs: its function reads as all ones (one log line), the VMM and Linux go on',
+  { skip: typeof images === 'string' ? images : false, timeout: 900_000 },
+  async () => {
+    if (typeof images === 'string') return;
+    const sock = join(dir, 'dead-rng.sock');
+    rmSync(sock, { force: true });
+    const args = [
+      CLI, 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '--smp', '1', '-m', '256M', '--serial', 'stdio', '--no-reboot',
+      '--kernel', images.kernels.e500v2.vmlinux, '--initrd', images.initramfs, '--append', 'console=ttyS0 ngkvm.script=uname', '-device', `virtio-rng-pci,socket=${sock},wait=on`,
+    ];
+    const vmChild = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    vmChild.stdout.on('data', (b: Buffer) => (out += b.toString('latin1').replace(/\r/g, '')));
+    vmChild.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const ended = new Promise<number | null>((resolve) => vmChild.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    const device = spawn(process.execPath, [CLI, 'device', 'virtio-rng', '--socket', sock], { stdio: 'ignore' });
+    // Killed once connected: the guest has not enumerated PCI yet (it starts only now).
+    for (let i = 0; i < 600 && !/connected/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+    device.kill('SIGKILL');
+    const timer = setTimeout(() => vmChild.kill('SIGKILL'), 800_000);
+    const code = await ended;
+    clearTimeout(timer);
+    assert.equal(code, 0, `${err}\n${out.slice(-3000)}`);
+    assert.match(out, /ngkvm: script uname finished with status 0\n/);
+    assert.doesNotMatch(out, /virtio-pci 0000:00:01\.0/, 'Linux found no function in slot 1 (all ones)');
+    // EOF or EPIPE, whichever the first access meets.
+    assert.equal(err.match(/device virtio-rng-pci \(.*\) (closed its connection|connection failed \(\w+\)); its registers read as all ones/g)?.length, 1, err);
+  },
+);
