@@ -109,7 +109,8 @@ test('-device virtio-blk-pci,socket=PATH / virtio-rng-pci,socket=PATH: a device 
     { kind: 'remote', transport: 'pci', virtio: 'blk', socket: '/run/b.sock', wait: true },
     { kind: 'remote', transport: 'pci', virtio: 'rng', socket: '/run/r.sock', wait: false },
   ]);
-  usage({ device: ['virtio-blk-pci,socket=/b,drive=d0'] }, 'ppce500', /unknown or unsupported property "drive"/);
+  usage({ device: ['virtio-blk-pci,socket=/b,drive=d0'] }, 'ppce500', /drive= belongs to the device process .*--drive file=IMG/);
+  usage({ device: ['virtio-rng-pci,socket=/r,max-bytes=5'] }, 'ppce500', /unknown or unsupported property "max-bytes"/);
   usage({ device: ['virtio-blk-pci,wait=on'] }, 'ppce500', /wait= needs socket=PATH/);
   usage({ device: ['virtio-net-pci,socket=/n'] }, 'ppce500', /socket= is supported for virtio-blk-pci and virtio-rng-pci/);
   usage({ device: ['virtio-blk-device,socket=/b'] }, 'x86-microvm', /device processes are virtio-pci devices/);
