@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Prepares a fresh clone for `npm start`, `npm test` or `npm run bench`: npm dependencies,
 // the Debian packages the chosen task needs (installed with apt-get when missing), the
-// TypeScript build and the guest programs. Plain JavaScript because it runs before the build.
+// TypeScript build, the start-up bundles and the guest programs. Plain JavaScript because it
+// runs before the build. With nothing to do it takes a few milliseconds (stat calls), which
+// is why `npm start` runs it in the VMM's own process (scripts/start.mjs) instead of a second
+// Node.
 //
-//   node scripts/setup.mjs --for start|test|bench|fuzz|linux
+//   node scripts/setup.mjs --for start|web|test|bench|fuzz|linux
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundlesFresh, writeBundles } from './bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 
 /** Where Debian's u-boot-qemu puts the firmware for QEMU's ppce500 (what `npm start` boots). */
 export const UBOOT_PPCE500 = '/usr/lib/u-boot/qemu-ppce500/uboot.elf';
@@ -185,13 +188,19 @@ function sourcesFingerprint() {
   return hash.digest('hex');
 }
 
-function build() {
+async function build() {
   const fingerprint = sourcesFingerprint();
-  if (existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, 'utf8') === fingerprint) return;
-  log('compiling TypeScript');
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');
-  writeFileSync(BUILD_STAMP, fingerprint);
+  if (!existsSync(BUILD_STAMP) || readFileSync(BUILD_STAMP, 'utf8') !== fingerprint) {
+    log('compiling TypeScript');
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');
+    writeFileSync(BUILD_STAMP, fingerprint);
+  }
+  if (bundlesFresh(root)) return;
+  log('bundling the start-up files (dist/bundle)');
+  const error = await writeBundles(root);
+  // Not fatal: bin/ngkvm.js runs dist/src when the bundles are missing or stale.
+  if (error !== undefined) log(`warning: bundling failed, ngkvm runs unbundled (slower start): ${error}`);
 }
 
 function buildGuests(dirs) {
@@ -207,11 +216,18 @@ function buildLinuxImages() {
   if (!run(process.execPath, [join(root, 'bin', 'ngkvm.js'), 'build-linux']).ok) fail('building the Linux guests failed (see above)');
 }
 
-if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, web, test, bench, fuzz or linux`);
-ensureNpmDependencies();
-ensureDebianPackages(NEEDS[purpose]);
-buildNative();
-build();
-buildGuests(GUEST_DIRS[purpose]);
-if (LINUX_IMAGES.has(purpose)) buildLinuxImages();
-log('ready');
+/** Everything `purpose` needs, installed or built where missing; exits the process on failure. */
+export async function setup(purpose) {
+  if (!NEEDS[purpose]) fail(`unknown purpose "${purpose}"; use --for start, web, test, bench, fuzz or linux`);
+  ensureNpmDependencies();
+  ensureDebianPackages(NEEDS[purpose]);
+  buildNative();
+  await build();
+  buildGuests(GUEST_DIRS[purpose]);
+  if (LINUX_IMAGES.has(purpose)) buildLinuxImages();
+  log('ready');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await setup(process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start');
+}

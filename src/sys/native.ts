@@ -8,9 +8,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { AcceleratorUnavailableError, type Errno } from '../api/errors.js';
+import { packageRoot } from './package-root.js';
 
 export interface KvmShim {
   open(path: string, flags: number): number;
@@ -52,8 +52,7 @@ export const O_RDWR = 2;
 export const EFD_NONBLOCK = 0o4000;
 export const MFD_ALLOW_SEALING = 2;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const SHIM_PATH = join(ROOT, 'native', 'build', 'Release', 'kvm_shim.node');
+export const SHIM_PATH = join(packageRoot(), 'native', 'build', 'Release', 'kvm_shim.node');
 
 let shim: KvmShim | undefined;
 

@@ -9,6 +9,7 @@ import type { DeviceSpec, GdbSpec, MachineConfig, MigrationUri, MonitorSpec, Ser
 import { parseMigrationUri } from '../vmm/migration/controller.js';
 import { deviceCommand } from './device-command.js';
 import { runMachine } from '../vmm/host.js';
+import type { MachineThread } from '../vmm/machine-thread.js';
 import { ngkvmVersion } from '../vmm/version.js';
 import { UsageError, formatHelp, parseOptions, parseSize, type OptionSpec } from './options.js';
 import { BuildError, LINUX_USAGE, ensureRootDisk, linuxImages, linuxOwnOptions, linuxRunArgs, printImages } from './linux-command.js';
@@ -406,7 +407,23 @@ function buildX86Config(opts: ReturnType<typeof parseOptions>, str: (k: string) 
   };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export interface MainOptions {
+  /**
+   * A machine thread bin/ngkvm.js started before this module loaded (`run` and `linux`):
+   * used by the machine this command runs, ended if the command ends first.
+   */
+  readonly machineThread?: MachineThread;
+}
+
+export async function main(argv: readonly string[], opts: MainOptions = {}): Promise<number> {
+  try {
+    return await command(argv, opts.machineThread);
+  } finally {
+    opts.machineThread?.discard();
+  }
+}
+
+async function command(argv: readonly string[], machineThread: MachineThread | undefined): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
@@ -449,7 +466,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const t of config.cpuHelp) process.stdout.write(`${t.name.padEnd(12)} ${t.description}\n`);
       return 0;
     }
-    const result = await runMachine(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    const result = await runMachine(config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, machineThread);
     if (result.error !== undefined) {
       process.stderr.write(`ngkvm: ${result.error.message}\n`);
       return result.code;

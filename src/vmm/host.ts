@@ -4,7 +4,7 @@
  * command lines into requests to it, and reports how the run ended. The event loop never
  * blocks.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
@@ -18,6 +18,7 @@ import { virtioPciFunctionSpec } from '../devices/virtio/pci-transport.js';
 import { VIRTIO_ID } from '../devices/virtio/constants.js';
 import { CCSR_BASE, UART1_OFFSET } from '../boards/ppce500/board.js';
 import type { MachineWorkerData } from './machine-worker.js';
+import { MachineThread } from './machine-thread.js';
 import { MonitorChannel } from './monitor/channel.js';
 import { MonitorSession } from './monitor/session.js';
 import { MonitorUnixServer } from './monitor/unix-server.js';
@@ -39,7 +40,11 @@ export interface RunResult {
   readonly error?: { readonly message: string; readonly userError: boolean };
 }
 
-export async function runMachine(config: MachineConfig, io: HostIo): Promise<RunResult> {
+/**
+ * Runs a machine until it ends. `thread`: a machine thread started ahead of time (ngkvm run
+ * starts it before loading the CLI); without one, a new thread is started here.
+ */
+export async function runMachine(config: MachineConfig, io: HostIo, thread?: MachineThread): Promise<RunResult> {
   const controlBuf = new SharedArrayBuffer(CONTROL_BYTES);
   const control = new Int32Array(controlBuf);
   let vcpus: RemoteVcpu[] = [];
@@ -224,16 +229,13 @@ export async function runMachine(config: MachineConfig, io: HostIo): Promise<Run
     ...(devicePorts !== undefined ? { device: { port: devicePorts.port2, ...(dmaPorts !== undefined ? { dma: dmaPorts.port2 } : {}) } } : {}),
     migration: { port: migrationPorts.port2, shared: migrationShared },
   };
-  const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
-    workerData: data,
-    transferList: [
-      ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
-      ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
-      ...(devicePorts !== undefined ? [devicePorts.port2] : []),
-      ...(dmaPorts !== undefined ? [dmaPorts.port2] : []),
-      migrationPorts.port2,
-    ],
-  });
+  const worker = (thread ?? new MachineThread()).start(data, [
+    ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
+    ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
+    ...(devicePorts !== undefined ? [devicePorts.port2] : []),
+    ...(dmaPorts !== undefined ? [dmaPorts.port2] : []),
+    migrationPorts.port2,
+  ]);
   let timer: NodeJS.Timeout | undefined;
   const armTimer = (deadlineNs: number): void => {
     if (timer !== undefined) clearTimeout(timer);

@@ -3,7 +3,7 @@
  * every exit synchronously on this thread (devices live here, as with KVM_RUN the calling
  * thread handles the exit). The main thread only moves console bytes and sends requests.
  */
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SharedNotifier } from '../api/shared-notifier.js';
 import { AcceleratorUnavailableError, Hypervisor, HypervisorError, fallbackAfterFailure } from '../api/index.js';
 import type { Exit } from '../api/exit.js';
@@ -32,6 +32,7 @@ import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONIT
 import { FdChannel, SocketRouteEndpoint } from './remote/socket-endpoint.js';
 import type { RouteEndpoint } from '../api/routes.js';
 import { kickPending } from '../api/threads.js';
+import type { MachineStart } from './machine-thread.js';
 import { ppce500MonitorMachine } from './monitor/ppce500-machine.js';
 import { x86MicrovmMonitorMachine } from './monitor/x86-microvm-machine.js';
 import { Monitor } from './monitor/monitor.js';
@@ -555,7 +556,8 @@ function vcpuRunner(hv: Hypervisor, board: Board): () => { vcpu: Vcpu; exit: Exi
   return () => ({ vcpu, exit: vcpu.run() });
 }
 
-const data = workerData as MachineWorkerData;
+// The host sends the machine once its command line is understood (src/vmm/machine-thread.ts).
+const data = await new Promise<MachineWorkerData>((resolve) => hostPort.once('message', (m: MachineStart) => resolve(m.data)));
 main(data).catch((err: unknown) => {
   const userError = err instanceof BoardError || err instanceof HypervisorError;
   const message = err instanceof Error ? (userError ? err.message : (err.stack ?? err.message)) : String(err);

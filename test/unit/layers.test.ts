@@ -39,13 +39,14 @@ function imports(): Import[] {
 
 /** What each layer may import statically. */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  tools: ['tools', 'vmm', 'boards', 'devices', 'api'],
+  tools: ['tools', 'vmm', 'boards', 'devices', 'api', 'sys'],
   vmm: ['vmm', 'boards', 'devices', 'api', 'sys'],
   boards: ['boards', 'devices', 'api'],
   devices: ['devices', 'api'],
   api: ['api'],
   accel: ['accel', 'api', 'sys'],
-  // The native shim: system calls only, for the kvm accelerator and the VMM's host backends.
+  // The native shim (system calls only, for the kvm accelerator and the VMM's host backends)
+  // and where the package is on disk.
   sys: ['sys', 'api'],
 };
 

@@ -9,13 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildUImage, IH_COMP_GZIP } from '../../boards/loaders/uimage.js';
 import { cacheRoot, freshDir, inputKey, isComplete, markComplete, withLock } from './cache.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
 import { ensurePackages, ensureSourcePackages, fetchSource, packageVersion } from './debian.js';
 import { BuildError, Progress } from './progress.js';
+import { packageRoot } from '../../sys/package-root.js';
 
 /** Bumped whenever the recipe below changes what it produces. */
 const RECIPE = 'linux-recipe-1';
@@ -45,7 +45,7 @@ export interface LinuxImages {
   readonly rootfs: string;
 }
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const ROOT = packageRoot();
 const GUEST_DIR = join(ROOT, 'guests', 'linux');
 const CROSS = 'powerpc-linux-gnu-';
 const KERNEL_SOURCE_PACKAGE = 'linux-source-6.1';

@@ -23,6 +23,7 @@ import type { SpeFn } from './spe-state.js';
 import { ESR, Ivor } from '../interrupts.js';
 import * as fp from './spe-fpcore.js';
 import { DP, SP, type Fmt } from './spe-fpcore.js';
+import { fastBits, fastEf, fastHi, fastLo, type FastD, type FastS } from './spe-fast.js';
 import { setCrVector } from './spe-int.js';
 import { F, SPEFSCR, interruptAfter, reg64, setReg64 } from './spe-state.js';
 
@@ -87,12 +88,25 @@ export const D_ARITH = arith(DP);
 
 // ---- scalar single: rD[32:63]; rD[0:31] is left alone
 
-export function efs2(op: Op2): SpeFn {
+/**
+ * `fast`: the same operation on host doubles (spe-fast.ts), taken when it can prove its
+ * result equal to the exact one; otherwise, and in the directed rounding modes, `op`.
+ */
+export function efs2(op: Op2, fast?: FastS): SpeFn {
   return (c: Cpu, i: Insn) => {
-    fp.clearFlags();
-    const r = op(lo32(c, i.a), lo32(c, i.b), mode(c));
-    if (!commit(c, fp.ef, 0)) return;
-    c.gpr[i.d] = word(r);
+    const m = mode(c);
+    let r: number;
+    let e: number;
+    if (m === 0 && fast !== undefined && fast(c.gpr[i.a]!, c.gpr[i.b]!)) {
+      r = fastBits;
+      e = fastEf;
+    } else {
+      fp.clearFlags();
+      r = word(op(lo32(c, i.a), lo32(c, i.b), m));
+      e = fp.ef;
+    }
+    if (!commit(c, e, 0)) return;
+    c.gpr[i.d] = r;
     roundCheck(c);
   };
 }
@@ -147,17 +161,33 @@ export const efdCompare = (test: Test, reports: boolean): SpeFn => scalarCompare
 
 // ---- vector single: both elements, high conditions in the "H" bits
 
-export function evfs2(op: Op2): SpeFn {
+export function evfs2(op: Op2, fast?: FastS): SpeFn {
   return (c: Cpu, i: Insn) => {
     const m = mode(c);
-    fp.clearFlags();
-    const hi = op(hi32(c, i.a), hi32(c, i.b), m);
-    const eh = fp.ef;
-    fp.clearFlags();
-    const lo = op(lo32(c, i.a), lo32(c, i.b), m);
-    if (!commit(c, fp.ef, eh)) return;
-    c.gprHigh[i.d] = word(hi);
-    c.gpr[i.d] = word(lo);
+    const quick = m === 0 && fast !== undefined;
+    let hi: number;
+    let eh: number;
+    if (quick && fast(c.gprHigh[i.a]!, c.gprHigh[i.b]!)) {
+      hi = fastBits;
+      eh = fastEf;
+    } else {
+      fp.clearFlags();
+      hi = word(op(hi32(c, i.a), hi32(c, i.b), m));
+      eh = fp.ef;
+    }
+    let lo: number;
+    let el: number;
+    if (quick && fast(c.gpr[i.a]!, c.gpr[i.b]!)) {
+      lo = fastBits;
+      el = fastEf;
+    } else {
+      fp.clearFlags();
+      lo = word(op(lo32(c, i.a), lo32(c, i.b), m));
+      el = fp.ef;
+    }
+    if (!commit(c, el, eh)) return;
+    c.gprHigh[i.d] = hi;
+    c.gpr[i.d] = lo;
     roundCheck(c);
   };
 }
@@ -216,10 +246,18 @@ export function evfsCompare(test: Test, reports: boolean): SpeFn {
 
 // ---- scalar double: 64-bit rD, or rD[32:63] for results narrower than 64 bits
 
-export function efd2(op: Op2): SpeFn {
+export function efd2(op: Op2, fast?: FastD): SpeFn {
   return (c: Cpu, i: Insn) => {
+    const m = mode(c);
+    if (m === 0 && fast !== undefined && fast(c.gprHigh[i.a]!, c.gpr[i.a]!, c.gprHigh[i.b]!, c.gpr[i.b]!)) {
+      if (!commit(c, fastEf, 0)) return;
+      c.gprHigh[i.d] = fastHi;
+      c.gpr[i.d] = fastLo;
+      roundCheck(c);
+      return;
+    }
     fp.clearFlags();
-    const r = op(reg64(c, i.a), reg64(c, i.b), mode(c));
+    const r = op(reg64(c, i.a), reg64(c, i.b), m);
     if (!commit(c, fp.ef, 0)) return;
     setReg64(c, i.d, r);
     roundCheck(c);

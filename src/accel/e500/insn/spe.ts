@@ -17,6 +17,7 @@ import { registerHelpers } from './helpers.js';
 import type { InsnDef, StateRef, Sync } from './ops.js';
 import type { SpeFn } from './spe-state.js';
 import * as fp from './spe-fp.js';
+import { FAST_D, FAST_S } from './spe-fast.js';
 import { DP, SP } from './spe-fpcore.js';
 import * as int from './spe-int.js';
 import { SPE_LOADS_STORES } from './spe-ls.js';
@@ -205,13 +206,13 @@ const SS = fp.signOps(SP);
 const DS = fp.signOps(DP);
 
 const VECTOR_SINGLE: InsnDef[] = [
-  ev('evfsadd', 0x280, fp.evfs2(S.add)),
-  ev('evfssub', 0x281, fp.evfs2(S.sub)),
+  ev('evfsadd', 0x280, fp.evfs2(S.add, FAST_S.add)),
+  ev('evfssub', 0x281, fp.evfs2(S.sub, FAST_S.sub)),
   ev('evfsabs', 0x284, fp.evfsSign(SS.abs)),
   ev('evfsnabs', 0x285, fp.evfsSign(SS.nabs)),
   ev('evfsneg', 0x286, fp.evfsSign(SS.neg)),
-  ev('evfsmul', 0x288, fp.evfs2(S.mul)),
-  ev('evfsdiv', 0x289, fp.evfs2(S.div)),
+  ev('evfsmul', 0x288, fp.evfs2(S.mul, FAST_S.mul)),
+  ev('evfsdiv', 0x289, fp.evfs2(S.div, FAST_S.div)),
   ev('evfscmpgt', 0x28c, fp.evfsCompare(fp.GT, true)),
   ev('evfscmplt', 0x28d, fp.evfsCompare(fp.LT, true)),
   ev('evfscmpeq', 0x28e, fp.evfsCompare(fp.EQ, true)),
@@ -231,13 +232,13 @@ const VECTOR_SINGLE: InsnDef[] = [
 ];
 
 const SCALAR_SINGLE: InsnDef[] = [
-  free('efsadd', 0x2c0, fp.efs2(S.add)),
-  free('efssub', 0x2c1, fp.efs2(S.sub)),
+  free('efsadd', 0x2c0, fp.efs2(S.add, FAST_S.add)),
+  free('efssub', 0x2c1, fp.efs2(S.sub, FAST_S.sub)),
   free('efsabs', 0x2c4, fp.efsSign(SP, SS.abs)),
   free('efsnabs', 0x2c5, fp.efsSign(SP, SS.nabs)),
   free('efsneg', 0x2c6, fp.efsSign(SP, SS.neg)),
-  free('efsmul', 0x2c8, fp.efs2(S.mul)),
-  free('efsdiv', 0x2c9, fp.efs2(S.div)),
+  free('efsmul', 0x2c8, fp.efs2(S.mul, FAST_S.mul)),
+  free('efsdiv', 0x2c9, fp.efs2(S.div, FAST_S.div)),
   free('efscmpgt', 0x2cc, fp.efsCompare(fp.GT, true)),
   free('efscmplt', 0x2cd, fp.efsCompare(fp.LT, true)),
   free('efscmpeq', 0x2ce, fp.efsCompare(fp.EQ, true)),
@@ -261,15 +262,15 @@ const SCALAR_SINGLE: InsnDef[] = [
 const D_ = fp.D_ARITH;
 
 const SCALAR_DOUBLE: InsnDef[] = [
-  ev('efdadd', 0x2e0, fp.efd2(D_.add)),
-  ev('efdsub', 0x2e1, fp.efd2(D_.sub)),
+  ev('efdadd', 0x2e0, fp.efd2(D_.add, FAST_D.add)),
+  ev('efdsub', 0x2e1, fp.efd2(D_.sub, FAST_D.sub)),
   ev('efdcfuid', 0x2e2, fp.efd1(fp.fromInt(DP, false, 64, 0))),
   ev('efdcfsid', 0x2e3, fp.efd1(fp.fromInt(DP, true, 64, 0))),
   ev('efdabs', 0x2e4, fp.efdSign(DS.abs)),
   ev('efdnabs', 0x2e5, fp.efdSign(DS.nabs)),
   ev('efdneg', 0x2e6, fp.efdSign(DS.neg)),
-  ev('efdmul', 0x2e8, fp.efd2(D_.mul)),
-  ev('efddiv', 0x2e9, fp.efd2(D_.div)),
+  ev('efdmul', 0x2e8, fp.efd2(D_.mul, FAST_D.mul)),
+  ev('efddiv', 0x2e9, fp.efd2(D_.div, FAST_D.div)),
   ev('efdctuidz', 0x2ea, fp.efd1(fp.toInt(DP, false, 64, 0, true))),
   ev('efdctsidz', 0x2eb, fp.efd1(fp.toInt(DP, true, 64, 0, true))),
   ev('efdcmpgt', 0x2ec, fp.efdCompare(fp.GT, true)),
