@@ -136,19 +136,25 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
   // memory) through the host bridge's inbound windows; INTx and MSIs go to the machine
   // thread, which owns the PCI bus and the bus-master path to the MPIC.
   const pciDma = new PciDmaServer();
-  // DMA writes go to the machine thread (its own DMA path tells the accelerator's code cache
-  // and the dirty log), answered with 'dma-done'.
+  // DMA writes are done by the machine thread (its own DMA path tells the accelerator's code
+  // cache and the dirty log). They are checked here (inbound window, RAM) and acknowledged to
+  // the device at once; what must see them waits until the machine thread did them: a DMA read
+  // here waits for 'dma-done' of every earlier write, and the machine thread does the queued
+  // writes before it takes an MSI or an INTx change (sent after them).
   const dmaPorts = remoteVirtio.length > 0 ? new MessageChannel() : undefined;
-  const dmaWrites = new Map<number, (error: string | undefined) => void>();
   let dmaId = 0;
-  const dmaWrite = (addr: number, bytes: Uint8Array): Promise<string | undefined> =>
-    new Promise((resolve) => {
-      const id = dmaId++;
-      dmaWrites.set(id, resolve);
-      const req: DmaWriteRequest = { id, addr, data: bytes.slice() };
-      dmaPorts!.port1.postMessage(req);
-      request(REQ_DEVICE);
-    });
+  let writesInFlight = 0;
+  let writesDone: (() => void)[] = [];
+  const dmaWrite = (addr: number, bytes: Uint8Array): string | undefined => {
+    const refused = pciDma.check(addr, bytes.length);
+    if (refused !== undefined) return refused;
+    const req: DmaWriteRequest = { id: dmaId++, addr, data: bytes.slice() };
+    writesInFlight++;
+    dmaPorts!.port1.postMessage(req);
+    request(REQ_DEVICE);
+    return undefined;
+  };
+  const afterWrites = (): Promise<void> => (writesInFlight === 0 ? Promise.resolve() : new Promise((resolve) => writesDone.push(resolve)));
   for (const { d, index } of remoteVirtio) {
     let connected = (): void => {};
     if (d.wait) deviceWaits.push(new Promise<void>((resolve) => (connected = resolve)));
@@ -169,8 +175,11 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
         },
         onIrq: (_line, level) => sendDevice({ kind: 'intx', device: index, level }),
         onMsi: (address, data) => sendDevice({ kind: 'msi', address: Number(address), data }),
-        dmaRead: async (addr, length) => pciDma.read(addr, length),
-        dmaWrite: (addr, bytes) => dmaWrite(addr, bytes),
+        dmaRead: async (addr, length) => {
+          await afterWrites();
+          return pciDma.read(addr, length);
+        },
+        dmaWrite: async (addr, bytes) => dmaWrite(addr, bytes),
       }),
     );
   }
@@ -268,9 +277,14 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
           io.stderr.write(msg.line + '\n');
           break;
         case 'dma-done': {
-          const done = dmaWrites.get(msg.id);
-          dmaWrites.delete(msg.id);
-          done?.(msg.error);
+          // Checked before it was acknowledged, so a refusal here is the in-process bridge's
+          // stricter rule (a BAR claims the bus address): the write was dropped.
+          if (msg.error !== undefined) io.stderr.write(`ngkvm: device DMA write dropped: ${msg.error}\n`);
+          if (--writesInFlight === 0) {
+            const waiting = writesDone;
+            writesDone = [];
+            for (const w of waiting) w();
+          }
           break;
         }
         case 'timer':

@@ -174,8 +174,12 @@ async function main(data: MachineWorkerData): Promise<void> {
         if (msg.device === undefined) remoteUart1?.attach(new FdChannel(msg.fd));
         else remoteVirtio.get(msg.device)?.attach(new FdChannel(msg.fd));
       } else if (msg.kind === 'intx') {
+        // The device's DMA writes sent before this are done first (they are acknowledged to it
+        // before they are done: the guest must see them before the interrupt).
+        serveDma();
         proxies.get(msg.device)?.setIntx(msg.level);
       } else if (board instanceof Ppce500Board) {
+        serveDma();
         board.busMasterWrite(msg.address, msg.data);
       }
     }

@@ -41,6 +41,12 @@ export class PciDmaServer {
     return out;
   }
 
+  /** Why a DMA of `length` bytes at bus address `addr` is refused, or undefined: it reaches RAM. */
+  check(addr: number, length: number): string | undefined {
+    const cpu = this.resolve(addr, length);
+    return typeof cpu === 'string' ? cpu : undefined;
+  }
+
   private resolve(addr: number, length: number): number | string {
     const ram = this.ram;
     const windows = this.windows;
