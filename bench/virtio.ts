@@ -7,11 +7,13 @@
  *    NGKVM_BENCH_READS (default 1000) random 4 KiB reads;
  *  - network (/usr/share/ngkvm/net.sh): two VMs on a socket netdev, NGKVM_BENCH_NET_MIB
  *    (default 1) MiB over TCP with busybox nc, from the sender's start to the receiver's end.
+ *  - the disk figures again with the scratch disk served by `ngkvm device virtio-blk` in
+ *    another process (configuration space, BARs, DMA and MSI-X over a device route).
  * The host times each job between the markers the guest prints (console latency included).
  * A run that fails (a VM that never gets to its marker) shows as failed; the others are kept.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,13 +119,26 @@ interface DiskFigures {
   iops: number;
 }
 
-async function diskRun(vmm: Vmm, images: LinuxImages, dir: string): Promise<DiskFigures> {
-  const root = join(dir, `${vmm.name}-root.ext4`);
-  const scratch = join(dir, `${vmm.name}-scratch.img`);
+/**
+ * `deviceProcess`: the scratch disk (/dev/vdb, PCI slot 2) is a virtio-blk-pci served by
+ * `ngkvm device virtio-blk` in another process (docs/device-routes.md); the root disk stays in
+ * the VMM.
+ */
+async function diskRun(vmm: Vmm, images: LinuxImages, dir: string, deviceProcess = false): Promise<DiskFigures> {
+  const tag = `${vmm.name}${deviceProcess ? '-devproc' : ''}`;
+  const root = join(dir, `${tag}-root.ext4`);
+  const scratch = join(dir, `${tag}-scratch.img`);
+  const sock = join(dir, `${tag}.sock`);
   copyFileSync(images.rootfs, root);
   writeFileSync(scratch, new Uint8Array((2 * DISK_MIB + 8) << 20));
-  const devices = ['-drive', `file=${root},if=virtio,format=raw`, '-drive', `file=${scratch},if=virtio,format=raw`];
-  const m = await watch(vmm.cmd, vmm.args(images, devices, `root=/dev/vda rw ngkvm.script=vbench ngkvm.bench_mib=${DISK_MIB} ngkvm.bench_reads=${READS}`, false), marks('seqwrite', 'seqread', 'randread'), 'randread:end', 1_800_000);
+  const devices = ['-drive', `file=${root},if=virtio,format=raw`, ...(deviceProcess ? ['-device', `virtio-blk-pci,socket=${sock},wait=on`] : ['-drive', `file=${scratch},if=virtio,format=raw`])];
+  const vm = watch(vmm.cmd, vmm.args(images, devices, `root=/dev/vda rw ngkvm.script=vbench ngkvm.bench_mib=${DISK_MIB} ngkvm.bench_reads=${READS}`, false), marks('seqwrite', 'seqread', 'randread'), 'randread:end', 1_800_000);
+  let device: ChildProcess | undefined;
+  if (deviceProcess) {
+    for (let i = 0; i < 1200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    device = spawn(process.execPath, [CLI, 'device', 'virtio-blk', '--socket', sock, '--drive', `file=${scratch}`], { stdio: 'ignore' });
+  }
+  const m = await vm.finally(() => device?.kill('SIGKILL'));
   const span = (j: string): number => (m.get(`${j}:end`)! - m.get(`${j}:start`)!) / 1000;
   const mb = (DISK_MIB * 1048576) / 1e6;
   return { writeMBs: mb / span('seqwrite'), readMBs: mb / span('seqread'), iops: READS / span('randread') };
@@ -156,7 +171,7 @@ export async function benchVirtio(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'ngkvm-bench-virtio-'));
   try {
-    const disk = new Map<string, DiskFigures[]>([['ngkvm', []], ['QEMU', []]]);
+    const disk = new Map<string, DiskFigures[]>([['ngkvm', []], ['devproc', []], ['QEMU', []]]);
     const net = new Map<string, number[]>([['ngkvm', []], ['QEMU', []]]);
     const attempt = async <T>(what: string, f: () => Promise<T>, into: T[]): Promise<void> => {
       try {
@@ -170,19 +185,21 @@ export async function benchVirtio(): Promise<void> {
     for (const vmm of [NGKVM, QEMU]) {
       for (let i = 0; i < RUNS; i++) {
         await attempt(`${vmm.name} disk run`, () => diskRun(vmm, images, dir), disk.get(vmm.name)!);
+        if (vmm === NGKVM) await attempt('ngkvm disk run, scratch disk in a device process', () => diskRun(vmm, images, dir, true), disk.get('devproc')!);
         await attempt(`${vmm.name} network run`, () => netRun(vmm, images), net.get(vmm.name)!);
       }
     }
     const med = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : median(xs));
     const fmt = (v: number | undefined, unit: string): string => (v === undefined ? 'failed' : `${v.toFixed(2)} ${unit}`);
-    const rows: string[][] = [['measure', 'ngkvm', 'QEMU', 'ngkvm/QEMU']];
-    const row = (what: string, unit: string, o: number | undefined, q: number | undefined): void =>
-      void rows.push([what, fmt(o, unit), fmt(q, unit), o === undefined || q === undefined ? '-' : (o / q).toFixed(3)]);
+    const rows: string[][] = [['measure', 'ngkvm', 'ngkvm, device process', 'QEMU', 'ngkvm/QEMU', 'device process/in-process']];
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '-' : (a / b).toFixed(3));
+    const row = (what: string, unit: string, o: number | undefined, p: number | undefined, q: number | undefined): void =>
+      void rows.push([what, fmt(o, unit), p === undefined && what.includes('TCP') ? '-' : fmt(p, unit), fmt(q, unit), ratio(o, q), ratio(p, o)]);
     const d = (name: string, f: (x: DiskFigures) => number): number | undefined => med(disk.get(name)!.map(f));
-    row(`sequential write, ${DISK_MIB} MiB O_DIRECT`, 'MB/s', d('ngkvm', (x) => x.writeMBs), d('QEMU', (x) => x.writeMBs));
-    row(`sequential read, ${DISK_MIB} MiB O_DIRECT`, 'MB/s', d('ngkvm', (x) => x.readMBs), d('QEMU', (x) => x.readMBs));
-    row(`random 4 KiB reads (${READS})`, 'IOPS', d('ngkvm', (x) => x.iops), d('QEMU', (x) => x.iops));
-    row(`VM-to-VM TCP, ${NET_MIB} MiB`, 'MB/s', med(net.get('ngkvm')!), med(net.get('QEMU')!));
+    row(`sequential write, ${DISK_MIB} MiB O_DIRECT`, 'MB/s', d('ngkvm', (x) => x.writeMBs), d('devproc', (x) => x.writeMBs), d('QEMU', (x) => x.writeMBs));
+    row(`sequential read, ${DISK_MIB} MiB O_DIRECT`, 'MB/s', d('ngkvm', (x) => x.readMBs), d('devproc', (x) => x.readMBs), d('QEMU', (x) => x.readMBs));
+    row(`random 4 KiB reads (${READS})`, 'IOPS', d('ngkvm', (x) => x.iops), d('devproc', (x) => x.iops), d('QEMU', (x) => x.iops));
+    row(`VM-to-VM TCP, ${NET_MIB} MiB`, 'MB/s', med(net.get('ngkvm')!), undefined, med(net.get('QEMU')!));
     process.stdout.write(`\nvirtio under Linux 6.1 on ppce500 (e500v2, 1 CPU, virtio-pci), median of ${RUNS} run(s); ratio > 1 means ngkvm is faster\n`);
     process.stdout.write(table(rows) + '\n');
   } finally {

@@ -7,21 +7,89 @@
  * (the UART reads as all ones); started again, it takes the UART over.
  */
 import { Uart16550 } from '../devices/uart16550.js';
+import { pciFunctionModels } from '../devices/remote/pci-proxy.js';
+import { VirtioBlk } from '../devices/virtio/blk.js';
+import type { VirtioDevice } from '../devices/virtio/device.js';
+import { VirtioPciTransport, virtioMsixVectors } from '../devices/virtio/pci-transport.js';
+import { VirtioRng } from '../devices/virtio/rng.js';
 import { connectDevice } from '../vmm/remote/device-process.js';
+import { hostEntropy } from '../vmm/virtio-backends/entropy.js';
+import { FileBlockBackend } from '../vmm/virtio-backends/file-block.js';
 import { UsageError, formatHelp, parseOptions, type OptionSpec } from './options.js';
 
 const DEVICE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'socket', value: 'PATH', help: 'the VMM\'s route socket (the PATH of ngkvm run --device uart1,socket=PATH)' },
+  { name: 'socket', value: 'PATH', help: 'the VMM\'s route socket (the PATH of ngkvm run --device uart1,socket=PATH or -device virtio-…-pci,socket=PATH)' },
+  { name: 'drive', value: 'file=IMG[,readonly=on]', help: 'virtio-blk: the disk image (raw), opened read-write unless readonly=on; FLUSH fdatasyncs it' },
+  { name: 'num-queues', value: 'N', help: 'virtio-blk: request queues (1 to 256; default 1)' },
+  { name: 'serial', value: 'S', help: 'virtio-blk: the serial number GET_ID returns (at most 20 bytes)' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
 
 export const DEVICE_USAGE = `usage: ngkvm device uart --socket PATH
+       ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--num-queues N] [--serial S]
+       ngkvm device virtio-rng --socket PATH
 
-Serves ppce500's UART1 from this process: start ngkvm run with --device uart1,socket=PATH,
-then this command with the same PATH. The UART's serial line is this terminal.
+Serves a device of a VMM from this process (docs/device-routes.md). Start ngkvm run first,
+then this command with the same PATH; if this process ends, the VMM runs on and the device
+reads as all ones.
+
+  uart         ppce500's UART1 (ngkvm run --device uart1,socket=PATH[,wait=on]); its
+               serial line is this terminal.
+  virtio-blk   a virtio-blk-pci function (ngkvm run -device virtio-blk-pci,socket=PATH[,wait=on]):
+               the unchanged virtio-pci transport and device run here, guest memory is
+               reached over the route (DMA through the host bridge's inbound windows).
+  virtio-rng   a virtio-rng-pci function (-device virtio-rng-pci,socket=PATH[,wait=on]),
+               with this host's random source.
 
 options:
 ${formatHelp(DEVICE_OPTIONS)}`;
+
+/** `file=IMG[,readonly=on|off]` */
+function parseDrive(text: string): { file: string; readOnly: boolean } {
+  let file: string | undefined;
+  let readOnly = false;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const [k, v] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    if (k === 'file' && v !== '') file = v;
+    else if (k === 'readonly' && (v === 'on' || v === 'off')) readOnly = v === 'on';
+    else throw new UsageError(`--drive ${text}: "${part}" is not file=IMG or readonly=on|off`);
+  }
+  if (file === undefined) throw new UsageError(`--drive ${text}: needs file=IMG`);
+  return { file, readOnly };
+}
+
+/** Serves a virtio-pci function (transport and device as in the VMM) on the route at `path`. */
+async function serveVirtio(path: string, kind: 'blk' | 'rng', device: VirtioDevice, close: () => void): Promise<number> {
+  const name = `virtio-${kind}-pci`;
+  // The transport is built before the connection (the models are), and reaches the
+  // connection's DMA and interrupts through these, bound once it exists.
+  let conn: Awaited<ReturnType<typeof connectDevice>> | undefined;
+  const transport = new VirtioPciTransport({
+    device,
+    name,
+    dma: {
+      isRam: (addr, length) => conn!.dma.isRam(addr, length),
+      read: (addr, dst) => conn!.dma.read(addr, dst),
+      write: (addr, src) => conn!.dma.write(addr, src),
+    },
+    vectors: virtioMsixVectors(device),
+    msiSend: (address, data) => conn?.host.msi(BigInt(address), data),
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  transport.function.onIntx = (level) => conn?.host.setIrq(0, level);
+  try {
+    conn = await connectDevice({ path, name, models: pciFunctionModels(transport.function, () => transport.reset()), syncDma: true });
+  } catch (err) {
+    close();
+    process.stderr.write(`ngkvm: cannot serve ${name} on ${path}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const reason = await conn.closed;
+  close();
+  process.stderr.write(`ngkvm: device ${name}: ${reason}\n`);
+  return 0;
+}
 
 export async function deviceCommand(args: readonly string[]): Promise<number> {
   const [kind, ...rest] = args;
@@ -29,14 +97,37 @@ export async function deviceCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(DEVICE_USAGE + '\n');
     return kind === undefined ? 2 : 0;
   }
-  if (kind !== 'uart') throw new UsageError(`unknown device "${kind}"; ngkvm device serves: uart`);
+  if (kind !== 'uart' && kind !== 'virtio-blk' && kind !== 'virtio-rng') throw new UsageError(`unknown device "${kind}"; ngkvm device serves: uart, virtio-blk, virtio-rng`);
   const opts = parseOptions(rest, DEVICE_OPTIONS);
   if (opts.has('help')) {
     process.stdout.write(DEVICE_USAGE + '\n');
     return 0;
   }
   const path = opts.get('socket');
-  if (typeof path !== 'string') throw new UsageError('ngkvm device uart needs --socket PATH');
+  if (typeof path !== 'string') throw new UsageError(`ngkvm device ${kind} needs --socket PATH`);
+  for (const k of ['drive', 'num-queues', 'serial']) {
+    if (opts.has(k) && kind !== 'virtio-blk') throw new UsageError(`--${k} is for ngkvm device virtio-blk`);
+  }
+  if (kind === 'virtio-rng') return serveVirtio(path, 'rng', new VirtioRng(hostEntropy), () => {});
+  if (kind === 'virtio-blk') {
+    const driveText = opts.get('drive');
+    if (typeof driveText !== 'string') throw new UsageError('ngkvm device virtio-blk needs --drive file=IMG');
+    const drive = parseDrive(driveText);
+    const nq = opts.get('num-queues');
+    const queues = nq === undefined ? 1 : Number(nq);
+    if (!Number.isInteger(queues) || queues < 1 || queues > 256) throw new UsageError(`--num-queues ${String(nq)}: 1 to 256`);
+    const serial = opts.get('serial');
+    if (typeof serial === 'string' && new TextEncoder().encode(serial).length > 20) throw new UsageError(`--serial "${serial}" is longer than virtio-blk's 20 bytes`);
+    let backend: FileBlockBackend;
+    try {
+      backend = FileBlockBackend.open(drive.file, drive.readOnly);
+    } catch (err) {
+      process.stderr.write(`ngkvm: device virtio-blk: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const device = new VirtioBlk({ backend, queues, ...(typeof serial === 'string' ? { serial } : {}) });
+    return serveVirtio(path, 'blk', device, () => backend.close?.());
+  }
   const input: number[] = [];
   const uart = new Uart16550('uart1', {
     write: (byte) => void process.stdout.write(Uint8Array.of(byte)),

@@ -200,6 +200,20 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
       }
       if (onOff(what, 'disable-modern', props.get('disable-modern'), false)) throw new UsageError(`${what}: ngkvm's virtio devices are modern (virtio 1.x) only`);
       for (const k of ['bus', 'addr']) if (props.has(k)) throw new UsageError(`${what}: ${k}= is not supported (devices take PCI slots / transports in command-line order)`);
+      const socket = props.get('socket');
+      if (socket !== undefined || props.has('wait')) {
+        // Served by a device process (`ngkvm device virtio-blk|virtio-rng --socket PATH`).
+        if (socket === undefined || socket === '') throw new UsageError(`${what}: wait= needs socket=PATH (the device process's route socket)`);
+        if (transport !== 'pci') throw new UsageError(`${what}: devices in device processes are virtio-pci devices (ppce500)`);
+        if (kind !== 'blk' && kind !== 'rng') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci and virtio-rng-pci; ${head} runs in the VMM only`);
+        for (const k of ['drive', 'serial', 'num-queues']) {
+          if (props.has(k)) throw new UsageError(`${what}: ${k}= belongs to the device process when socket= is given (ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--serial S] [--num-queues N])`);
+        }
+        onlyKeys(what, props, [...common, 'socket', 'wait']);
+        if (devices.some((d) => d.kind === 'remote' && d.socket === socket)) throw new UsageError(`${what}: socket ${socket} is already used by another device`);
+        devices.push({ kind: 'remote', transport: 'pci', virtio: kind, socket, wait: onOff(what, 'wait', props.get('wait'), false) });
+        continue;
+      }
       switch (kind) {
         case 'blk': {
           onlyKeys(what, props, [...common, 'drive', 'serial', 'num-queues']);

@@ -74,7 +74,9 @@ export type VirtioDeviceSpec =
   | { readonly kind: 'blk'; readonly transport: VirtioTransportKind; readonly drive: string; readonly serial?: string; readonly queues?: number }
   | { readonly kind: 'net'; readonly transport: VirtioTransportKind; readonly netdev: string; readonly mac?: string }
   | { readonly kind: 'rng'; readonly transport: VirtioTransportKind }
-  | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] };
+  | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] }
+  /** A virtio-pci device served by a device process (`-device virtio-blk-pci,socket=PATH`). */
+  | { readonly kind: 'remote'; readonly transport: 'pci'; readonly virtio: 'blk' | 'rng'; readonly socket: string; readonly wait: boolean };
 
 /** Where a migration goes or comes from: `tcp:HOST:PORT` or `file:PATH` (QEMU's URIs). */
 export type MigrationUri = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'file'; readonly path: string };
@@ -119,7 +121,23 @@ export interface MachineConfig {
 }
 
 /** Main → machine thread, on the device port: a device connected (its access fd), or its interrupt level. */
-export type DeviceMessage = { readonly kind: 'access'; readonly fd: number };
+export type DeviceMessage =
+  /** `device`: index of the virtio device in config.devices; absent: UART1. */
+  | { readonly kind: 'access'; readonly fd: number; readonly device?: number }
+  /** A remote virtio-pci function's INTx level / MSI (the board's bus-master write). */
+  | { readonly kind: 'intx'; readonly device: number; readonly level: boolean }
+  | { readonly kind: 'msi'; readonly address: number; readonly data: number };
+
+/**
+ * Main → machine thread, on the device DMA port: a device process's DMA write, done by the
+ * machine thread (the in-process path: inbound translation, dirty log, the accelerator's code
+ * cache) and answered with a `dma-done` MachineMessage.
+ */
+export interface DmaWriteRequest {
+  readonly id: number;
+  readonly addr: number;
+  readonly data: Uint8Array;
+}
 
 /** Messages from the machine thread to the main thread. */
 export type MachineMessage =
@@ -130,11 +148,18 @@ export type MachineMessage =
       readonly vcpus: readonly { id: number; ownerThread: number; control: SharedArrayBuffer }[];
       /** The irqEvent a remote UART1's line drives (the main thread reads its event channel). */
       readonly remoteUart1Irq?: LevelIrqShares;
+      /**
+       * For the DMA of virtio devices in device processes, served on the main thread: guest
+       * RAM (at guest-physical 0, shared memory) and the host bridge's inbound windows.
+       */
+      readonly remoteDma?: { readonly ram: readonly Uint8Array[]; readonly chunkBytes: number; readonly ramSize: number; readonly windows: SharedArrayBuffer };
     }
   /** Wake the machine (REQ_TIMER) at this host monotonic time in ns, or never (Infinity). */
   | { readonly type: 'timer'; readonly deadlineNs: number }
   /** A diagnostic line (device warnings); worker stderr would only flush when the machine stops. */
   | { readonly type: 'log'; readonly line: string }
+  /** A DmaWriteRequest is done; `error`: why it was refused. */
+  | { readonly type: 'dma-done'; readonly id: number; readonly error?: string }
   | { readonly type: 'exit'; readonly code: number; readonly reason: string }
   | { readonly type: 'error'; readonly message: string; readonly userError: boolean };
 

@@ -9,9 +9,13 @@ import { hostNowNs } from '../devices/clock.js';
 import { Hypervisor } from '../api/index.js';
 import type { RemoteVcpu } from '../api/threads.js';
 import { GdbTcpServer } from './gdb/server.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_TIMER, REQ_WORD, type DeviceMessage, type DmaWriteRequest, type MachineConfig, type MachineMessage } from './config.js';
 import { LevelIrqForwarder } from './remote/level-irq.js';
 import { RouteServer } from './remote/route-server.js';
+import { PciDmaServer } from './remote/pci-dma.js';
+import { pciFunctionRanges } from '../devices/remote/pci-proxy.js';
+import { virtioPciFunctionSpec } from '../devices/virtio/pci-transport.js';
+import { VIRTIO_ID } from '../devices/virtio/constants.js';
 import { CCSR_BASE, UART1_OFFSET } from '../boards/ppce500/board.js';
 import type { MachineWorkerData } from './machine-worker.js';
 import { MachineThread } from './machine-thread.js';
@@ -88,12 +92,17 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
   // Devices outside the VMM (ppce500 UART1): this thread listens and does the hello; the
   // machine thread gets each connection's access descriptor, and this thread drives the
   // device's interrupt line into the accelerator's irqEvent.
-  const devicePorts = (config.remoteDevices ?? []).length > 0 ? new MessageChannel() : undefined;
+  const remoteVirtio = (config.devices ?? []).flatMap((d, index) => (d.kind === 'remote' ? [{ d, index }] : []));
+  const devicePorts = (config.remoteDevices ?? []).length > 0 || remoteVirtio.length > 0 ? new MessageChannel() : undefined;
+  const sendDevice = (m: DeviceMessage): void => {
+    devicePorts!.port1.postMessage(m);
+    request(REQ_DEVICE);
+  };
   // Its interrupt line drives the irqEvent the board creates (connected when the machine is
   // ready), straight to the accelerator: the machine thread never handles it.
   let uart1Irq: LevelIrqForwarder | undefined;
   const deviceWaits: Promise<void>[] = [];
-  const deviceServers = (config.remoteDevices ?? []).map((d) => {
+  const deviceServers: RouteServer[] = (config.remoteDevices ?? []).map((d) => {
     const send = (m: DeviceMessage): void => {
       devicePorts!.port1.postMessage(m);
       request(REQ_DEVICE);
@@ -122,6 +131,58 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
     });
     return server;
   });
+  // Virtio-pci functions in device processes: their accesses go from the machine thread's
+  // PCI proxies over the access channel; their DMA is served here from guest RAM (shared
+  // memory) through the host bridge's inbound windows; INTx and MSIs go to the machine
+  // thread, which owns the PCI bus and the bus-master path to the MPIC.
+  const pciDma = new PciDmaServer();
+  // DMA writes are done by the machine thread (its own DMA path tells the accelerator's code
+  // cache and the dirty log). They are checked here (inbound window, RAM) and acknowledged to
+  // the device at once; what must see them waits until the machine thread did them: a DMA read
+  // here waits for 'dma-done' of every earlier write, and the machine thread does the queued
+  // writes before it takes an MSI or an INTx change (sent after them).
+  const dmaPorts = remoteVirtio.length > 0 ? new MessageChannel() : undefined;
+  let dmaId = 0;
+  let writesInFlight = 0;
+  let writesDone: (() => void)[] = [];
+  const dmaWrite = (addr: number, bytes: Uint8Array): string | undefined => {
+    const refused = pciDma.check(addr, bytes.length);
+    if (refused !== undefined) return refused;
+    const req: DmaWriteRequest = { id: dmaId++, addr, data: bytes.slice() };
+    writesInFlight++;
+    dmaPorts!.port1.postMessage(req);
+    request(REQ_DEVICE);
+    return undefined;
+  };
+  const afterWrites = (): Promise<void> => (writesInFlight === 0 ? Promise.resolve() : new Promise((resolve) => writesDone.push(resolve)));
+  for (const { d, index } of remoteVirtio) {
+    let connected = (): void => {};
+    if (d.wait) deviceWaits.push(new Promise<void>((resolve) => (connected = resolve)));
+    const placeholder = { name: 'placeholder', kind: 'window', access: () => {} } as const;
+    deviceServers.push(
+      new RouteServer({
+        name: `virtio-${d.virtio}-pci`,
+        path: d.socket,
+        ranges: pciFunctionRanges(virtioPciFunctionSpec({ name: d.virtio, virtioId: d.virtio === 'blk' ? VIRTIO_ID.block : VIRTIO_ID.entropy, vectors: 2, msixTarget: placeholder, modernTarget: { ...placeholder } })),
+        guestOrder: 'big',
+        // Only RAM, and only through the host bridge's inbound windows (PciDmaServer).
+        memory: { kind: 'all' },
+        irqLines: 1,
+        log: (l) => io.stderr.write(l + '\n'),
+        onAccess: (fd) => {
+          sendDevice({ kind: 'access', fd, device: index });
+          connected();
+        },
+        onIrq: (_line, level) => sendDevice({ kind: 'intx', device: index, level }),
+        onMsi: (address, data) => sendDevice({ kind: 'msi', address: Number(address), data }),
+        dmaRead: async (addr, length) => {
+          await afterWrites();
+          return pciDma.read(addr, length);
+        },
+        dmaWrite: async (addr, bytes) => dmaWrite(addr, bytes),
+      }),
+    );
+  }
   // Migration links are the main thread's sockets (migration/host-side.ts).
   const migrationPorts = new MessageChannel();
   const migrationShared = new SharedArrayBuffer(MIGRATION_SHARED_BYTES);
@@ -156,7 +217,8 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
       }
     }
     if (deviceWaits.length > 0) {
-      io.stderr.write(`ngkvm: waiting for the device process on ${(config.remoteDevices ?? []).filter((d) => d.wait === true).map((d) => d.socket).join(', ')}\n`);
+      const waiting = [...(config.remoteDevices ?? []).filter((d) => d.wait === true).map((d) => d.socket), ...remoteVirtio.filter((r) => r.d.wait).map((r) => r.d.socket)];
+      io.stderr.write(`ngkvm: waiting for the device process${waiting.length > 1 ? 'es' : ''} on ${waiting.join(', ')}\n`);
       await Promise.all(deviceWaits);
     }
   } catch (err) {
@@ -173,13 +235,14 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
     control: controlBuf,
     ...(monitorPorts !== undefined ? { monitor: { port: monitorPorts.port2, version } } : {}),
     ...(gdbPorts !== undefined ? { gdb: { port: gdbPorts.port2 } } : {}),
-    ...(devicePorts !== undefined ? { device: { port: devicePorts.port2 } } : {}),
+    ...(devicePorts !== undefined ? { device: { port: devicePorts.port2, ...(dmaPorts !== undefined ? { dma: dmaPorts.port2 } : {}) } } : {}),
     migration: { port: migrationPorts.port2, shared: migrationShared },
   };
   const worker = (thread ?? new MachineThread()).start(data, [
     ...(monitorPorts !== undefined ? [monitorPorts.port2] : []),
     ...(gdbPorts !== undefined ? [gdbPorts.port2] : []),
     ...(devicePorts !== undefined ? [devicePorts.port2] : []),
+    ...(dmaPorts !== undefined ? [dmaPorts.port2] : []),
     migrationPorts.port2,
   ]);
   let timer: NodeJS.Timeout | undefined;
@@ -199,6 +262,7 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
       switch (msg.type) {
         case 'ready':
           if (msg.remoteUart1Irq !== undefined) uart1Irq?.connect(msg.remoteUart1Irq);
+          if (msg.remoteDma !== undefined) pciDma.connect(msg.remoteDma);
           // Async: kicking a kvm vCPU from here needs the kvm accelerator loaded in this thread.
           void Promise.all(msg.vcpus.map((v) => Hypervisor.attachVcpu({ accel: msg.accel, id: v.id, ownerThread: v.ownerThread, control: v.control }))).then(
             (attached) => {
@@ -212,6 +276,17 @@ export async function runMachine(config: MachineConfig, io: HostIo, thread?: Mac
         case 'log':
           io.stderr.write(msg.line + '\n');
           break;
+        case 'dma-done': {
+          // Checked before it was acknowledged, so a refusal here is the in-process bridge's
+          // stricter rule (a BAR claims the bus address): the write was dropped.
+          if (msg.error !== undefined) io.stderr.write(`ngkvm: device DMA write dropped: ${msg.error}\n`);
+          if (--writesInFlight === 0) {
+            const waiting = writesDone;
+            writesDone = [];
+            for (const w of waiting) w();
+          }
+          break;
+        }
         case 'timer':
           armTimer(msg.deadlineNs);
           break;

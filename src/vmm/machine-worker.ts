@@ -11,7 +11,9 @@ import type { Vcpu } from '../api/hypervisor.js';
 import { TimerQueue, wallClockFrom } from '../devices/clock.js';
 import { BoardError } from '../boards/errors.js';
 import { BOARDS, type Board, type BoardEvent } from '../boards/board.js';
-import { Ppce500Board } from '../boards/ppce500/board.js';
+import { Ppce500Board, type RemoteVirtioAttachment } from '../boards/ppce500/board.js';
+import type { PciProxyFunction } from '../devices/remote/pci-proxy.js';
+import { VIRTIO_ID } from '../devices/virtio/constants.js';
 import type { BootImage } from '../boards/board.js';
 import { X86MicrovmBoard } from '../boards/x86-microvm/board.js';
 import type { VirtioAttachment } from '../boards/board.js';
@@ -26,7 +28,7 @@ import type { DeviceClock } from '../devices/clock.js';
 import type { SerialBackend } from '../devices/uart16550.js';
 import { GdbMachineSide } from './gdb/channel.js';
 import { vmTarget } from './gdb/target.js';
-import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type MachineConfig, type MachineMessage } from './config.js';
+import { CONTROL_BYTES, REQ_DEVICE, REQ_MIGRATION, REQ_GDB, REQ_INPUT, REQ_MONITOR, REQ_QUIT, REQ_WORD, type DeviceMessage, type DmaWriteRequest, type MachineConfig, type MachineMessage } from './config.js';
 import { FdChannel, SocketRouteEndpoint } from './remote/socket-endpoint.js';
 import type { RouteEndpoint } from '../api/routes.js';
 import { kickPending } from '../api/threads.js';
@@ -59,7 +61,7 @@ export interface MachineWorkerData {
   /** The gdb stub's packets arrive on `port` (transferred); absent without --gdb. */
   readonly gdb?: { readonly port: MessagePort };
   /** Device routes' connections and interrupts (DeviceMessage) arrive on `port`; absent without --device. */
-  readonly device?: { readonly port: MessagePort };
+  readonly device?: { readonly port: MessagePort; readonly dma?: MessagePort };
   /** Rings of config.chardevs, in order; null = discards output (`null`). */
   readonly chardevs?: readonly (SerialRings | null)[];
   /** Rings of config.netdevs, in order. */
@@ -127,20 +129,59 @@ async function main(data: MachineWorkerData): Promise<void> {
   // accepted (the descriptor arrives on the device port), read synchronously on this thread.
   let kickWord: Int32Array | null = null;
   const remoteUart1 =
-    data.device !== undefined
+    data.device !== undefined && (config.remoteDevices ?? []).length > 0
       ? new SocketRouteEndpoint('uart1', {
           log: (line) => post({ type: 'log', line }),
           // Bit 0 of the vCPU's kick word is a kick on every accelerator.
           shouldAbort: () => kickWord !== null && kickPending(kickWord),
         })
       : undefined;
-  const board = createBoard(hv, config, serials, timers, virtioAttachments(config, data), remoteUart1);
+  // Virtio-pci devices in device processes: their BARs and configuration space go over these
+  // endpoints from inside exits (the PCI bus decodes the proxies' BARs), so a kick does not
+  // abandon a wait (an exit cannot be replayed); a device that dies ends any wait.
+  // While such a wait lasts, the device's DMA writes are still done (it may be waiting for
+  // one before it answers).
+  let serveDma = (): void => {};
+  const remoteVirtio = new Map<number, SocketRouteEndpoint>();
+  (config.devices ?? []).forEach((d, i) => {
+    if (d.kind === 'remote') {
+      remoteVirtio.set(i, new SocketRouteEndpoint(`virtio-${d.virtio}-pci (${d.socket})`, { log: (line) => post({ type: 'log', line }), shouldAbort: () => false, whileWaiting: () => serveDma() }));
+    }
+  });
+  const board = createBoard(hv, config, serials, timers, virtioAttachments(config, data, remoteVirtio), remoteUart1);
   kickWord = new Int32Array(board.vcpus[0]!.handle().control);
+  if (remoteVirtio.size > 0 && !(board instanceof Ppce500Board && board.ram.chunks[0]?.buffer instanceof SharedArrayBuffer)) {
+    throw new BoardError('ERR_BOARD_OPTION', `virtio devices in device processes need guest RAM the VMM's main thread can share (the e500 accelerator's); the ${hv.accel} accelerator's cannot be`);
+  }
+  const proxies = new Map<number, PciProxyFunction>();
+  if (board instanceof Ppce500Board) [...remoteVirtio.keys()].forEach((index, n) => proxies.set(index, board.remoteVirtio[n]!));
+  const dmaPort = data.device?.dma;
+  if (board instanceof Ppce500Board && dmaPort !== undefined) {
+    serveDma = () => {
+      for (let m = receiveMessageOnPort(dmaPort); m !== undefined; m = receiveMessageOnPort(dmaPort)) {
+        const req = m.message as DmaWriteRequest;
+        const error = board.remoteDmaWrite(req.addr, req.data);
+        post({ type: 'dma-done', id: req.id, ...(error !== undefined ? { error } : {}) });
+      }
+    };
+  }
   const serveDevices = (): void => {
+    serveDma();
     if (data.device === undefined) return;
     for (let m = receiveMessageOnPort(data.device.port); m !== undefined; m = receiveMessageOnPort(data.device.port)) {
       const msg = m.message as DeviceMessage;
-      if (msg.kind === 'access') remoteUart1?.attach(new FdChannel(msg.fd));
+      if (msg.kind === 'access') {
+        if (msg.device === undefined) remoteUart1?.attach(new FdChannel(msg.fd));
+        else remoteVirtio.get(msg.device)?.attach(new FdChannel(msg.fd));
+      } else if (msg.kind === 'intx') {
+        // The device's DMA writes sent before this are done first (they are acknowledged to it
+        // before they are done: the guest must see them before the interrupt).
+        serveDma();
+        proxies.get(msg.device)?.setIntx(msg.level);
+      } else if (board instanceof Ppce500Board) {
+        serveDma();
+        board.busMasterWrite(msg.address, msg.data);
+      }
     }
   };
   serveDevices();
@@ -235,6 +276,9 @@ async function main(data: MachineWorkerData): Promise<void> {
     vcpus: board.vcpus.map((v) => v.handle()).map((h) => ({ id: h.id, ownerThread: h.ownerThread, control: h.control })),
     ...(uart1Irq !== undefined && uart1Irq.trigger instanceof SharedNotifier && uart1Irq.resample instanceof SharedNotifier
       ? { remoteUart1Irq: { trigger: uart1Irq.trigger.share(), resample: uart1Irq.resample.share() } }
+      : {}),
+    ...(board instanceof Ppce500Board && board.dmaWindows !== undefined
+      ? { remoteDma: { ram: board.ram.chunks, chunkBytes: board.ram.chunkBytes, ramSize: board.ramSize, windows: board.dmaWindows.buffer } }
       : {}),
   });
 
@@ -416,7 +460,7 @@ function createBoard(
   config: MachineConfig,
   serials: SerialBackend[],
   clock: DeviceClock,
-  virtio: readonly VirtioAttachment[],
+  virtio: readonly (VirtioAttachment | RemoteVirtioAttachment)[],
   remoteUart1?: RouteEndpoint,
 ): Board {
   const log = (line: string): void => post({ type: 'log', line });
@@ -432,7 +476,7 @@ function createBoard(
   };
   if (config.machine === 'x86-microvm') {
     if (kernel === undefined) throw new BoardError('ERR_BOARD_OPTION', 'x86-microvm needs a kernel (--kernel FILE)');
-    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log, virtio });
+    return X86MicrovmBoard.create(hv, { ...images, kernel, ramSize: config.memory, serials, log, virtio: virtio.filter((v): v is VirtioAttachment => 'device' in v) });
   }
   const bios = read(config.bios, 'firmware', 'loader');
   return Ppce500Board.create(hv, {
@@ -460,10 +504,10 @@ const DEFAULT_MAC = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] as const;
  * here (synchronous I/O on this thread), network and console rings from the main thread,
  * the host's random source.
  */
-function virtioAttachments(config: MachineConfig, data: MachineWorkerData): VirtioAttachment[] {
+function virtioAttachments(config: MachineConfig, data: MachineWorkerData, remote: ReadonlyMap<number, RouteEndpoint>): (VirtioAttachment | RemoteVirtioAttachment)[] {
   const devices = config.devices ?? [];
   let nics = 0;
-  return devices.map((d): VirtioAttachment => {
+  return devices.map((d, i): VirtioAttachment | RemoteVirtioAttachment => {
     const suffix = d.transport === 'pci' ? 'pci' : 'device';
     switch (d.kind) {
       case 'blk': {
@@ -492,6 +536,12 @@ function virtioAttachments(config: MachineConfig, data: MachineWorkerData): Virt
           return { nr: p.nr, console: p.console, backend: rings === undefined || rings === null ? nullChar : new RingCharBackend(rings), ...(p.name !== undefined ? { name: p.name } : {}) };
         });
         return { name: `virtio-serial-${suffix}`, device: new VirtioConsole({ ports, maxPorts: d.maxPorts }) };
+      }
+      case 'remote': {
+        const endpoint = remote.get(i);
+        if (endpoint === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci,socket=: no route`);
+        if (config.machine !== 'ppce500') throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci in a device process needs ppce500's PCI bus`);
+        return { name: `virtio-${d.virtio}-pci`, virtioId: d.virtio === 'blk' ? VIRTIO_ID.block : VIRTIO_ID.entropy, endpoint };
       }
     }
   });

@@ -25,10 +25,9 @@ import { Mpc8xxxGpio } from '../../devices/mpc8xxx-gpio.js';
 import { OpenPic } from '../../devices/mpic/openpic.js';
 import { FSL_PCI_HOST_SIZE, FslPciHost } from '../../devices/pci/fsl-pci-host.js';
 import { Uart16550, type SerialBackend } from '../../devices/uart16550.js';
-import { VIRTIO_ID } from '../../devices/virtio/constants.js';
-import type { VirtioDevice } from '../../devices/virtio/device.js';
-import { guestMemoryDma } from '../../devices/virtio/dma.js';
-import { VirtioPciTransport } from '../../devices/virtio/pci-transport.js';
+import { DmaError, guestMemoryDma, type GuestDma } from '../../devices/virtio/dma.js';
+import { MODERN_BAR, NOTIFY_OFFSET, VirtioPciTransport, virtioMsixVectors, virtioPciFunctionSpec } from '../../devices/virtio/pci-transport.js';
+import { DmaWindowTable, PciProxyFunction } from '../../devices/remote/pci-proxy.js';
 import type { Board, BoardEvent, BootImage, MigratableBoard, VirtioAttachment } from '../board.js';
 import type { DeviceState } from '../../devices/state.js';
 import { VcpuStateSection } from '../vcpu-state.js';
@@ -109,7 +108,7 @@ export interface Ppce500Config {
    * Virtio devices, presented as modern virtio-pci functions in PCI slots 1, 2, … in this
    * order (as QEMU numbers -device functions on ppce500).
    */
-  readonly virtio?: readonly VirtioAttachment[];
+  readonly virtio?: readonly (VirtioAttachment | RemoteVirtioAttachment)[];
 }
 
 /** First PCI slot for devices (QEMU's ppce500 pci_first_slot). */
@@ -139,6 +138,15 @@ export class Ppce500Board implements Board {
   readonly gpio: Mpc8xxxGpio;
   /** The virtio-pci functions, in slot order. */
   readonly virtio: readonly VirtioPciTransport[];
+  /** Virtio-pci functions served by device processes (proxies on the bus), in slot order. */
+  readonly remoteVirtio: readonly PciProxyFunction[];
+  /**
+   * The host bridge's inbound windows in shared memory, kept current, for whoever serves the
+   * device processes' DMA (absent without remote virtio devices).
+   */
+  readonly dmaWindows: DmaWindowTable | undefined;
+  /** Bus masters' DMA: through the host bridge's inbound windows to RAM. */
+  private readonly pciDma: GuestDma;
   readonly config: Ppce500Config;
   readonly ram: MemoryBacking;
   readonly ramSize: number;
@@ -199,7 +207,19 @@ export class Ppce500Board implements Board {
     this.bus.map(CCSR_BASE + MPIC_OFFSET, MPIC_SIZE, this.mpic);
     this.pciHost = new FslPciHost({ cpu: this.bus, ccsrBase: CCSR_BASE, memory: this.vm.memory, log });
     this.bus.map(CCSR_BASE + PCI_HOST_OFFSET, FSL_PCI_HOST_SIZE, this.pciHost);
-    this.virtio = this.attachVirtio(config.virtio ?? [], log);
+    const host = this.pciHost;
+    this.pciDma = guestMemoryDma(this.vm.memory, (addr, length) => host.dmaTranslate(addr, length));
+    const attached = this.attachVirtio(config.virtio ?? [], log);
+    this.virtio = attached.local;
+    this.remoteVirtio = attached.remote;
+    if (this.remoteVirtio.length > 0) {
+      const table = new DmaWindowTable();
+      this.dmaWindows = table;
+      this.pciHost.onInboundChange = () => table.publish(this.pciHost.inboundWindows());
+      table.publish(this.pciHost.inboundWindows());
+    } else {
+      this.dmaWindows = undefined;
+    }
     const remote = config.remoteUart1 !== undefined && config.serials.length === 2;
     // irqEvents and MSIs of devices outside the VMM (device routes) reach this MPIC. A UART1
     // in a device process raises its line through an irqEvent resampled at EOI (its level
@@ -327,6 +347,9 @@ export class Ppce500Board implements Board {
     if (this.config.remoteUart1 !== undefined && this.config.serials.length === 2) {
       throw new BoardError('ERR_BOARD_OPTION', 'UART1 is served by a device process (--device uart1,socket=…), whose state this VMM cannot save: snapshots and migration need every device in the VMM');
     }
+    if (this.remoteVirtio.length > 0) {
+      throw new BoardError('ERR_BOARD_OPTION', `${this.remoteVirtio.map((p) => p.function.name).join(', ')} ${this.remoteVirtio.length === 1 ? 'is' : 'are'} served by a device process (-device …,socket=…), whose state this VMM cannot save: snapshots and migration need every device in the VMM`);
+    }
     return [
       ...this.vcpus.map((v) => new VcpuStateSection(v, this.tlbs[v.id])),
       this.mpic,
@@ -355,9 +378,9 @@ export class Ppce500Board implements Board {
    * writes, which reach the MPIC's MSIIR through the host bridge's BAR0 (the CCSR on the PCI
    * side) as fsl_msi addresses them; INTx pins follow the device tree's interrupt-map.
    */
-  private attachVirtio(devices: readonly VirtioAttachment[], log: Logger): VirtioPciTransport[] {
+  private attachVirtio(devices: readonly (VirtioAttachment | RemoteVirtioAttachment)[], log: Logger): { local: VirtioPciTransport[]; remote: PciProxyFunction[] } {
     const host = this.pciHost;
-    const dma = guestMemoryDma(this.vm.memory, (addr, length) => host.dmaTranslate(addr, length));
+    const dma = this.pciDma;
     const lines = new Map<number, Set<string>>();
     host.pci.onIntx = (slot, pin, level) => {
       const irq = PCI_INTX_FIRST_IRQ + ((slot + pin - 1) % 4);
@@ -367,20 +390,53 @@ export class Ppce500Board implements Board {
       else set.delete(`${slot}.${pin}`);
       this.mpic.setLine(irq, set.size > 0);
     };
-    return devices.map((a, i) => {
+    const local: VirtioPciTransport[] = [];
+    const remote: PciProxyFunction[] = [];
+    devices.forEach((a, i) => {
       const slot = PCI_FIRST_SLOT + i;
+      const name = `${a.name} 00:${slot.toString(16).padStart(2, '0')}.0`;
+      if ('endpoint' in a) {
+        // The device process's transport answers configuration reads, so the guest sees its
+        // MSI-X table size; this copy's only decodes the BARs.
+        const spec = virtioPciFunctionSpec({ name, virtioId: a.virtioId, vectors: 2, msixTarget: PLACEHOLDER, modernTarget: PLACEHOLDER });
+        const proxy = new PciProxyFunction(spec, a.endpoint, { posted: (bar, offset) => bar === MODERN_BAR && offset >= NOTIFY_OFFSET });
+        host.pci.attach(slot, 0, proxy.function);
+        remote.push(proxy);
+        return;
+      }
       const t = new VirtioPciTransport({
         device: a.device,
-        name: `${a.name} 00:${slot.toString(16).padStart(2, '0')}.0`,
+        name,
         stateId: `virtio-pci-${slot}`,
         dma,
-        vectors: msixVectors(a.device),
-        msiSend: (address, data) => host.masterAccess(address, true, Uint8Array.of(data & 0xff, (data >>> 8) & 0xff, (data >>> 16) & 0xff, data >>> 24)),
+        vectors: virtioMsixVectors(a.device),
+        msiSend: (address, data) => this.busMasterWrite(address, data),
         log,
       });
       host.pci.attach(slot, 0, t.function);
-      return t;
+      local.push(t);
     });
+    return { local, remote };
+  }
+
+  /**
+   * A DMA write of a PCI function in a device process: the in-process path (the host
+   * bridge's inbound translation, RAM only, dirty-logged, the accelerator's code cache told).
+   * Returns why it was refused, if it was.
+   */
+  remoteDmaWrite(addr: number, data: Uint8Array): string | undefined {
+    try {
+      this.pciDma.write(addr, data);
+      return undefined;
+    } catch (e) {
+      if (e instanceof DmaError) return e.message;
+      throw e;
+    }
+  }
+
+  /** A PCI function's MSI: its bus-master write through the host bridge (to the MPIC's MSIIR). */
+  busMasterWrite(address: number, data: number): void {
+    this.pciHost.masterAccess(address, true, Uint8Array.of(data & 0xff, (data >>> 8) & 0xff, (data >>> 16) & 0xff, data >>> 24));
   }
 
   /** System reset as QEMU does it: devices and CPUs reset, images and device tree rewritten. */
@@ -388,6 +444,7 @@ export class Ppce500Board implements Board {
     this.mpic.reset();
     this.pciHost.reset();
     for (const v of this.virtio) v.reset();
+    for (const p of this.remoteVirtio) p.reset();
     for (const u of this.uarts) u.reset();
     // A UART1 in a device process is reset over its route (Reset/ResetAck).
     this.config.remoteUart1?.reset?.();
@@ -510,20 +567,20 @@ export class Ppce500Board implements Board {
   }
 }
 
-/** MSI-X vectors QEMU gives each virtio-pci device (its `vectors` defaults). */
-function msixVectors(device: VirtioDevice): number {
-  switch (device.deviceId) {
-    case VIRTIO_ID.block:
-      return device.queueSizes.length + 1;
-    case VIRTIO_ID.net:
-      return 4;
-    case VIRTIO_ID.console:
-      // max_nr_ports + 1; the queues are two per port plus the control pair.
-      return (device.queueSizes.length - 2) / 2 + 1;
-    default:
-      return 2;
-  }
+/**
+ * A virtio-pci device served by a device process (docs/device-routes.md): the board puts a
+ * proxy function in its slot whose BARs and configuration space go over `endpoint`.
+ */
+export interface RemoteVirtioAttachment {
+  readonly name: string;
+  /** The virtio device ID (VIRTIO_ID). */
+  readonly virtioId: number;
+  /** Must not throw RouteInterrupted: it is called inside exits. */
+  readonly endpoint: RouteEndpoint;
 }
+
+/** BAR targets of a proxy's spec: replaced by the proxy's forwarders. */
+const PLACEHOLDER = { name: 'placeholder', kind: 'window', access: () => {} } as const;
 
 /** RAM sizes QEMU's ppce500 accepts: positive multiples of 64 MiB, below the PCI window. */
 function checkRamSize(size: number): number {

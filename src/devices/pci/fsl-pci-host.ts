@@ -159,6 +159,7 @@ export class FslPciHost implements MmioDevice, DeviceState {
       this.remap(o, n);
     });
     this.inbound.forEach((i, n) => file(i, `inbound window ${n + 1}`));
+    this.onInboundChange();
   }
 
   /** Power-on state: windows closed, configuration address cleared, devices reset. */
@@ -170,7 +171,24 @@ export class FslPciHost implements MmioDevice, DeviceState {
       this.cpu.unmap(w);
     }
     for (const r of this.inbound) r.fill(0);
+    this.onInboundChange();
     this.pci.reset();
+  }
+
+  /** Called after the inbound windows changed (a register write, reset, a restored snapshot). */
+  onInboundChange: () => void = () => {};
+
+  /**
+   * The enabled inbound windows (bus address, size, CPU physical address), for a bus master
+   * served outside this thread (a device process's DMA, answered on the VMM's main thread).
+   */
+  inboundWindows(): { bus: number; size: number; cpu: number }[] {
+    const out: { bus: number; size: number; cpu: number }[] = [];
+    for (const r of this.inbound) {
+      const range = windowRange(r[PIWBAR]!, r[PIWAR]!);
+      if (range !== undefined) out.push({ bus: range.base, size: range.size, cpu: r[PITAR]! * PAGE });
+    }
+    return out;
   }
 
   /**
@@ -308,7 +326,7 @@ export class FslPciHost implements MmioDevice, DeviceState {
     }
     const iw = INBOUND_BLOCKS.indexOf(block);
     if (iw >= 0 && (index === PITAR || index === PIWBAR || index === PIWBEAR || index === PIWAR)) {
-      return { file: this.inbound[iw]!, index };
+      return { file: this.inbound[iw]!, index, written: () => this.onInboundChange() };
     }
     return undefined;
   }

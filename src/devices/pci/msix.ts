@@ -39,6 +39,21 @@ export interface MsixConfig {
   readonly name: string;
 }
 
+/**
+ * The MSI-X capability of a function with this table layout (also for a function whose table
+ * lives elsewhere, e.g. a proxy for a device in another process).
+ */
+export function msixCapability(cfg: Pick<MsixConfig, 'vectors' | 'bar' | 'tableOffset' | 'pbaOffset' | 'capOffset'>): PciCapabilitySpec {
+  const bytes = new Uint8Array(12);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(2, cfg.vectors - 1, true);
+  view.setUint32(4, (cfg.tableOffset | cfg.bar) >>> 0, true);
+  view.setUint32(8, (cfg.pbaOffset | cfg.bar) >>> 0, true);
+  const writeMask = new Uint8Array(12);
+  writeMask[3] = (CTRL_ENABLE | CTRL_FUNCTION_MASK) >>> 8;
+  return { id: PCI_CAP_ID_MSIX, offset: cfg.capOffset, bytes, writeMask };
+}
+
 export class Msix {
   readonly capability: PciCapabilitySpec;
   /** The MMIO target for the BAR region holding the table and PBA. */
@@ -64,14 +79,7 @@ export class Msix {
     this.table = new DataView(new ArrayBuffer(cfg.vectors * ENTRY_SIZE));
     this.pending = new Uint8Array(Math.ceil(cfg.vectors / 8));
     this.badAccess = cfg.log === undefined ? undefined : new RateLimitedLog(cfg.log);
-    const bytes = new Uint8Array(12);
-    const view = new DataView(bytes.buffer);
-    view.setUint16(2, cfg.vectors - 1, true);
-    view.setUint32(4, (cfg.tableOffset | cfg.bar) >>> 0, true);
-    view.setUint32(8, (cfg.pbaOffset | cfg.bar) >>> 0, true);
-    const writeMask = new Uint8Array(12);
-    writeMask[3] = (CTRL_ENABLE | CTRL_FUNCTION_MASK) >>> 8;
-    this.capability = { id: PCI_CAP_ID_MSIX, offset: cfg.capOffset, bytes, writeMask };
+    this.capability = msixCapability(cfg);
     const size = Math.max(tableEnd, pbaEnd);
     this.region = {
       name: `${cfg.name}-msix`,

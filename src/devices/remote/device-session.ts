@@ -6,10 +6,13 @@
  * channels; a test can feed it directly.
  */
 import { deviceAccess, type MmioDevice } from '../bus.js';
+import { DmaError } from '../virtio/dma.js';
 import {
   ErrorCode,
   FrameReader,
+  HEADER_SIZE,
   MAX_DMA_CHUNK,
+  MAX_PAYLOAD,
   MsgType,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -40,6 +43,19 @@ export interface DeviceHost {
   onResample: ((line: number) => void) | null;
 }
 
+/**
+ * A non-blocking byte channel the session can wait on synchronously (a device process's
+ * event socket, read with readSync while its JavaScript runs): what blocking DMA needs.
+ */
+export interface SyncEventChannel {
+  /** Writes all of `bytes` (waiting while the socket is full); throws when the peer is gone. */
+  write(bytes: Uint8Array): void;
+  /** Reads what is there: a count, 0 at EOF, -1 for "nothing yet"; throws when the peer is gone. */
+  read(into: Uint8Array): number;
+  /** Waits a little before the next read attempt (after a spin). */
+  idle(): void;
+}
+
 interface Pending {
   resolve(m: Message): void;
   reject(e: Error): void;
@@ -64,6 +80,8 @@ export class DeviceSession implements DeviceHost {
   private seq = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private syncEvents: SyncEventChannel | null = null;
+  private readonly syncRx = new Uint8Array(MAX_PAYLOAD + HEADER_SIZE);
 
   constructor(
     readonly name: string,
@@ -203,6 +221,80 @@ export class DeviceSession implements DeviceHost {
   async dmaWrite(addr: number, data: Uint8Array): Promise<void> {
     for (let done = 0; done < data.length; done += MAX_DMA_CHUNK) {
       await this.request({ type: MsgType.DmaWrite, seq: 0, addr: addr + done, data: data.subarray(done, done + MAX_DMA_CHUNK) }, MsgType.DmaAck);
+    }
+  }
+
+  /**
+   * Makes the event channel synchronous for DMA (`dmaReadSync`, `dmaWriteSync`): the caller
+   * writes every event-channel frame through `channel` (so frames stay in order) and still
+   * feeds `eventData` with what arrives while no DMA waits.
+   */
+  attachSyncEvents(channel: SyncEventChannel): void {
+    this.syncEvents = channel;
+  }
+
+  /** Guest memory read that waits for the VMM's answer; DmaError when refused or disconnected. */
+  dmaReadSync(addr: number, dst: Uint8Array): void {
+    for (let done = 0; done < dst.length; done += MAX_DMA_CHUNK) {
+      const n = Math.min(MAX_DMA_CHUNK, dst.length - done);
+      const m = this.requestSync({ type: MsgType.DmaRead, seq: 0, addr: addr + done, length: n }, MsgType.DmaData, addr, dst.length);
+      if (m.type !== MsgType.DmaData || m.data.length !== n) {
+        this.fail(ErrorCode.Malformed, `DMA read of ${n} bytes answered with the wrong length`);
+        throw new DmaError(addr, dst.length, 'the VMM answered with the wrong length');
+      }
+      dst.set(m.data, done);
+    }
+  }
+
+  dmaWriteSync(addr: number, src: Uint8Array): void {
+    for (let done = 0; done < src.length; done += MAX_DMA_CHUNK) {
+      this.requestSync({ type: MsgType.DmaWrite, seq: 0, addr: addr + done, data: src.subarray(done, done + MAX_DMA_CHUNK) }, MsgType.DmaAck, addr, src.length);
+    }
+  }
+
+  private requestSync(m: Message & { seq: number }, expect: MsgType, addr: number, length: number): Message {
+    const ch = this.syncEvents;
+    if (ch === null || this.closed) throw new DmaError(addr, length, `${this.name} is not connected to a VMM`);
+    const seq = this.seq++;
+    // Messages that are not the reply (Resample) are handled once the reply is in.
+    const later: Message[] = [];
+    try {
+      ch.write(encode({ ...m, seq } as Message));
+      let tries = 0;
+      for (;;) {
+        const r = this.events.next();
+        if (r !== undefined) {
+          if (r.type === MsgType.Resample) later.push(r);
+          else if (r.seq !== seq) {
+            this.fail(ErrorCode.Malformed, `reply ${r.seq} to no request`);
+            throw new DmaError(addr, length, 'the VMM broke the protocol');
+          } else if (r.type === MsgType.Error) throw new DmaError(addr, length, r.message);
+          else if (r.type !== expect) {
+            this.fail(ErrorCode.Malformed, `reply of type ${r.type} to a request expecting ${expect}`);
+            throw new DmaError(addr, length, 'the VMM broke the protocol');
+          } else return r;
+          continue;
+        }
+        const n = ch.read(this.syncRx);
+        if (n === 0) {
+          this.close('the VMM closed the event channel');
+          throw new DmaError(addr, length, 'the VMM closed the connection');
+        }
+        if (n > 0) {
+          this.events.push(this.syncRx.subarray(0, n));
+          tries = 0;
+        } else if (++tries > 2000) ch.idle();
+      }
+    } catch (e) {
+      if (e instanceof ProtocolError) {
+        this.fail(ErrorCode.Malformed, e.message);
+        throw new DmaError(addr, length, 'the VMM broke the protocol');
+      }
+      if (e instanceof DmaError) throw e;
+      this.close(`event channel failed: ${String(e)}`);
+      throw new DmaError(addr, length, 'the connection to the VMM failed');
+    } finally {
+      for (const r of later) queueMicrotask(() => this.onEvent(r));
     }
   }
 

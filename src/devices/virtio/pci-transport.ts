@@ -18,9 +18,9 @@
  * Both are the transport's own hooks, so a device route can later turn the notify window
  * into ioEvents and `interrupt` into irqEvents.
  */
-import { RateLimitedLog, type Logger, type MmioDevice } from '../bus.js';
-import { Msix } from '../pci/msix.js';
-import { PciFunction, type PciCapabilitySpec } from '../pci/pci-bus.js';
+import { RateLimitedLog, type Logger, type MmioDevice, type MmioTarget } from '../bus.js';
+import { Msix, msixCapability } from '../pci/msix.js';
+import { PciFunction, type PciCapabilitySpec, type PciConfigHooks, type PciFunctionSpec } from '../pci/pci-bus.js';
 import type { DeviceState, StateReader, StateWriter } from '../state.js';
 import { F, TRANSPORT_FEATURES, VIRTIO_ID, VIRTIO_MSI_NO_VECTOR, bit } from './constants.js';
 import { VirtioCore } from './core.js';
@@ -118,8 +118,6 @@ export class VirtioPciTransport implements DeviceState {
     this.name = opts.name;
     this.stateId = opts.stateId ?? opts.name;
     this.bad = new RateLimitedLog(opts.log);
-    const classCode = CLASS_CODES[device.deviceId];
-    if (classCode === undefined) throw new RangeError(`${opts.name}: no PCI class for virtio device ID ${device.deviceId}`);
     this.msix = new Msix({
       name: opts.name,
       vectors: opts.vectors,
@@ -145,31 +143,19 @@ export class VirtioPciTransport implements DeviceState {
       read: (offset, size) => this.readModern(offset, size),
       write: (offset, size, value) => this.writeModern(offset, size, value),
     };
-    const caps: PciCapabilitySpec[] = [
-      this.msix.capability,
-      vendorCap(CAP.pciCfg, CFG_TYPE.pci, 0, 0, 0, 20, pciCfgWriteMask()),
-      vendorCap(CAP.notify, CFG_TYPE.notify, MODERN_BAR, NOTIFY_OFFSET, REGION_SIZE, 20),
-      vendorCap(CAP.device, CFG_TYPE.device, MODERN_BAR, DEVICE_OFFSET, REGION_SIZE, 16),
-      vendorCap(CAP.isr, CFG_TYPE.isr, MODERN_BAR, ISR_OFFSET, REGION_SIZE, 16),
-      vendorCap(CAP.common, CFG_TYPE.common, MODERN_BAR, COMMON_OFFSET, REGION_SIZE, 16),
-    ];
-    this.function = new PciFunction({
-      name: opts.name,
-      vendorId: 0x1af4,
-      deviceId: 0x1040 + device.deviceId,
-      classCode,
-      revision: 1,
-      interruptPin: 1,
-      bars: [
-        { index: MSIX_BAR, space: 'memory', size: MSIX_BAR_SIZE, target: this.msix.region },
-        { index: MODERN_BAR, space: 'memory64', prefetchable: true, size: MODERN_BAR_SIZE, target: this.modern },
-      ],
-      capabilities: caps,
-      configHooks: {
-        read: (offset, size) => this.configRead(offset, size),
-        afterWrite: (offset, size) => this.configWritten(offset, size),
-      },
-    });
+    this.function = new PciFunction(
+      virtioPciFunctionSpec({
+        name: opts.name,
+        virtioId: device.deviceId,
+        vectors: opts.vectors,
+        msixTarget: this.msix.region,
+        modernTarget: this.modern,
+        configHooks: {
+          read: (offset, size) => this.configRead(offset, size),
+          afterWrite: (offset, size) => this.configWritten(offset, size),
+        },
+      }),
+    );
     this.msix.bindControl(() => this.function.storedConfig(CAP.msix + 2, 2));
   }
 
@@ -375,6 +361,52 @@ export class VirtioPciTransport implements DeviceState {
   }
 }
 
+export interface VirtioPciFunctionOptions {
+  readonly name: string;
+  /** The virtio device ID (VIRTIO_ID). */
+  readonly virtioId: number;
+  readonly vectors: number;
+  /** What answers in BAR1 (the MSI-X table and PBA) and BAR4 (the modern registers). */
+  readonly msixTarget: MmioTarget;
+  readonly modernTarget: MmioTarget;
+  readonly configHooks?: PciConfigHooks;
+}
+
+/**
+ * The PCI function of a modern virtio-pci device (IDs, class, BARs, capabilities): the one
+ * description both the transport and a VMM-side proxy for a transport in a device process
+ * (src/devices/remote/pci-proxy.ts) are built from, so the guest sees the same function.
+ */
+export function virtioPciFunctionSpec(opts: VirtioPciFunctionOptions): PciFunctionSpec {
+  const classCode = CLASS_CODES[opts.virtioId];
+  if (classCode === undefined) throw new RangeError(`${opts.name}: no PCI class for virtio device ID ${opts.virtioId}`);
+  const caps: PciCapabilitySpec[] = [
+    msixCapability({ vectors: opts.vectors, bar: MSIX_BAR, tableOffset: 0, pbaOffset: MSIX_PBA_OFFSET, capOffset: CAP.msix }),
+    vendorCap(CAP.pciCfg, CFG_TYPE.pci, 0, 0, 0, 20, pciCfgWriteMask()),
+    vendorCap(CAP.notify, CFG_TYPE.notify, MODERN_BAR, NOTIFY_OFFSET, REGION_SIZE, 20),
+    vendorCap(CAP.device, CFG_TYPE.device, MODERN_BAR, DEVICE_OFFSET, REGION_SIZE, 16),
+    vendorCap(CAP.isr, CFG_TYPE.isr, MODERN_BAR, ISR_OFFSET, REGION_SIZE, 16),
+    vendorCap(CAP.common, CFG_TYPE.common, MODERN_BAR, COMMON_OFFSET, REGION_SIZE, 16),
+  ];
+  return {
+    name: opts.name,
+    vendorId: 0x1af4,
+    deviceId: 0x1040 + opts.virtioId,
+    classCode,
+    revision: 1,
+    interruptPin: 1,
+    bars: [
+      { index: MSIX_BAR, space: 'memory', size: MSIX_BAR_SIZE, target: opts.msixTarget },
+      { index: MODERN_BAR, space: 'memory64', prefetchable: true, size: MODERN_BAR_SIZE, target: opts.modernTarget },
+    ],
+    capabilities: caps,
+    ...(opts.configHooks !== undefined ? { configHooks: opts.configHooks } : {}),
+  };
+}
+
+/** The BAR sizes of virtioPciFunctionSpec, by BAR index. */
+export const VIRTIO_PCI_BAR_SIZES: Readonly<Record<number, number>> = { [MSIX_BAR]: MSIX_BAR_SIZE, [MODERN_BAR]: MODERN_BAR_SIZE };
+
 /** A virtio vendor-specific capability (struct virtio_pci_cap, + notify multiplier / cfg data). */
 function vendorCap(offset: number, cfgType: number, bar: number, regionOffset: number, length: number, capLen: number, writeMask?: Uint8Array): PciCapabilitySpec {
   const bytes = new Uint8Array(capLen);
@@ -395,4 +427,19 @@ function pciCfgWriteMask(): Uint8Array {
   m[4] = 0xff;
   m.fill(0xff, 8, 20);
   return m;
+}
+
+/** MSI-X vectors QEMU gives each virtio-pci device (its `vectors` defaults). */
+export function virtioMsixVectors(device: VirtioDevice): number {
+  switch (device.deviceId) {
+    case VIRTIO_ID.block:
+      return device.queueSizes.length + 1;
+    case VIRTIO_ID.net:
+      return 4;
+    case VIRTIO_ID.console:
+      // max_nr_ports + 1; the queues are two per port plus the control pair.
+      return (device.queueSizes.length - 2) / 2 + 1;
+    default:
+      return 2;
+  }
 }

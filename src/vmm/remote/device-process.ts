@@ -7,8 +7,10 @@
  *   uart.onIrq = () => conn.host.setIrq(0, uart.irq);
  *   await conn.closed;
  */
+import { readSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import { DeviceSession, type DeviceHost, type RemoteDeviceModel } from '../../devices/remote/device-session.js';
+import { DeviceSession, type DeviceHost, type RemoteDeviceModel, type SyncEventChannel } from '../../devices/remote/device-session.js';
+import { DmaError, type GuestDma } from '../../devices/virtio/dma.js';
 
 export interface DeviceConnection {
   /** Interrupts and DMA towards the machine. */
@@ -18,6 +20,8 @@ export interface DeviceConnection {
   readonly ranges: DeviceSession['ranges'];
   /** Resolves with the reason when the VMM side closes or the protocol fails. */
   readonly closed: Promise<string>;
+  /** Blocking guest-memory access over the event channel (with `syncDma`). */
+  readonly dma: GuestDma;
   close(): void;
 }
 
@@ -26,6 +30,50 @@ export interface ConnectOptions {
   readonly name: string;
   /** One device model per range of the route. */
   readonly models: readonly RemoteDeviceModel[];
+  /**
+   * The event channel is written synchronously and `dma` waits for the VMM's answers (for
+   * device models written against the synchronous GuestDma, e.g. virtio). Default false.
+   */
+  readonly syncDma?: boolean;
+}
+
+/** Node keeps a socket's descriptor on its internal handle; there is no public accessor. */
+function socketFd(s: net.Socket): number {
+  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('the socket has no file descriptor');
+  return fd;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The event socket used synchronously while JavaScript runs (libuv does not read it then, so
+ * nothing is taken from under the stream; what arrives later reaches the 'data' handler).
+ */
+function syncChannel(fd: number): SyncEventChannel {
+  const again = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'EAGAIN';
+  return {
+    write(bytes) {
+      let sent = 0;
+      while (sent < bytes.length) {
+        try {
+          sent += writeSync(fd, bytes, sent);
+        } catch (e) {
+          if (!again(e)) throw e;
+          Atomics.wait(sleeper, 0, 0, 0.2);
+        }
+      }
+    },
+    read(into) {
+      try {
+        return readSync(fd, into, 0, into.length, null);
+      } catch (e) {
+        if (again(e)) return -1;
+        throw e;
+      }
+    },
+    idle: () => void Atomics.wait(sleeper, 0, 0, 0.05),
+  };
 }
 
 function connect(path: string): Promise<net.Socket> {
@@ -64,7 +112,21 @@ export async function connectDevice(opts: ConnectOptions): Promise<DeviceConnect
         s.on('data', (b: Buffer) => session.eventData(b));
         s.on('close', () => close('the VMM closed the event channel'));
         s.on('error', () => {});
-        session.attachEvents({ send: (b) => void s.write(b) });
+        if (opts.syncDma === true) {
+          const ch = syncChannel(socketFd(s));
+          session.attachSyncEvents(ch);
+          session.attachEvents({
+            send: (b) => {
+              try {
+                ch.write(b);
+              } catch (e) {
+                close(`event channel failed: ${String(e)}`);
+              }
+            },
+          });
+        } else {
+          session.attachEvents({ send: (b) => void s.write(b) });
+        }
         resolve();
       }, reject);
     };
@@ -72,5 +134,18 @@ export async function connectDevice(opts: ConnectOptions): Promise<DeviceConnect
   });
   session.start();
   await ready;
-  return { host: session, session, ranges: session.ranges, closed, close: () => close('closed by the device') };
+  const dma: GuestDma = {
+    // Answered by the access itself (a refused DmaRead/DmaWrite is a DmaError): asking the
+    // VMM first would double the round trips.
+    isRam: (addr, length) => Number.isSafeInteger(addr) && addr >= 0 && Number.isSafeInteger(length) && length >= 0,
+    read: (addr, dst) => {
+      if (opts.syncDma !== true) throw new DmaError(addr, dst.length, 'the connection was not made with syncDma');
+      session.dmaReadSync(addr, dst);
+    },
+    write: (addr, src) => {
+      if (opts.syncDma !== true) throw new DmaError(addr, src.length, 'the connection was not made with syncDma');
+      session.dmaWriteSync(addr, src);
+    },
+  };
+  return { host: session, session, ranges: session.ranges, closed, dma, close: () => close('closed by the device') };
 }

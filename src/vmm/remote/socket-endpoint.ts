@@ -61,6 +61,11 @@ export interface SocketEndpointOptions {
   readonly shouldAbort: () => boolean;
   /** Called when the connection turned dead (the main thread then closes the socket). */
   readonly onDead?: (reason: string) => void;
+  /**
+   * Work this thread must keep doing while it waits for the device (e.g. the DMA writes a
+   * device process is waiting for before it can answer); called between waits.
+   */
+  readonly whileWaiting?: () => void;
 }
 
 interface Outstanding {
@@ -240,6 +245,7 @@ export class SocketRouteEndpoint implements RouteEndpoint {
       }
       if (++tries > SPIN_TRIES) {
         if (abortable && this.opts.shouldAbort()) throw new RouteInterrupted();
+        this.opts.whileWaiting?.();
         Atomics.wait(sleeper, 0, 0, SLEEP_MS);
       }
     }
@@ -270,6 +276,7 @@ export class SocketRouteEndpoint implements RouteEndpoint {
       }
       if (++tries > SPIN_TRIES) {
         if (!mustFinish && this.opts.shouldAbort()) return sent;
+        this.opts.whileWaiting?.();
         Atomics.wait(sleeper, 0, 0, SLEEP_MS);
       }
     }

@@ -129,3 +129,33 @@ test('a machine reset keeps the RTC time set by the guest (battery-backed) and r
   assert.equal(new Date(b.rtc.now() * 1000).toISOString(), '2024-02-01T13:45:59.000Z');
   assert.deepEqual(logs, []);
 });
+
+test('a virtio-pci function in a device process: a proxy in its slot, inbound windows published, no snapshot or migration', async () => {
+  const { InProcessEndpoint } = await import('../../../src/devices/remote/in-process-endpoint.js');
+  const { pciFunctionModels } = await import('../../../src/devices/remote/pci-proxy.js');
+  const { VirtioPciTransport } = await import('../../../src/devices/virtio/pci-transport.js');
+  const { VirtioRng } = await import('../../../src/devices/virtio/rng.js');
+  const { VIRTIO_ID } = await import('../../../src/devices/virtio/constants.js');
+  const rng = new VirtioRng({ fill: (b) => b.fill(4) });
+  const t = new VirtioPciTransport({ device: rng, name: 'rng', dma: { isRam: () => false, read: () => {}, write: () => {} }, vectors: 2, msiSend: () => {}, log: () => {} });
+  const endpoint = new InProcessEndpoint('rng', pciFunctionModels(t.function, () => t.reset()));
+  const b = Ppce500Board.create(await Hypervisor.open({ accel: 'e500' }), {
+    cpu: 'e500v2',
+    ramSize: 64 << 20,
+    kernel: { name: 'tiny.elf', bytes: tinyElf() },
+    serials: [{ write: () => {}, read: () => -1 }],
+    wallClock: { utcNowMs: () => 0 },
+    log: () => {},
+    virtio: [{ name: 'virtio-rng-pci', virtioId: VIRTIO_ID.entropy, endpoint }],
+  });
+  assert.equal(b.virtio.length, 0);
+  assert.equal(b.remoteVirtio.length, 1);
+  const fn = b.remoteVirtio[0]!.function;
+  assert.equal(fn.readConfig(0, 4), 0x1044_1af4, 'IDs read from the device process\'s transport');
+  fn.writeConfig(0x04, 2, 0x0006);
+  assert.equal(t.function.command, 0x0006, 'configuration writes reach the device');
+  assert.equal(fn.command, 0x0006, 'and stay in the proxy (the bus decodes its BARs)');
+  assert.ok(b.dmaWindows !== undefined);
+  assert.equal(b.dmaWindows.translate(0x1000, 16), undefined, 'no inbound window before the guest opens one');
+  assert.throws(() => b.migration.stateSections(), /virtio-rng-pci 00:01\.0 is served by a device process.*cannot save/);
+});
