@@ -188,9 +188,14 @@ function sourcesFingerprint() {
   return hash.digest('hex');
 }
 
+/** True when dist/ was compiled from the sources as they are now (setup would not recompile). */
+export function buildIsCurrent() {
+  return existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, 'utf8') === sourcesFingerprint();
+}
+
 async function build() {
-  const fingerprint = sourcesFingerprint();
-  if (!existsSync(BUILD_STAMP) || readFileSync(BUILD_STAMP, 'utf8') !== fingerprint) {
+  if (!buildIsCurrent()) {
+    const fingerprint = sourcesFingerprint();
     log('compiling TypeScript');
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     if (!run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]).ok) fail('the TypeScript build failed (see above)');

@@ -11,7 +11,11 @@ import { pciFunctionModels } from '../devices/remote/pci-proxy.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import type { VirtioDevice } from '../devices/virtio/device.js';
 import { VirtioPciTransport, virtioMsixVectors } from '../devices/virtio/pci-transport.js';
+import { VirtioNet, parseMac } from '../devices/virtio/net.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
+import { createNetdevHost } from '../vmm/netdev-host.js';
+import { RingNetBackend } from '../vmm/virtio-backends/ring-backends.js';
+import { parseDeviceOptions } from './device-options.js';
 import { connectDevice } from '../vmm/remote/device-process.js';
 import { hostEntropy } from '../vmm/virtio-backends/entropy.js';
 import { FileBlockBackend } from '../vmm/virtio-backends/file-block.js';
@@ -22,11 +26,18 @@ const DEVICE_OPTIONS: readonly OptionSpec[] = [
   { name: 'drive', value: 'file=IMG[,readonly=on]', help: 'virtio-blk: the disk image (raw), opened read-write unless readonly=on; FLUSH fdatasyncs it' },
   { name: 'num-queues', value: 'N', help: 'virtio-blk: request queues (1 to 256; default 1)' },
   { name: 'serial', value: 'S', help: 'virtio-blk: the serial number GET_ID returns (at most 20 bytes)' },
+  {
+    name: 'netdev',
+    value: 'socket,listen=[HOST]:PORT|socket,connect=HOST:PORT|tap,ifname=NAME',
+    help: 'virtio-net: the network backend, in the spelling of ngkvm run -netdev (id= is optional here): a socket to another VM (QEMU -netdev socket) or a tap device',
+  },
+  { name: 'mac', value: 'MAC', help: 'virtio-net: the MAC address (default 52:54:00:12:34:56)' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
 
 export const DEVICE_USAGE = `usage: ngkvm device uart --socket PATH
        ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--num-queues N] [--serial S]
+       ngkvm device virtio-net --socket PATH --netdev socket,listen=…|connect=…|tap,ifname=… [--mac MAC]
        ngkvm device virtio-rng --socket PATH
 
 Serves a device of a VMM from this process (docs/device-routes.md). Start ngkvm run first,
@@ -38,6 +49,9 @@ reads as all ones.
   virtio-blk   a virtio-blk-pci function (ngkvm run -device virtio-blk-pci,socket=PATH[,wait=on]):
                the unchanged virtio-pci transport and device run here, guest memory is
                reached over the route (DMA through the host bridge's inbound windows).
+  virtio-net   a virtio-net-pci function (-device virtio-net-pci,socket=PATH[,wait=on]);
+               its network backend (a socket to another VM, or a tap device) is opened
+               here, not in the VMM.
   virtio-rng   a virtio-rng-pci function (-device virtio-rng-pci,socket=PATH[,wait=on]),
                with this host's random source.
 
@@ -59,8 +73,41 @@ function parseDrive(text: string): { file: string; readOnly: boolean } {
   return { file, readOnly };
 }
 
+/**
+ * virtio-net in this process: the netdev (src/vmm/netdev-host.ts, as the VMM's main thread
+ * runs it) and the device share this thread; frames arriving on the netdev wake the device,
+ * which moves them into the guest's buffers over the route.
+ */
+async function serveNet(path: string, netdevText: unknown, macText: unknown): Promise<number> {
+  if (typeof netdevText !== 'string') throw new UsageError('ngkvm device virtio-net needs --netdev socket,listen=[HOST]:PORT|socket,connect=HOST:PORT|tap,ifname=NAME');
+  if (macText !== undefined && typeof macText !== 'string') throw new UsageError('--mac needs a value (52:54:00:12:34:56)');
+  // The run command's parser, so the spelling and every check are the same.
+  const id = /(^|,)id=([^,]*)/.exec(netdevText)?.[2] ?? 'net0';
+  const parsed = parseDeviceOptions(
+    { drive: [], chardev: [], netdev: [/(^|,)id=/.test(netdevText) ? netdevText : `${netdevText},id=${id}`], device: [`virtio-net-pci,netdev=${id}${macText !== undefined ? `,mac=${macText}` : ''}`] },
+    'ppce500',
+  );
+  const spec = parsed.netdevs[0]!;
+  const mac = macText !== undefined ? parseMac(macText)! : Uint8Array.from([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+  let transport: VirtioPciTransport | undefined;
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const netdev = createNetdevHost(spec, () => transport?.core.poll(), log);
+  try {
+    await netdev.open();
+  } catch (err) {
+    process.stderr.write(`ngkvm: device virtio-net: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const device = new VirtioNet({ backend: new RingNetBackend(netdev.rings), mac });
+  return serveVirtio(path, 'net', device, () => void netdev.close(), (t) => {
+    transport = t;
+    // Frames that arrived before the device was connected.
+    t.core.poll();
+  });
+}
+
 /** Serves a virtio-pci function (transport and device as in the VMM) on the route at `path`. */
-async function serveVirtio(path: string, kind: 'blk' | 'rng', device: VirtioDevice, close: () => void): Promise<number> {
+async function serveVirtio(path: string, kind: 'blk' | 'net' | 'rng', device: VirtioDevice, close: () => void, started?: (transport: VirtioPciTransport) => void): Promise<number> {
   const name = `virtio-${kind}-pci`;
   // The transport is built before the connection (the models are), and reaches the
   // connection's DMA and interrupts through these, bound once it exists.
@@ -85,6 +132,7 @@ async function serveVirtio(path: string, kind: 'blk' | 'rng', device: VirtioDevi
     process.stderr.write(`ngkvm: cannot serve ${name} on ${path}: ${(err as Error).message}\n`);
     return 1;
   }
+  started?.(transport);
   const reason = await conn.closed;
   close();
   process.stderr.write(`ngkvm: device ${name}: ${reason}\n`);
@@ -97,7 +145,7 @@ export async function deviceCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(DEVICE_USAGE + '\n');
     return kind === undefined ? 2 : 0;
   }
-  if (kind !== 'uart' && kind !== 'virtio-blk' && kind !== 'virtio-rng') throw new UsageError(`unknown device "${kind}"; ngkvm device serves: uart, virtio-blk, virtio-rng`);
+  if (kind !== 'uart' && kind !== 'virtio-blk' && kind !== 'virtio-net' && kind !== 'virtio-rng') throw new UsageError(`unknown device "${kind}"; ngkvm device serves: uart, virtio-blk, virtio-net, virtio-rng`);
   const opts = parseOptions(rest, DEVICE_OPTIONS);
   if (opts.has('help')) {
     process.stdout.write(DEVICE_USAGE + '\n');
@@ -108,7 +156,11 @@ export async function deviceCommand(args: readonly string[]): Promise<number> {
   for (const k of ['drive', 'num-queues', 'serial']) {
     if (opts.has(k) && kind !== 'virtio-blk') throw new UsageError(`--${k} is for ngkvm device virtio-blk`);
   }
+  for (const k of ['netdev', 'mac']) {
+    if (opts.has(k) && kind !== 'virtio-net') throw new UsageError(`--${k} is for ngkvm device virtio-net`);
+  }
   if (kind === 'virtio-rng') return serveVirtio(path, 'rng', new VirtioRng(hostEntropy), () => {});
+  if (kind === 'virtio-net') return serveNet(path, opts.get('netdev'), opts.get('mac'));
   if (kind === 'virtio-blk') {
     const driveText = opts.get('drive');
     if (typeof driveText !== 'string') throw new UsageError('ngkvm device virtio-blk needs --drive file=IMG');

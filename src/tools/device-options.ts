@@ -205,9 +205,12 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
         // Served by a device process (`ngkvm device virtio-blk|virtio-rng --socket PATH`).
         if (socket === undefined || socket === '') throw new UsageError(`${what}: wait= needs socket=PATH (the device process's route socket)`);
         if (transport !== 'pci') throw new UsageError(`${what}: devices in device processes are virtio-pci devices (ppce500)`);
-        if (kind !== 'blk' && kind !== 'rng') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci and virtio-rng-pci; ${head} runs in the VMM only`);
+        if (kind !== 'blk' && kind !== 'rng' && kind !== 'net') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci, virtio-net-pci and virtio-rng-pci; ${head} runs in the VMM only`);
         for (const k of ['drive', 'serial', 'num-queues']) {
           if (props.has(k)) throw new UsageError(`${what}: ${k}= belongs to the device process when socket= is given (ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--serial S] [--num-queues N])`);
+        }
+        for (const k of ['netdev', 'mac']) {
+          if (props.has(k)) throw new UsageError(`${what}: ${k}= belongs to the device process when socket= is given (ngkvm device virtio-net --socket PATH --netdev socket,listen=|connect=… [--mac MAC])`);
         }
         onlyKeys(what, props, [...common, 'socket', 'wait']);
         if (devices.some((d) => d.kind === 'remote' && d.socket === socket)) throw new UsageError(`${what}: socket ${socket} is already used by another device`);

@@ -541,7 +541,7 @@ function virtioAttachments(config: MachineConfig, data: MachineWorkerData, remot
         const endpoint = remote.get(i);
         if (endpoint === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci,socket=: no route`);
         if (config.machine !== 'ppce500') throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci in a device process needs ppce500's PCI bus`);
-        return { name: `virtio-${d.virtio}-pci`, virtioId: d.virtio === 'blk' ? VIRTIO_ID.block : VIRTIO_ID.entropy, endpoint };
+        return { name: `virtio-${d.virtio}-pci`, virtioId: d.virtio === 'blk' ? VIRTIO_ID.block : d.virtio === 'net' ? VIRTIO_ID.net : VIRTIO_ID.entropy, endpoint };
       }
     }
   });

@@ -73,3 +73,21 @@ test('--device: forms and combinations that are refused', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown device "disk"/);
 });
+
+test('ngkvm device virtio-net: bad options are one line and status 2, before any connection', async () => {
+  const cases: [string[], RegExp][] = [
+    [['device', 'virtio-net', '--socket', '/tmp/none.sock'], /needs --netdev socket,listen=/],
+    [['device', 'virtio-net', '--socket', '/tmp/none.sock', '--netdev', 'user'], /netdev type "user" is not supported/],
+    [['device', 'virtio-net', '--socket', '/tmp/none.sock', '--netdev', 'socket,connect=127.0.0.1:1', '--mac', '01:00:00:00:00:01'], /multicast address/],
+    [['device', 'virtio-net', '--socket', '/tmp/none.sock', '--netdev', 'socket,connect=127.0.0.1:1', '--drive', 'file=x'], /--drive is for ngkvm device virtio-blk/],
+    [['device', 'virtio-blk', '--socket', '/tmp/none.sock', '--drive', 'file=x', '--mac', '52:54:00:12:34:56'], /--mac is for ngkvm device virtio-net/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await ngkvm(args, { timeoutMs: 30_000 });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  const help = await ngkvm(['device', '--help']);
+  assert.match(help.stdout.toString(), /ngkvm device virtio-net --socket PATH --netdev/);
+});

@@ -103,16 +103,19 @@ test('disk images: raw files open with their size; qcow2 is refused with the con
   assert.throws(() => FileBlockBackend.open(join(dir, 'nope.img'), false), (e: unknown) => e instanceof BoardError && /no such file/.test(e.message));
 });
 
-test('-device virtio-blk-pci,socket=PATH / virtio-rng-pci,socket=PATH: a device served by a device process (ppce500 only)', () => {
-  const o = parseDeviceOptions({ ...none, device: ['virtio-blk-pci,socket=/run/b.sock,wait=on', 'virtio-rng-pci,socket=/run/r.sock'] }, 'ppce500');
+test('-device virtio-{blk,net,rng}-pci,socket=PATH: a device served by a device process (ppce500 only)', () => {
+  const o = parseDeviceOptions({ ...none, device: ['virtio-blk-pci,socket=/run/b.sock,wait=on', 'virtio-rng-pci,socket=/run/r.sock', 'virtio-net-pci,socket=/run/n.sock,wait=on'] }, 'ppce500');
   assert.deepEqual(o.devices, [
     { kind: 'remote', transport: 'pci', virtio: 'blk', socket: '/run/b.sock', wait: true },
     { kind: 'remote', transport: 'pci', virtio: 'rng', socket: '/run/r.sock', wait: false },
+    { kind: 'remote', transport: 'pci', virtio: 'net', socket: '/run/n.sock', wait: true },
   ]);
+  usage({ device: ['virtio-net-pci,socket=/n,netdev=n0'] }, 'ppce500', /netdev= belongs to the device process .*--netdev socket/);
+  usage({ device: ['virtio-net-pci,socket=/n,mac=52:54:00:12:34:56'] }, 'ppce500', /mac= belongs to the device process/);
+  usage({ device: ['virtio-serial-pci,socket=/s'] }, 'ppce500', /socket= is supported for virtio-blk-pci, virtio-net-pci and virtio-rng-pci/);
   usage({ device: ['virtio-blk-pci,socket=/b,drive=d0'] }, 'ppce500', /drive= belongs to the device process .*--drive file=IMG/);
   usage({ device: ['virtio-rng-pci,socket=/r,max-bytes=5'] }, 'ppce500', /unknown or unsupported property "max-bytes"/);
   usage({ device: ['virtio-blk-pci,wait=on'] }, 'ppce500', /wait= needs socket=PATH/);
-  usage({ device: ['virtio-net-pci,socket=/n'] }, 'ppce500', /socket= is supported for virtio-blk-pci and virtio-rng-pci/);
   usage({ device: ['virtio-blk-device,socket=/b'] }, 'x86-microvm', /device processes are virtio-pci devices/);
   usage({ device: ['virtio-blk-pci,socket=/b', 'virtio-rng-pci,socket=/b'] }, 'ppce500', /socket \/b is already used/);
 });
