@@ -11,6 +11,7 @@ import { pciFunctionModels } from '../devices/remote/pci-proxy.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import type { VirtioDevice } from '../devices/virtio/device.js';
 import { VirtioPciTransport, virtioMsixVectors } from '../devices/virtio/pci-transport.js';
+import { VirtioConsole } from '../devices/virtio/console.js';
 import { VirtioNet, parseMac } from '../devices/virtio/net.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
 import { createNetdevHost } from '../vmm/netdev-host.js';
@@ -39,6 +40,7 @@ export const DEVICE_USAGE = `usage: ngkvm device uart --socket PATH
        ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--num-queues N] [--serial S]
        ngkvm device virtio-net --socket PATH --netdev socket,listen=…|connect=…|tap,ifname=… [--mac MAC]
        ngkvm device virtio-rng --socket PATH
+       ngkvm device virtio-serial --socket PATH
 
 Serves a device of a VMM from this process (docs/device-routes.md). Start ngkvm run first,
 then this command with the same PATH; if this process ends, the VMM runs on and the device
@@ -54,6 +56,9 @@ reads as all ones.
                here, not in the VMM.
   virtio-rng   a virtio-rng-pci function (-device virtio-rng-pci,socket=PATH[,wait=on]),
                with this host's random source.
+  virtio-serial
+               a virtio-serial-pci function (-device virtio-serial-pci,socket=PATH[,wait=on])
+               with one console port, Linux's hvc0, on this terminal.
 
 options:
 ${formatHelp(DEVICE_OPTIONS)}`;
@@ -106,8 +111,36 @@ async function serveNet(path: string, netdevText: unknown, macText: unknown): Pr
   });
 }
 
+/**
+ * virtio-serial with one console port (hvc0) on this process's terminal: what the guest
+ * writes goes to standard output, what is typed reaches the guest (the device takes it when
+ * polled, as the VMM's console port does).
+ */
+async function serveConsole(path: string): Promise<number> {
+  const input: number[] = [];
+  let transport: VirtioPciTransport | undefined;
+  const backend = {
+    write: (bytes: Uint8Array): void => void process.stdout.write(bytes),
+    read: (max: number): Uint8Array => Uint8Array.from(input.splice(0, max)),
+  };
+  const device = new VirtioConsole({ ports: [{ nr: 0, console: true, backend }], maxPorts: 1 });
+  const onInput = (b: Buffer): void => {
+    for (const byte of b) input.push(byte);
+    transport?.core.poll();
+  };
+  process.stdin.on('data', onInput);
+  process.stdin.resume();
+  return serveVirtio(path, 'serial', device, () => {
+    process.stdin.off('data', onInput);
+    process.stdin.pause();
+  }, (t) => {
+    transport = t;
+    t.core.poll();
+  });
+}
+
 /** Serves a virtio-pci function (transport and device as in the VMM) on the route at `path`. */
-async function serveVirtio(path: string, kind: 'blk' | 'net' | 'rng', device: VirtioDevice, close: () => void, started?: (transport: VirtioPciTransport) => void): Promise<number> {
+async function serveVirtio(path: string, kind: 'blk' | 'net' | 'rng' | 'serial', device: VirtioDevice, close: () => void, started?: (transport: VirtioPciTransport) => void): Promise<number> {
   const name = `virtio-${kind}-pci`;
   // The transport is built before the connection (the models are), and reaches the
   // connection's DMA and interrupts through these, bound once it exists.
@@ -145,7 +178,8 @@ export async function deviceCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(DEVICE_USAGE + '\n');
     return kind === undefined ? 2 : 0;
   }
-  if (kind !== 'uart' && kind !== 'virtio-blk' && kind !== 'virtio-net' && kind !== 'virtio-rng') throw new UsageError(`unknown device "${kind}"; ngkvm device serves: uart, virtio-blk, virtio-net, virtio-rng`);
+  const KINDS = ['uart', 'virtio-blk', 'virtio-net', 'virtio-rng', 'virtio-serial'];
+  if (!KINDS.includes(kind)) throw new UsageError(`unknown device "${kind}"; ngkvm device serves: ${KINDS.join(', ')}`);
   const opts = parseOptions(rest, DEVICE_OPTIONS);
   if (opts.has('help')) {
     process.stdout.write(DEVICE_USAGE + '\n');
@@ -161,6 +195,7 @@ export async function deviceCommand(args: readonly string[]): Promise<number> {
   }
   if (kind === 'virtio-rng') return serveVirtio(path, 'rng', new VirtioRng(hostEntropy), () => {});
   if (kind === 'virtio-net') return serveNet(path, opts.get('netdev'), opts.get('mac'));
+  if (kind === 'virtio-serial') return serveConsole(path);
   if (kind === 'virtio-blk') {
     const driveText = opts.get('drive');
     if (typeof driveText !== 'string') throw new UsageError('ngkvm device virtio-blk needs --drive file=IMG');

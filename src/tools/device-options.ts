@@ -181,6 +181,8 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
   }
 
   let serialBus: { ports: ConsolePortConfig[]; maxPorts: number; name: string } | undefined;
+  /** The last virtio-serial device in a device process (its ports are not configured here). */
+  let remoteSerial: string | undefined;
   for (const text of args.device) {
     const what = `-device ${text}`;
     const { head, props } = splitQemuOptions(text);
@@ -205,7 +207,8 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
         // Served by a device process (`ngkvm device virtio-blk|virtio-rng --socket PATH`).
         if (socket === undefined || socket === '') throw new UsageError(`${what}: wait= needs socket=PATH (the device process's route socket)`);
         if (transport !== 'pci') throw new UsageError(`${what}: devices in device processes are virtio-pci devices (ppce500)`);
-        if (kind !== 'blk' && kind !== 'rng' && kind !== 'net') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci, virtio-net-pci and virtio-rng-pci; ${head} runs in the VMM only`);
+        if (kind !== 'blk' && kind !== 'rng' && kind !== 'net' && kind !== 'serial') throw new UsageError(`${what}: socket= is supported for virtio-blk-pci, virtio-net-pci, virtio-rng-pci and virtio-serial-pci; ${head} runs in the VMM only`);
+        if (kind === 'serial' && props.has('max_ports')) throw new UsageError(`${what}: max_ports= belongs to the device process when socket= is given (ngkvm device virtio-serial --socket PATH)`);
         for (const k of ['drive', 'serial', 'num-queues']) {
           if (props.has(k)) throw new UsageError(`${what}: ${k}= belongs to the device process when socket= is given (ngkvm device virtio-blk --socket PATH --drive file=IMG[,readonly=on] [--serial S] [--num-queues N])`);
         }
@@ -215,6 +218,9 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
         onlyKeys(what, props, [...common, 'socket', 'wait']);
         if (devices.some((d) => d.kind === 'remote' && d.socket === socket)) throw new UsageError(`${what}: socket ${socket} is already used by another device`);
         devices.push({ kind: 'remote', transport: 'pci', virtio: kind, socket, wait: onOff(what, 'wait', props.get('wait'), false) });
+        // Its ports are the device process's: a virtconsole after it has no bus here.
+        if (kind === 'serial') serialBus = undefined;
+        remoteSerial = kind === 'serial' ? head : remoteSerial;
         continue;
       }
       switch (kind) {
@@ -259,6 +265,7 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
     }
     if (head === 'virtconsole' || head === 'virtserialport') {
       onlyKeys(what, props, ['id', 'chardev', 'name', 'nr', 'bus']);
+      if (serialBus === undefined && remoteSerial !== undefined) throw new UsageError(`${what}: the virtio-serial device before it is in a device process (socket=), which serves its console itself (ngkvm device virtio-serial --socket PATH)`);
       if (serialBus === undefined) throw new UsageError(`${what}: needs a virtio-serial device before it (-device virtio-serial-${transport === 'pci' ? 'pci' : 'device'})`);
       const console = head === 'virtconsole';
       const used = new Set(serialBus.ports.map((p) => p.nr));

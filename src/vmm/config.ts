@@ -76,7 +76,7 @@ export type VirtioDeviceSpec =
   | { readonly kind: 'rng'; readonly transport: VirtioTransportKind }
   | { readonly kind: 'serial'; readonly transport: VirtioTransportKind; readonly maxPorts: number; readonly ports: readonly ConsolePortConfig[] }
   /** A virtio-pci device served by a device process (`-device virtio-blk-pci,socket=PATH`). */
-  | { readonly kind: 'remote'; readonly transport: 'pci'; readonly virtio: 'blk' | 'rng' | 'net'; readonly socket: string; readonly wait: boolean };
+  | { readonly kind: 'remote'; readonly transport: 'pci'; readonly virtio: 'blk' | 'rng' | 'net' | 'serial'; readonly socket: string; readonly wait: boolean };
 
 /** Where a migration goes or comes from: `tcp:HOST:PORT` or `file:PATH` (QEMU's URIs). */
 export type MigrationUri = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'file'; readonly path: string };

@@ -496,6 +496,9 @@ function createBoard(
   });
 }
 
+/** The virtio device ID of each kind a device process can serve. */
+const REMOTE_VIRTIO_IDS = { blk: VIRTIO_ID.block, net: VIRTIO_ID.net, rng: VIRTIO_ID.entropy, serial: VIRTIO_ID.console } as const;
+
 /** QEMU's default MAC for the n-th NIC without mac=: 52:54:00:12:34:56 + n. */
 const DEFAULT_MAC = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] as const;
 
@@ -541,7 +544,7 @@ function virtioAttachments(config: MachineConfig, data: MachineWorkerData, remot
         const endpoint = remote.get(i);
         if (endpoint === undefined) throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci,socket=: no route`);
         if (config.machine !== 'ppce500') throw new BoardError('ERR_BOARD_OPTION', `virtio-${d.virtio}-pci in a device process needs ppce500's PCI bus`);
-        return { name: `virtio-${d.virtio}-pci`, virtioId: d.virtio === 'blk' ? VIRTIO_ID.block : d.virtio === 'net' ? VIRTIO_ID.net : VIRTIO_ID.entropy, endpoint };
+        return { name: `virtio-${d.virtio}-pci`, virtioId: REMOTE_VIRTIO_IDS[d.virtio], endpoint };
       }
     }
   });

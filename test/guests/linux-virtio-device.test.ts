@@ -272,3 +272,48 @@ test(
     assert.equal(d.code, 0, d.err);
   },
 );
+
+test(
+  'hvc0 on a virtio-serial device process: the kernel log and a shell on that process\'s terminal, both directions, then poweroff',
+  { skip: typeof images === 'string' ? images : false, timeout: 900_000 },
+  async () => {
+    if (typeof images === 'string') return;
+    const sock = join(dir, 'con.sock');
+    rmSync(sock, { force: true });
+    const args = [
+      CLI, 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '--smp', '1', '-m', '256M', '--serial', 'null', '--no-reboot',
+      '--kernel', images.kernels.e500v2.vmlinux, '--initrd', images.initramfs, '--append', 'console=hvc0', '-device', `virtio-serial-pci,socket=${sock},wait=on`,
+    ];
+    const vmChild = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let vmOut = '';
+    let vmErr = '';
+    vmChild.stdout.on('data', (b: Buffer) => (vmOut += b.toString('latin1')));
+    vmChild.stderr.on('data', (b: Buffer) => (vmErr += b.toString()));
+    const vmEnded = new Promise<number | null>((resolve) => vmChild.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(sock), 'the VMM made its device socket');
+    const device = spawn(process.execPath, [CLI, 'device', 'virtio-serial', '--socket', sock], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let text = '';
+    let err = '';
+    let typed = false;
+    device.stdout.on('data', (b: Buffer) => {
+      text += b.toString('latin1').replace(/\r/g, '');
+      if (!typed && /ngkvm:\/# $/.test(text)) {
+        typed = true;
+        device.stdin.write('echo "sum $((6 * 7))"; cat /sys/class/tty/console/active; poweroff\n');
+      }
+    });
+    device.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const deviceEnded = new Promise<number | null>((resolve) => device.on('close', (code) => resolve(code)));
+    const timer = setTimeout(() => [vmChild, device].forEach((c) => c.kill('SIGKILL')), 800_000);
+    const [vmCode, deviceCode] = await Promise.all([vmEnded, deviceEnded]);
+    clearTimeout(timer);
+    assert.equal(vmCode, 0, `${vmErr}\n${vmOut.slice(-2000)}`);
+    assert.equal(deviceCode, 0, err);
+    assert.match(text, /Run \/init as init process\n/, 'the kernel log reached the device process\'s terminal');
+    assert.match(text, /\nsum 42\n/, 'typed input reached the shell');
+    assert.match(text, /\nhvc0\n/);
+    assert.match(text, /reboot: Power down/);
+    assert.doesNotMatch(vmOut, /sum 42/, 'nothing of the console went to the VMM\'s terminal');
+  },
+);

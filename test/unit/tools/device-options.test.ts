@@ -112,7 +112,11 @@ test('-device virtio-{blk,net,rng}-pci,socket=PATH: a device served by a device 
   ]);
   usage({ device: ['virtio-net-pci,socket=/n,netdev=n0'] }, 'ppce500', /netdev= belongs to the device process .*--netdev socket/);
   usage({ device: ['virtio-net-pci,socket=/n,mac=52:54:00:12:34:56'] }, 'ppce500', /mac= belongs to the device process/);
-  usage({ device: ['virtio-serial-pci,socket=/s'] }, 'ppce500', /socket= is supported for virtio-blk-pci, virtio-net-pci and virtio-rng-pci/);
+  const con = parseDeviceOptions({ ...none, device: ['virtio-serial-pci,socket=/run/c.sock'] }, 'ppce500');
+  assert.deepEqual(con.devices, [{ kind: 'remote', transport: 'pci', virtio: 'serial', socket: '/run/c.sock', wait: false }]);
+  usage({ device: ['virtio-serial-pci,socket=/s', 'virtconsole,chardev=c0'] }, 'ppce500', /is in a device process \(socket=\), which serves its console itself/);
+  usage({ device: ['virtio-serial-pci,socket=/s,max_ports=4'] }, 'ppce500', /max_ports= belongs to the device process/);
+  usage({ device: ['virtio-blk-pci,socket=/b,num-queues=2'] }, 'ppce500', /num-queues= belongs to the device process/);
   usage({ device: ['virtio-blk-pci,socket=/b,drive=d0'] }, 'ppce500', /drive= belongs to the device process .*--drive file=IMG/);
   usage({ device: ['virtio-rng-pci,socket=/r,max-bytes=5'] }, 'ppce500', /unknown or unsupported property "max-bytes"/);
   usage({ device: ['virtio-blk-pci,wait=on'] }, 'ppce500', /wait= needs socket=PATH/);
