@@ -49,9 +49,12 @@ export function tlbTsize(mas1: number): number {
   return (mas1 >>> 8) & 0xf;
 }
 
+/** Page sizes by TSIZE: a table, because this is on every soft-TLB miss (`2 **` is a pow call). */
+const TSIZE_BYTES = Float64Array.from({ length: 16 }, (_, t) => 2 ** (10 + 2 * t));
+
 /** Page size in bytes for a MAV 1.0 TSIZE (4^n KiB). */
 export function tsizeBytes(tsize: number): number {
-  return 2 ** (10 + 2 * tsize);
+  return TSIZE_BYTES[tsize & 0xf]!;
 }
 
 export class TlbArray {
@@ -134,8 +137,8 @@ export class TlbArray {
 
   pageEffective(e: number): number {
     const size = this.pageBytes(e);
-    const epn = (this.mas2(e) & MAS2_EPN) >>> 0;
-    return (epn - (epn % size)) >>> 0;
+    // A page of 4 GiB or more starts at 0; below that, size - 1 is a 32-bit mask.
+    return size >= 0x100000000 ? 0 : (this.mas2(e) & MAS2_EPN & ~(size - 1)) >>> 0;
   }
 
   /**
@@ -153,8 +156,9 @@ export class TlbArray {
 
   containsEa(e: number, ea: number): boolean {
     const size = this.pageBytes(e);
-    const base = this.pageEffective(e);
-    return ea >= base && ea - base < size;
+    if (size >= 0x100000000) return true;
+    // Same page: the bits above the page offset agree (on every soft-TLB miss: no division).
+    return ((ea ^ (this.mas2(e) & MAS2_EPN)) & ~(size - 1)) === 0;
   }
 
   /**
