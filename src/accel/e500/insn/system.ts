@@ -4,7 +4,7 @@
  * management (definitions and the helpers they call).
  */
 import type { Cpu } from '../cpu.js';
-import { HID0, SPR } from '../cpu.js';
+import { HID0, SPR, STLB_MASK } from '../cpu.js';
 import { ESR, Ivor, Pending } from '../interrupts.js';
 import { MSR } from '../models.js';
 import { mfsprExec, mtsprExec, sprWriteEndsBlock, sprTable } from '../spr.js';
@@ -139,6 +139,16 @@ const WIMGE_I = 0x08;
 function dcbz(c: Cpu, ea: number): void {
   const size = c.traits.dcbzSize;
   const base = ea & ~(size - 1);
+  // The soft TLB maps the page for writes (RAM, big-endian, not code, already dirty): zero it
+  // there, unless the page is write-through or cache-inhibited (the TLB entry it came from
+  // says; the soft entry is dropped whenever that entry changes). Linux clears pages this way.
+  const pn = base >>> 12;
+  const i = (pn & STLB_MASK) | c.dmode;
+  if (c.wTag[i] === pn && (c.mmu.tlb.mas2(c.wSrc[i]!) & (WIMGE_W | WIMGE_I)) === 0) {
+    const at = (c.wAdd[i]! + base) | 0;
+    for (let off = 0; off < size; off += 4) c.ram.setInt32(at + off, 0);
+    return;
+  }
   // Probe first so a fault leaves memory untouched.
   if (c.probeWrite(base) < 0) return;
   if ((c.mmu.lastWimge & (WIMGE_W | WIMGE_I)) !== 0) {
