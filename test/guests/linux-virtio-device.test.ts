@@ -116,6 +116,17 @@ test(
   },
 );
 
+/** Collects a child's output until it ends. */
+function collect(child: ChildProcess): Promise<Ended> {
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1').replace(/\r/g, '')));
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('close', (code, signal) => resolve({ code, signal, out, err, killedOnCue: false }));
+  });
+}
+
 /** Runs ngkvm with `ngkvm.script=virtio` (initramfs) and the device processes given; resolves with its console text. */
 async function listingRun(imgs: LinuxImages, devices: readonly string[], serve: readonly { sock: string; args: readonly string[] }[]): Promise<{ vm: Ended; devices: Ended[] }> {
   for (const s of serve) rmSync(s.sock, { force: true });
@@ -123,14 +134,6 @@ async function listingRun(imgs: LinuxImages, devices: readonly string[], serve: 
     CLI, 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '--smp', '1', '-m', '256M', '--serial', 'stdio', '--no-reboot',
     '--kernel', imgs.kernels.e500v2.vmlinux, '--initrd', imgs.initramfs, '--append', 'console=ttyS0 ngkvm.script=virtio', ...devices,
   ];
-  const collect = (child: ChildProcess): Promise<Ended> =>
-    new Promise((resolve) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1').replace(/\r/g, '')));
-      child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-      child.on('close', (code, signal) => resolve({ code, signal, out, err, killedOnCue: false }));
-    });
   const vmChild = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const vm = collect(vmChild);
   const children: ChildProcess[] = [];
@@ -237,14 +240,6 @@ test(
       '--kernel', images.kernels.e500v2.vmlinux, '--initrd', images.initramfs,
       '--append', `console=ttyS0 ngkvm.script=net ngkvm.ip=10.0.2.${n} ngkvm.peer=10.0.2.${3 - n} ngkvm.role=${role}`, ...net,
     ];
-    const collect = (child: ChildProcess): Promise<Ended> =>
-      new Promise((resolve) => {
-        let out = '';
-        let err = '';
-        child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1').replace(/\r/g, '')));
-        child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-        child.on('close', (code, signal) => resolve({ code, signal, out, err, killedOnCue: false }));
-      });
     // VM 1: in process, listening. VM 2: its NIC in a device process that connects to VM 1.
     const receiverChild = spawn(process.execPath, vm(1, 'recv', ['-netdev', `socket,id=n0,listen=127.0.0.1:${port}`, '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01']), { stdio: ['ignore', 'pipe', 'pipe'] });
     const receiver = collect(receiverChild);

@@ -88,24 +88,29 @@ export const D_ARITH = arith(DP);
 
 // ---- scalar single: rD[32:63]; rD[0:31] is left alone
 
+/** Conditions of the last `singleOp` (the `ef` bits of spe-fpcore). */
+let singleEf = 0;
+
 /**
- * `fast`: the same operation on host doubles (spe-fast.ts), taken when it can prove its
- * result equal to the exact one; otherwise, and in the directed rounding modes, `op`.
+ * One single-precision element: `fast` (the same operation on host doubles, spe-fast.ts) when
+ * it can prove its result equal to the exact one, else the exact `op`; the directed rounding
+ * modes always take `op`. Returns the result's image; the conditions are left in `singleEf`.
  */
+function singleOp(op: Op2, fast: FastS | undefined, a: number, b: number, m: number): number {
+  if (m === 0 && fast !== undefined && fast(a, b)) {
+    singleEf = fastEf;
+    return fastBits;
+  }
+  fp.clearFlags();
+  const r = word(op(BigInt(a >>> 0), BigInt(b >>> 0), m));
+  singleEf = fp.ef;
+  return r;
+}
+
 export function efs2(op: Op2, fast?: FastS): SpeFn {
   return (c: Cpu, i: Insn) => {
-    const m = mode(c);
-    let r: number;
-    let e: number;
-    if (m === 0 && fast !== undefined && fast(c.gpr[i.a]!, c.gpr[i.b]!)) {
-      r = fastBits;
-      e = fastEf;
-    } else {
-      fp.clearFlags();
-      r = word(op(lo32(c, i.a), lo32(c, i.b), m));
-      e = fp.ef;
-    }
-    if (!commit(c, e, 0)) return;
+    const r = singleOp(op, fast, c.gpr[i.a]!, c.gpr[i.b]!, mode(c));
+    if (!commit(c, singleEf, 0)) return;
     c.gpr[i.d] = r;
     roundCheck(c);
   };
@@ -164,28 +169,10 @@ export const efdCompare = (test: Test, reports: boolean): SpeFn => scalarCompare
 export function evfs2(op: Op2, fast?: FastS): SpeFn {
   return (c: Cpu, i: Insn) => {
     const m = mode(c);
-    const quick = m === 0 && fast !== undefined;
-    let hi: number;
-    let eh: number;
-    if (quick && fast(c.gprHigh[i.a]!, c.gprHigh[i.b]!)) {
-      hi = fastBits;
-      eh = fastEf;
-    } else {
-      fp.clearFlags();
-      hi = word(op(hi32(c, i.a), hi32(c, i.b), m));
-      eh = fp.ef;
-    }
-    let lo: number;
-    let el: number;
-    if (quick && fast(c.gpr[i.a]!, c.gpr[i.b]!)) {
-      lo = fastBits;
-      el = fastEf;
-    } else {
-      fp.clearFlags();
-      lo = word(op(lo32(c, i.a), lo32(c, i.b), m));
-      el = fp.ef;
-    }
-    if (!commit(c, el, eh)) return;
+    const hi = singleOp(op, fast, c.gprHigh[i.a]!, c.gprHigh[i.b]!, m);
+    const eh = singleEf;
+    const lo = singleOp(op, fast, c.gpr[i.a]!, c.gpr[i.b]!, m);
+    if (!commit(c, singleEf, eh)) return;
     c.gprHigh[i.d] = hi;
     c.gpr[i.d] = lo;
     roundCheck(c);
