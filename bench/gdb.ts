@@ -9,24 +9,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { GdbTcpClient } from '../test/support/gdb-tcp-client.js';
 import { CLI, ROOT, median, table } from './harness.js';
+import { freePort } from '../test/support/ports.js';
 
 const ELF = join(ROOT, 'guests', 'build', 'e500v2', 'gdb_target.elf');
 const ROUNDS = 5;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function connectRetry(port: number): Promise<GdbTcpClient> {
   for (let i = 0; ; i++) {

@@ -14,11 +14,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLinuxImages, type LinuxImages } from '../src/tools/images/linux.js';
 import { CLI, median, table } from './harness.js';
+import { freePort } from '../test/support/ports.js';
 
 const RUNS = Number(process.env['NGKVM_BENCH_RUNS'] ?? 1);
 const DISK_MIB = Number(process.env['NGKVM_BENCH_DISK_MIB'] ?? 8);
@@ -86,16 +87,6 @@ const QEMU: Vmm = {
   ],
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Resolves once something accepts connections on the port (tries for up to a minute). */
 async function listening(port: number): Promise<void> {

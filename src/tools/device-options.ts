@@ -181,8 +181,8 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
   }
 
   let serialBus: { ports: ConsolePortConfig[]; maxPorts: number; name: string } | undefined;
-  /** The last virtio-serial device in a device process (its ports are not configured here). */
-  let remoteSerial: string | undefined;
+  /** A virtio-serial device is in a device process (its ports are not configured here). */
+  let remoteSerial = false;
   for (const text of args.device) {
     const what = `-device ${text}`;
     const { head, props } = splitQemuOptions(text);
@@ -219,8 +219,10 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
         if (devices.some((d) => d.kind === 'remote' && d.socket === socket)) throw new UsageError(`${what}: socket ${socket} is already used by another device`);
         devices.push({ kind: 'remote', transport: 'pci', virtio: kind, socket, wait: onOff(what, 'wait', props.get('wait'), false) });
         // Its ports are the device process's: a virtconsole after it has no bus here.
-        if (kind === 'serial') serialBus = undefined;
-        remoteSerial = kind === 'serial' ? head : remoteSerial;
+        if (kind === 'serial') {
+          serialBus = undefined;
+          remoteSerial = true;
+        }
         continue;
       }
       switch (kind) {
@@ -265,7 +267,7 @@ export function parseDeviceOptions(args: DeviceOptionArgs, machine: 'ppce500' | 
     }
     if (head === 'virtconsole' || head === 'virtserialport') {
       onlyKeys(what, props, ['id', 'chardev', 'name', 'nr', 'bus']);
-      if (serialBus === undefined && remoteSerial !== undefined) throw new UsageError(`${what}: the virtio-serial device before it is in a device process (socket=), which serves its console itself (ngkvm device virtio-serial --socket PATH)`);
+      if (serialBus === undefined && remoteSerial) throw new UsageError(`${what}: the virtio-serial device before it is in a device process (socket=), which serves its console itself (ngkvm device virtio-serial --socket PATH)`);
       if (serialBus === undefined) throw new UsageError(`${what}: needs a virtio-serial device before it (-device virtio-serial-${transport === 'pci' ? 'pci' : 'device'})`);
       const console = head === 'virtconsole';
       const used = new Set(serialBus.ports.map((p) => p.nr));

@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { linuxImagesOrWhy, type LinuxImages } from '../support/linux.js';
 import { CLI } from '../support/paths.js';
 import { haveCommand } from '../support/processes.js';
+import { freePort } from '../support/ports.js';
 
 const images = linuxImagesOrWhy();
 const dir = mkdtempSync(join(tmpdir(), 'ngkvm-virtio-device-'));
@@ -215,17 +215,6 @@ test(
   },
 );
 
-/** A TCP port nobody listens on right now (for a listen= netdev both sides must know). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 test(
   'two VMs, one with its virtio-net in a device process (the netdev opened there): ping both ways and a 1 MiB TCP transfer with the same SHA-256',

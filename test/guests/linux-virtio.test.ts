@@ -14,13 +14,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { linuxImagesOrWhy, type LinuxImages } from '../support/linux.js';
 import { CLI } from '../support/paths.js';
 import { firstDifference, haveCommand, type Outcome } from '../support/processes.js';
+import { freePort } from '../support/ports.js';
 
 const images = linuxImagesOrWhy();
 const built = typeof images !== 'string';
@@ -92,17 +92,6 @@ function qemuLinux(imgs: LinuxImages, args: readonly string[], append: string): 
   ];
 }
 
-/** A TCP port nobody listens on right now (for a listen= netdev both sides must know). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -3,7 +3,6 @@
  * parsing the status lines, waiting for an end state, and the guest's tick counter the
  * migration tests and benchmark check across the switch.
  */
-import { createServer } from 'node:net';
 import type { MonitorSocket } from './monitor-socket.js';
 
 export type MigrationStatus = 'none' | 'setup' | 'active' | 'completed' | 'failed' | 'cancelled' | string;
@@ -66,17 +65,7 @@ export async function waitForMigration(mon: MonitorSocket, timeoutMs = 300_000, 
   }
 }
 
-/** A TCP port nothing listens on right now (the kernel's pick for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from './ports.js';
 
 /**
  * The counters of the guest's complete `tick N` lines, in order (text without CRs): a line the

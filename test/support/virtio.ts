@@ -175,6 +175,15 @@ export class DriverRing {
 }
 
 /** A buffer in RAM holding `data` (device-readable) or `len` zero bytes (device-writable). */
+/** A virtio-blk request header (type, reserved, sector), little-endian. */
+export function blkHeader(type: number, sector: number): Uint8Array {
+  const h = new Uint8Array(16);
+  const v = new DataView(h.buffer);
+  v.setUint32(0, type, true);
+  v.setBigUint64(8, BigInt(sector), true);
+  return h;
+}
+
 export function inBuf(ram: TestRam, data: Uint8Array): Buf {
   const addr = ram.alloc(Math.max(1, data.length), 8);
   ram.put(addr, data);

@@ -4,11 +4,11 @@
  * QEMU-only virtio test (x86-virtio.test.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUESTS } from './paths.js';
 import { ngkvm, runProcess, type Outcome } from './processes.js';
+import { freePort } from './ports.js';
 
 export const X86 = join(GUESTS, 'x86');
 export const X86_BUILD = join(X86, 'build');
@@ -62,17 +62,6 @@ export function fnv1a(b: Uint8Array): number {
   return h;
 }
 
-/** A TCP port nobody listened on a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The device options of one run, with their files; dispose() removes them. */
 export interface RunDevices {

@@ -19,7 +19,7 @@ import type { GuestDma } from '../../../src/devices/virtio/dma.js';
 import { MODERN_BAR, NOTIFY_OFFSET, VirtioPciTransport, virtioMsixVectors, virtioPciFunctionSpec } from '../../../src/devices/virtio/pci-transport.js';
 import { VirtioRng } from '../../../src/devices/virtio/rng.js';
 import { PciDmaServer } from '../../../src/vmm/remote/pci-dma.js';
-import { CountingEntropy, MemoryDisk, PciDriver, TestRam, inBuf, outBuf } from '../../support/virtio.js';
+import { CountingEntropy, MemoryDisk, PciDriver, TestRam, blkHeader, inBuf, outBuf } from '../../support/virtio.js';
 
 const MiB = 1 << 20;
 
@@ -167,14 +167,6 @@ function rig(device: VirtioDevice, opts: { windows?: { bus: number; size: number
   return { ram, bus, t, proxy, endpoint, events, session, logs, intx };
 }
 
-function header(type: number, sector: number): Uint8Array {
-  const h = new Uint8Array(16);
-  const v = new DataView(h.buffer);
-  v.setUint32(0, type, true);
-  v.setBigUint64(8, BigInt(sector), true);
-  return h;
-}
-
 test('enumeration: the proxy\'s configuration space reads as the in-process transport\'s, byte for byte (and after BAR sizing)', () => {
   const disk = new MemoryDisk(MiB);
   const { proxy } = rig(new VirtioBlk({ backend: disk }));
@@ -206,14 +198,14 @@ test('virtio-blk: a write and a read through the proxy, DMA over the event chann
     return ram.get(last.addr, 1)[0]!;
   };
   endpoint.trace.length = 0;
-  assert.equal(submit([inBuf(ram, header(BLK_T.OUT, 3)), inBuf(ram, data), outBuf(ram, 1)]), BLK_S.OK);
+  assert.equal(submit([inBuf(ram, blkHeader(BLK_T.OUT, 3)), inBuf(ram, data), outBuf(ram, 1)]), BLK_S.OK);
   assert.ok(endpoint.trace.some((t) => t === `post 1:${NOTIFY_OFFSET.toString(16)}`), `the notification is a posted write: ${endpoint.trace.join(', ')}`);
   assert.deepEqual(disk.data.subarray(3 * 512, 3 * 512 + 1024), data);
   const back = outBuf(ram, 1024);
-  assert.equal(submit([inBuf(ram, header(BLK_T.IN, 3)), back, outBuf(ram, 1)]), BLK_S.OK);
+  assert.equal(submit([inBuf(ram, blkHeader(BLK_T.IN, 3)), back, outBuf(ram, 1)]), BLK_S.OK);
   assert.deepEqual(ram.get(back.addr, 1024), data);
   const flushes = disk.flushes;
-  assert.equal(submit([inBuf(ram, header(BLK_T.FLUSH, 0)), outBuf(ram, 1)]), BLK_S.OK);
+  assert.equal(submit([inBuf(ram, blkHeader(BLK_T.FLUSH, 0)), outBuf(ram, 1)]), BLK_S.OK);
   assert.equal(disk.flushes, flushes + 1);
   assert.ok(events.dmaCount.read > 0 && events.dmaCount.write > 0);
 });
@@ -228,7 +220,7 @@ test('DMA goes through the host bridge\'s inbound windows; outside them it is re
   d.negotiate(bit(F.VERSION_1));
   const q = d.setupQueue(0, 64);
   d.driverOk();
-  q.offer([inBuf(ram, header(BLK_T.IN, 0)), outBuf(ram, 512), outBuf(ram, 1)]);
+  q.offer([inBuf(ram, blkHeader(BLK_T.IN, 0)), outBuf(ram, 512), outBuf(ram, 1)]);
   d.notify(0);
   assert.equal(q.takeUsed().length, 0);
   assert.ok((t.core.status & STATUS.NEEDS_RESET) !== 0, 'the device reports DEVICE_NEEDS_RESET');
