@@ -45,6 +45,10 @@ import { MigrationController, quiesceVcpus } from './migration/controller.js';
 import { loadStream } from './migration/machine-image.js';
 import { MigrationError } from './migration/stream.js';
 import { ChannelSource, FileSource, MigrationShared } from './migration/transport.js';
+import { saveCodeCache } from '../sys/code-cache.js';
+
+/** When the code cache is written: by then the machine's start and first boot steps ran. */
+const CODE_CACHE_AFTER_MS = 500;
 
 export interface SerialRings {
   readonly out: RingDescriptor;
@@ -245,6 +249,8 @@ async function main(data: MachineWorkerData): Promise<void> {
   // Every way the run ends goes through here, so an attached debugger hears about it (W/X).
   const finish = (code: number, reason: string): void => {
     gdb?.stub.onMachineExit(code);
+    // A run shorter than CODE_CACHE_AFTER_MS still leaves the code cache for the next one.
+    saveCodeCache();
     post({ type: 'exit', code, reason });
   };
   // How the run ends or resets when that was decided while the guest was blocked in an exit.
@@ -298,8 +304,17 @@ async function main(data: MachineWorkerData): Promise<void> {
     }
   }
 
+  // The code cache (a no-op unless the cached script loader started this thread) is written
+  // once the guest has run a while, with what its start compiled (sys/code-cache.ts).
+  const codeCacheAt = performance.now() + CODE_CACHE_AFTER_MS;
+  let codeCacheDue = true;
+  let loops = 0;
   for (;;) {
     let event: BoardEvent = 'none';
+    if (codeCacheDue && (++loops & 255) === 0 && performance.now() >= codeCacheAt) {
+      codeCacheDue = false;
+      saveCodeCache();
+    }
     syncDebugHold();
     if (!runControl.running) {
       // Paused (monitor `stop`) or held by the debugger: no guest code runs; console input,

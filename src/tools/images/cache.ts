@@ -6,13 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot } from '../../sys/cache-dir.js';
 
-export function cacheRoot(): string {
-  const xdg = process.env['XDG_CACHE_HOME'];
-  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'ngkvm');
-}
+export { cacheRoot };
 
 /** A short stable hash of the given inputs (strings or file contents). */
 export function inputKey(parts: readonly (string | Uint8Array)[]): string {

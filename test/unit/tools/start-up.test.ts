@@ -6,7 +6,7 @@
  * `npm start`'s script sets up and boots in one process.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -25,7 +25,37 @@ const dir = mkdtempSync(join(tmpdir(), 'ngkvm-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('setup leaves bundles as new as the compiled sources', { skip: SKIP }, () => {
-  for (const f of ['cli.js', 'machine-worker.js', join('virtio-backends', 'tap-reader.js')]) assert.ok(existsSync(join(ROOT, 'dist', 'bundle', f)), `dist/bundle/${f}`);
+  for (const f of ['cli.js', 'machine-worker.js', 'machine-worker-cached.js', 'machine-worker.script.js', join('virtio-backends', 'tap-reader.js')]) {
+    assert.ok(existsSync(join(ROOT, 'dist', 'bundle', f)), `dist/bundle/${f}`);
+  }
+});
+
+test("the machine thread runs its script bundle with V8's code cache: a run writes it, the next uses it, a damaged one is replaced", { skip: SKIP ?? (existsSync(guest) ? undefined : `skipped: ${guest} is not built`) }, async () => {
+  const cacheHome = join(dir, 'xdg-cache');
+  const env = { XDG_CACHE_HOME: cacheHome, NGKVM_CODE_CACHE_LOG: '1', NGKVM_JIT: '0' };
+  const args = [join(ROOT, 'bin', 'ngkvm.js'), 'run', '--machine', 'ppce500', '--cpu', 'e500v2', '-m', '256M', '--bios', guest, '--serial', 'stdio', '--no-reboot'];
+  const run = async (): Promise<{ stdout: Buffer; log: string[] }> => {
+    const r = await runProcess(process.execPath, args, { env, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return { stdout: r.stdout, log: r.stderr.split('\n').filter((l) => l.includes('code cache')) };
+  };
+  const first = await run();
+  assert.deepEqual(first.log, ['ngkvm: machine thread code cache: miss', 'ngkvm: machine thread code cache: saved']);
+  const files = readdirSync(join(cacheHome, 'ngkvm', 'v8'));
+  assert.equal(files.length, 1);
+  const second = await run();
+  assert.deepEqual(second.log, ['ngkvm: machine thread code cache: hit']);
+  assert.ok(first.stdout.length > 0);
+  assert.deepEqual(second.stdout, first.stdout);
+
+  const file = join(cacheHome, 'ngkvm', 'v8', files[0]!);
+  const bytes = readFileSync(file);
+  bytes[bytes.length >> 1]! ^= 0xff;
+  writeFileSync(file, bytes);
+  const third = await run();
+  assert.deepEqual(third.log, ['ngkvm: machine thread code cache: damaged', 'ngkvm: machine thread code cache: saved']);
+  assert.deepEqual(third.stdout, first.stdout);
+  assert.deepEqual((await run()).log, ['ngkvm: machine thread code cache: hit']);
 });
 
 test('a guest prints the same through the bundles as through dist/src', { skip: SKIP ?? (existsSync(guest) ? undefined : `skipped: ${guest} is not built`) }, async () => {
