@@ -16,7 +16,7 @@
  * guest has run a while (`saveCodeCache`, from the machine thread) or when the run ends,
  * whichever comes first, so it holds the functions a machine's start and first second use.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -77,6 +77,30 @@ export function writeCodeCache(path: string, data: Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** Caches kept per script: a few builds (clones, branches) alternate without rewriting. */
+const KEEP_PER_SCRIPT = 4;
+/** A temporary file older than this was left by a run that died while saving. */
+const STALE_TMP_MS = 10 * 60_000;
+
+/** Removes the caches of older builds of the script `path` is for, and abandoned temporaries. */
+export function pruneCodeCaches(path: string, now = Date.now()): void {
+  const dir = dirname(path);
+  const script = basename(path).replace(/-[0-9a-f]{8}-\d+-[^-]+-[^-]+\.bin$/, '');
+  const caches: { file: string; mtime: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    const mtime = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtime === undefined) continue;
+    if (name.endsWith('.tmp')) {
+      if (now - mtime > STALE_TMP_MS) rmSync(file, { force: true });
+    } else if (name.startsWith(`${script}-`) && name.endsWith('.bin')) {
+      caches.push({ file, mtime });
+    }
+  }
+  caches.sort((a, b) => b.mtime - a.mtime);
+  for (const old of caches.slice(KEEP_PER_SCRIPT)) if (old.file !== path) rmSync(old.file, { force: true });
+}
+
 /** A script bundle compiled with its code cache, if there is a usable one. */
 export class CachedScript {
   readonly status: CodeCacheStatus;
@@ -116,6 +140,7 @@ export class CachedScript {
     this.saved = true;
     try {
       writeCodeCache(this.cachePath, this.script.createCachedData());
+      pruneCodeCaches(this.cachePath);
       return 'saved';
     } catch {
       // A read-only home or a full disk costs only the speed-up.

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CachedScript, codeCachePath, readCodeCache, registerCodeCacheSaver, saveCodeCache, writeCodeCache } from '../../../src/sys/code-cache.js';
+import { CachedScript, codeCachePath, pruneCodeCaches, readCodeCache, registerCodeCacheSaver, saveCodeCache, writeCodeCache } from '../../../src/sys/code-cache.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ngkvm-code-cache-'));
@@ -138,4 +138,25 @@ test('saveCodeCache reaches the registered saver once, and is a no-op without on
   saveCodeCache();
   saveCodeCache();
   assert.equal(calls, 1);
+});
+
+test('saving keeps the newest caches of a script and drops older builds and abandoned temporaries', () => {
+  const v8 = join(dir, 'c5', 'v8');
+  mkdirSync(v8, { recursive: true });
+  const name = (k: number): string => join(v8, `machine-worker.script-${k.toString(16).padStart(8, '0')}-963283-v20.20.2-x64.bin`);
+  const now = Date.now();
+  for (let k = 0; k < 7; k++) {
+    writeCodeCache(name(k), Buffer.alloc(16, k));
+    utimesSync(name(k), new Date(now - (10 - k) * 1000), new Date(now - (10 - k) * 1000));
+  }
+  const other = join(v8, 'cli.script-0000abcd-1-v20.20.2-x64.bin');
+  writeCodeCache(other, Buffer.alloc(16));
+  const stale = `${name(1)}.123.abc.tmp`;
+  const fresh = `${name(2)}.456.def.tmp`;
+  writeFileSync(stale, 'left by a crash');
+  writeFileSync(fresh, 'being written now');
+  utimesSync(stale, new Date(now - 3_600_000), new Date(now - 3_600_000));
+  pruneCodeCaches(name(6), now);
+  const left = readdirSync(v8).sort();
+  assert.deepEqual(left, [basename(other), basename(fresh), ...[3, 4, 5, 6].map((k) => basename(name(k)))].sort());
 });
