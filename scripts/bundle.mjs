@@ -86,6 +86,8 @@ export async function writeBundles(root) {
         keepNames: true,
         logLevel: 'warning',
         plugins: [builtinsAsRequire],
+        // One-byte source: read without UTF-8 decoding, and V8 scans it faster.
+        charset: 'ascii',
         define: { 'import.meta.url': '__ngkvmModuleUrl' },
         banner: { js: '(async function (__ngkvmRequire, __ngkvmModuleUrl) {\n"use strict";' },
         footer: { js: '})' },

@@ -17,6 +17,7 @@
  * whichever comes first, so it holds the functions a machine's start and first second use.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -30,15 +31,20 @@ const MAGIC = 0x4e474343; // "NGCC"
 const HEADER_BYTES = 12;
 
 /**
- * The cache file for a script with this source (undefined when caching is switched off):
- * named after the script, a CRC of its source (V8 itself compares only the length), Node's
+ * The cache file for a script with these bytes (undefined when caching is switched off):
+ * named after the script, a CRC of its bytes (V8 itself compares only the length), Node's
  * version and the architecture. V8 checks its flags itself: a cache made under other flags
  * (a --cpu-prof run) is rejected and replaced.
  */
-export function codeCachePath(scriptPath: string, source: string, root = cacheRoot()): string | undefined {
+export function codeCachePath(scriptPath: string, source: Uint8Array, root = cacheRoot()): string | undefined {
   if (process.env['NGKVM_NO_CODE_CACHE'] === '1') return undefined;
   const sum = (crc32(source) >>> 0).toString(16).padStart(8, '0');
   return join(root, 'v8', `${basename(scriptPath, '.js')}-${sum}-${source.length}-${process.version}-${process.arch}.bin`);
+}
+
+/** A script's text: the bundles are ASCII (esbuild's `charset: 'ascii'`), which needs no UTF-8 decoding. */
+function scriptText(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }
 
 /** Reads a cache file written by `CachedScript.save`; undefined when absent or damaged. */
@@ -109,8 +115,9 @@ export class CachedScript {
   private saved = false;
 
   constructor(readonly scriptPath: string, cacheDir?: string) {
-    const source = readFileSync(scriptPath, 'utf8');
-    const cachePath = codeCachePath(scriptPath, source, cacheDir);
+    const bytes = readFileSync(scriptPath);
+    const source = scriptText(bytes);
+    const cachePath = codeCachePath(scriptPath, bytes, cacheDir);
     this.cachePath = cachePath;
     const cache = cachePath === undefined ? { data: undefined, damaged: false } : readCodeCache(cachePath);
     this.script = new vm.Script(source, { filename: scriptPath, ...(cache.data !== undefined ? { cachedData: cache.data } : {}) });

@@ -25,7 +25,8 @@ function writeScript(name: string, answer: number): string {
     `(async function (__ngkvmRequire, __ngkvmModuleUrl) {\n"use strict";\n${helpers}\n` +
       `const { basename } = __ngkvmRequire('node:path');\n` +
       `let sum = 0; for (let k = 0; k < 50; k++) sum += helper${answer % 50}(k);\n` +
-      `return { answer: ${answer}, sum, file: basename(new URL(__ngkvmModuleUrl).pathname) };\n})`,
+      // Not ASCII: such a script is read as UTF-8 (the bundles are ASCII, read as Latin-1).
+      `return { answer: ${answer}, sum, file: basename(new URL(__ngkvmModuleUrl).pathname), text: 'naïve ✓' };\n})`,
   );
   return path;
 }
@@ -38,7 +39,7 @@ test('the first load misses and saves; the next compiles from the cache and runs
   const cold = new CachedScript(path, cacheDir);
   assert.equal(cold.status, 'miss');
   const expected = await cold.run(moduleUrl);
-  assert.deepEqual(expected, { answer: 7, sum: (expected as { sum: number }).sum, file: 'stand-in.js' });
+  assert.deepEqual(expected, { answer: 7, sum: (expected as { sum: number }).sum, file: 'stand-in.js', text: 'naïve ✓' });
   assert.equal(cold.save(), 'saved');
   assert.equal(cold.save(), 'miss', 'written once');
   assert.ok(existsSync(cold.cacheFile!));
@@ -61,11 +62,11 @@ test('the first load misses and saves; the next compiles from the cache and runs
 });
 
 test('another source gets another cache file, so an edited script never meets old bytecode', () => {
-  const a = codeCachePath('/x/w.script.js', 'one source', dir);
-  const b = codeCachePath('/x/w.script.js', 'two source', dir);
+  const a = codeCachePath('/x/w.script.js', Buffer.from('one source'), dir);
+  const b = codeCachePath('/x/w.script.js', Buffer.from('two source'), dir);
   assert.ok(a !== undefined && b !== undefined);
   assert.notEqual(a, b, 'same length, other content');
-  assert.equal(a, codeCachePath('/x/w.script.js', 'one source', dir));
+  assert.equal(a, codeCachePath('/x/w.script.js', Buffer.from('one source'), dir));
 });
 
 test('a truncated, damaged or foreign cache file is ignored and replaced', async () => {
@@ -95,7 +96,7 @@ test('a cache V8 does not accept (another V8 wrote it) is rejected and replaced'
   // A source this process never compiled: V8 reuses its own compilations of a source it saw.
   const cacheDir = join(dir, 'c4');
   const path = writeScript('foreign', 13);
-  const file = codeCachePath(path, readFileSync(path, 'utf8'), cacheDir)!;
+  const file = codeCachePath(path, readFileSync(path), cacheDir)!;
   writeCodeCache(file, Buffer.alloc(4096, 0x5a));
   const foreign = new CachedScript(path, cacheDir);
   assert.equal(foreign.status, 'rejected');
