@@ -72,6 +72,8 @@ export class Block {
   readonly ends: boolean;
   /** Executions so far by the interpreter; the block heads a region once it is hot. */
   execCount = 0;
+  /** Executions at which the engine decides about this block's region (Engine.hot). */
+  hotAt = 0;
   /** The translated region headed by this block. */
   region: Region | null = null;
   /** Translation was tried and refused (e.g. an idle loop): do not try again. */
@@ -93,6 +95,8 @@ export class Block {
     // Fields that change later get their final kind now (see shapes.ts).
     this.execCount = 1;
     this.execCount = 0;
+    this.hotAt = 1;
+    this.hotAt = 0;
     this.region = SETTLE_REGION;
     this.region = null;
     this.noRegion = true;

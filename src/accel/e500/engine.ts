@@ -20,7 +20,7 @@ import { ESR, Ivor } from './interrupts.js';
 import { MSR } from './models.js';
 import { DBCR0, DBSR, checkIac, debugEvent } from './debug.js';
 import { takeKick, waitForKick } from '../../api/threads.js';
-import { Translator } from './translator.js';
+import { Translator, type RegionSize } from './translator.js';
 
 /**
  * Instructions between checks of the clock and the kick flag. Each check leaves translated
@@ -34,14 +34,18 @@ const MAX_BLOCK_INSNS = 128;
 /**
  * Interpreted executions after which a block heads a translated region. A region pays for
  * itself only after V8 has compiled and then optimised the new function, which takes far
- * more runs than the translation itself: Linux's boot interpreted throughout takes about as
- * long as with regions from 50,000 runs (3.9 s and 4.1 s to the shell, 2 CPUs) and half as
- * long as with regions from 2,000 runs (8.7 s), while loops that run millions of times
- * (bench-cpu, gzip) lose nothing measurable by waiting (bench/engine-notes.md).
+ * more runs than the translation itself, the more so the larger the function. So a block
+ * outside loops gets a small region (translator.ts, 2 blocks) from 10,000 runs, and a block
+ * in a loop a large one from 50,000, which the loop's iterations then repay. Linux's boot (1 CPU, to the shell) took 2.7–2.9 s with only large
+ * regions from 50,000 runs, 2.2–2.3 s with only small ones from 10,000, 8.7 s with large
+ * ones from 2,000; small regions alone made bench-cpu and gzip in the guest slower (their
+ * loops span more blocks): bench/engine-notes.md.
  */
-const HOT_RUNS = 50_000;
-/** With NGKVM_JIT=eager every block heads a region from its second execution. */
+const HOT_RUNS = Number(hostEnv('NGKVM_JIT_HOT') ?? 10_000);
+const LOOP_HOT_RUNS = Number(hostEnv('NGKVM_JIT_LOOP_HOT') ?? 50_000);
+/** With NGKVM_JIT=eager a block heads a region from its second execution (its third if it loops). */
 const EAGER_RUNS = 1;
+const EAGER_LOOP_RUNS = 2;
 
 /**
  * Which engine runs guest code: the interpreter only ('off'), translated regions for hot code
@@ -63,6 +67,7 @@ export class Engine {
   readonly control: Int32Array;
   readonly jit: JitMode;
   private readonly hotRuns: number;
+  private readonly loopHotRuns: number;
   private readonly translator: Translator;
   private haltReported = false;
   private readonly shutdownExit: ShutdownExit = { kind: 'shutdown', reason: '' };
@@ -75,8 +80,8 @@ export class Engine {
     this.decoder = decoder;
     this.control = control;
     this.jit = opts.jit ?? jitModeFromEnv();
-    this.hotRuns =
-      opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : Number(hostEnv('NGKVM_JIT_HOT') ?? HOT_RUNS));
+    this.hotRuns = opts.hotRuns ?? (this.jit === 'always' ? 0 : this.jit === 'eager' ? EAGER_RUNS : HOT_RUNS);
+    this.loopHotRuns = this.jit === 'eager' ? EAGER_LOOP_RUNS : LOOP_HOT_RUNS;
     this.translator = new Translator(chainTarget, {
       dump: hostEnv('NGKVM_JIT_DUMP') !== undefined,
       minBlockRuns: this.jit === 'eager' || this.jit === 'always' ? 0 : 1,
@@ -292,16 +297,39 @@ export class Engine {
       }
     }
     const block = new Block(insns, start, ends);
+    block.hotAt = this.hotRuns;
     page.blocks[start >>> 2] = block;
     c.counters.blocksTranslated++;
     return block;
   }
 
+  /**
+   * A block reached its `hotAt`: the first time, a block outside loops gets its small region
+   * and one inside a loop waits for `loopHotRuns`; then it gets a large region.
+   */
+  private hot(page: CodePage, block: Block): void {
+    if (block.hotAt < this.loopHotRuns) {
+      let loops = true;
+      try {
+        loops = this.translator.headsLoop(page, block);
+      } catch {
+        // The translation proper reports the failure.
+      }
+      if (loops) {
+        block.hotAt = this.loopHotRuns;
+        return;
+      }
+      this.translateRegion(page, block, 'small');
+    } else {
+      this.translateRegion(page, block, 'large');
+    }
+  }
+
   /** Translates the region headed by `block`; a translator failure leaves it interpreted. */
-  private translateRegion(page: CodePage, block: Block): void {
+  private translateRegion(page: CodePage, block: Block, size: RegionSize): void {
     block.noRegion = true;
     try {
-      const region = this.translator.translate(page, block);
+      const region = this.translator.translate(page, block, size);
       if (region === null) return;
       block.region = region;
       block.noRegion = false;
@@ -376,7 +404,7 @@ export class Engine {
       let block = page.blocks[(pc & 0xfff) >>> 2];
       if (block === undefined) {
         block = this.decodeBlock(page, pc);
-        if (this.hotRuns === 0 && this.jit !== 'off') this.translateRegion(page, block);
+        if (this.hotRuns === 0 && this.jit !== 'off') this.translateRegion(page, block, 'large');
       }
       let region = block.region;
       if (region !== null) {
@@ -413,7 +441,7 @@ export class Engine {
         c.pc = c.npc;
         c.counters.instructions += n;
         c.left -= n;
-        if (++block.execCount >= this.hotRuns && this.jit !== 'off' && !block.noRegion) this.translateRegion(page, block);
+        if (++block.execCount >= block.hotAt && this.jit !== 'off' && !block.noRegion) this.hot(page, block);
         continue;
       }
       if (r === RET_RESYNC) {

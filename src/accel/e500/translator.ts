@@ -382,10 +382,19 @@ interface Node {
   loop: number;
 }
 
-/** Most blocks and instructions in one region (small functions optimise fast and stay optimised). */
 const MEM_CALL = hostEnv('NGKVM_JIT_MEM') === 'call';
+/** Most blocks and instructions in one region (small functions optimise fast and stay optimised). */
 const MAX_REGION_BLOCKS = Number(hostEnv('NGKVM_JIT_BLOCKS') ?? 32);
 const MAX_REGION_INSNS = Number(hostEnv('NGKVM_JIT_INSNS') ?? 256);
+/**
+ * Blocks in a small region (straight code: no loop among the blocks a large one would take).
+ * Code that runs thousands of times, most of Linux's boot, repays a small function, which V8
+ * compiles and optimises soon; a large one only repays itself over a loop's many iterations.
+ */
+const SMALL_REGION_BLOCKS = Number(hostEnv('NGKVM_JIT_SMALL_BLOCKS') ?? 2);
+
+/** Which limits a region is built with. */
+export type RegionSize = 'small' | 'large';
 
 export interface TranslatorOptions {
   /** Dump the generated JS to stderr (NGKVM_JIT_DUMP). */
@@ -432,8 +441,9 @@ export class Translator {
   }
 
   /** Translates the region headed by `head` (a block of `page`); null if it cannot. */
-  translate(page: CodePage, head: Block): Region | null {
+  translate(page: CodePage, head: Block, size: RegionSize = 'large'): Region | null {
     if (head.idleLoop) return null;
+    const maxBlocks = size === 'small' ? Math.min(SMALL_REGION_BLOCKS, MAX_REGION_BLOCKS) : MAX_REGION_BLOCKS;
     const nodes: Node[] = [];
     const byOffset = new Map<number, Node>();
     let insns = 0;
@@ -452,9 +462,9 @@ export class Translator {
       const { offsets } = successors(n.block, n.infos);
       for (const off of offsets) {
         let t = byOffset.get(off);
-        if (t === undefined && off >= 0 && off < 4096 && nodes.length < MAX_REGION_BLOCKS) {
-          const b = page.blocks[off >>> 2];
-          if (b !== undefined && !b.idleLoop && b.execCount >= this.minBlockRuns && insns + b.insns.length <= MAX_REGION_INSNS) t = add(b);
+        if (t === undefined) {
+          const b = this.takes(page, off, nodes.length, insns, maxBlocks);
+          if (b !== undefined) t = add(b);
         }
         if (t !== undefined) n.succ.push(t.id);
         else n.exitOffsets.push(off);
@@ -462,6 +472,39 @@ export class Translator {
     }
     const order = structure(nodes);
     return this.emit(page, head, nodes, order);
+  }
+
+  /** The block at page offset `off` if a region of `blocks` blocks and `insns` instructions takes it in. */
+  private takes(page: CodePage, off: number, blocks: number, insns: number, maxBlocks: number): Block | undefined {
+    if (off < 0 || off >= 4096 || blocks >= maxBlocks) return undefined;
+    const b = page.blocks[off >>> 2];
+    return b !== undefined && !b.idleLoop && b.execCount >= this.minBlockRuns && insns + b.insns.length <= MAX_REGION_INSNS ? b : undefined;
+  }
+
+  /**
+   * Whether `head` is inside a loop of the region it would head: the same walk as
+   * `translate`, analysing only each block's last instruction (where its successors are),
+   * looking for an edge back to the head.
+   */
+  headsLoop(page: CodePage, head: Block): boolean {
+    if (head.idleLoop) return false;
+    const blocks: Block[] = [head];
+    const index = new Map<number, number>([[head.offset, 0]]);
+    let insns = head.insns.length;
+    for (let q = 0; q < blocks.length; q++) {
+      const b = blocks[q]!;
+      const k = b.insns.length - 1;
+      for (const off of successors(b, [analyse(b.insns[k]!, b.offset + 4 * k, k)]).offsets) {
+        if (off === head.offset) return true;
+        if (index.has(off)) continue;
+        const next = this.takes(page, off, blocks.length, insns, MAX_REGION_BLOCKS);
+        if (next === undefined) continue;
+        index.set(off, blocks.length);
+        blocks.push(next);
+        insns += next.insns.length;
+      }
+    }
+    return false;
   }
 
   // ---- emission ----------------------------------------------------------------------------
