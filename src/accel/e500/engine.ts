@@ -35,13 +35,15 @@ const MAX_BLOCK_INSNS = 128;
  * Interpreted executions after which a block heads a translated region. A region pays for
  * itself only after V8 has compiled and then optimised the new function, which takes far
  * more runs than the translation itself, the more so the larger the function. So a block
- * outside loops gets a small region (translator.ts, 2 blocks) from 10,000 runs, and a block
- * in a loop a large one from 50,000, which the loop's iterations then repay. Linux's boot (1 CPU, to the shell) took 2.7–2.9 s with only large
- * regions from 50,000 runs, 2.2–2.3 s with only small ones from 10,000, 8.7 s with large
- * ones from 2,000; small regions alone made bench-cpu and gzip in the guest slower (their
- * loops span more blocks): bench/engine-notes.md.
+ * outside loops gets a small region (translator.ts, 2 blocks) from 20,000 runs, and a block
+ * in a loop a large one from 50,000, which the loop's iterations then repay. Linux's boot
+ * (1 CPU, to the shell) took 2.7–2.9 s with only large regions from 50,000 runs, 2.2–2.3 s
+ * with only small ones from 10,000 (8.7 s with large ones from 2,000), but small regions
+ * alone made bench-cpu and gzip in the guest slower: their loops span more blocks. With the
+ * split, 10,000 and 20,000 runs boot alike and 20,000 translates less of U-Boot's short
+ * start (bench/engine-notes.md).
  */
-const HOT_RUNS = Number(hostEnv('NGKVM_JIT_HOT') ?? 10_000);
+const HOT_RUNS = Number(hostEnv('NGKVM_JIT_HOT') ?? 20_000);
 const LOOP_HOT_RUNS = Number(hostEnv('NGKVM_JIT_LOOP_HOT') ?? 50_000);
 /** With NGKVM_JIT=eager a block heads a region from its second execution (its third if it loops). */
 const EAGER_RUNS = 1;
