@@ -62,29 +62,27 @@ export async function writeBundles(root) {
     return undefined;
   }
   mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+  const common = {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Class and function names appear in messages and stack traces.
+    keepNames: true,
+    logLevel: 'warning',
+  };
   try {
     await esbuild.build({
+      ...common,
       entryPoints: Object.entries(BUNDLES).map(([from, to]) => ({ in: join(root, 'dist', 'src', from), out: to.replace(/\.js$/, '') })),
       outdir: join(root, 'dist', 'bundle'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // Class and function names appear in messages and stack traces.
-      keepNames: true,
-      logLevel: 'warning',
     });
     for (const [from, to] of Object.entries(SCRIPT_BUNDLES)) {
       const out = join(root, 'dist', 'bundle', to);
       await esbuild.build({
+        ...common,
         entryPoints: [join(root, 'dist', 'src', from)],
         outfile: out,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        keepNames: true,
-        logLevel: 'warning',
         plugins: [builtinsAsRequire],
         // One-byte source: read without UTF-8 decoding, and V8 scans it faster.
         charset: 'ascii',
