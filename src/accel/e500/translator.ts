@@ -387,8 +387,8 @@ const MEM_CALL = hostEnv('NGKVM_JIT_MEM') === 'call';
 const MAX_REGION_BLOCKS = Number(hostEnv('NGKVM_JIT_BLOCKS') ?? 32);
 const MAX_REGION_INSNS = Number(hostEnv('NGKVM_JIT_INSNS') ?? 256);
 /**
- * Blocks in a small region (straight code: no loop among the blocks a large one would take).
- * Code that runs thousands of times, most of Linux's boot, repays a small function, which V8
+ * Blocks in a small region, which the engine gives a block outside loops (`headsLoop`). Code
+ * that runs thousands of times, most of Linux's boot, repays a small function, which V8
  * compiles and optimises soon; a large one only repays itself over a loop's many iterations.
  */
 const SMALL_REGION_BLOCKS = Number(hostEnv('NGKVM_JIT_SMALL_BLOCKS') ?? 2);
