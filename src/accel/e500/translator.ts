@@ -9,7 +9,8 @@
  *   from it; what an instruction reads and writes is what its template asked the emitter for
  *   (`JitOps` records it).
  * - A region has one entry (a hot block) and contains the blocks of the same 4 KiB page
- *   reachable from it by static edges that have run, up to a size limit. Its control flow is
+ *   reachable from it by static edges that have run, up to a size limit: large for a head
+ *   inside a loop, two blocks otherwise (the engine decides; `headsLoop`). Its control flow is
  *   structured: blocks in a loop-respecting topological order, loops as labelled `for (;;)`
  *   with `continue` on back edges, forward edges as `break` out of labelled blocks; no
  *   dispatch switch. An irreducible edge, an edge to a block outside the region and every
