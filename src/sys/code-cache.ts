@@ -16,7 +16,7 @@
  * guest has run a while (`saveCodeCache`, from the machine thread) or when the run ends,
  * whichever comes first, so it holds the functions a machine's start and first second use.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -49,26 +49,16 @@ function scriptText(bytes: Buffer): string {
 
 /** Reads a cache file written by `CachedScript.save`; undefined when absent or damaged. */
 export function readCodeCache(path: string): { data: Buffer | undefined; damaged: boolean } {
-  if (!existsSync(path)) return { data: undefined, damaged: false };
-  let fd: number;
+  let file: Buffer;
   try {
-    fd = openSync(path, 'r');
+    file = readFileSync(path);
   } catch {
     return { data: undefined, damaged: false };
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < HEADER_BYTES) return { data: undefined, damaged: true };
-    const file = Buffer.alloc(size);
-    if (readSync(fd, file, 0, size, 0) !== size) return { data: undefined, damaged: true };
-    const length = file.readUInt32LE(4);
-    if (file.readUInt32LE(0) !== MAGIC || length !== size - HEADER_BYTES) return { data: undefined, damaged: true };
-    const data = file.subarray(HEADER_BYTES);
-    if ((crc32(data) >>> 0) !== file.readUInt32LE(8)) return { data: undefined, damaged: true };
-    return { data, damaged: false };
-  } finally {
-    closeSync(fd);
-  }
+  if (file.length < HEADER_BYTES || file.readUInt32LE(0) !== MAGIC || file.readUInt32LE(4) !== file.length - HEADER_BYTES) return { data: undefined, damaged: true };
+  const data = file.subarray(HEADER_BYTES);
+  if ((crc32(data) >>> 0) !== file.readUInt32LE(8)) return { data: undefined, damaged: true };
+  return { data, damaged: false };
 }
 
 /** Writes `data` as a cache file: header, then the bytes; a rename makes it appear whole. */
@@ -110,17 +100,17 @@ export function pruneCodeCaches(path: string, now = Date.now()): void {
 /** A script bundle compiled with its code cache, if there is a usable one. */
 export class CachedScript {
   readonly status: CodeCacheStatus;
+  /** Where the cache is read from and saved to (undefined when caching is off). */
+  readonly cacheFile: string | undefined;
   private readonly script: vm.Script;
-  private readonly cachePath: string | undefined;
   private saved = false;
 
   constructor(readonly scriptPath: string, cacheDir?: string) {
     const bytes = readFileSync(scriptPath);
-    const source = scriptText(bytes);
     const cachePath = codeCachePath(scriptPath, bytes, cacheDir);
-    this.cachePath = cachePath;
+    this.cacheFile = cachePath;
     const cache = cachePath === undefined ? { data: undefined, damaged: false } : readCodeCache(cachePath);
-    this.script = new vm.Script(source, { filename: scriptPath, ...(cache.data !== undefined ? { cachedData: cache.data } : {}) });
+    this.script = new vm.Script(scriptText(bytes), { filename: scriptPath, ...(cache.data !== undefined ? { cachedData: cache.data } : {}) });
     if (cachePath === undefined) this.status = 'off';
     else if (cache.damaged) this.status = 'damaged';
     else if (cache.data === undefined) this.status = 'miss';
@@ -136,18 +126,13 @@ export class CachedScript {
     return body(createRequire(moduleUrl), moduleUrl.href);
   }
 
-  /** Where the cache is read from and saved to (undefined when caching is off). */
-  get cacheFile(): string | undefined {
-    return this.cachePath;
-  }
-
   /** Writes the cache once, when this run had none worth keeping. Never throws. */
   save(): CodeCacheStatus | 'saved' | 'failed' {
-    if (this.saved || this.cachePath === undefined || this.status === 'hit') return this.status;
+    if (this.saved || this.cacheFile === undefined || this.status === 'hit') return this.status;
     this.saved = true;
     try {
-      writeCodeCache(this.cachePath, this.script.createCachedData());
-      pruneCodeCaches(this.cachePath);
+      writeCodeCache(this.cacheFile, this.script.createCachedData());
+      pruneCodeCaches(this.cacheFile);
       return 'saved';
     } catch {
       // A read-only home or a full disk costs only the speed-up.

@@ -6,7 +6,7 @@
 import { copyFileSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TargetCatalog } from './cli.js';
-import { cacheRoot } from './images/cache.js';
+import { cacheRoot } from '../sys/cache-dir.js';
 import { buildLinuxImages, findLinuxImages, LINUX_CORES, type LinuxImages } from './images/linux.js';
 import { BuildError } from './images/progress.js';
 import { UsageError, parseOptions, type OptionSpec } from './options.js';

@@ -306,13 +306,12 @@ async function main(data: MachineWorkerData): Promise<void> {
 
   // The code cache (a no-op unless the cached script loader started this thread) is written
   // once the guest has run a while, with what its start compiled (sys/code-cache.ts).
-  const codeCacheAt = performance.now() + CODE_CACHE_AFTER_MS;
-  let codeCacheDue = true;
+  let codeCacheAt = performance.now() + CODE_CACHE_AFTER_MS;
   let loops = 0;
   for (;;) {
     let event: BoardEvent = 'none';
-    if (codeCacheDue && (++loops & 255) === 0 && performance.now() >= codeCacheAt) {
-      codeCacheDue = false;
+    if ((++loops & 255) === 0 && performance.now() >= codeCacheAt) {
+      codeCacheAt = Infinity;
       saveCodeCache();
     }
     syncDebugHold();
