@@ -105,6 +105,25 @@ const EXIT_CHAIN = 2;
 /** Continue at pc, but MSR, translation, timers or decoded code may have changed. */
 const EXIT_ENGINE = 3;
 
+/**
+ * The end of every region's source, after the body's `$out` block: the registers it wrote
+ * (`stores`) back to the Cpu, the instructions counted, and the next region chained when the
+ * body left it for one (exported for bench/backend.ts, which runs regions cut out by hand).
+ */
+export function regionEpilogue(stores: string): string {
+  return `  }
+  ${stores}
+  $n = ($n + $kd) | 0;
+  c.counters.instructions += $n;
+  const $left = $lim - $n;
+  c.left = $left;
+  const $next = $abs ? $pc : ($base + $pc) | 0;
+  c.pc = $next;
+  if ($code !== ${EXIT_CHAIN} || $left <= 0) return null;
+  return CH(c, $next);
+};`;
+}
+
 /** What recording an instruction's template found. */
 interface InsnInfo {
   readonly uses: Items;
@@ -574,17 +593,7 @@ return function ${name}(c) {
   let $n = 0, $pc = 0, $kd = 0, $code = 0, $abs = false, $rs = 0;
   $out: {
 ${body}
-  }
-  ${stores}
-  $n = ($n + $kd) | 0;
-  c.counters.instructions += $n;
-  const $left = $lim - $n;
-  c.left = $left;
-  const $next = $abs ? $pc : ($base + $pc) | 0;
-  c.pc = $next;
-  if ($code !== ${EXIT_CHAIN} || $left <= 0) return null;
-  return CH(c, $next);
-};`;
+${regionEpilogue(stores)}`;
     if (this.dump) hostLogLine(`--- ${name} (${nodes.length} blocks)\n${src}`);
     const factory = new Function('H', 'I', 'CH', src) as (h: typeof HELPERS, i: Insn[], ch: ChainFn) => (c: Cpu) => Region | null;
     return { fn: factory(HELPERS, insnRefs, this.chain) };
