@@ -35,11 +35,11 @@ const bytes = new Uint8Array(memory.buffer, 0, RAM_BYTES);
 const wasmGprs = new Int32Array(memory.buffer, GPRS, 32);
 
 /** Guest pages 0x100–0x2ff map one to one onto RAM (the addend is 0), like bench-cpu's data. */
-function mapPages(): void {
-  tags.fill(-1);
+function mapPages(tag: Int32Array, addend: Int32Array): void {
+  tag.fill(-1);
   for (let pn = 0x100; pn < 0x300; pn++) {
-    tags[pn & 1023] = pn;
-    addends[pn & 1023] = 0;
+    tag[pn & 1023] = pn;
+    addend[pn & 1023] = 0;
   }
 }
 
@@ -48,12 +48,9 @@ function mapPages(): void {
  * TLB arrays are its own, as in `Cpu`; the wasm side has a copy inside its memory.
  */
 function probeVcpu() {
-  const rTag = new Int32Array(4096).fill(-1);
+  const rTag = new Int32Array(4096);
   const rAdd = new Int32Array(4096);
-  for (let pn = 0x100; pn < 0x300; pn++) {
-    rTag[pn & 1023] = pn;
-    rAdd[pn & 1023] = 0;
-  }
+  mapPages(rTag, rAdd);
   const miss = (ea: number): never => {
     throw new Error(`soft-TLB miss at ${ea.toString(16)}: the probe's pages are all mapped`);
   };
@@ -423,7 +420,7 @@ const workloads: Workload[] = [
 ];
 
 export async function benchBackend(): Promise<void> {
-  mapPages();
+  mapPages(tags, addends);
   const c = probeVcpu();
   const rows: string[][] = [['loop', 'guest insns', 'JS 1st', 'wasm 1st', 'JS best', 'wasm best', 'JS MIPS', 'wasm MIPS', 'JS/wasm']];
   for (const w of workloads) {
