@@ -509,17 +509,17 @@ export class Translator {
   headsLoop(page: CodePage, head: Block): boolean {
     if (head.idleLoop) return false;
     const blocks: Block[] = [head];
-    const index = new Map<number, number>([[head.offset, 0]]);
+    const seen = new Set<number>([head.offset]);
     let insns = head.insns.length;
     for (let q = 0; q < blocks.length; q++) {
       const b = blocks[q]!;
       const k = b.insns.length - 1;
       for (const off of successors(b, [analyse(b.insns[k]!, b.offset + 4 * k, k)]).offsets) {
         if (off === head.offset) return true;
-        if (index.has(off)) continue;
+        if (seen.has(off)) continue;
         const next = this.takes(page, off, blocks.length, insns, MAX_REGION_BLOCKS);
         if (next === undefined) continue;
-        index.set(off, blocks.length);
+        seen.add(off);
         blocks.push(next);
         insns += next.insns.length;
       }

@@ -1,11 +1,13 @@
 /**
- * The build cache for guest images: outside the clone (sys/cache-dir.ts), so every clone, `npm start`, the tests and CI share one build. Each
- * output lives in a directory named by a hash of everything it is built from; a directory is
- * complete only once its `done` stamp exists, so an interrupted build is simply redone.
+ * The build cache for guest images: outside the clone (sys/cache-dir.ts), so every clone,
+ * `npm start`, the tests and CI share one build. Each output lives in a directory named by a
+ * hash of everything it is built from; a directory is complete only once its `done` stamp
+ * exists, so an interrupted build is simply redone.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 /** A short stable hash of the given inputs (strings or file contents). */
 export function inputKey(parts: readonly (string | Uint8Array)[]): string {
   const h = createHash('sha256');
